@@ -1,0 +1,90 @@
+"""Decode codes (or whole raw TAGS lines) into taxonomy entries, with "did you mean" for unknowns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .normalizer import NormalizedTags, get_normalizer
+from .taxonomy import Entry, Taxonomy
+
+__all__ = ["Decoded", "decode", "did_you_mean"]
+
+
+@dataclass
+class Decoded:
+    """One decoded item. status: known | repaired | unknown | word (a listed non-code word) | name.
+
+    input: the text it came from; code/entry: the taxonomy entry when known; candidates: for
+    unknown items, the codes it may have meant, most likely first.
+    """
+
+    input: str
+    status: str
+    code: str | None = None
+    entry: Entry | None = None
+    via: str = ""
+    candidates: list[str] = field(default_factory=list)
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        d = {"input": self.input, "status": self.status, "code": self.code}
+        if self.entry is not None:
+            e = self.entry
+            d.update(kind=e.kind, title=e.title, category=e.category, iso3166=e.iso3166,
+                     entry_status=e.status, verified=e.verified, replaced_by=e.replaced_by)
+            d = {k: v for k, v in d.items() if v is not None}
+        if self.via:
+            d["via"] = self.via
+        if self.candidates:
+            d["did_you_mean"] = self.candidates
+        if self.reason:
+            d["reason"] = self.reason
+        return d
+
+
+def did_you_mean(token: str, taxonomy: Taxonomy | None = None, limit: int = 5) -> list[str]:
+    """Codes close to `token` (one edit, substitutions included), most used first."""
+    n = get_normalizer(taxonomy)
+    up = "".join(ch for ch in token.upper() if ch.isalpha())
+    if not up:
+        return []
+    found = set(n.typo_candidates(up)) if len(up) >= 3 else set()
+    for i in range(len(up)):
+        for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+            s = up[:i] + ch + up[i + 1:]
+            if s != up and s in n.codes:
+                found.add(s)
+    if up in n.aliases:
+        found.add(n.aliases[up][0])
+    return sorted(found, key=lambda c: (-n.count.get(c, 0), c))[:limit]
+
+
+def decode(items: list[str] | str, taxonomy: Taxonomy | None = None) -> list[Decoded]:
+    """Decode codes or raw TAGS lines. Each argument that is not a bare code is normalized first.
+
+    Returns one Decoded per resulting code, name, unknown item (and junk removed), in input order.
+    """
+    if isinstance(items, str):
+        items = [items]
+    n = get_normalizer(taxonomy)
+    out: list[Decoded] = []
+    for item in items:
+        s = item.strip()
+        if s in n.codes:
+            out.append(Decoded(s, "known", s, n.codes[s]))
+            continue
+        norm: NormalizedTags = n.normalize(item)
+        via = {}
+        for r in norm.repairs:
+            for c in r.result:
+                via.setdefault(c, f"{r.kind}: {r.original}")
+        for c in norm.codes:
+            out.append(Decoded(s, "repaired" if c in via else "known", c, n.codes[c], via.get(c, "")))
+        for name in norm.names:
+            out.append(Decoded(s, "name", None, None, "personal name"))
+            out[-1].code = name
+        for u in norm.unknown:
+            reason = n.tax.words.get(u.upper(), "")
+            cands = norm.candidates.get(u) or did_you_mean(u, taxonomy)
+            out.append(Decoded(u, "word" if reason else "unknown", None, None, "", cands,
+                               f"non-code word: {reason}" if reason else ""))
+    return out

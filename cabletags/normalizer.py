@@ -1,0 +1,469 @@
+"""Normalize raw TAGS lines into canonical codes, explaining every repair.
+
+Rules are general, driven by the taxonomy (never a table of broken strings):
+
+* label words, banners and page headers are junk: removed, but recorded as repairs;
+* case: ``prel`` -> PREL (a lower-case token counts as a code only where it cannot be an English word);
+* aliases: legacy and variant forms, ISO forms, place names (``RU`` -> RS, ``IRAQ`` -> IZ);
+* run-together codes are split by dynamic programming over the known codes (``OSCEPREF`` -> OSCE PREF),
+  preferring 4-letter subject/program codes and refusing splits of ordinary words and names;
+* typos: one dropped, doubled (or inserted) or swapped letter, accepted only when a single candidate is
+  clearly best (corpus frequency breaks ties); otherwise the token is kept and flagged with candidates;
+* personal names after name-taking tags (OVIP, OTRA ...) or in parentheses become ``SURNAME, GIVEN``;
+* anything else is kept verbatim in ``unknown``: nothing is silently dropped.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .taxonomy import Taxonomy, load_taxonomy
+
+__all__ = ["normalize", "NormalizedTags", "Repair", "Normalizer", "render_line"]
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One change made to the raw line. kind: split | typo | alias | case | junk | name."""
+
+    kind: str
+    original: str
+    result: tuple[str, ...]
+    confidence: float
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        d = {"kind": self.kind, "original": self.original, "result": list(self.result),
+             "confidence": round(self.confidence, 3)}
+        if self.note:
+            d["note"] = self.note
+        return d
+
+
+@dataclass
+class NormalizedTags:
+    """The clean form of one TAGS line.
+
+    codes: canonical taxonomy codes in order of first appearance, no duplicates.
+    names: personal names in ``SURNAME, GIVEN`` form. unknown: tokens and free phrases kept verbatim.
+    repairs: every change made. candidates: for ambiguous unknown tokens, the codes they may stand for.
+    """
+
+    codes: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
+    candidates: dict[str, list[str]] = field(default_factory=dict)
+    taxonomy_version: str = ""
+
+    def to_dict(self, with_version: bool = False) -> dict:
+        d = {"codes": list(self.codes), "names": list(self.names), "unknown": list(self.unknown),
+             "repairs": [r.to_dict() for r in self.repairs]}
+        if self.candidates:
+            d["candidates"] = {k: list(v) for k, v in self.candidates.items()}
+        if with_version:
+            d["taxonomy_version"] = self.taxonomy_version
+        return d
+
+    def to_line(self) -> str:
+        return render_line(self)
+
+    def __bool__(self) -> bool:
+        return bool(self.codes or self.names or self.unknown)
+
+
+def render_line(n: NormalizedTags) -> str:
+    """A clean TAGS line: codes, then names in parentheses, then unknown items."""
+    parts = list(n.codes) + [f"({name})" for name in n.names] + list(n.unknown)
+    return ", ".join(parts)
+
+
+# --- lexical patterns ------------------------------------------------------------------------------
+_LABEL = re.compile(r"^\s*(?:TAGS?|TAGE|TAS|TABS|TGS|AGS)\s*[:.;]?(?=\s|$|[:.;,])\s*", re.I)
+_HEADER_PATTERNS = [
+    # page header of a multi-page cable: "SECRET PAGE 02 LIMA 02475 01 OF 03 251228Z"
+    re.compile(r"\b(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)?\s*PAGE\s+\d+\s+"
+               r"(?:[A-Z][A-Z.'-]*\s+){1,3}\d+\s+(?:\d+\s+OF\s+\d+\s+)?(?:\d{6}Z)?", re.I),
+    re.compile(r"\bSECTION\s+\d+\s+OF\s+\d+\b", re.I),
+    re.compile(r"\b\d+\s+OF\s+\d+\s+\d{6}Z\b", re.I),
+    re.compile(r"\bPAGE\s+\d+\b", re.I),
+    re.compile(r"\b(?:E\.\s?O\.|EO)\s*1\d{4}:?(?:\s*DECL:?\s*[\d/]+)?(?:\s*N/A)?", re.I),
+    re.compile(r"\bDECL:\s*\S+", re.I),
+    # spaced-out banners: "C O N F I D E N T I A L", "S E C R E T", "U N C L A S"
+    re.compile(r"\b(?:[A-Z] ){4,}[A-Z]\b"),
+]
+_PAREN = re.compile(r"\(([^()]*)\)")
+_TOKEN_SPLIT = re.compile(r"\s+")
+_STRIP = ".:'\"!?*[]{}<>_=+|\\`~#()"
+_TITLES = {"MR", "MRS", "MS", "DR", "GEN", "AMB", "SEN", "REP", "PM", "FM", "HON", "SIR", "PRES", "MINISTER"}
+_LETTERS = re.compile(r"^[A-Za-z]+$")
+
+
+def _clean_text(raw: str) -> str:
+    raw = unicodedata.normalize("NFKC", raw)
+    return "".join(ch if ch.isprintable() else " " for ch in raw)
+
+
+class Normalizer:
+    """Normalization over one taxonomy; holds per-token caches (the same tokens recur constantly)."""
+
+    def __init__(self, taxonomy: Taxonomy):
+        self.tax = taxonomy
+        self.codes = taxonomy.entries
+        self.aliases = taxonomy.aliases
+        self.count = {c: max(e.corpus_count, 0) for c, e in self.codes.items()}
+        self.name_tags = {c for c, e in self.codes.items() if e.takes_name}
+        # forms a run-together token may be made of: codes, and short aliases (RUPREL = RU PREL -> RS PREL)
+        self.split_forms = {c: (c, 0.0) for c in self.codes if 2 <= len(c) <= 5 and c.isalpha()}
+        for form, (code, atype) in self.aliases.items():
+            if 2 <= len(form) <= 5 and form.isalpha() and atype in ("iso", "iso3", "variant", "legacy"):
+                self.split_forms.setdefault(form, (code, 0.2))
+        self._resolve = lru_cache(maxsize=200_000)(self._resolve_token)
+        self._line = lru_cache(maxsize=50_000)(self._normalize_uncached)
+        # typo index: deletion neighbourhood of every code of 3+ letters (symmetric-delete lookups)
+        self._deletes: dict[str, set[str]] = {}
+        for c in self.codes:
+            if len(c) >= 3:
+                self._deletes.setdefault(c, set()).add(c)
+                for i in range(len(c)):
+                    self._deletes.setdefault(c[:i] + c[i + 1:], set()).add(c)
+
+    # --- single tokens ----------------------------------------------------------------------------
+    def is_plain_word(self, up: str) -> bool:
+        return len(up) >= 4 and up.lower() in self.tax.plainwords
+
+    def typo_candidates(self, up: str) -> list[str]:
+        """Codes one dropped, doubled/inserted or swapped letter away from `up`, most used first."""
+        if len(up) < 3:
+            return []
+        found = set()
+        found |= {c for c in self._deletes.get(up, ()) if len(c) == len(up) + 1}  # a dropped letter
+        for i in range(len(up)):  # an extra (doubled or inserted) letter
+            d = up[:i] + up[i + 1:]
+            if d in self.codes and len(d) >= 3:
+                found.add(d)
+        for i in range(len(up) - 1):  # two letters swapped
+            if up[i] != up[i + 1]:
+                s = up[:i] + up[i + 1] + up[i] + up[i + 2:]
+                if s in self.codes:
+                    found.add(s)
+        if len(up) == 3:  # a 3-letter token: only a dropped letter of a 4-letter subject/program code
+            found = {c for c in found if len(c) == 4 and self.codes[c].kind in ("subject", "program")}
+        found.discard(up)
+        return sorted(found, key=lambda c: (-self.count.get(c, 0), c))
+
+    def _typo(self, up: str):
+        """(code, confidence) when one candidate is clearly best, else (None, candidates)."""
+        cands = self.typo_candidates(up)
+        if not cands:
+            return None, []
+        best = cands[0]
+        nb = self.count.get(best, 0)
+        n2 = self.count.get(cands[1], 0) if len(cands) > 1 else 0
+        min_uses = 20 if len(up) == 3 else 3
+        if nb >= min_uses and (len(cands) == 1 or nb >= 5 * max(n2, 1)):
+            conf = 0.95 if len(cands) == 1 else min(0.9, 0.6 + 0.3 * (1 - n2 / nb))
+            return best, conf
+        return None, cands[:5]
+
+    def split(self, up: str):
+        """Best segmentation of a run-together token into known codes, or None.
+
+        Cost per piece: 4-letter subject/program 1.0, other 4-5 letter codes 1.15, 3-letter 1.3,
+        2-letter (geographic) 1.6. Splits are refused when 2-letter pieces outnumber the 4+ letter ones
+        or when there is no piece of 3+ letters (TE RR OR IS M is never a reading of TERRORISM).
+        """
+        n = len(up)
+        if n < 5 or n > 60:
+            return None
+        INF = float("inf")
+        self._last_form: dict = {}
+        best = [(INF, ())] * (n + 1)
+        best[n] = (0.0, ())
+        for i in range(n - 1, -1, -1):
+            for j in range(i + 2, min(n, i + 5) + 1):
+                form = up[i:j]
+                if form not in self.split_forms or best[j][0] == INF:
+                    continue
+                piece, extra = self.split_forms[form]
+                e = self.codes[piece]
+                L = len(form)
+                cost = 1.0 if (L == 4 and e.kind in ("subject", "program")) else 1.15 if L >= 4 else \
+                    1.3 if L == 3 else 1.6
+                cost += extra - min(self.count.get(piece, 0), 10000) / 1e6  # frequency breaks exact ties
+                total = cost + best[j][0]
+                if total < best[i][0]:
+                    best[i] = (total, (piece,) + best[j][1])
+                    self._last_form[(up, i)] = j - i
+        pieces = best[0][1]
+        if not pieces or len(pieces) < 2:
+            return None
+        lens = self._piece_lengths(up, pieces)
+        two = sum(n == 2 for n in lens)
+        long_ = sum(n >= 4 for n in lens)
+        three = sum(n == 3 for n in lens)
+        if two > long_ or (long_ == 0 and three == 0):
+            return None
+        if long_ == 0 and three and any(self.count.get(p, 0) < 20 for p in pieces):
+            return None  # splits into rare 3-letter codes only: too likely an ordinary word
+        conf = 0.95 - 0.1 * two - 0.05 * three
+        return pieces, max(conf, 0.5)
+
+    def _piece_lengths(self, up, pieces):
+        lens, i = [], 0
+        for _ in pieces:
+            L = self._last_form[(up, i)]
+            lens.append(L)
+            i += L
+        return lens
+
+    def _resolve_token(self, tok: str, words_context: bool):
+        """Resolve one token. Returns (kind, payload): kind in code|alias|case|typo|split|junk|word|unknown."""
+        up = tok.upper()
+        is_upper = tok == up
+        if up in self.codes:
+            if is_upper:
+                return "code", (up,), 1.0
+            if words_context:  # "in", "is", "at" inside an English phrase are words, not India, Iceland ...
+                return "unknown", None, 0.0
+            return "case", (up,), 1.0
+        if up in self.tax.junk and (is_upper or not words_context):
+            return "junk", (), 1.0
+        if up in self.aliases:
+            code, atype = self.aliases[up]
+            if is_upper or not words_context or atype == "name":
+                return ("typo" if atype == "typo" else "alias"), (code,), 0.9 if atype == "typo" else 1.0
+        if up in self.tax.words or not _LETTERS.match(up):
+            return "word", None, 0.0
+        if not is_upper or self.is_plain_word(up):
+            return "unknown", None, 0.0
+        sp = self.split(up)
+        if sp:
+            return "split", sp[0], sp[1]
+        if len(up) >= 3:
+            code, info = self._typo(up)
+            if code:
+                return "typo", (code,), info
+            if info:
+                return "ambiguous", tuple(info), 0.0
+        return "unknown", None, 0.0
+
+    # --- whole lines -------------------------------------------------------------------------------
+    def normalize(self, raw) -> NormalizedTags:
+        if raw is None:
+            raw = ""
+        if not isinstance(raw, str):
+            raise TypeError(f"normalize() expects a str, got {type(raw).__name__}")
+        if len(raw) > 20_000:  # headers glued to megabytes of text: never cache, still process
+            return self._normalize_uncached(raw)
+        res = self._line(raw)
+        return NormalizedTags(list(res.codes), list(res.names), list(res.unknown), list(res.repairs),
+                              dict(res.candidates), res.taxonomy_version)
+
+    def _normalize_uncached(self, raw: str) -> NormalizedTags:
+        out = NormalizedTags(taxonomy_version=self.tax.version)
+        text = _clean_text(raw)
+        seen_codes: set[str] = set()
+
+        def add_code(c):
+            if c not in seen_codes:
+                seen_codes.add(c)
+                out.codes.append(c)
+
+        def junk(text_, note):
+            out.repairs.append(Repair("junk", text_.strip(), (), 1.0, note))
+
+        # repeated label words ("TAGS: TAGS PREL") are stripped one at a time
+        while True:
+            m = _LABEL.match(text)
+            if not m or not m.group(0).strip():
+                break
+            junk(m.group(0), "label word")
+            text = text[m.end():]
+        for pat in _HEADER_PATTERNS:
+            def _sub(m):
+                if m.group(0).strip():
+                    junk(m.group(0), "page header / banner")
+                return " , "
+            text = pat.sub(_sub, text)
+
+        # parenthesised groups holding a personal name or codes are taken out; other parentheses stay
+        # inline, as part of a free phrase ("Trafficking (in persons)")
+        def _paren(m):
+            return " , " if self._paren(m.group(1), out, add_code) else m.group(0)
+        text = _PAREN.sub(_paren, text)
+        last_code: list[str] = []
+        for item in re.split(r"[,;]+", text):
+            self._item(item, out, add_code, last_code)
+        # an unmatched "(" leaves a bare parenthesis in an unknown token; that is kept verbatim
+        return out
+
+    def _paren(self, content: str, out: NormalizedTags, add_code) -> bool:
+        """Handle "(...)": True when taken out (empty, codes, or a personal name)."""
+        c = content.strip()
+        if not c:
+            out.repairs.append(Repair("junk", "()", (), 1.0, "empty parentheses"))
+            return True
+        toks = [t.strip(_STRIP) for t in re.split(r"[\s,]+", c) if t.strip(_STRIP)]
+        if toks and all(t in self.codes for t in toks):
+            for t in toks:
+                add_code(t)
+            return True
+        name = self._as_name(c)
+        if name:
+            self._add_name(c, name, out, 0.9)
+            return True
+        return False
+
+    def _as_name(self, text: str):
+        """`SURNAME, GIVEN` when text looks like a personal name (upper-case words), else None."""
+        t = re.sub(r"\bET\s+AL\b\.?", "", text.strip(), flags=re.I).strip(" ,")
+        if not t or any(ch.islower() for ch in t) or not re.fullmatch(r"[A-Z][A-Z .,'-]*", t):
+            return None
+        if "," in t:
+            sur, _, given = t.partition(",")
+            given = re.sub(r"\s*,\s*", " ", given).strip(" ,")
+        else:
+            words = t.split()
+            words = [w for w in words if w.strip(".") not in _TITLES] or words
+            if len(words) < 2:
+                return None
+            sur, given = words[0], " ".join(words[1:])
+        sur = " ".join(w for w in sur.split() if w.strip(".") not in _TITLES) or sur.strip()
+        sur, given = sur.strip(" ."), re.sub(r"\s+", " ", given).strip(" .")
+        if not sur:
+            return None
+        return f"{sur}, {given}" if given else sur
+
+    def _add_name(self, original: str, name: str, out: NormalizedTags, conf: float):
+        if name not in out.names:
+            out.names.append(name)
+        out.repairs.append(Repair("name", original.strip(), (name,), conf))
+
+    def _item(self, item: str, out: NormalizedTags, add_code, last_code, phrase_only=False):
+        raw_toks = [t for t in _TOKEN_SPLIT.split(item.strip()) if t]
+        if not raw_toks:
+            return
+        # English context: an item with a lower-case word that is not itself a code reads as a phrase
+        lower_words = [t for t in raw_toks if any(ch.islower() for ch in t)]
+        words_context = len(raw_toks) > 1 and any(t.strip(_STRIP).upper() not in self.codes for t in lower_words)
+        pending: list[str] = []  # unresolved tokens, merged into one phrase
+
+        def flush():
+            if pending:
+                phrase = " ".join(pending)
+                if phrase not in out.unknown:
+                    out.unknown.append(phrase)
+                pending.clear()
+
+        if words_context:
+            # a free phrase ("Defense Reform (Mil & NATO)") is kept whole; exact upper-case codes in it
+            # are taken as codes too, since they are what the writer tagged
+            phrase = " ".join(raw_toks)
+            if phrase not in out.unknown:
+                out.unknown.append(phrase)
+            for t in raw_toks:
+                for part in re.split(r"[/-]+", t.strip(_STRIP + "()")):
+                    if part in self.codes and part.isupper():
+                        add_code(part)
+            return
+        name_buf: list[str] = []
+        name_after: str | None = None
+        i = 0
+        toks = raw_toks
+        while i < len(toks):
+            raw_tok = toks[i]
+            tok = raw_tok.strip(_STRIP)
+            i += 1
+            if not tok:
+                continue
+            # a name after a name-taking tag: the following non-code upper-case words, on the same item
+            if name_after is not None:
+                up = tok.upper()
+                joinable = tok.isupper() and re.fullmatch(r"[A-Z][A-Z'.-]*", tok) and (
+                    up not in self.codes or (len(up) == 2 and name_buf)) and up not in self.tax.junk \
+                    and up not in self.aliases
+                if joinable and (len(up) < 4 or up not in self.codes):
+                    name_buf.append(tok)
+                    continue
+                self._flush_name(name_after, name_buf, out)
+                name_after, name_buf = None, []
+            resolved = self._resolve_parts(tok, words_context)
+            if resolved is None:
+                pending.append(raw_tok.strip())
+                continue
+            flush()
+            for kind, result, conf, original in resolved:
+                if kind == "unknown":
+                    out.unknown.append(original) if original not in out.unknown else None
+                    continue
+                if kind == "ambiguous":
+                    if original not in out.unknown:
+                        out.unknown.append(original)
+                    out.candidates[original] = list(result)
+                    continue
+                if kind == "junk":
+                    out.repairs.append(Repair("junk", original, (), 1.0, "junk word"))
+                    continue
+                if kind != "code":
+                    out.repairs.append(Repair(kind, original, tuple(result), conf))
+                for c in result:
+                    add_code(c)
+                if result and result[-1] in self.name_tags:
+                    name_after = result[-1]
+        if name_after is not None:
+            self._flush_name(name_after, name_buf, out)
+        flush()
+
+    def _flush_name(self, tag: str, buf: list[str], out: NormalizedTags):
+        if not buf:
+            return
+        text = " ".join(buf)
+        name = self._as_name(text) if len(buf) > 1 else text.strip(" .,")
+        self._add_name(text, name or text, out, 0.8)
+
+    def _resolve_parts(self, tok: str, words_context: bool):
+        """Resolve a token, trying its /- parts when the whole fails. None: keep it as free text."""
+        kind, result, conf = self._resolve(tok, words_context)
+        if kind not in ("unknown", "word", "ambiguous"):
+            return [(kind, result, conf, tok)]
+        if kind == "ambiguous":
+            return [(kind, result, conf, tok)]
+        parts = [p for p in re.split(r"[/-]+", tok) if p]
+        if len(parts) > 1:
+            res = [self._resolve(p.strip(_STRIP), words_context) + (p,) for p in parts if p.strip(_STRIP)]
+            if any(r[0] not in ("unknown", "word", "ambiguous", "junk") for r in res):
+                return [(k if k not in ("word",) else "unknown", r, c, p) for k, r, c, p in res]
+        return None
+
+
+@lru_cache(maxsize=8)
+def _normalizer_for(key) -> Normalizer:
+    path, overlay, typo = key
+    return Normalizer(load_taxonomy(path, overlay=overlay, typo_aliases=typo))
+
+
+_BY_TAXONOMY: dict[int, tuple[Taxonomy, Normalizer]] = {}
+
+
+def get_normalizer(taxonomy: Taxonomy | None = None, *, typo_aliases: bool = True) -> Normalizer:
+    """The (cached) Normalizer for a taxonomy; None means the default taxonomy."""
+    if taxonomy is None:
+        return _normalizer_for((None, None, typo_aliases))
+    hit = _BY_TAXONOMY.get(id(taxonomy))
+    if hit is None or hit[0] is not taxonomy:
+        if len(_BY_TAXONOMY) > 16:
+            _BY_TAXONOMY.clear()
+        hit = _BY_TAXONOMY[id(taxonomy)] = (taxonomy, Normalizer(taxonomy))
+    return hit[1]
+
+
+def normalize(raw: str | None, taxonomy: Taxonomy | None = None) -> NormalizedTags:
+    """Normalize one raw TAGS line (label, banners and all) into canonical codes.
+
+    >>> normalize("TAGS: PGOV, PREL, OSCEPREF").codes
+    ['PGOV', 'PREL', 'OSCE', 'PREF']
+    """
+    return get_normalizer(taxonomy).normalize(raw)

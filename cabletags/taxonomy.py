@@ -1,0 +1,322 @@
+"""The taxonomy: load, validate and look up TAGS codes.
+
+The data lives in YAML files (one per kind: subject, program, geographic, organization, plus
+``words.yaml`` and ``plainwords.txt`` for the normalizer). Loading validates every file against
+``schema.json`` and then checks what a schema cannot (duplicate codes, aliases that collide with a code
+or point nowhere, ``replaced_by`` targets). Errors name the file and the entry.
+
+Start-up matters (``cabletags decode`` must be quick), so the validated result is cached as JSON in the
+user's cache directory, keyed by a hash of the files' bytes: an edited file is re-validated.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Alias", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "validate_taxonomy",
+           "default_taxonomy_dir", "shipped_taxonomy_dir", "KINDS"]
+
+KINDS = ("subject", "program", "geographic", "organization")
+TAXONOMY_VERSION = "1.0"  # bump when the curated content changes meaningfully; the hash tracks every edit
+_CACHE_FORMAT = 3
+
+
+class TaxonomyError(ValueError):
+    """A taxonomy file is missing, unreadable or invalid. The message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Alias:
+    form: str
+    type: str
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str
+    kind: str
+    title: str | None
+    status: str
+    provenance: dict
+    category: dict | None = None
+    scope: str | None = None
+    note: str | None = None
+    aliases: tuple[Alias, ...] = ()
+    replaced_by: str | None = None
+    iso3166: str | None = None
+    corpus_count: int = 0
+    takes_name: bool = False
+
+    @property
+    def verified(self) -> bool:
+        """True when the title comes from a source (the handbook or a listed source), not a guess."""
+        return self.provenance.get("source") in ("handbook", "listed")
+
+    def to_dict(self) -> dict:
+        d = {"code": self.code, "kind": self.kind, "title": self.title, "status": self.status,
+             "provenance": dict(self.provenance)}
+        for k in ("category", "scope", "note", "replaced_by", "iso3166"):
+            v = getattr(self, k)
+            if v:
+                d[k] = v
+        if self.aliases:
+            d["aliases"] = [{k: v for k, v in vars(a).items() if v} for a in self.aliases]
+        return d
+
+
+@dataclass
+class Taxonomy:
+    """All codes, keyed by code, with the lookups the normalizer needs.
+
+    entries: code -> Entry; aliases: FORM -> (code, alias type); words / junk: WORD -> reason;
+    plainwords: lower-cased ordinary words; version: "1.0+<hash of the files>".
+    """
+
+    entries: dict[str, Entry]
+    aliases: dict[str, tuple[str, str]]
+    words: dict[str, str]
+    junk: dict[str, str]
+    plainwords: frozenset[str]
+    version: str
+    source: str = ""
+    typo_aliases: bool = True
+    _by_kind: dict = field(default_factory=dict, repr=False)
+
+    def __contains__(self, code: str) -> bool:
+        return code in self.entries
+
+    def get(self, code: str) -> Entry | None:
+        return self.entries.get(code)
+
+    def by_kind(self, kind: str) -> list[Entry]:
+        if not self._by_kind:
+            for e in self.entries.values():
+                self._by_kind.setdefault(e.kind, []).append(e)
+        return self._by_kind.get(kind, [])
+
+
+def default_taxonomy_dir() -> Path:
+    """$CABLETAGS_TAXONOMY when set, else the shipped taxonomy."""
+    env = os.environ.get("CABLETAGS_TAXONOMY")
+    return Path(env) if env else shipped_taxonomy_dir()
+
+
+def shipped_taxonomy_dir() -> Path:
+    """The shipped taxonomy: package data when installed, the repository's taxonomy/ otherwise."""
+    try:
+        from importlib.util import find_spec
+
+        spec = find_spec("cabletags.taxonomy_data")
+        if spec and spec.submodule_search_locations:
+            for loc in spec.submodule_search_locations:
+                if (Path(loc) / "subject.yaml").is_file():
+                    return Path(loc)
+    except (ImportError, ValueError):
+        pass
+    return Path(__file__).resolve().parent.parent / "taxonomy"
+
+
+def _files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise TaxonomyError(f"{directory}: taxonomy directory not found")
+    files = [directory / f"{k}.yaml" for k in KINDS] + [directory / "words.yaml", directory / "plainwords.txt"]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise TaxonomyError(f"{directory}: missing taxonomy file(s): {', '.join(missing)}")
+    return files
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("CABLETAGS_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cabletags"
+
+
+def _yaml_load(path: Path):
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~10x faster
+    try:
+        with path.open("rb") as f:
+            return yaml.load(f, Loader=loader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise TaxonomyError(f"{path}:{where} not valid YAML: {getattr(e, 'problem', e)}") from None
+    except OSError as e:
+        raise TaxonomyError(f"{path}: cannot read: {e.strerror}") from None
+
+
+def _schema_errors(doc, schema) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    out = []
+    for err in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
+        path = list(err.absolute_path)
+        where = ""
+        if len(path) >= 2 and path[0] == "entries" and isinstance(path[1], int):
+            try:
+                code = doc["entries"][path[1]].get("code", "?")
+            except (AttributeError, IndexError, KeyError, TypeError):
+                code = "?"
+            rest = "/".join(str(p) for p in path[2:])
+            where = f"entry {path[1] + 1} ({code})" + (f" field {rest}" if rest else "")
+        elif path:
+            where = "/".join(str(p) for p in path)
+        out.append(f"{where + ': ' if where else ''}{err.message}")
+    return out
+
+
+def _compile(files: list[Path], overlays: list[Path]) -> dict:
+    """Validate the YAML files and return the plain-data form that is cached."""
+    # the schema is the package's contract, so a user's taxonomy is checked against the shipped one
+    schema = json.loads((shipped_taxonomy_dir() / "schema.json").read_text(encoding="utf-8"))
+    problems: list[str] = []
+    entries: dict[str, dict] = {}
+    origin: dict[str, str] = {}
+
+    def add_file(path: Path, overlay: bool):
+        doc = _yaml_load(path)
+        if not isinstance(doc, dict):
+            problems.append(f"{path}: expected a mapping with 'kind' and 'entries'")
+            return
+        errs = _schema_errors(doc, schema)
+        if errs:
+            problems.extend(f"{path}: {e}" for e in errs)
+            return
+        kind = doc["kind"]
+        if not overlay and path.stem != kind:
+            problems.append(f"{path}: file declares kind '{kind}' but is named for '{path.stem}'")
+        for i, e in enumerate(doc["entries"], 1):
+            code = e["code"]
+            if e.get("kind", kind) != kind:
+                problems.append(f"{path}: entry {i} ({code}): bad kind '{e['kind']}' in a '{kind}' file")
+                continue
+            if code in entries and not overlay:
+                problems.append(f"{path}: entry {i} ({code}): duplicate code (also in {origin[code]})")
+                continue
+            if overlay and code in entries:
+                merged = dict(entries[code])
+                merged.update({k: v for k, v in e.items() if k != "aliases"})
+                merged["aliases"] = entries[code].get("aliases", []) + e.get("aliases", [])
+                merged["kind"] = kind
+                entries[code] = merged
+            else:
+                entries[code] = dict(e, kind=kind)
+            origin[code] = f"{path.name} entry {i}"
+
+    for f in files[:4]:
+        add_file(f, overlay=False)
+    for ov in overlays:
+        for f in ([ov] if ov.is_file() else sorted(ov.glob("*.yaml"))):
+            if f.name != "words.yaml":
+                add_file(f, overlay=True)
+
+    words_doc = _yaml_load(files[4]) or {}
+    words, junk = {}, {}
+    for key, target in (("words", words), ("junk", junk)):
+        for i, w in enumerate(words_doc.get(key) or [], 1):
+            if not isinstance(w, dict) or not isinstance(w.get("word"), str) or not isinstance(w.get("reason"), str):
+                problems.append(f"{files[4]}: {key} item {i}: needs 'word' and 'reason' strings")
+                continue
+            if w["word"] in entries:
+                problems.append(f"{files[4]}: {key} item {i} ({w['word']}): is a taxonomy code, cannot be a non-code word")
+            target[w["word"].upper()] = w["reason"]
+
+    aliases: dict[str, list] = {}
+    for code, e in entries.items():
+        where = origin[code]
+        for a in e.get("aliases", []):
+            form = a["form"]
+            if form in entries:
+                problems.append(f"{where} ({code}): alias '{form}' collides with the real code {form}")
+            elif form in aliases and aliases[form][0] != code:
+                problems.append(f"{where} ({code}): alias '{form}' already points to {aliases[form][0]}")
+            else:
+                aliases[form] = [code, a["type"]]
+        rb = e.get("replaced_by")
+        if rb and rb not in entries:
+            problems.append(f"{where} ({code}): replaced_by '{rb}' points to no code")
+    for form, (code, _) in aliases.items():
+        if code not in entries:  # only possible through overlays editing codes away
+            problems.append(f"alias '{form}' points to unknown code {code}")
+    if problems:
+        raise TaxonomyError(problems[0] if len(problems) == 1 else
+                            f"{len(problems)} problems; first: {problems[0]}\n" + "\n".join(problems[1:]))
+    plain = [w.strip() for w in files[5].read_text(encoding="utf-8").splitlines() if w and not w.startswith("#")]
+    return {"format": _CACHE_FORMAT, "entries": entries, "aliases": aliases, "words": words, "junk": junk,
+            "plainwords": plain}
+
+
+def validate_taxonomy(directory: str | Path | None = None) -> list[str]:
+    """Every problem in a taxonomy directory, one message each (empty list: valid)."""
+    try:
+        _compile(_files(Path(directory) if directory else default_taxonomy_dir()), [])
+    except TaxonomyError as e:
+        return str(e).split("\n") if "problems; first:" not in str(e) else \
+            [str(e).split("first: ", 1)[1].split("\n")[0]] + str(e).split("\n")[1:]
+    return []
+
+
+_LOADED: dict = {}
+
+
+def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None = None,
+                  typo_aliases: bool = True, use_cache: bool = True) -> Taxonomy:
+    """Load and validate a taxonomy directory (default: the shipped one), optionally with an overlay.
+
+    path: directory holding subject/program/geographic/organization.yaml, words.yaml, plainwords.txt.
+    overlay: a YAML file or directory of files in the same format laid over it (new codes, extra
+    aliases, corrected titles); typo_aliases: False drops aliases of type 'typo' (to measure how much
+    the general repair rules carry alone). Raises TaxonomyError naming the file and entry.
+    """
+    directory = Path(path) if path else default_taxonomy_dir()
+    overlays = [Path(overlay)] if overlay else []
+    for ov in overlays:
+        if not ov.exists():
+            raise TaxonomyError(f"{ov}: overlay not found")
+    key_in = (str(directory.resolve()), tuple(str(o) for o in overlays), typo_aliases)
+    if key_in in _LOADED:
+        return _LOADED[key_in]
+    files = _files(directory)
+    ov_files = [f for ov in overlays for f in ([ov] if ov.is_file() else sorted(ov.glob("*.yaml")))]
+    h = hashlib.sha256()
+    for f in files + ov_files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    digest = h.hexdigest()[:12]
+    data = None
+    cache = _cache_dir() / f"taxonomy-{_CACHE_FORMAT}-{digest}.json"
+    if use_cache and cache.is_file():
+        try:
+            data = json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+    if data is None:
+        data = _compile(files, ov_files)
+        if use_cache:
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(data), encoding="utf-8")
+                os.replace(tmp, cache)
+            except OSError:
+                pass  # a read-only home only costs start-up time
+    entries = {}
+    for code, e in data["entries"].items():
+        entries[code] = Entry(
+            code=code, kind=e["kind"], title=e.get("title"), status=e["status"], provenance=e["provenance"],
+            category=e.get("category"), scope=e.get("scope"), note=e.get("note"),
+            aliases=tuple(Alias(a["form"], a["type"], a.get("evidence")) for a in e.get("aliases", [])),
+            replaced_by=e.get("replaced_by"), iso3166=e.get("iso3166"),
+            corpus_count=e.get("corpus_count", 0), takes_name=e.get("takes_name", False))
+    aliases = {f: (c, t) for f, (c, t) in data["aliases"].items() if typo_aliases or t != "typo"}
+    tax = Taxonomy(entries=entries, aliases=aliases, words=data["words"], junk=data["junk"],
+                   plainwords=frozenset(data["plainwords"]), version=f"{TAXONOMY_VERSION}+{digest}",
+                   source=str(directory), typo_aliases=typo_aliases)
+    _LOADED[key_in] = tax
+    return tax

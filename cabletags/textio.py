@@ -1,0 +1,164 @@
+"""Reading inputs and writing outputs safely: decoding with replacement, JSON Lines, atomic files.
+
+Every reader reports problems instead of raising on bad data: undecodable bytes are replaced (and
+counted), lines that are not JSON objects are yielded as errors with their line numbers.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterator
+
+__all__ = ["InputError", "Stats", "open_binary", "iter_lines", "iter_jsonl", "read_text", "atomic_output",
+           "dumps"]
+
+try:  # orjson is several times faster than json for the batch paths; it is optional
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised when orjson is absent
+    _orjson = None
+
+
+def dumps(obj) -> str:
+    """Compact JSON text, non-ASCII kept as is."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(obj).decode("utf-8")
+        except TypeError:
+            pass
+    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+
+
+def loads(text: str):
+    if _orjson is not None:
+        return _orjson.loads(text)
+    return json.loads(text)
+
+
+class InputError(Exception):
+    """An input that cannot be read at all (missing, a directory, unreadable). Exit code 3."""
+
+
+@dataclass
+class Stats:
+    """What a batch reader met: lines read, undecodable bytes replaced, bad records (line, reason)."""
+
+    lines: int = 0
+    replaced_lines: list[int] = field(default_factory=list)
+    bad: list[tuple[int, str]] = field(default_factory=list)
+
+    def report(self, stream=None, what="line") -> None:
+        stream = stream or sys.stderr
+        if self.replaced_lines:
+            shown = ", ".join(map(str, self.replaced_lines[:10])) + (" ..." if len(self.replaced_lines) > 10 else "")
+            print(f"warning: undecodable bytes replaced with U+FFFD on {len(self.replaced_lines)} {what}(s): {shown}",
+                  file=stream)
+        if self.bad:
+            shown = ", ".join(str(n) for n, _ in self.bad[:10]) + (" ..." if len(self.bad) > 10 else "")
+            print(f"warning: skipped {len(self.bad)} bad record(s) of {self.lines} at line(s) {shown}", file=stream)
+
+
+def open_binary(path: str | None) -> IO[bytes]:
+    """Open a file (or stdin for None / '-') for binary reading, with a clear InputError."""
+    if path in (None, "-"):
+        return sys.stdin.buffer
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{path}: is a directory, not a file")
+    if not p.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        f = p.open("rb")
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from None
+    if path.endswith(".gz"):
+        import gzip
+
+        return gzip.open(f, "rb")  # type: ignore[return-value]
+    return f
+
+
+def iter_lines(path: str | None, stats: Stats | None = None) -> Iterator[tuple[int, str]]:
+    """(line number, text) for every line, decoded as UTF-8 with undecodable bytes replaced."""
+    stats = stats if stats is not None else Stats()
+    f = open_binary(path)
+    try:
+        for n, raw in enumerate(f, 1):
+            stats.lines = n
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("utf-8", errors="replace")
+                stats.replaced_lines.append(n)
+            yield n, text.rstrip("\r\n")
+    except OSError as e:
+        raise InputError(f"{path or 'stdin'}: read failed: {e}") from None
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+
+
+def iter_jsonl(path: str | None, stats: Stats) -> Iterator[tuple[int, dict | None, str]]:
+    """(line number, record or None, raw line) for every non-blank line; bad lines go to stats.bad."""
+    for n, line in iter_lines(path, stats):
+        if not line.strip():
+            continue
+        try:
+            rec = loads(line)
+        except ValueError as e:
+            stats.bad.append((n, f"not JSON ({str(e).splitlines()[0][:80]})"))
+            yield n, None, line
+            continue
+        if not isinstance(rec, dict):
+            stats.bad.append((n, f"not a JSON object (a {type(rec).__name__})"))
+            yield n, None, line
+            continue
+        yield n, rec, line
+
+
+def read_text(path: str | None, max_bytes: int = 200 * 1024 * 1024) -> tuple[str, bool]:
+    """The whole input as text (replacement for undecodable bytes) and whether bytes were replaced."""
+    f = open_binary(path)
+    try:
+        data = f.read(max_bytes + 1)
+    except OSError as e:
+        raise InputError(f"{path or 'stdin'}: read failed: {e}") from None
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+    if len(data) > max_bytes:
+        raise InputError(f"{path or 'stdin'}: larger than {max_bytes // (1024 * 1024)} MB; split it or use --jsonl")
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), True
+
+
+@contextmanager
+def atomic_output(path: str | None):
+    """Write to `path` through a temporary file renamed into place on success (stdout for None / '-').
+
+    An interrupted or failed run leaves any earlier file at `path` untouched.
+    """
+    if path in (None, "-"):
+        yield sys.stdout
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{path}: is a directory")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            yield f
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
