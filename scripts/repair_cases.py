@@ -1,0 +1,123 @@
+"""Draw repair test cases from the corpus, with a fixed seed, split into dev and test halves.
+
+Ground truth never comes from the normalizer itself: cases are built from tokens that are already
+exact taxonomy codes in real TAGS lines, then damaged the way real lines are damaged:
+
+* split: 2-3 codes that stand next to each other in a real line, run together (PGOV + PREL -> PGOVPREL);
+* typo:  one code of 4+ letters with one letter dropped, doubled or swapped with its neighbour
+         (forms that are themselves codes, aliases or words are skipped: no rule could see them);
+* whole: words that must stay whole: free words of 4+ letters from real TAGS lines, and rarer
+         upper-cased prose words (in the body of 5-19 cables, so NOT in taxonomy/plainwords.txt, whose
+         threshold is 20): the general rules alone must refuse to split or "correct" them.
+
+The halves are fixed by a hash of the case text: `dev` is for developing rules, `test` is held out.
+This file was committed before the rules were tuned on its dev half.
+
+usage: python scripts/repair_cases.py [--corpus PATH] [--split dev|test|all] > cases.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cabletags.corpus import read_corpus, require_corpus  # noqa: E402
+from cabletags.taxonomy import load_taxonomy  # noqa: E402
+
+SEED = 20261128
+N_PER_KIND = 1500
+
+
+def half(text: str) -> str:
+    return "test" if hashlib.sha256(text.encode()).digest()[0] % 2 == 0 else "dev"
+
+
+def damage(code: str, rng: random.Random) -> tuple[str, str]:
+    op = rng.choice(["drop", "double", "swap"])
+    i = rng.randrange(len(code))
+    if op == "drop":
+        return code[:i] + code[i + 1:], op
+    if op == "double":
+        return code[:i] + code[i] + code[i:], op
+    i = min(i, len(code) - 2)
+    return code[:i] + code[i + 1] + code[i] + code[i + 2:], op
+
+
+def build_cases(corpus_path) -> list[dict]:
+    tax = load_taxonomy(typo_aliases=False)
+    taken = set(tax.entries) | set(tax.aliases) | set(tax.words) | set(tax.junk)
+    rng = random.Random(SEED)
+    lines, tag_words = [], Counter()
+    body_df = Counter()
+    for rec in read_corpus(corpus_path):
+        toks = re.findall(r"[A-Za-z]+", rec.get("tags") or "")
+        codes = [t for t in toks if t in tax.entries and t.isupper()]
+        if codes:
+            lines.append(codes)
+        tag_words.update(t for t in toks if t.isupper() and len(t) >= 4 and t not in taken)
+        body_df.update({w.lower() for w in re.findall(r"[A-Za-z]{5,12}", rec.get("body") or "")})
+    cases, seen = [], set()
+
+    def add(kind, text, expected, note=""):
+        if text in seen:
+            return False
+        seen.add(text)
+        cases.append({"kind": kind, "text": text, "expected": expected, "note": note, "half": half(text)})
+        return True
+
+    tries = 0
+    while sum(c["kind"] == "split" for c in cases) < N_PER_KIND and tries < 100_000:
+        tries += 1
+        codes = rng.choice(lines)
+        codes = [c for c in codes if c.isalpha()]
+        k = 3 if rng.random() < 0.3 else 2
+        if len(codes) < k:
+            continue
+        i = rng.randrange(len(codes) - k + 1)
+        part = codes[i:i + k]
+        if len(set(part)) < k:
+            continue
+        text = "".join(part)
+        if text in taken:
+            continue
+        add("split", text, part)
+    tries = 0
+    while sum(c["kind"] == "typo" for c in cases) < N_PER_KIND and tries < 100_000:
+        tries += 1
+        code = rng.choice(rng.choice(lines))
+        if len(code) < 4 or not code.isalpha():
+            continue
+        text, op = damage(code, rng)
+        if text in taken or text.lower() in tax.plainwords:
+            continue
+        add("typo", text, [code], op)
+    words = sorted(tag_words)
+    prose = sorted(w.upper() for w, n in body_df.items() if 5 <= n < 20 and w.upper() not in taken)
+    rng.shuffle(prose)
+    for w in words:
+        if tag_words[w] >= 1 and w.isalpha():
+            add("whole", w, [], "free word in a TAGS line")
+    for w in prose[: N_PER_KIND]:
+        add("whole", w, [], "rare prose word (not in plainwords)")
+    return cases
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus")
+    ap.add_argument("--split", choices=["dev", "test", "all"], default="dev")
+    a = ap.parse_args(argv)
+    for c in build_cases(require_corpus(a.corpus)):
+        if a.split in ("all", c["half"]):
+            print(json.dumps(c))
+
+
+if __name__ == "__main__":
+    main()
