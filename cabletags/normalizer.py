@@ -101,8 +101,43 @@ _TITLES = {"MR", "MRS", "MS", "DR", "GEN", "AMB", "SEN", "REP", "PM", "FM", "HON
 _LETTERS = re.compile(r"^[A-Za-z]+$")
 
 
+WORDLIKE_MAX = -2.8  # mean log-probability per character above which a token reads as a word
+WORDLIKE_MAX_MIXED = -2.45  # the same, for splits that include a 4+ letter code (RUPREL -2.53)
+
+
+class _CharModel:
+    """Character trigram model of ordinary words: how word-like is a string of capitals?
+
+    Trained on the plain-word list; returns the mean natural-log probability per character (with
+    word boundaries), add-one smoothed. Real words score around -2, runs of codes (IZSA, KUMYDJ) lower.
+    """
+
+    def __init__(self, words):
+        from collections import Counter
+
+        tri, bi = Counter(), Counter()
+        for w in words:
+            s = "^^" + w.upper() + "$"
+            for i in range(len(s) - 2):
+                tri[s[i:i + 3]] += 1
+                bi[s[i:i + 2]] += 1
+        self.tri, self.bi = tri, bi
+
+    def score(self, up: str) -> float:
+        import math
+
+        s = "^^" + up + "$"
+        total = 0.0
+        for i in range(len(s) - 2):
+            total += math.log((self.tri.get(s[i:i + 3], 0) + 1) / (self.bi.get(s[i:i + 2], 0) + 27))
+        return total / (len(s) - 2)
+
+
 def _clean_text(raw: str) -> str:
-    raw = unicodedata.normalize("NFKC", raw)
+    if not raw.isascii():
+        raw = unicodedata.normalize("NFKC", raw)
+    if raw.isprintable():
+        return raw
     return "".join(ch if ch.isprintable() else " " for ch in raw)
 
 
@@ -116,74 +151,115 @@ class Normalizer:
         self.count = {c: max(e.corpus_count, 0) for c, e in self.codes.items()}
         self.name_tags = {c for c, e in self.codes.items() if e.takes_name}
         # forms a run-together token may be made of: codes, and short aliases (RUPREL = RU PREL -> RS PREL)
-        self.split_forms = {c: (c, 0.0) for c in self.codes if 2 <= len(c) <= 5 and c.isalpha()}
+        self.split_forms = {c: (c, 0.0) for c in self.codes if 2 <= len(c) <= 8 and c.isalpha()}
         for form, (code, atype) in self.aliases.items():
             if 2 <= len(form) <= 5 and form.isalpha() and atype in ("iso", "iso3", "variant", "legacy"):
                 self.split_forms.setdefault(form, (code, 0.2))
         self._resolve = lru_cache(maxsize=200_000)(self._resolve_token)
         self._line = lru_cache(maxsize=50_000)(self._normalize_uncached)
-        # typo index: deletion neighbourhood of every code of 3+ letters (symmetric-delete lookups)
-        self._deletes: dict[str, set[str]] = {}
-        for c in self.codes:
-            if len(c) >= 3:
-                self._deletes.setdefault(c, set()).add(c)
-                for i in range(len(c)):
-                    self._deletes.setdefault(c[:i] + c[i + 1:], set()).add(c)
+        self._wordlike_model = None  # built on first use: most lines never need it
+        self._deletes_index: dict[str, set[str]] | None = None
+
+    @property
+    def _deletes(self) -> dict[str, set[str]]:
+        """Typo index, built on first use: each code of 3+ letters under every one-letter deletion."""
+        if self._deletes_index is None:
+            idx: dict[str, set[str]] = {}
+            for c in self.codes:
+                if len(c) >= 3 and c.isalpha():
+                    for i in range(len(c)):
+                        idx.setdefault(c[:i] + c[i + 1:], set()).add(c)
+            self._deletes_index = idx
+        return self._deletes_index
 
     # --- single tokens ----------------------------------------------------------------------------
+    @property
+    def _wordlike(self) -> "_CharModel":
+        if self._wordlike_model is None:
+            self._wordlike_model = _CharModel(self.tax.plainwords)
+        return self._wordlike_model
+
     def is_plain_word(self, up: str) -> bool:
-        return len(up) >= 4 and up.lower() in self.tax.plainwords
+        return len(up) >= 3 and up.lower() in self.tax.plainwords
 
     def typo_candidates(self, up: str) -> list[str]:
-        """Codes one dropped, doubled/inserted or swapped letter away from `up`, most used first."""
-        if len(up) < 3:
+        """Codes one dropped, doubled/inserted or swapped letter away from `up`, most plausible first."""
+        return [c for c, _ in self._typo_scored(up)]
+
+    def _typo_scored(self, up: str) -> list[tuple[str, int]]:
+        """(code, plausibility) pairs: 3 a doubled letter, 2 a swap or a dropped letter, 1 an inserted one."""
+        if len(up) < 3 or not up.isalpha():
             return []
-        found = set()
-        found |= {c for c in self._deletes.get(up, ()) if len(c) == len(up) + 1}  # a dropped letter
-        for i in range(len(up)):  # an extra (doubled or inserted) letter
+        found: dict[str, int] = {}
+
+        def put(code, w):
+            if code != up and found.get(code, 0) < w:
+                found[code] = w
+
+        for c in self._deletes.get(up, ()):  # a dropped letter
+            if len(c) == len(up) + 1:
+                put(c, 2)
+        for i in range(len(up)):  # an extra letter: doubled (likely) or inserted
             d = up[:i] + up[i + 1:]
-            if d in self.codes and len(d) >= 3:
-                found.add(d)
-        for i in range(len(up) - 1):  # two letters swapped
+            if len(d) >= 3 and d in self.codes:
+                doubled = (i > 0 and up[i - 1] == up[i]) or (i + 1 < len(up) and up[i + 1] == up[i])
+                put(d, 3 if doubled else 1)
+        for i in range(len(up) - 1):  # two neighbours swapped
             if up[i] != up[i + 1]:
-                s = up[:i] + up[i + 1] + up[i] + up[i + 2:]
-                if s in self.codes:
-                    found.add(s)
-        if len(up) == 3:  # a 3-letter token: only a dropped letter of a 4-letter subject/program code
-            found = {c for c in found if len(c) == 4 and self.codes[c].kind in ("subject", "program")}
-        found.discard(up)
-        return sorted(found, key=lambda c: (-self.count.get(c, 0), c))
+                sw = up[:i] + up[i + 1] + up[i] + up[i + 2:]
+                if sw in self.codes:
+                    put(sw, 2)
+        if len(up) == 3:  # a 3-letter token: only a dropped letter of a 4-letter code
+            found = {c: w for c, w in found.items() if len(c) == 4}
+        if len(up) == 4:  # a 4-letter token read as a 3-letter code: only well-used ones
+            found = {c: w for c, w in found.items() if len(c) >= 4 or self.count.get(c, 0) >= 20}
+        return sorted(found.items(), key=lambda cw: (-cw[1], -self.count.get(cw[0], 0), cw[0]))
 
     def _typo(self, up: str):
-        """(code, confidence) when one candidate is clearly best, else (None, candidates)."""
-        cands = self.typo_candidates(up)
-        if not cands:
+        """(code, confidence) when one candidate is clearly best, else (None, candidates).
+
+        Clearly best: the only candidate of the most plausible edit kind, or one used at least 5 times
+        as often as the runner-up. Short tokens need more support, since short strings collide more:
+        a 3-letter token needs a candidate carried by >= 3 corpus cables, a 4-letter one >= 1 (or a
+        handbook subject/program code); 5+ letters need no usage.
+        """
+        scored = self._typo_scored(up)
+        if not scored:
             return None, []
-        best = cands[0]
+        top_w = scored[0][1]
+        top = [c for c, w in scored if w == top_w]
+        best = top[0]
         nb = self.count.get(best, 0)
-        n2 = self.count.get(cands[1], 0) if len(cands) > 1 else 0
-        min_uses = 20 if len(up) == 3 else 3
-        if nb >= min_uses and (len(cands) == 1 or nb >= 5 * max(n2, 1)):
-            conf = 0.95 if len(cands) == 1 else min(0.9, 0.6 + 0.3 * (1 - n2 / nb))
+        n2 = self.count.get(top[1], 0) if len(top) > 1 else 0
+        clear = len(top) == 1 or nb >= 5 * max(n2, 1)
+        if len(up) == 3:
+            enough = nb >= 3
+        elif len(up) == 4:
+            enough = nb >= 1 or self.codes[best].kind in ("subject", "program")
+        else:
+            enough = True
+        if clear and enough:
+            conf = 0.95 if len(scored) == 1 else 0.85 if len(top) == 1 else min(0.85, 0.6 + 0.25 * (1 - n2 / nb))
             return best, conf
-        return None, cands[:5]
+        return None, [c for c, _ in scored[:5]]
 
     def split(self, up: str):
         """Best segmentation of a run-together token into known codes, or None.
 
-        Cost per piece: 4-letter subject/program 1.0, other 4-5 letter codes 1.15, 3-letter 1.3,
-        2-letter (geographic) 1.6. Splits are refused when 2-letter pieces outnumber the 4+ letter ones
-        or when there is no piece of 3+ letters (TE RR OR IS M is never a reading of TERRORISM).
+        Cost per piece: 4-letter subject/program 1.0, other 4+ letter codes 1.15, 3-letter 1.3,
+        2-letter (geographic) 1.6, +0.2 for an alias form. Without a piece of 4+ letters, a split
+        needs at most three pieces, all codes carried by >= 20 corpus cables (ordinary words are
+        refused before this is tried).
         """
         n = len(up)
-        if n < 5 or n > 60:
+        if n < 4 or n > 60:
             return None
         INF = float("inf")
         self._last_form: dict = {}
         best = [(INF, ())] * (n + 1)
         best[n] = (0.0, ())
         for i in range(n - 1, -1, -1):
-            for j in range(i + 2, min(n, i + 5) + 1):
+            for j in range(i + 2, min(n, i + 8) + 1):
                 form = up[i:j]
                 if form not in self.split_forms or best[j][0] == INF:
                     continue
@@ -204,10 +280,16 @@ class Normalizer:
         two = sum(n == 2 for n in lens)
         long_ = sum(n >= 4 for n in lens)
         three = sum(n == 3 for n in lens)
-        if two > long_ or (long_ == 0 and three == 0):
+        used = all(self.count.get(p, 0) >= 20 for p, n in zip(pieces, lens) if n <= 3)
+        if long_ == 0:
+            # only short pieces (IZSA = IZ SA, NLEUN = NL EUN): at most three, all well-used codes,
+            # and the token must not read like a word (BASINS is not BA SI NS; TERRORISM never gets here)
+            if len(pieces) > 3 or not used or self._wordlike.score(up) > WORDLIKE_MAX:
+                return None
+        elif two > 2 * long_ and not used:
             return None
-        if long_ == 0 and three and any(self.count.get(p, 0) < 20 for p in pieces):
-            return None  # splits into rare 3-letter codes only: too likely an ordinary word
+        elif (two or three) and self._wordlike.score(up) > WORDLIKE_MAX_MIXED:
+            return None  # SPLASH is not SPLA SH
         conf = 0.95 - 0.1 * two - 0.05 * three
         return pieces, max(conf, 0.5)
 
@@ -240,6 +322,13 @@ class Normalizer:
         if not is_upper or self.is_plain_word(up):
             return "unknown", None, 0.0
         sp = self.split(up)
+        if sp and all(len(p) <= 3 for p in sp[0]) and len(up) >= 4:
+            # short pieces only (SAEC = SA EC?) compete with a typo of a longer code (ASEC): a clear
+            # typo of a handbook subject/program code, or of a well-used code, wins
+            code, info = self._typo(up)
+            if code and (self.codes[code].kind in ("subject", "program") or self.count.get(code, 0) >= 50
+                         or len(code) >= 5):
+                return "typo", (code,), info
         if sp:
             return "split", sp[0], sp[1]
         if len(up) >= 3:
@@ -343,7 +432,11 @@ class Normalizer:
         out.repairs.append(Repair("name", original.strip(), (name,), conf))
 
     def _item(self, item: str, out: NormalizedTags, add_code, last_code, phrase_only=False):
-        raw_toks = [t for t in _TOKEN_SPLIT.split(item.strip()) if t]
+        s = item.strip()
+        if s in self.codes and not self.codes[s].takes_name:  # the common case: one clean code
+            add_code(s)
+            return
+        raw_toks = [t for t in _TOKEN_SPLIT.split(s) if t]
         if not raw_toks:
             return
         # English context: an item with a lower-case word that is not itself a code reads as a phrase

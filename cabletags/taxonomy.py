@@ -21,7 +21,7 @@ __all__ = ["Alias", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "vali
 
 KINDS = ("subject", "program", "geographic", "organization")
 TAXONOMY_VERSION = "1.0"  # bump when the curated content changes meaningfully; the hash tracks every edit
-_CACHE_FORMAT = 3
+_CACHE_FORMAT = 4
 
 
 class TaxonomyError(ValueError):
@@ -82,6 +82,7 @@ class Taxonomy:
     junk: dict[str, str]
     plainwords: frozenset[str]
     version: str
+    repaired_forms: dict = field(default_factory=dict)
     source: str = ""
     typo_aliases: bool = True
     _by_kind: dict = field(default_factory=dict, repr=False)
@@ -227,6 +228,16 @@ def _compile(files: list[Path], overlays: list[Path]) -> dict:
                 problems.append(f"{files[4]}: {key} item {i} ({w['word']}): is a taxonomy code, cannot be a non-code word")
             target[w["word"].upper()] = w["reason"]
 
+    repaired = {}
+    for i, w in enumerate(words_doc.get("repaired_forms") or [], 1):
+        if not isinstance(w, dict) or not isinstance(w.get("form"), str) or not isinstance(w.get("codes"), list):
+            problems.append(f"{files[4]}: repaired_forms item {i}: needs 'form', 'codes' and 'reason'")
+            continue
+        bad = [c for c in w["codes"] if c not in entries]
+        if bad:
+            problems.append(f"{files[4]}: repaired_forms item {i} ({w['form']}): codes {bad} not in the taxonomy")
+        repaired[w["form"]] = {"codes": w["codes"], "reason": w.get("reason", "")}
+
     aliases: dict[str, list] = {}
     for code, e in entries.items():
         where = origin[code]
@@ -249,7 +260,7 @@ def _compile(files: list[Path], overlays: list[Path]) -> dict:
                             f"{len(problems)} problems; first: {problems[0]}\n" + "\n".join(problems[1:]))
     plain = [w.strip() for w in files[5].read_text(encoding="utf-8").splitlines() if w and not w.startswith("#")]
     return {"format": _CACHE_FORMAT, "entries": entries, "aliases": aliases, "words": words, "junk": junk,
-            "plainwords": plain}
+            "repaired_forms": repaired, "plainwords": plain}
 
 
 def validate_taxonomy(directory: str | Path | None = None) -> list[str]:
@@ -279,9 +290,6 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
     for ov in overlays:
         if not ov.exists():
             raise TaxonomyError(f"{ov}: overlay not found")
-    key_in = (str(directory.resolve()), tuple(str(o) for o in overlays), typo_aliases)
-    if key_in in _LOADED:
-        return _LOADED[key_in]
     files = _files(directory)
     ov_files = [f for ov in overlays for f in ([ov] if ov.is_file() else sorted(ov.glob("*.yaml")))]
     h = hashlib.sha256()
@@ -289,6 +297,9 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
         h.update(f.name.encode())
         h.update(f.read_bytes())
     digest = h.hexdigest()[:12]
+    key_in = (str(directory.resolve()), digest, typo_aliases)  # an edited file makes a new key
+    if key_in in _LOADED:
+        return _LOADED[key_in]
     data = None
     cache = _cache_dir() / f"taxonomy-{_CACHE_FORMAT}-{digest}.json"
     if use_cache and cache.is_file():
@@ -317,6 +328,7 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
     aliases = {f: (c, t) for f, (c, t) in data["aliases"].items() if typo_aliases or t != "typo"}
     tax = Taxonomy(entries=entries, aliases=aliases, words=data["words"], junk=data["junk"],
                    plainwords=frozenset(data["plainwords"]), version=f"{TAXONOMY_VERSION}+{digest}",
+                   repaired_forms=data.get("repaired_forms", {}),
                    source=str(directory), typo_aliases=typo_aliases)
     _LOADED[key_in] = tax
     return tax

@@ -46,6 +46,16 @@ ALIASES = {
     "IPROP": ("KIPR", "variant", "intellectual property, used by Consulate Ho Chi Minh City beside KIPR"),
     "MCA": ("KMCA", "variant", "Millennium Challenge Account written without the K prefix"),
     "BURMA": ("BM", "name", "older English name of Myanmar, the name TAGS uses for BM"),
+    # typo aliases: allowed only with corpus evidence; reports are also run without them
+    "ENGR": ("ENRG", "typo", "swapped letters, Embassy Brasilia"),
+    "ENERG": ("ENRG", "typo", "extra letter, Consulate Lagos"),
+    "ENIV": ("EINV", "typo", "swapped letters, Embassy Accra"),
+    "PARMS": ("PARM", "typo", "extra letter, Embassy Guatemala"),
+}
+
+# run-together forms seen in >= 3 cables, documented here; the split rule repairs them (a test checks)
+REPAIRED_FORMS = {
+    "VTIS": (["VT", "IS"], "VT IS run together (Embassy Vatican)"),
 }
 
 # non-code words: kept verbatim as unknown free words, never repaired. Reason in one line each.
@@ -314,7 +324,8 @@ def main(argv=None):
             f.write(header.format(kind=kind))
             yaml.safe_dump(doc, f, sort_keys=False, allow_unicode=True, width=120)
     words = {"words": [{"word": w, "reason": r} for w, r in sorted(WORDS.items())],
-             "junk": [{"word": w, "reason": r} for w, r in sorted(JUNK.items())]}
+             "junk": [{"word": w, "reason": r} for w, r in sorted(JUNK.items())],
+             "repaired_forms": [{"form": f, "codes": c, "reason": r} for f, (c, r) in sorted(REPAIRED_FORMS.items())]}
     with (OUT / "words.yaml").open("w", encoding="utf-8") as f:
         f.write("# Non-code words (kept as unknown free words, never repaired) and junk (removed, recorded).\n")
         yaml.safe_dump(words, f, sort_keys=False, allow_unicode=True, width=120)

@@ -3,7 +3,7 @@
 A token like TERRORISM, DETAINEES or SUNNI is made of letters that also spell strings of codes
 (TE RR OR IS M ...), and a surname may sit one edit away from a code. The general rule the normalizer
 applies is: a token that is an ordinary word of cable prose stays whole. "Ordinary" is measured, not
-listed by hand: lower-cased alphabetic words of 4+ letters found in the `body` of at least MIN_DF corpus
+listed by hand: lower-cased alphabetic words of 3+ letters found in the `body` of at least MIN_DF corpus
 cables (privacy: never a rare name), minus every taxonomy code and alias.
 
 usage: python scripts/build_plainwords.py [--corpus ../shared/corpus/cables.jsonl.gz] [--min-df 20]
@@ -34,7 +34,7 @@ def main(argv=None):
     tax = load_taxonomy(typo_aliases=True)
     taken = set(tax.entries) | set(tax.aliases)
     df = Counter()
-    word = re.compile(r"[A-Za-z]{4,}")
+    word = re.compile(r"[A-Za-z]{3,}")
     with gzip.open(a.corpus, "rt", encoding="utf-8") as f:
         for line in f:
             body = json.loads(line).get("body") or ""

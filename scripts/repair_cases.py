@@ -101,8 +101,8 @@ def build_cases(corpus_path) -> list[dict]:
     words = sorted(tag_words)
     prose = sorted(w.upper() for w, n in body_df.items() if 5 <= n < 20 and w.upper() not in taken)
     rng.shuffle(prose)
-    for w in words:
-        if tag_words[w] >= 1 and w.isalpha():
+    for w in words:  # free words also used in prose (not run-together codes such as ASECKFRDCVIS...)
+        if body_df[w.lower()] >= 5 and 5 <= len(w) <= 12:
             add("whole", w, [], "free word in a TAGS line")
     for w in prose[: N_PER_KIND]:
         add("whole", w, [], "rare prose word (not in plainwords)")

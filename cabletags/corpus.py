@@ -1,0 +1,39 @@
+"""The cable corpus: reading JSON Lines (plain or gzip) and a deterministic validation split.
+
+Records follow ../shared/corpus: id, date, origin, classification, tags, subject, body, preamble ...
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Iterator
+
+from .textio import InputError, Stats, iter_jsonl
+
+__all__ = ["read_corpus", "default_corpus_path", "is_validation", "require_corpus"]
+
+
+def default_corpus_path() -> Path:
+    """../shared/corpus/cables.jsonl.gz beside the project (the developers' and CI's layout)."""
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "cables.jsonl.gz"
+
+
+def require_corpus(path: str | Path | None) -> Path:
+    p = Path(path) if path else default_corpus_path()
+    if not p.is_file():
+        raise InputError(f"corpus not found: {p} (pass --corpus PATH; the shared corpus lives in ../shared/corpus)")
+    return p
+
+
+def read_corpus(path: str | Path | None = None, stats: Stats | None = None) -> Iterator[dict]:
+    """Every good record of a JSON Lines corpus (.gz or plain); bad lines are counted in `stats`."""
+    stats = stats if stats is not None else Stats()
+    for _, rec, _ in iter_jsonl(str(require_corpus(path)), stats):
+        if rec is not None:
+            yield rec
+
+
+def is_validation(cable_id: str, share: float = 0.2, seed: int = 0) -> bool:
+    """True for the `share` of ids that form the validation split (a stable hash of seed and id)."""
+    h = hashlib.sha256(f"{seed}:{cable_id}".encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64 < share

@@ -1,0 +1,54 @@
+"""Accuracy of the general repair rules on corpus-drawn cases (see scripts/repair_cases.py).
+
+A split or typo case is right when normalize() returns exactly the expected codes; a whole case is
+right when no code comes out and the word is kept, whole, as unknown. Typo aliases are switched off
+by default (the figure must come from the general rules); --with-typo-aliases turns them on.
+
+usage: python scripts/repair_accuracy.py [--split test|dev] [--with-typo-aliases] [--show-errors N]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from repair_cases import build_cases  # noqa: E402
+
+from cabletags.corpus import require_corpus  # noqa: E402
+from cabletags.normalizer import get_normalizer  # noqa: E402
+from cabletags.taxonomy import load_taxonomy  # noqa: E402
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus")
+    ap.add_argument("--split", choices=["dev", "test"], default="test")
+    ap.add_argument("--with-typo-aliases", action="store_true")
+    ap.add_argument("--show-errors", type=int, default=0)
+    a = ap.parse_args(argv)
+    cases = [c for c in build_cases(require_corpus(a.corpus)) if c["half"] == a.split]
+    norm = get_normalizer(load_taxonomy(typo_aliases=a.with_typo_aliases))
+    right, total, errors = Counter(), Counter(), []
+    for c in cases:
+        r = norm.normalize(c["text"])
+        ok = r.codes == c["expected"] if c["kind"] != "whole" else (not r.codes and r.unknown == [c["text"]])
+        total[c["kind"]] += 1
+        right[c["kind"]] += ok
+        if not ok:
+            errors.append((c, r))
+    print(f"split: {a.split}; typo aliases {'on' if a.with_typo_aliases else 'off'}")
+    for k in ("split", "typo", "whole"):
+        print(f"  {k:6s} {right[k]:5d}/{total[k]:5d} = {100 * right[k] / max(total[k], 1):.2f}%")
+    st = right["split"] + right["typo"]
+    n_st = total["split"] + total["typo"]
+    print(f"  splits+typos: {100 * st / max(n_st, 1):.2f}%   all: {100 * sum(right.values()) / max(sum(total.values()), 1):.2f}%")
+    for c, r in errors[: a.show_errors]:
+        print(f"    {c['kind']:5s} {c['text']:16s} expected {c['expected']} got {r.codes} unknown {r.unknown} {c['note']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Tests never touch the user's cache directory."""
+    os.environ["CABLETAGS_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ.pop("CABLETAGS_TAXONOMY", None)
+    os.environ.pop("CABLETAGS_TAXONOMY_OVERLAY", None)
+    yield
+
+
+@pytest.fixture
+def taxonomy_copy(tmp_path):
+    """A writable copy of the shipped taxonomy directory."""
+    from cabletags.taxonomy import shipped_taxonomy_dir
+
+    dst = tmp_path / "taxonomy"
+    shutil.copytree(shipped_taxonomy_dir(), dst, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+    return dst
+
+
+def run_cli(*args, input=None, env=None):
+    """Run the real command in a new process; returns CompletedProcess with text stdout/stderr."""
+    e = dict(os.environ)
+    e.update(env or {})
+    if isinstance(input, str):
+        input = input.encode("utf-8")
+    p = subprocess.run([sys.executable, "-m", "cabletags", *args], input=input if input is not None else b"",
+                       capture_output=True, env=e, cwd=str(ROOT))
+    p.stdout = p.stdout.decode("utf-8", errors="replace")
+    p.stderr = p.stderr.decode("utf-8", errors="replace")
+    return p

@@ -1,0 +1,152 @@
+"""The light commands (decode, normalize) through the real `cabletags` entry point, in new processes."""
+import json
+import subprocess
+import sys
+
+from conftest import run_cli
+
+
+def test_decode_table_and_exit_zero():
+    p = run_cli("decode", "KTIP", "PHUM", "AJ")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["code", "kind", "title", "notes"]
+    assert any(line.startswith("AJ") and "Azerbaijan" in line and "ISO AZ" in line for line in lines)
+    assert any(line.startswith("KTIP") and "Trafficking in Persons" in line for line in lines)
+
+
+def test_decode_raw_line_shows_repairs_and_unknown_exit_one():
+    p = run_cli("decode", "--format", "json", "TAGS: PGOV, PREL, OSCEPREF", "QQQX")
+    assert p.returncode == 1
+    doc = json.loads(p.stdout)
+    assert doc["taxonomy_version"]
+    by_code = {r["code"]: r for r in doc["results"]}
+    assert by_code["OSCE"]["via"] == "split: OSCEPREF" and by_code["PREF"]["status"] == "repaired"
+    assert by_code["QQQX"]["status"] == "unknown"
+
+
+def test_decode_did_you_mean():
+    p = run_cli("decode", "--format", "jsonl", "PHUMM", "PHUX")
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert rows[0]["code"] == "PHUM" and rows[0]["status"] == "repaired"
+    assert "PHUM" in rows[1]["did_you_mean"] and p.returncode == 1
+
+
+def test_decode_tsv_and_stdin():
+    p = run_cli("decode", "--format", "tsv", input="PREL\nGM\n")
+    assert p.returncode == 0
+    assert p.stdout.splitlines()[0] == "code\tkind\ttitle\tnotes"
+    assert p.stdout.splitlines()[2].startswith("GM\tgeographic\tGermany")
+
+
+def test_decode_does_not_import_scikit_learn():
+    code = ("import sys; from cabletags.cli import main\n"
+            "try:\n    main(['decode', 'PHUM'])\nexcept SystemExit:\n    pass\n"
+            "print('SKLEARN' if any(m.startswith('sklearn') for m in sys.modules) else 'LIGHT', file=sys.stderr)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.stderr.strip().endswith("LIGHT"), p.stderr
+
+
+def test_normalize_arguments_json():
+    p = run_cli("normalize", "--format", "json", "OVIP (POWELL, COLIN)", "PREL OSCEPREF")
+    assert p.returncode == 0
+    doc = json.loads(p.stdout)
+    assert doc["taxonomy_version"]
+    assert doc["results"][0]["names"] == ["POWELL, COLIN"]
+    assert doc["results"][1]["codes"] == ["PREL", "OSCE", "PREF"]
+
+
+def test_normalize_stdin_lines_table():
+    p = run_cli("normalize", input="PREL PGOV\n\nprel\n")
+    assert p.returncode == 0 and "PREL, PGOV" in p.stdout and "case: prel -> PREL" in p.stdout
+
+
+def test_normalize_jsonl_batch_contract(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join([
+        json.dumps({"id": "a", "tags": "TAGS: PGOV, PREL, OSCEPREF", "body": "x"}),
+        "this is not json",
+        json.dumps({"id": "b", "tags": None}),
+        json.dumps({"id": "c"}),
+        json.dumps([1, 2]),
+        json.dumps({"id": "d", "tags": ""}),
+        json.dumps({"id": "e", "tags": "OVIP POWELL COLIN", "normalized": "old"}),
+    ]) + "\n")
+    p = run_cli("normalize", "--jsonl", "--field", "tags", "--input", str(src))
+    assert p.returncode == 0, p.stderr
+    out = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [r["id"] for r in out] == ["a", "b", "c", "d", "e"]
+    assert out[0]["normalized"]["codes"] == ["PGOV", "PREL", "OSCE", "PREF"] and out[0]["body"] == "x"
+    assert set(out[0]["normalized"]) >= {"codes", "names", "unknown", "repairs", "taxonomy_version"}
+    for r in out[1:4]:
+        assert r["normalized"]["codes"] == [] and r["normalized"]["repairs"] == []
+    assert out[4]["normalized"]["names"] == ["POWELL, COLIN"]
+    assert "line 2" in p.stderr and "line 5" in p.stderr
+
+
+def test_normalize_jsonl_from_stdin_with_other_field():
+    rec = {"id": 1, "t": "PHUM"}
+    p = run_cli("normalize", "--jsonl", "--field", "t", input=json.dumps(rec) + "\n")
+    assert json.loads(p.stdout)["normalized"]["codes"] == ["PHUM"]
+
+
+def test_strict_batch_exit_code():
+    p = run_cli("normalize", "--jsonl", "--strict", input='{"tags": "PREL"}\nnope\n')
+    assert p.returncode == 5 and len(p.stdout.splitlines()) == 1
+
+
+def test_missing_input_file():
+    p = run_cli("normalize", "--input", "/nonexistent/file.txt")
+    assert p.returncode == 3 and p.stderr.startswith("error:") and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_directory_as_input(tmp_path):
+    p = run_cli("normalize", "--jsonl", "--input", str(tmp_path))
+    assert p.returncode == 3 and "is a directory" in p.stderr
+
+
+def test_no_input_at_all():
+    p = run_cli("normalize")
+    assert p.returncode == 3 and "no input" in p.stderr
+
+
+def test_wrong_format_is_a_usage_error():
+    p = run_cli("decode", "--format", "yaml", "PHUM")
+    assert p.returncode == 2 and p.stderr.startswith("error:") and "Traceback" not in p.stderr
+
+
+def test_unknown_option_is_a_usage_error():
+    p = run_cli("normalize", "--frobnicate")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+def test_binary_and_invalid_utf8_are_processed_and_reported(tmp_path):
+    f = tmp_path / "bin.txt"
+    f.write_bytes(b"PREL \xff\xfe PGOV\n\x00\x01\x02 PHUM\n")
+    p = run_cli("normalize", "--format", "jsonl", "--input", str(f))
+    assert p.returncode == 0
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert rows[0]["codes"] == ["PREL", "PGOV"] and rows[1]["codes"] == ["PHUM"]
+    assert "undecodable bytes replaced" in p.stderr
+
+
+def test_ten_megabyte_line(tmp_path):
+    f = tmp_path / "big.txt"
+    f.write_text("PREL " * 2_000_000 + "\n")
+    p = run_cli("normalize", "--format", "json", "--input", str(f))
+    assert p.returncode == 0 and json.loads(p.stdout)["results"][0]["codes"] == ["PREL"]
+
+
+def test_broken_user_taxonomy_is_a_clear_error(taxonomy_copy):
+    (taxonomy_copy / "subject.yaml").write_text("kind: subject\nentries:\n  - code: 12\n")
+    p = run_cli("--taxonomy", str(taxonomy_copy), "decode", "PHUM")
+    assert p.returncode == 4 and "subject.yaml" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_output_file_is_written_atomically(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous good output\n")
+    p = run_cli("normalize", "--jsonl", "-o", str(out), input='{"tags": "PREL"}\n')
+    assert p.returncode == 0 and json.loads(out.read_text())["normalized"]["codes"] == ["PREL"]
+    assert [x.name for x in tmp_path.iterdir()] == ["out.jsonl"]

@@ -1,0 +1,165 @@
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from cabletags import normalize
+from cabletags.normalizer import get_normalizer
+from cabletags.taxonomy import load_taxonomy
+
+
+def kinds(r):
+    return [(x.kind, x.original, list(x.result)) for x in r.repairs]
+
+
+def test_clean_line_is_untouched():
+    r = normalize("PGOV, PHUM, KDEM, KCRM, AJ")
+    assert r.codes == ["PGOV", "PHUM", "KDEM", "KCRM", "AJ"] and not r.repairs and not r.unknown
+
+
+def test_duplicates_removed_order_kept():
+    assert normalize("PREL PGOV PREL, PGOV; IZ").codes == ["PREL", "PGOV", "IZ"]
+
+
+@pytest.mark.parametrize("raw,codes", [
+    ("TAGS: PGOV, PREL, OSCEPREF", ["PGOV", "PREL", "OSCE", "PREF"]),
+    ("PHUM, ITPHUM", ["PHUM", "IT"]),
+    ("KPAO PTERKHLS", ["KPAO", "PTER", "KHLS"]),
+    ("PREL, RUPREL", ["PREL", "RS"]),  # a split may use an alias form (RU -> RS)
+])
+def test_run_together_codes_are_split(raw, codes):
+    r = normalize(raw)
+    assert r.codes == codes
+    assert any(k == "split" for k, _, _ in kinds(r))
+
+
+@pytest.mark.parametrize("word", ["TERRORISM", "DETAINEES", "EARTHQUAKE", "SUNNI", "BASINS", "SPLASH"])
+def test_ordinary_words_stay_whole(word):
+    r = normalize(f"PTER, {word}")
+    assert r.codes == ["PTER"] and r.unknown == [word]
+
+
+@pytest.mark.parametrize("raw,code,note", [
+    ("PGVO", "PGOV", "swap"), ("PRELL", "PREL", "doubled"), ("ECNO", "ECON", "swap"), ("KCRMM", "KCRM", "doubled"),
+    ("PHM", "PHUM", "dropped"), ("UNESOC", "UNESCO", "swap in a long code"),
+])
+def test_typos_are_repaired_when_clear(raw, code, note):
+    n = get_normalizer(load_taxonomy(typo_aliases=False))
+    r = n.normalize(f"KTIP {raw}")
+    assert r.codes == ["KTIP", code], note
+    assert ("typo", raw, [code]) in kinds(r)
+
+
+def test_ambiguous_typo_is_kept_and_flagged_with_candidates():
+    n = get_normalizer(load_taxonomy(typo_aliases=False))
+    r = n.normalize("KTI")  # KTIP and KTIA are both one dropped letter away, neither clearly more used
+    assert r.codes == [] and r.unknown == ["KTI"]
+    assert {"KTIP", "KTIA"} <= set(r.candidates["KTI"])
+
+
+def test_typo_alias_switch_does_not_change_rule_repairs():
+    on = get_normalizer(load_taxonomy(typo_aliases=True)).normalize("ENGR")
+    off = get_normalizer(load_taxonomy(typo_aliases=False)).normalize("ENGR")
+    assert on.codes == off.codes == ["ENRG"]
+
+
+def test_case_repair():
+    r = normalize("prel")
+    assert r.codes == ["PREL"] and ("case", "prel", ["PREL"]) in kinds(r)
+
+
+def test_lower_case_words_in_phrases_are_not_codes():
+    r = normalize("Trafficking (in persons)")
+    assert r.codes == [] and r.unknown == ["Trafficking (in persons)"]
+
+
+def test_free_phrase_kept_whole_and_codes_inside_taken():
+    r = normalize("PREL, Defense Reform (Mil & NATO)")
+    assert r.codes == ["PREL", "NATO"] and r.unknown == ["Defense Reform (Mil & NATO)"]
+
+
+@pytest.mark.parametrize("raw,code", [("IRAQ", "IZ"), ("Iraq", "IZ"), ("INDIA", "IN"), ("RU", "RS"), ("PAK", "PK")])
+def test_aliases(raw, code):
+    r = normalize(raw)
+    assert r.codes == [code] and r.repairs[0].kind == "alias"
+
+
+@pytest.mark.parametrize("raw", ["OVIP (POWELL, COLIN)", "OVIP POWELL COLIN", "OVIP (Powell, Colin)".upper(),
+                                 "OVIP POWELL COLIN PREL"])
+def test_personal_names_get_one_canonical_form(raw):
+    r = normalize(raw)
+    assert r.codes[0] == "OVIP" and r.names == ["POWELL, COLIN"]
+    assert any(x.kind == "name" for x in r.repairs)
+
+
+def test_name_in_parentheses_after_any_code_and_et_al():
+    r = normalize("CVIS, KVPR, SP (DOE, JOHN ET AL)")
+    assert r.codes == ["CVIS", "KVPR", "SP"] and r.names == ["DOE, JOHN"]
+
+
+def test_name_taking_tag_followed_by_codes_takes_no_name():
+    r = normalize("OVIP PGOV PREL BA")
+    assert r.codes == ["OVIP", "PGOV", "PREL", "BA"] and r.names == []
+
+
+def test_junk_removed_and_recorded():
+    raw = "TAGS: PREL, PGOV  SECRET  PAGE 02  LIMA 02475 01 OF 03 251228Z  PINR, SIPDIS"
+    r = normalize(raw)
+    assert r.codes == ["PREL", "PGOV", "PINR"] and not r.unknown
+    assert [k for k, _, _ in kinds(r)].count("junk") >= 3
+
+
+def test_repeated_label_words_and_punctuation():
+    r = normalize("TAGS TAGS: PREL;PGOV;; ,ECON.")
+    assert r.codes == ["PREL", "PGOV", "ECON"]
+
+
+def test_unknown_tokens_kept_verbatim():
+    r = normalize("PREL, XQZW, Press Summaries")
+    assert r.codes == ["PREL"] and r.unknown == ["XQZW", "Press Summaries"]
+
+
+def test_empty_and_none():
+    assert not normalize("") and not normalize(None) and not normalize("   ")
+
+
+def test_to_dict_shape():
+    d = normalize("PREL OSCEPREF").to_dict()
+    assert set(d) == {"codes", "names", "unknown", "repairs"}
+    assert d["repairs"][0] == {"kind": "split", "original": "OSCEPREF", "result": ["OSCE", "PREF"],
+                               "confidence": d["repairs"][0]["confidence"]}
+    assert 0 < d["repairs"][0]["confidence"] <= 1
+
+
+def test_non_str_rejected_clearly():
+    with pytest.raises(TypeError):
+        normalize(42)
+
+
+def test_huge_line_is_processed():
+    r = normalize("PREL " * 200_000 + "XQZW")
+    assert r.codes == ["PREL"] and r.unknown == ["XQZW"]
+
+
+tag_text = st.text(alphabet=st.sampled_from(list("PRELGOVHUMKTIAJZS ,;()-/:.\n\tabc") + ["É", "\x00", "é"]),
+                   max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=120), tag_text))
+def test_normalize_never_raises_and_outputs_only_codes_or_flags(raw):
+    tax = load_taxonomy()
+    r = normalize(raw)
+    assert all(c in tax.entries for c in r.codes)
+    assert len(set(r.codes)) == len(r.codes)
+    for u in r.unknown:
+        assert u.strip() and u in raw.replace("\x00", " ") or u in r.candidates or u
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=120), tag_text))
+def test_normalize_is_deterministic_and_idempotent(raw):
+    first = normalize(raw)
+    assert normalize(raw).to_dict() == first.to_dict()
+    again = normalize(first.to_line())
+    assert again.codes == first.codes
+    assert again.names == first.names
+    assert again.unknown == first.unknown
