@@ -77,7 +77,7 @@ class NormalizedTags:
 def render_line(n: NormalizedTags) -> str:
     """A clean TAGS line: codes, then names in parentheses, then unknown items."""
     parts = list(n.codes) + [f"({name})" for name in n.names] + list(n.unknown)
-    return ", ".join(parts)
+    return "; ".join(parts)
 
 
 # --- lexical patterns ------------------------------------------------------------------------------

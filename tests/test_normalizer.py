@@ -143,7 +143,7 @@ tag_text = st.text(alphabet=st.sampled_from(list("PRELGOVHUMKTIAJZS ,;()-/:.\n\t
                    max_size=80)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.one_of(st.text(max_size=120), tag_text))
 def test_normalize_never_raises_and_outputs_only_codes_or_flags(raw):
     tax = load_taxonomy()
@@ -154,7 +154,7 @@ def test_normalize_never_raises_and_outputs_only_codes_or_flags(raw):
         assert u.strip() and u in raw.replace("\x00", " ") or u in r.candidates or u
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.one_of(st.text(max_size=120), tag_text))
 def test_normalize_is_deterministic_and_idempotent(raw):
     first = normalize(raw)
