@@ -231,7 +231,7 @@ class Normalizer:
         best = top[0]
         nb = self.count.get(best, 0)
         n2 = self.count.get(top[1], 0) if len(top) > 1 else 0
-        clear = len(top) == 1 or nb >= 5 * max(n2, 1)
+        clear = len(top) == 1 or nb >= 3 * max(n2, 1)
         if len(up) == 3:
             enough = nb >= 3
         elif len(up) == 4:
@@ -288,8 +288,10 @@ class Normalizer:
                 return None
         elif two > 2 * long_ and not used:
             return None
-        elif (two or three) and self._wordlike.score(up) > WORDLIKE_MAX_MIXED:
-            return None  # SPLASH is not SPLA SH
+        elif (two or three) and not any(n == 4 and self.codes[p].kind in ("subject", "program")
+                                        for p, n in zip(pieces, lens)) \
+                and self._wordlike.score(up) > WORDLIKE_MAX_MIXED:
+            return None  # SPLASH is not SPLA SH (a subject/program code such as PREL in PRELIS is trusted)
         conf = 0.95 - 0.1 * two - 0.05 * three
         return pieces, max(conf, 0.5)
 
@@ -326,7 +328,7 @@ class Normalizer:
             # short pieces only (SAEC = SA EC?) compete with a typo of a longer code (ASEC): a clear
             # typo of a handbook subject/program code, or of a well-used code, wins
             code, info = self._typo(up)
-            if code and (self.codes[code].kind in ("subject", "program") or self.count.get(code, 0) >= 50
+            if code and (self.codes[code].kind in ("subject", "program") or self.count.get(code, 0) >= 5
                          or len(code) >= 5):
                 return "typo", (code,), info
         if sp:
