@@ -1,0 +1,252 @@
+"""TagModel: TF-IDF + one-vs-rest linear SVMs with per-tag thresholds, saved without pickle.
+
+Scores: for tag j, the SVM margin m_j(x) = w_j . tfidf(x) + b_j is shifted by a per-tag offset t_j
+(tuned for F1 on a validation split) and squashed: p_j = sigmoid(a * (m_j - t_j)). Ranking by p is
+ranking by the shifted margin, which puts tags on a common scale; p > 0.5 is the selected set.
+
+Persistence is data only: ``model.json`` (settings, labels, vocabulary) and ``arrays.npz`` (idf,
+weights, offsets) read with ``allow_pickle=False``, so loading a model file cannot run code. The
+weights are pruned to the largest ``keep_weights`` per tag (most of a linear SVM's weights are tiny),
+and terms that no tag uses are dropped, which keeps the model small.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .features import TOKEN_PATTERN, strip_boilerplate
+
+__all__ = ["TagModel", "ModelSettings", "ModelError", "MODEL_FORMAT"]
+
+MODEL_FORMAT = "cabletags-tagmodel/1"
+
+
+class ModelError(Exception):
+    """A model directory that is missing, corrupt, tampered with or of another format."""
+
+
+@dataclass
+class ModelSettings:
+    """Hyperparameters (defaults are the ones chosen by scripts/hyperparam_search.py)."""
+
+    C: float = 0.5                 # SVM regularisation (larger: fits the training tags more closely)
+    ngram_max: int = 2             # word n-grams 1..ngram_max
+    min_df: int = 5                # a term must occur in >= min_df training cables (privacy floor: 5)
+    max_features: int = 300_000    # vocabulary cap before pruning
+    max_chars: int = 0             # 0: whole text; else only the first max_chars characters
+    keep_weights: int = 12_000     # non-zero weights kept per tag
+    threshold_shrink: float = 0.5  # offset t_j = shrink * F1-optimal margin threshold on validation
+    class_weight: str | None = None
+
+    def __post_init__(self):
+        if self.min_df < 5:
+            raise ValueError("min_df must be >= 5 (privacy: no term seen in fewer than 5 cables)")
+
+
+@dataclass
+class TagModel:
+    """Multi-label tag classifier.
+
+    fit(texts, label_sets, labels): texts is a list of n strings, label_sets n iterables of tags,
+    labels the L tags to learn (the label space). decision_function -> (n, L) margins;
+    predict_proba -> (n, L) scores in [0, 1]; tune(texts, label_sets) sets offsets and the scale.
+    """
+
+    settings: ModelSettings = field(default_factory=ModelSettings)
+    labels: list[str] = field(default_factory=list)
+    vocabulary: list[str] = field(default_factory=list)
+    idf: np.ndarray | None = None
+    weights: sp.csr_matrix | None = None      # (L, V)
+    intercept: np.ndarray | None = None        # (L,)
+    offsets: np.ndarray | None = None          # (L,)
+    scale: float = 1.0
+    info: dict = field(default_factory=dict)
+    _vectorizer: object = field(default=None, repr=False)
+
+    # --- fitting ---------------------------------------------------------------------------------
+    def _prepare(self, texts):
+        n = self.settings.max_chars
+        return [strip_boilerplate(t[:n] if n else t) if t else "" for t in texts]
+
+    def _make_vectorizer(self, vocabulary=None):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        s = self.settings
+        return TfidfVectorizer(sublinear_tf=True, ngram_range=(1, s.ngram_max), min_df=s.min_df,
+                               max_features=s.max_features, token_pattern=TOKEN_PATTERN, dtype=np.float32,
+                               vocabulary=vocabulary)
+
+    def fit(self, texts, label_sets, labels, n_jobs: int = 2, progress=None) -> "TagModel":
+        from sklearn.svm import LinearSVC
+        from joblib import Parallel, delayed
+
+        if len(texts) != len(label_sets):
+            raise ValueError(f"{len(texts)} texts but {len(label_sets)} label sets")
+        if not labels:
+            raise ValueError("empty label space")
+        t0 = time.perf_counter()
+        self.labels = list(labels)
+        index = {t: j for j, t in enumerate(self.labels)}
+        Y = np.zeros((len(texts), len(self.labels)), dtype=np.int8)
+        for i, tags in enumerate(label_sets):
+            for t in tags:
+                if t in index:
+                    Y[i, index[t]] = 1
+        vec = self._make_vectorizer()
+        X = vec.fit_transform(self._prepare(texts))
+        X.sort_indices()
+        if progress:
+            progress(f"vectorized {X.shape[0]} texts, {X.shape[1]} terms")
+        s = self.settings
+
+        def fit_one(j):
+            y = Y[:, j]
+            if y.min() == y.max():  # a tag on every / no training text: constant margin
+                return np.zeros(X.shape[1], dtype=np.float32), 1.0 if y[0] else -1.0
+            clf = LinearSVC(C=s.C, class_weight=s.class_weight, random_state=0)
+            clf.fit(X, y)
+            return clf.coef_[0].astype(np.float32), float(clf.intercept_[0])
+
+        results = Parallel(n_jobs=n_jobs)(delayed(fit_one)(j) for j in range(len(self.labels)))
+        rows, cols, vals = [], [], []
+        for j, (w, _) in enumerate(results):
+            keep = np.argsort(-np.abs(w))[: s.keep_weights]
+            keep = keep[w[keep] != 0]
+            rows.append(np.full(len(keep), j)); cols.append(keep); vals.append(w[keep])
+        rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+        used = np.unique(cols)  # drop terms no tag uses
+        remap = -np.ones(X.shape[1], dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        terms = vec.get_feature_names_out()
+        self.vocabulary = [str(t) for t in terms[used]]
+        self.idf = vec.idf_[used].astype(np.float32)
+        self.weights = sp.csr_matrix((vals, (rows, remap[cols])), shape=(len(self.labels), len(used)),
+                                     dtype=np.float32)
+        self.intercept = np.array([b for _, b in results], dtype=np.float32)
+        self.offsets = np.zeros(len(self.labels), dtype=np.float32)
+        self._vectorizer = None
+        self.info.update(train_texts=len(texts), fit_seconds=round(time.perf_counter() - t0, 1),
+                         terms_before_pruning=int(X.shape[1]))
+        return self
+
+    # --- scoring ---------------------------------------------------------------------------------
+    @property
+    def vectorizer(self):
+        if self._vectorizer is None:
+            if self.idf is None:
+                raise ModelError("model is not fitted")
+            vec = self._make_vectorizer({t: i for i, t in enumerate(self.vocabulary)})
+            vec.idf_ = self.idf  # a fixed vocabulary with the fitted idf: no refit needed
+            self._vectorizer = vec
+        return self._vectorizer
+
+    def transform(self, texts) -> sp.csr_matrix:
+        return self.vectorizer.transform(self._prepare(texts))
+
+    def decision_function(self, texts) -> np.ndarray:
+        """(n, L) SVM margins."""
+        X = self.transform(texts)
+        return np.asarray((X @ self.weights.T).toarray(), dtype=np.float32) + self.intercept
+
+    def predict_proba(self, texts) -> np.ndarray:
+        """(n, L) scores in [0, 1]; > 0.5 means selected."""
+        return self.scores_from_margins(self.decision_function(texts))
+
+    def scores_from_margins(self, M: np.ndarray) -> np.ndarray:
+        z = np.clip(self.scale * (M - self.offsets), -30, 30)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def tune(self, texts, label_sets, margins: np.ndarray | None = None) -> dict:
+        """Per-tag offsets (F1-optimal margin threshold, shrunk toward the SVM's 0) and the score scale."""
+        M = self.decision_function(texts) if margins is None else margins
+        index = {t: j for j, t in enumerate(self.labels)}
+        Y = np.zeros(M.shape, dtype=np.int8)
+        for i, tags in enumerate(label_sets):
+            for t in tags:
+                if t in index:
+                    Y[i, index[t]] = 1
+        offsets = np.zeros(M.shape[1], dtype=np.float32)
+        for j in range(M.shape[1]):
+            y = Y[:, j]
+            if y.sum() == 0:
+                continue
+            o = np.argsort(-M[:, j])
+            ss, yy = M[o, j], y[o]
+            f1 = 2 * np.cumsum(yy) / (np.arange(1, len(yy) + 1) + y.sum())
+            k = int(np.argmax(f1))
+            thr = (ss[k] + ss[min(k + 1, len(ss) - 1)]) / 2
+            offsets[j] = self.settings.threshold_shrink * thr
+        self.offsets = offsets
+        # one scale for all tags (keeps the ranking): maximise the likelihood of the 0/1 labels
+        D = (M - offsets).ravel()
+        y = Y.ravel()
+        best = (np.inf, 1.0)
+        for a in np.geomspace(0.3, 30, 60):
+            p = 1.0 / (1.0 + np.exp(-np.clip(a * D, -30, 30)))
+            ll = -np.mean(y * np.log(p + 1e-9) + (1 - y) * np.log(1 - p + 1e-9))
+            best = min(best, (ll, float(a)))
+        self.scale = best[1]
+        return {"offsets_mean": float(offsets.mean()), "scale": self.scale}
+
+    # --- persistence -----------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> dict:
+        """Write model.json + arrays.npz; returns the manifest (with the sha256 of arrays.npz)."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        w = self.weights.tocsr()
+        arrays_path = d / "arrays.npz"
+        tmp = d / "arrays.tmp.npz"
+        np.savez_compressed(tmp, idf=self.idf.astype(np.float32), w_data=w.data.astype(np.float16),
+                            w_indices=w.indices.astype(np.int32), w_indptr=w.indptr.astype(np.int32),
+                            intercept=self.intercept.astype(np.float32), offsets=self.offsets.astype(np.float32))
+        tmp.replace(arrays_path)
+        sha = hashlib.sha256(arrays_path.read_bytes()).hexdigest()
+        doc = {"format": MODEL_FORMAT, "settings": asdict(self.settings), "labels": self.labels,
+               "scale": self.scale, "vocabulary": self.vocabulary, "shape": [len(self.labels), len(self.vocabulary)],
+               "arrays_sha256": sha, "info": self.info}
+        tmpj = d / "model.tmp.json"
+        tmpj.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        tmpj.replace(d / "model.json")
+        return doc
+
+    @classmethod
+    def load(cls, directory: str | Path, verify: bool = True) -> "TagModel":
+        """Load a saved model. Only JSON and plain arrays are read (never pickle)."""
+        d = Path(directory)
+        mj, arr = d / "model.json", d / "arrays.npz"
+        if not d.is_dir():
+            raise ModelError(f"{d}: model directory not found")
+        if not mj.is_file() or not arr.is_file():
+            raise ModelError(f"{d}: not a cabletags model (needs model.json and arrays.npz)")
+        try:
+            doc = json.loads(mj.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as e:
+            raise ModelError(f"{mj}: unreadable model description ({e.__class__.__name__})") from None
+        if not isinstance(doc, dict) or doc.get("format") != MODEL_FORMAT:
+            got = doc.get("format") if isinstance(doc, dict) else None
+            raise ModelError(f"{mj}: model format {got!r} is not {MODEL_FORMAT!r} (retrain or upgrade cabletags)")
+        data = arr.read_bytes()
+        if verify and hashlib.sha256(data).hexdigest() != doc.get("arrays_sha256"):
+            raise ModelError(f"{arr}: sha256 does not match model.json (corrupt or modified file)")
+        try:
+            import io
+
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                a = {k: z[k] for k in z.files}
+            L, V = doc["shape"]
+            weights = sp.csr_matrix((a["w_data"].astype(np.float32), a["w_indices"], a["w_indptr"]), shape=(L, V))
+            m = cls(settings=ModelSettings(**doc["settings"]), labels=list(doc["labels"]),
+                    vocabulary=list(doc["vocabulary"]), idf=a["idf"], weights=weights,
+                    intercept=a["intercept"], offsets=a["offsets"], scale=float(doc["scale"]),
+                    info=doc.get("info", {}))
+        except (KeyError, ValueError, TypeError, OSError) as e:
+            raise ModelError(f"{d}: corrupt model ({e.__class__.__name__}: {str(e)[:80]})") from None
+        if len(m.labels) != L or len(m.vocabulary) != V or len(m.idf) != V:
+            raise ModelError(f"{d}: corrupt model (array sizes disagree with model.json)")
+        return m

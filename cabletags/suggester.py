@@ -1,0 +1,133 @@
+"""Suggest TAGS codes for untagged text with the shipped (or any saved) model.
+
+    >>> from cabletags import Suggester
+    >>> s = Suggester.load()                      # the shipped model
+    >>> s.suggest("Victims of human trafficking ...", limit=5)
+    [Suggestion(tag='KTIP', score=0.93, selected=True, ...), ...]
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .model import ModelError, TagModel
+from .taxonomy import load_taxonomy
+
+__all__ = ["Suggestion", "Suggester", "shipped_model_dir", "DEFAULT_MODEL"]
+
+DEFAULT_MODEL = "cabletags-default"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One suggested tag: its score in [0, 1] and whether it is in the selected (thresholded) set."""
+
+    tag: str
+    score: float
+    selected: bool
+    kind: str = ""
+    title: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"tag": self.tag, "score": round(float(self.score), 4), "selected": bool(self.selected)}
+
+
+def shipped_model_dir(name: str = DEFAULT_MODEL) -> Path:
+    """Where the shipped model lives: package data when installed, the repository's models/ otherwise."""
+    try:
+        from importlib.util import find_spec
+
+        spec = find_spec("cabletags.models_data")
+        if spec and spec.submodule_search_locations:
+            for loc in spec.submodule_search_locations:
+                if (Path(loc) / name / "model.json").is_file():
+                    return Path(loc) / name
+    except (ImportError, ValueError):
+        pass
+    return Path(__file__).resolve().parent.parent / "models" / name
+
+
+def _trusted_hashes() -> dict:
+    """sha256 of the shipped models' arrays, from models/MANIFEST.json (shipped with the package)."""
+    p = shipped_model_dir().parent / "MANIFEST.json"
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+class Suggester:
+    """A loaded model plus the taxonomy, for ranked tag suggestions.
+
+    Use ``Suggester.load(path=None)``; ``suggest(text, limit)`` for one text, ``suggest_batch(texts,
+    limit)`` for many (vectorized: much faster per text), ``explain(text, tag)`` for the terms behind a tag.
+    """
+
+    def __init__(self, model: TagModel, taxonomy=None, source: str = ""):
+        self.model = model
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.source = source
+        self._meta = [(self.taxonomy.entries[t].kind if t in self.taxonomy.entries else "",
+                       self.taxonomy.entries[t].title if t in self.taxonomy.entries else None)
+                      for t in model.labels]
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, taxonomy=None) -> "Suggester":
+        """Load a model directory (None: the shipped model). Raises ModelError with a clear message.
+
+        Model files hold only JSON and plain arrays (read with allow_pickle=False), and the arrays'
+        sha256 is checked against model.json; the shipped model is also checked against MANIFEST.json.
+        """
+        d = Path(path) if path else shipped_model_dir()
+        model = TagModel.load(d)
+        if path is None:
+            want = _trusted_hashes().get(d.name)
+            got = json.loads((d / "model.json").read_text(encoding="utf-8")).get("arrays_sha256")
+            if want and want != got:
+                raise ModelError(f"{d}: shipped model does not match MANIFEST.json (modified installation?)")
+        return cls(model, taxonomy, str(d))
+
+    @property
+    def labels(self) -> list[str]:
+        return self.model.labels
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        """(n, L) scores in [0, 1] for a list of texts (empty texts get low scores, never an error)."""
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return self.model.predict_proba(texts)
+
+    def _row(self, p: np.ndarray, limit: int) -> list[Suggestion]:
+        limit = max(0, int(limit))
+        if limit == 0:
+            return []
+        k = min(limit, len(p))
+        top = np.argpartition(-p, k - 1)[:k] if k < len(p) else np.arange(len(p))
+        top = top[np.lexsort((top, -p[top]))]  # score desc, then label order: deterministic
+        return [Suggestion(self.labels[j], float(p[j]), bool(p[j] > 0.5), *self._meta[j]) for j in top]
+
+    def suggest(self, text: str, limit: int = 10) -> list[Suggestion]:
+        """Ranked suggestions for one text, best first, at most `limit`."""
+        return self._row(self.scores([text])[0], limit)
+
+    def suggest_batch(self, texts: list[str], limit: int = 10, batch_size: int = 512) -> list[list[Suggestion]]:
+        """suggest() for many texts, vectorized in batches of `batch_size`."""
+        out: list[list[Suggestion]] = []
+        for i in range(0, len(texts), batch_size):
+            P = self.scores(list(texts[i:i + batch_size]))
+            out.extend(self._row(p, limit) for p in P)
+        return out
+
+    def explain(self, text: str, tag: str, k: int = 8) -> list[tuple[str, float]]:
+        """The k terms of `text` that push `tag` up the most (tf-idf weight x model weight)."""
+        if tag not in self.labels:
+            return []
+        j = self.labels.index(tag)
+        x = self.model.transform([text or ""]).tocsr()
+        w = self.model.weights.getrow(j).toarray()[0]
+        contrib = [(self.model.vocabulary[i], float(v * w[i])) for i, v in zip(x.indices, x.data) if v * w[i] > 0]
+        return sorted(contrib, key=lambda c: -c[1])[:k]

@@ -1,0 +1,182 @@
+"""Training: corpus -> labels (normalize) -> TagModel -> validation metrics -> model + model card.
+
+Labels are ``normalize(record["tags"]).codes``; the label space is every taxonomy code carried by at
+least ``min_label_count`` training cables. A hash of the id sets a validation split aside; per-tag
+offsets and the score scale are tuned on it, then (``refit``) the model is fitted again, with the
+same settings, on every cable, keeping the tuned offsets.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from .corpus import is_validation, read_corpus, require_corpus
+from .evaluation import evaluate_rankings
+from .model import ModelSettings, TagModel
+from .normalizer import get_normalizer
+from .taxonomy import load_taxonomy
+
+__all__ = ["load_labelled", "label_space", "train_model", "validation_report", "rank_and_select"]
+
+
+def load_labelled(corpus, text_field: str = "body", taxonomy=None):
+    """(ids, texts, label_sets) for every record; label sets are normalized taxonomy codes."""
+    norm = get_normalizer(taxonomy)
+    ids, texts, labels = [], [], []
+    for rec in read_corpus(require_corpus(corpus)):
+        ids.append(str(rec.get("id", len(ids))))
+        t = rec.get(text_field)
+        texts.append(t if isinstance(t, str) else "")
+        labels.append(norm.normalize(rec.get("tags") if isinstance(rec.get("tags"), str) else "").codes)
+    return ids, texts, labels
+
+
+def label_space(label_sets, min_count: int = 20, taxonomy=None) -> list[str]:
+    """Taxonomy codes carried by at least `min_count` of the given label sets, sorted."""
+    tax = taxonomy or load_taxonomy()
+    c = Counter(t for tags in label_sets for t in set(tags))
+    return sorted(t for t, n in c.items() if n >= min_count and t in tax.entries)
+
+
+def rank_and_select(P: np.ndarray, labels: list[str], limit: int = 10):
+    """Ranked tags (best first, `limit` of them) and selected sets (score > 0.5) per row of P."""
+    order = np.argsort(-P, axis=1)[:, :limit]
+    ranked = [[labels[j] for j in row] for row in order]
+    selected = [{labels[j] for j in np.flatnonzero(row > 0.5)} for row in P]
+    return ranked, selected
+
+
+def validation_report(model: TagModel, texts, label_sets, taxonomy=None, P: np.ndarray | None = None) -> dict:
+    """Metrics over all tags and per kind for texts with gold label sets."""
+    tax = taxonomy or load_taxonomy()
+    P = model.predict_proba(texts) if P is None else P
+    ranked, selected = rank_and_select(P, model.labels)
+    gold = [set(t) for t in label_sets]
+    space = set(model.labels)
+    out = {"all": evaluate_rankings(gold, ranked, selected, label_space=space)}
+    for kind in ("subject", "program", "geographic", "organization"):
+        out[kind] = evaluate_rankings(gold, ranked, selected,
+                                      keep=lambda t, k=kind: tax.entries[t].kind == k, label_space=space)
+    return out
+
+
+def _round(d):
+    if isinstance(d, dict):
+        return {k: _round(v) for k, v in d.items()}
+    return round(d, 4) if isinstance(d, float) else d
+
+
+def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | None = None,
+                validation_share: float = 0.2, seed: int = 0, min_label_count: int = 20, refit: bool = True,
+                text_field: str = "body", n_jobs: int = 2, progress=print) -> tuple[TagModel, dict]:
+    """Train, tune on the validation split, optionally refit on all data, and save with a model card."""
+    settings = settings or ModelSettings()
+    tax = load_taxonomy()
+    corpus_path = require_corpus(corpus)
+    t0 = time.perf_counter()
+    ids, texts, label_sets = load_labelled(corpus_path, text_field, tax)
+    if not ids:
+        raise ValueError(f"{corpus_path}: no records")
+    val = np.array([is_validation(i, validation_share, seed) for i in ids])
+    tr_idx, va_idx = np.flatnonzero(~val), np.flatnonzero(val)
+    progress(f"{len(ids)} cables: {len(tr_idx)} training, {len(va_idx)} validation (seed {seed})")
+    labels = label_space([label_sets[i] for i in tr_idx], min_label_count, tax)
+    progress(f"label space: {len(labels)} codes carried by >= {min_label_count} training cables")
+    model = TagModel(settings=settings)
+    model.fit([texts[i] for i in tr_idx], [label_sets[i] for i in tr_idx], labels, n_jobs=n_jobs, progress=progress)
+    progress(f"fitted on the training split in {model.info['fit_seconds']} s")
+    va_texts, va_labels = [texts[i] for i in va_idx], [label_sets[i] for i in va_idx]
+    M = model.decision_function(va_texts)
+    model.tune(va_texts, va_labels, margins=M)
+    report = validation_report(model, va_texts, va_labels, tax, P=model.scores_from_margins(M))
+    progress("validation: " + ", ".join(f"{k} {v:.3f}" for k, v in report["all"].items() if k != "documents"))
+    final = model
+    full_fit_seconds = None
+    if refit:
+        final = TagModel(settings=settings)
+        labels_all = labels  # keep the tuned label space so the offsets line up
+        final.fit(texts, label_sets, labels_all, n_jobs=n_jobs, progress=progress)
+        final.offsets, final.scale = model.offsets.copy(), model.scale
+        full_fit_seconds = final.info["fit_seconds"]
+        progress(f"refitted on all {len(texts)} cables in {full_fit_seconds} s")
+    card = {
+        "model": "TF-IDF (word 1-%d grams, sublinear tf) + one-vs-rest LinearSVC, per-tag offsets" % settings.ngram_max,
+        "training_data": {"corpus": str(corpus_path), "corpus_sha256": _sha256(corpus_path), "cables": len(ids),
+                          "text_field": text_field, "labels_from": "cabletags.normalize(record['tags']).codes",
+                          "taxonomy_version": tax.version},
+        "validation": {"share": validation_share, "seed": seed, "cables": int(len(va_idx)),
+                       "split": "sha256(f'{seed}:{id}') < share", "metrics": _round(report)},
+        "labels": {"count": len(labels), "min_training_cables": min_label_count,
+                   "by_kind": dict(Counter(tax.entries[t].kind for t in labels))},
+        "settings": asdict(settings),
+        "refit_on_all_data": refit,
+        "timing_seconds": {"fit_training_split": model.info["fit_seconds"], "fit_full_corpus": full_fit_seconds,
+                           "total": round(time.perf_counter() - t0, 1)},
+        "vocabulary": {"terms": len(final.vocabulary), "terms_before_pruning": final.info.get("terms_before_pruning"),
+                       "min_df": settings.min_df},
+        "versions": _versions(),
+    }
+    if out:
+        manifest = final.save(out)
+        card["arrays_sha256"] = manifest["arrays_sha256"]
+        card["size_bytes"] = sum(f.stat().st_size for f in Path(out).iterdir() if f.is_file())
+        write_card(Path(out), card)
+    return final, card
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _versions() -> dict:
+    import joblib
+    import scipy
+    import sklearn
+
+    from . import __version__
+
+    return {"cabletags": __version__, "python": platform.python_version(), "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__}
+
+
+def write_card(directory: Path, card: dict) -> None:
+    """MODEL_CARD.md (for people) and card.json (for programs) beside the model."""
+    (directory / "card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
+    m = card["validation"]["metrics"]
+    lines = [f"# Model card: {directory.name}", "", card["model"], "",
+             "## Training data",
+             f"- {card['training_data']['cables']} cables from `{Path(card['training_data']['corpus']).name}` "
+             f"(sha256 {card['training_data']['corpus_sha256'][:16]}…), text field `{card['training_data']['text_field']}`",
+             f"- labels: {card['training_data']['labels_from']} (taxonomy {card['training_data']['taxonomy_version']})",
+             f"- label space: {card['labels']['count']} codes carried by >= {card['labels']['min_training_cables']} "
+             f"training cables; by kind: {card['labels']['by_kind']}",
+             f"- validation split: {card['validation']['cables']} cables, {card['validation']['split']}, "
+             f"share {card['validation']['share']}, seed {card['validation']['seed']}",
+             f"- refitted on all data after tuning: {card['refit_on_all_data']}", "",
+             "## Validation metrics (model fitted on the training split)", "",
+             "| slice | docs | P@1 | P@3 | P@5 | F1@5 | NDCG@5 | F1 micro | F1 macro |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for k, v in m.items():
+        if v.get("documents"):
+            lines.append(f"| {k} | {v['documents']} | {v['P@1']:.3f} | {v['P@3']:.3f} | {v['P@5']:.3f} | "
+                         f"{v['F1@5']:.3f} | {v['NDCG@5']:.3f} | {v['F1_micro']:.3f} | {v['F1_macro']:.3f} |")
+    lines += ["", "## Settings", "", "```json", json.dumps(card["settings"], indent=2), "```", "",
+              "## Size, privacy, integrity",
+              f"- vocabulary: {card['vocabulary']['terms']} terms (of {card['vocabulary']['terms_before_pruning']} "
+              f"before pruning); every term occurs in >= {card['vocabulary']['min_df']} training cables",
+              f"- size on disk: {card.get('size_bytes', 0) / 1e6:.1f} MB",
+              f"- arrays.npz sha256: {card.get('arrays_sha256', '')}",
+              f"- timing (s): {card['timing_seconds']}",
+              f"- versions: {card['versions']}", ""]
+    (directory / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")

@@ -1,0 +1,186 @@
+"""Suggestion on a tiny model trained in the test, and the shipped model on a paragraph we wrote."""
+import json
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from tiny_corpus import make_records, write_jsonl
+
+from cabletags.model import ModelError, ModelSettings, TagModel
+from cabletags.suggester import Suggester, shipped_model_dir
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tiny")
+    corpus = write_jsonl(d / "corpus.jsonl", make_records())
+    p = run_cli("train", "--corpus", str(corpus), "--out", str(d / "model"), "--min-label-count", "5",
+                "--validation-share", "0.3")
+    assert p.returncode == 0, p.stderr
+    return d
+
+
+def test_train_writes_model_and_card(tiny):
+    m = tiny / "model"
+    assert {"model.json", "arrays.npz", "MODEL_CARD.md", "card.json"} <= {f.name for f in m.iterdir()}
+    card = json.loads((m / "card.json").read_text())
+    assert card["labels"]["count"] == 8  # PREL, 4 topics, 3 places
+    assert card["arrays_sha256"] and card["versions"]["scikit-learn"]
+    assert "F1@5" in card["validation"]["metrics"]["all"]
+
+
+def test_training_is_deterministic(tiny, tmp_path):
+    p = run_cli("train", "--corpus", str(tiny / "corpus.jsonl"), "--out", str(tmp_path / "again"),
+                "--min-label-count", "5", "--validation-share", "0.3")
+    assert p.returncode == 0
+    a = json.loads((tiny / "model" / "model.json").read_text())["arrays_sha256"]
+    b = json.loads((tmp_path / "again" / "model.json").read_text())["arrays_sha256"]
+    assert a == b
+
+
+def test_suggest_ranks_the_right_tags(tiny):
+    s = Suggester.load(tiny / "model")
+    out = s.suggest("the traffickers forced victims into labor; shelters for trafficking persons in baku", limit=4)
+    tags = [x.tag for x in out]
+    assert "KTIP" in tags[:2] and "AJ" in tags[:3]
+    scores = [x.score for x in out]
+    assert scores == sorted(scores, reverse=True) and all(0 <= x <= 1 for x in scores)
+    assert any(x.selected for x in out)
+
+
+def test_suggest_batch_matches_single(tiny):
+    s = Suggester.load(tiny / "model")
+    texts = ["inflation and budget deficit in germany", "", "troops exercises iraq"]
+    batch = s.suggest_batch(texts, limit=3)
+    assert [x.tag for x in batch[0]] == [x.tag for x in s.suggest(texts[0], limit=3)]
+    assert len(batch) == 3 and batch[1] is not None
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x", "中文文本 русский текст", "\x00\x01", "word " * 200_000])
+def test_suggest_never_raises(tiny, text):
+    out = Suggester.load(tiny / "model").suggest(text, limit=5)
+    assert len(out) <= 5 and all(0 <= x.score <= 1 for x in out)
+
+
+def test_explain_gives_terms_of_the_text(tiny):
+    s = Suggester.load(tiny / "model")
+    terms = [t for t, _ in s.explain("trafficking victims in baku", "KTIP")]
+    assert terms and set(terms) <= {"trafficking", "victims", "in", "baku", "trafficking victims", "victims in"}
+
+
+def test_privacy_min_df_enforced():
+    with pytest.raises(ValueError):
+        ModelSettings(min_df=2)
+
+
+def test_vocabulary_terms_all_seen_in_five_training_texts(tiny):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    m = TagModel.load(tiny / "model")
+    texts = [r["body"] for r in make_records()]
+    cv = CountVectorizer(vocabulary=m.vocabulary, ngram_range=(1, 2), token_pattern=r"(?u)\b\w\w+\b", binary=True)
+    df = np.asarray(cv.fit_transform(texts).sum(axis=0)).ravel()
+    assert df.min() >= 5
+
+
+def test_tampered_model_is_refused(tiny, tmp_path):
+    import shutil
+
+    d = tmp_path / "m"
+    shutil.copytree(tiny / "model", d)
+    data = bytearray((d / "arrays.npz").read_bytes())
+    data[-10] ^= 0xFF
+    (d / "arrays.npz").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="sha256"):
+        TagModel.load(d)
+
+
+def test_other_format_and_missing_model(tiny, tmp_path):
+    import shutil
+
+    d = tmp_path / "m"
+    shutil.copytree(tiny / "model", d)
+    doc = json.loads((d / "model.json").read_text())
+    doc["format"] = "something-else/9"
+    (d / "model.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelError, match="format"):
+        TagModel.load(d)
+    with pytest.raises(ModelError, match="not found"):
+        TagModel.load(tmp_path / "nope")
+
+
+def test_cli_suggest_text_table_json_and_paragraphs(tiny, tmp_path):
+    f = tmp_path / "p.txt"
+    f.write_text("Military cooperation: the defense minister reviewed navy exercises with troops.\n\n"
+                 "Human rights activists and journalists were detained; prisoners reported torture.\n")
+    p = run_cli("suggest", str(f), "--model", str(tiny / "model"), "--limit", "3")
+    assert p.returncode == 0 and p.stdout.splitlines()[0].split()[:3] == ["rank", "tag", "score"]
+    p = run_cli("suggest", str(f), "--model", str(tiny / "model"), "--paragraphs", "--format", "json", "--explain")
+    docs = json.loads(p.stdout)
+    assert [d["paragraph"] for d in docs] == [1, 2]
+    assert docs[0]["tags"][0]["tag"] == "MARR" and docs[1]["tags"][0]["tag"] == "PHUM"
+    assert docs[0]["tags"][0]["because"]
+    p = run_cli("suggest", "-", "--model", str(tiny / "model"), "--format", "jsonl", input="inflation budget banks")
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert "ECON" in [r["tag"] for r in rows[:2]]  # PREL is on every tiny cable, so it may rank first
+
+
+def test_cli_suggest_jsonl_batch_contract(tiny, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join([json.dumps({"id": "a", "body": "trafficking victims shelters"}),
+                              "{broken json",
+                              json.dumps({"id": "b", "body": ""}),
+                              json.dumps({"id": "c"}),
+                              json.dumps({"id": "d", "body": "gdp growth inflation berlin"})]) + "\n")
+    for jobs in ("1", "2"):
+        p = run_cli("suggest", "--jsonl", str(src), "--text-field", "body", "--id-field", "id",
+                    "--model", str(tiny / "model"), "--limit", "3", "--jobs", jobs)
+        assert p.returncode == 0, p.stderr
+        out = [json.loads(x) for x in p.stdout.splitlines()]
+        assert [o["id"] for o in out] == ["a", "b", "c", "d"]
+        assert "KTIP" in [t["tag"] for t in out[0]["tags"][:2]] and len(out[0]["tags"]) == 3
+        assert set(out[0]["tags"][0]) == {"tag", "score", "selected"}
+        assert out[1]["tags"] == [] and out[2]["tags"] == []
+        assert "line 2" in p.stderr
+
+
+def test_cli_evaluate_and_per_tag(tiny, tmp_path):
+    per = tmp_path / "per.tsv"
+    p = run_cli("evaluate", "--corpus", str(tiny / "corpus.jsonl"), "--model", str(tiny / "model"),
+                "--per-tag", str(per), "--format", "json")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    rows = {r["slice"]: r for r in doc["results"]}
+    assert rows["all"]["P@1"] > 0.9 and {"subject", "program", "geographic"} <= set(rows)
+    lines = per.read_text().splitlines()
+    assert lines[0] == "tag\tprecision\trecall\tf1\tsupport" and len(lines) == 9
+
+
+def test_cli_bad_model_and_bad_input(tiny, tmp_path):
+    p = run_cli("suggest", "-", "--model", str(tmp_path / "none"), input="text")
+    assert p.returncode == 4 and p.stderr.startswith("error: model:") and "Traceback" not in p.stderr
+    empty = tmp_path / "e.txt"
+    empty.write_text("")
+    p = run_cli("suggest", str(empty), "--model", str(tiny / "model"))
+    assert p.returncode == 3 and "empty" in p.stderr
+    p = run_cli("suggest", str(tmp_path / "missing.txt"), "--model", str(tiny / "model"))
+    assert p.returncode == 3 and "no such file" in p.stderr
+    binf = tmp_path / "b.bin"
+    binf.write_bytes(b"\x00\x01\x02\xff" * 100)
+    p = run_cli("suggest", str(binf), "--model", str(tiny / "model"))
+    assert p.returncode == 3 and "binary" in p.stderr
+
+
+shipped = pytest.mark.skipif(not (shipped_model_dir() / "model.json").is_file(), reason="no shipped model yet")
+
+
+@shipped
+def test_shipped_model_loads_and_suggests_ktip_for_trafficking():
+    s = Suggester.load()
+    text = ("The government opened two new shelters for victims of human trafficking this year, and police "
+            "arrested a ring of traffickers who lured young women abroad with false promises of jobs and then "
+            "forced them into prostitution. NGOs say prosecutions of trafficking offenders remain rare and that "
+            "victims of forced labor on construction sites are seldom identified.")
+    tags = [x.tag for x in s.suggest(text, limit=5)]
+    assert "KTIP" in tags
