@@ -200,17 +200,13 @@ def _stdin_guard(path):
 
 def _register_optional_commands():
     """Commands living in their own modules (they import heavy libraries only when run)."""
-    from . import cli_suggest  # noqa: F401
+    from . import cli_cable, cli_suggest  # noqa: F401
 
 
 def main(argv=None):
     """Entry point: maps every failure to a one-line error and a documented exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    try:
-        _register_optional_commands()
-    except ImportError:  # pragma: no cover - a broken optional module must not break decode/normalize
-        if debug:
-            raise
+    _register_optional_commands()
     try:
         code = cli.main(args=argv, prog_name="cabletags", standalone_mode=False)
     except click.exceptions.Exit as e:

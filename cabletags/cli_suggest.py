@@ -96,13 +96,15 @@ def _worker_run(args):
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(0), help="Suggestions per text.")
 @click.option("--paragraphs", is_flag=True, help="Suggest for each paragraph of the text.")
 @click.option("--explain", is_flag=True, help="Show the terms that pushed each suggested tag.")
+@click.option("--cable", is_flag=True, help="FILE is a whole cable: suggest for it and each paragraph, beside its own tags.")
 @click.option("--model", "model_path", type=click.Path(), help="Model directory (default: the shipped model).")
 @click.option("--output", "-o", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(1), help="Processes for --jsonl.")
 @click.option("--strict", is_flag=True, help="Exit 5 when any input record was bad.")
 @format_option
 @click.pass_context
-def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, model_path, output, jobs, strict, fmt):
+def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, cable, model_path, output, jobs, strict,
+            fmt):
     """Suggest tags, with scores, for a text (FILE or - for stdin) or for every record of JSON Lines.
 
     \b
@@ -121,6 +123,8 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
         raise CLIError(f"{file or 'stdin'}: empty input (nothing to suggest tags for)", EXIT_INPUT)
     if "\x00" in text[:4096]:
         raise CLIError(f"{file or 'stdin'}: looks like a binary file, not text", EXIT_INPUT)
+    if cable:
+        return _suggest_cable(s, text, limit, output, fmt)
     from .features import split_paragraphs
 
     parts = split_paragraphs(text) if paragraphs else [text]
@@ -150,6 +154,31 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
             out.write(json.dumps(docs if paragraphs else docs[0], indent=2) + "\n")
         else:
             out.write(render(rows, cols, fmt) + "\n")
+
+
+def _suggest_cable(s, text, limit, output, fmt):
+    import json
+
+    from .cli_cable import cable_suggestions
+
+    d = cable_suggestions(s, text, limit)
+    with atomic_output(output) as out:
+        if fmt in ("json", "jsonl"):
+            out.write((json.dumps(d, indent=2) if fmt == "json" else dumps(d)) + "\n")
+            return
+        own = set(d["own_tags"])
+        rows = [{"rank": k, "tag": x["tag"], "score": x["score"], "selected": x["selected"],
+                 "on TAGS line": "yes" if x["tag"] in own else "",
+                 "note": "suggested but absent" if x["selected"] and x["tag"] not in own else ""}
+                for k, x in enumerate(d["whole"], 1)]
+        out.write(f"cable {d['reference_id'] or ''}: {d['subject'] or ''}\n")
+        out.write(f"own tags: {', '.join(d['own_tags']) or '(no TAGS line)'}\n")
+        out.write(render(rows, ["rank", "tag", "score", "selected", "on TAGS line", "note"], fmt) + "\n")
+        if d["present_but_unsupported"]:
+            out.write("present but unsupported by the text: " + ", ".join(d["present_but_unsupported"]) + "\n")
+        for para in d["paragraphs"]:
+            out.write(f"paragraph {para['number'] or '-'}: " +
+                      ", ".join(f"{t['tag']} {t['score']:.2f}" for t in para["tags"]) + "\n")
 
 
 def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict):

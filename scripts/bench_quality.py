@@ -1,0 +1,205 @@
+"""Quality benchmark: our model, a most-frequent-tags baseline and (optionally) Annif, side by side.
+
+Held-out part: the validation split of the corpus (sha256 of seed:id, share 0.2, seed 0). The model is
+trained on the rest with the shipped settings (or --model is used; it must not have seen the held-out
+part: the shipped model was refitted on everything, so it is NOT a fair choice here). Every system's
+predictions are scored twice: by `cabletags` metrics (labels = normalize(tags)) and by the reference
+scorer ../shared/bench/score.py (run by path, its own gold and label space). Also: P@3 of the cable's
+own tags for the first substantive paragraph (>= 300 characters) of each held-out cable.
+
+Annif: with --annif, Annif is installed into its own virtual environment (--annif-venv) and its
+omikuji parabel backend is trained on the same split; if that fails, the script says so and prints the
+figures quoted in the issue instead.
+
+usage: python scripts/bench_quality.py [--corpus PATH] [--model DIR] [--annif] [--work DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cabletags.corpus import is_validation, read_corpus, require_corpus  # noqa: E402
+from cabletags.evaluation import evaluate_rankings  # noqa: E402
+from cabletags.features import split_paragraphs  # noqa: E402
+from cabletags.normalizer import get_normalizer  # noqa: E402
+
+QUOTED = {"annif omikuji/bonsai (quoted)": {"F1@5": 0.70, "P@1": 0.93, "NDCG@5": 0.85},
+          "plain TF-IDF + LinearSVC (quoted)": {"F1@5": 0.711, "P@1": 0.93, "NDCG@5": 0.857, "F1_selected_micro": 0.69}}
+
+
+def write_split(records, path):
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+
+
+def reference_score(shared_bench: Path, train, test, preds) -> dict:
+    p = subprocess.run([sys.executable, str(shared_bench / "score.py"), str(train), str(test), str(preds), "--json"],
+                       capture_output=True, text=True, cwd=str(shared_bench))
+    if p.returncode != 0:
+        return {"error": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"exit {p.returncode}"}
+    return json.loads(p.stdout)
+
+
+def write_preds(path, ids, rows):
+    with open(path, "w", encoding="utf-8") as f:
+        for i, tags in zip(ids, rows):
+            f.write(json.dumps({"id": i, "tags": tags}) + "\n")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus")
+    ap.add_argument("--model", help="a model trained WITHOUT the held-out split (default: train one now)")
+    ap.add_argument("--work", help="keep work files here (default: a temporary directory)")
+    ap.add_argument("--annif", action="store_true", help="also install and run Annif (slow)")
+    ap.add_argument("--annif-venv", default=str(Path(tempfile.gettempdir()) / "cabletags-annif-venv"))
+    a = ap.parse_args(argv)
+    corpus = require_corpus(a.corpus)
+    shared_bench = corpus.parent.parent / "bench"
+    work = Path(a.work or tempfile.mkdtemp(prefix="cabletags-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    norm = get_normalizer()
+    train, test = [], []
+    for r in read_corpus(corpus):
+        (test if is_validation(str(r.get("id")), 0.2, 0) else train).append(r)
+    write_split(train, work / "train.jsonl.gz")
+    write_split(test, work / "test.jsonl.gz")
+    print(f"corpus: {len(train)} training, {len(test)} held-out cables; work files in {work}")
+
+    from cabletags.suggester import Suggester
+    from cabletags.training import train_model
+
+    if a.model:
+        model_dir = Path(a.model)
+    else:
+        model_dir = work / "model"
+        t = time.perf_counter()
+        train_model(work / "train.jsonl.gz", model_dir, refit=False, validation_share=0.2, seed=1,
+                    progress=lambda m: print("  train:", m))
+        print(f"  trained on the training part in {time.perf_counter() - t:.0f} s")
+    s = Suggester.load(model_dir)
+    ids = [r["id"] for r in test]
+    gold = [set(norm.normalize(r.get("tags") or "").codes) for r in test]
+    space = set(s.labels)
+    results = {}
+
+    # ours
+    P = s.scores([r.get("body") or "" for r in test])
+    ours = [s._row(p, 10) for p in P]
+    write_preds(work / "pred_ours.jsonl", ids, [[x.to_dict() for x in row] for row in ours])
+    results["cabletags"] = (evaluate_rankings(gold, [[x.tag for x in r] for r in ours],
+                                              [{x.tag for x in r if x.selected} for r in ours], label_space=space),
+                            reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz",
+                                            work / "pred_ours.jsonl"))
+    # most frequent tags
+    freq = [t for t, _ in Counter(t for r in train for t in set(norm.normalize(r.get("tags") or "").codes)
+                                  if t in space).most_common(10)]
+    avg = round(sum(len(g) for g in gold) / max(len(gold), 1))
+    base_rows = [[{"tag": t, "score": 1 - k / 20, "selected": k < avg} for k, t in enumerate(freq)] for _ in ids]
+    write_preds(work / "pred_freq.jsonl", ids, base_rows)
+    results["most frequent tags"] = (evaluate_rankings(gold, [freq] * len(ids), [set(freq[:avg])] * len(ids),
+                                                       label_space=space),
+                                     reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz",
+                                                     work / "pred_freq.jsonl"))
+    if a.annif:
+        results.update(run_annif(a, work, train, test, shared_bench))
+
+    # untagged paragraphs
+    para_texts, para_gold = [], []
+    for r, g in zip(test, gold):
+        paras = [p for p in split_paragraphs(r.get("body") or "") if len(p) >= 300]
+        if paras and g & space:
+            para_texts.append(paras[0])
+            para_gold.append(g)
+    PP = s.scores(para_texts)
+    prow = [s._row(p, 10) for p in PP]
+    para = evaluate_rankings(para_gold, [[x.tag for x in r] for r in prow], [{x.tag for x in r if x.selected} for r in prow],
+                             label_space=space)
+
+    print()
+    print("| system | scorer | docs | P@1 | P@3 | P@5 | F1@5 | NDCG@5 | F1 selected (micro) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, (mine, ref) in results.items():
+        print(f"| {name} | cabletags | {mine['documents']} | {mine['P@1']:.3f} | {mine['P@3']:.3f} | {mine['P@5']:.3f} | "
+              f"{mine['F1@5']:.3f} | {mine['NDCG@5']:.3f} | {mine['F1_micro']:.3f} |")
+        if "all" in ref:
+            x = ref["all"]
+            print(f"| {name} | reference score.py | {x['docs']} | {x['P@1']:.3f} | {x['P@3']:.3f} | {x['P@5']:.3f} | "
+                  f"{x['F1@5']:.3f} | {x['NDCG@5']:.3f} | {x['F1_selected_micro']:.3f} |")
+        else:
+            print(f"| {name} | reference score.py | failed: {ref.get('error')} |")
+    if not a.annif:
+        for name, q in QUOTED.items():
+            print(f"| {name} | as quoted in the issue (not run here) | | {q['P@1']:.2f} | | | {q['F1@5']:.3f} | "
+                  f"{q['NDCG@5']:.3f} | {q.get('F1_selected_micro', '')} |")
+    print(f"\nfirst substantive paragraph (>= 300 chars) of {para['documents']} held-out cables: "
+          f"P@1 {para['P@1']:.3f}, P@3 {para['P@3']:.3f}, P@5 {para['P@5']:.3f}, F1@5 {para['F1@5']:.3f}")
+    for name, (_, ref) in results.items():
+        if "geo" in ref:
+            print(f"reference slices for {name}: topical F1@5 {ref['topical']['F1@5']:.3f}, "
+                  f"geo F1@5 {ref['geo']['F1@5']:.3f}")
+
+
+def run_annif(a, work, train, test, shared_bench) -> dict:
+    """Annif (omikuji parabel) in its own venv; returns {} with a message when it cannot run here."""
+    venv = Path(a.annif_venv)
+    annif = venv / "bin" / "annif"
+    try:
+        if not annif.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "annif[omikuji]"], check=True, timeout=1800)
+        from cabletags.normalizer import get_normalizer as _g
+
+        norm = _g()
+        proj = work / "annif"
+        (proj / "data").mkdir(parents=True, exist_ok=True)
+        codes = sorted({c for r in train for c in norm.normalize(r.get("tags") or "").codes})
+        with open(proj / "vocab.tsv", "w") as f:
+            for c in codes:
+                f.write(f"<http://cabletags/{c}>\t{c}\n")
+        with open(proj / "train.tsv", "w") as f:
+            for r in train:
+                text = " ".join((r.get("body") or "").split())
+                subj = " ".join(f"<http://cabletags/{c}>" for c in norm.normalize(r.get("tags") or "").codes)
+                if text and subj:
+                    f.write(f"{text}\t{subj}\n")
+        (proj / "projects.cfg").write_text("[omikuji]\nname=omikuji\nlanguage=en\nbackend=omikuji\n"
+                                           "analyzer=snowball(english)\nvocab=tags\nlimit=10\n")
+        env = {"ANNIF_PROJECTS": str(proj / "projects.cfg"), "HF_HUB_OFFLINE": "1", "PATH": f"{venv}/bin:/usr/bin:/bin"}
+        subprocess.run([str(annif), "load-vocab", "tags", str(proj / "vocab.tsv")], check=True, cwd=proj, env=env)
+        subprocess.run([str(annif), "train", "omikuji", str(proj / "train.tsv")], check=True, cwd=proj, env=env)
+        rows = []
+        for r in test:
+            p = subprocess.run([str(annif), "suggest", "omikuji", "--limit", "10"], input=r.get("body") or "",
+                               capture_output=True, text=True, cwd=proj, env=env)
+            tags = []
+            for line in p.stdout.splitlines():
+                uri, _, score = line.split("\t")
+                tags.append({"tag": uri.strip("<>").rsplit("/", 1)[-1], "score": float(score)})
+            rows.append(tags)
+        write_preds(work / "pred_annif.jsonl", [r["id"] for r in test], rows)
+        ref = reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz", work / "pred_annif.jsonl")
+        gold = [set(norm.normalize(r.get("tags") or "").codes) for r in test]
+        mine = evaluate_rankings(gold, [[t["tag"] for t in r] for r in rows], [{t["tag"] for t in r[:5]} for r in rows])
+        return {"annif omikuji": (mine, ref)}
+    except Exception as e:  # noqa: BLE001 - report and fall back to the quoted figures
+        print(f"Annif could not be installed or run here ({type(e).__name__}: {str(e)[:120]}); "
+              "printing the figures quoted in the issue instead")
+        for name, q in QUOTED.items():
+            print(f"  {name}: {q}")
+        return {}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Privacy check of a model's vocabulary: every term must occur in >= 5 cables of the corpus.
+
+Recounts, from the corpus itself, the document frequency of every vocabulary term (with the model's
+own tokenization and boilerplate stripping) and fails (exit 1) if any term is below --min-df.
+
+usage: python scripts/check_model_privacy.py [--model DIR] [--corpus PATH] [--min-df 5]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cabletags.corpus import read_corpus, require_corpus  # noqa: E402
+from cabletags.model import TagModel  # noqa: E402
+from cabletags.suggester import shipped_model_dir  # noqa: E402
+from cabletags.textio import InputError  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model")
+    ap.add_argument("--corpus")
+    ap.add_argument("--min-df", type=int, default=5)
+    a = ap.parse_args(argv)
+    try:
+        corpus = require_corpus(a.corpus)
+    except InputError as e:
+        sys.exit(f"error: {e}")
+    m = TagModel.load(a.model or shipped_model_dir())
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from cabletags.features import TOKEN_PATTERN
+
+    cv = CountVectorizer(vocabulary={t: i for i, t in enumerate(m.vocabulary)}, binary=True,
+                         ngram_range=(1, m.settings.ngram_max), token_pattern=TOKEN_PATTERN, dtype=np.int32)
+    df = np.zeros(len(m.vocabulary), dtype=np.int64)
+    batch = []
+    for rec in read_corpus(corpus):
+        batch.append(rec.get("body") or "")
+        if len(batch) == 2000:
+            df += np.asarray(cv.transform(m._prepare(batch)).sum(axis=0)).ravel()
+            batch = []
+    if batch:
+        df += np.asarray(cv.transform(m._prepare(batch)).sum(axis=0)).ravel()
+    low = np.flatnonzero(df < a.min_df)
+    print(f"{len(m.vocabulary)} vocabulary terms; minimum document frequency {df.min()}; "
+          f"terms below {a.min_df}: {len(low)}")
+    if len(low):
+        print("FAIL: e.g. " + ", ".join(repr(m.vocabulary[i]) for i in low[:10]))
+        return 1
+    print("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

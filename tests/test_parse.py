@@ -1,0 +1,119 @@
+"""Whole-cable parsing on headers written in the style of real cables (every label variant)."""
+import json
+
+import pytest
+
+from cabletags import normalize
+from cabletags.parser import parse_cable
+from conftest import run_cli
+
+HEADER = """C O N F I D E N T I A L SECTION 01 OF 02 ANKARA 000123
+
+SIPDIS
+
+E.O. 12958: DECL: 01/01/2018
+{label} PREL, PGOV,
+      TU, IZ
+SUBJECT: TURKEY AND IRAQ DISCUSS BORDER SECURITY
+
+REF: A. ANKARA 100 B. STATE 200
+
+Classified By: Ambassador for reasons 1.4 (b) and (d).
+
+1. (C) Summary: Turkish officials met Iraqi counterparts on border security. End Summary.
+
+2. (SBU) The ministers agreed to increase cooperation against terrorism along the border.
+
+3. (U) Comment: Both sides want results before winter. End Comment.
+"""
+
+
+@pytest.mark.parametrize("label", ["TAGS:", "TAGS", "TAG:", "TAGE:", "TAS:", "TABS:", "TGS:", "AGS:", "tags:",
+                                   "Tags:"])
+def test_label_variants_and_continuation_lines(label):
+    p = parse_cable(HEADER.format(label=label))
+    assert p.tags.codes == ["PREL", "PGOV", "TU", "IZ"]
+    assert p.tags_raw == "PREL, PGOV, TU, IZ"
+
+
+def test_header_fields_and_paragraphs():
+    p = parse_cable(HEADER.format(label="TAGS:"))
+    assert p.classification == "CONFIDENTIAL" and p.post == "ANKARA" and p.serial == "000123"
+    assert "SIPDIS" in p.caveats and p.eo_line.startswith("E.O. 12958")
+    assert p.subject == "TURKEY AND IRAQ DISCUSS BORDER SECURITY"
+    assert p.refs == ["A. ANKARA 100 B. STATE 200"]
+    assert [(q.number, q.marking) for q in p.paragraphs] == [(1, "C"), (2, "SBU"), (3, "U")]
+    assert p.summary.startswith("Turkish officials") and p.comment.startswith("Both sides")
+
+
+def test_flattened_line_breaks():
+    flat = " ".join(HEADER.format(label="TAGS:").split())
+    p = parse_cable(flat)
+    assert p.tags.codes == ["PREL", "PGOV", "TU", "IZ"]
+    assert p.subject.startswith("TURKEY AND IRAQ")
+    assert [q.number for q in p.paragraphs] == [1, 2, 3]
+
+
+def test_tags_broken_by_a_page_header():
+    text = ("UNCLAS LIMA 002475\n\nE.O. 12958: N/A\nTAGS: PINR, PGOV, PREL,\n"
+            "UNCLASSIFIED PAGE 02 LIMA 02475 01 OF 03 251228Z\nPE\nSUBJECT: PERU POLITICS\n\n1. (U) Text.\n")
+    p = parse_cable(text)
+    assert p.tags.codes == ["PINR", "PGOV", "PREL", "PE"]
+
+
+def test_web_page_with_navigation():
+    page = ("<html><body><div class='nav'>Home | Browse by tag | Search</div><pre>"
+            "Reference ID 08BAKU123\nUNCLAS BAKU 000123\n\nSIPDIS\n\nE.O. 12958: N/A\n"
+            "TAGS: PGOV, PHUM, AJ\nSUBJECT: ELECTIONS\n\n1. (SBU) Text about elections.\n</pre>"
+            "<div>Footer links</div></body></html>")
+    p = parse_cable(page)
+    assert p.reference_id == "08BAKU123" and p.tags.codes == ["PGOV", "PHUM", "AJ"]
+
+
+def test_no_tags_line_invents_nothing():
+    p = parse_cable("UNCLAS BAKU 000123\n\nSUBJECT: NOTHING HERE\n\n1. (U) Text about tags and labels.\n")
+    assert p.tags_raw is None and p.tags.codes == [] and p.tags.to_dict()["codes"] == []
+
+
+def test_parse_and_normalize_agree_on_the_tags_line():
+    raw = "PREL, PGOV, OSCEPREF, OVIP (POWELL, COLIN)"
+    p = parse_cable(f"UNCLAS STATE 000001\n\nE.O. 12958: N/A\nTAGS: {raw}\nSUBJECT: VISIT\n\n1. (U) Text.\n")
+    assert p.tags.to_dict() == normalize(raw).to_dict()
+
+
+def test_cli_parse_table_and_json(tmp_path):
+    f = tmp_path / "cable.txt"
+    f.write_text(HEADER.format(label="TAGS:"))
+    p = run_cli("parse", str(f))
+    assert p.returncode == 0 and "TURKEY AND IRAQ" in p.stdout and "PREL, PGOV, TU, IZ" in p.stdout
+    d = json.loads(run_cli("parse", "--format", "json", str(f)).stdout)
+    assert d["tags"]["codes"] == ["PREL", "PGOV", "TU", "IZ"] and len(d["paragraphs"]) == 3
+
+
+def test_cli_parse_jsonl_contract(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join([json.dumps({"id": 1, "text": HEADER.format(label="TAGS:")}), "not json",
+                              json.dumps({"id": 2, "text": "no header at all"}), json.dumps({"id": 3})]) + "\n")
+    p = run_cli("parse", "--jsonl", "--field", "text", str(src))
+    assert p.returncode == 0
+    out = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [o["id"] for o in out] == [1, 2, 3]
+    assert out[0]["parsed"]["tags"]["codes"] == ["PREL", "PGOV", "TU", "IZ"]
+    assert out[1]["parsed"]["tags_raw"] is None and out[1]["parsed"]["tags"]["codes"] == []
+    assert set(out[2]["parsed"]["tags"]) >= {"codes", "names", "unknown", "repairs"}
+    assert "line 2" in p.stderr
+
+
+@pytest.mark.parametrize("content,needle", [(b"", "empty"), (b"\x00\x01\x02binary", "binary")])
+def test_cli_parse_bad_files(tmp_path, content, needle):
+    f = tmp_path / "x"
+    f.write_bytes(content)
+    p = run_cli("parse", str(f))
+    assert p.returncode == 3 and needle in p.stderr and "Traceback" not in p.stderr
+
+
+def test_cli_parse_invalid_utf8(tmp_path):
+    f = tmp_path / "x.txt"
+    f.write_bytes(HEADER.format(label="TAGS:").encode() + b"\xff\xfe")
+    p = run_cli("parse", "--format", "json", str(f))
+    assert p.returncode == 0 and "replaced" in p.stderr
