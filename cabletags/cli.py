@@ -200,7 +200,7 @@ def _stdin_guard(path):
 
 def _register_optional_commands():
     """Commands living in their own modules (they import heavy libraries only when run)."""
-    from . import cli_cable, cli_suggest  # noqa: F401
+    from . import cli_cable, cli_suggest, cli_taxonomy  # noqa: F401
 
 
 def main(argv=None):

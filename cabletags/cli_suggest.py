@@ -255,7 +255,7 @@ def evaluate(ctx, corpus, model_path, text_field, per_tag, predictions, fmt):
             for k, r in report.items() if r.get("documents")]
     cols = ["slice", "documents", "P@1", "P@3", "P@5", "F1@5", "NDCG@5", "F1_micro", "F1_macro"]
     click.echo(render(rows, cols, fmt, {"model": s.source, "taxonomy_version": s.taxonomy.version}))
-    ranked, selected = rank_and_select(P, s.labels)
+    ranked, selected = rank_and_select(P, s.labels, model=s.model)
     if per_tag:
         rows = per_tag_scores([set(g) for g in gold], selected, s.labels)
         with atomic_output(per_tag) as out:
@@ -264,5 +264,5 @@ def evaluate(ctx, corpus, model_path, text_field, per_tag, predictions, fmt):
     if predictions:
         with atomic_output(predictions) as out:
             for rid, row in zip(ids, P):
-                top = [s._row(row, 10)][0]
+                top = s._row(row, 10)
                 out.write(dumps({"id": rid, "tags": [x.to_dict() for x in top]}) + "\n")

@@ -3,6 +3,9 @@
 Boilerplate (classification banners, SIPDIS, "E.O. 12958" lines, classified-by lines, REF lines,
 paragraph markings) says nothing about the subject and appears in most cables, so it is removed
 before vectorizing. The same function is used at training and at suggestion time.
+
+Every pattern is bounded in length: many cables had their line breaks flattened into spaces, and a
+"rest of the line" pattern would then swallow the whole text.
 """
 from __future__ import annotations
 
@@ -13,30 +16,30 @@ __all__ = ["strip_boilerplate", "split_paragraphs", "TOKEN_PATTERN"]
 # words of 2+ characters: 2-letter tokens are kept (country codes and acronyms matter here)
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
-_LINE_PATTERNS = [
-    r"^\s*(?:UNCLAS(?:SIFIED)?|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)\b[^\n]{0,60}(?:SECTION \d+ OF \d+)?[^\n]{0,40}$",
-    r"^\s*(?:[A-Z] ){4,}[A-Z][^\n]*$",                 # spaced banners: C O N F I D E N T I A L ...
-    r"^\s*SIPDIS\s*$",
-    r"^\s*(?:E\.\s?O\.|EO)\s*1\d{4}\b[^\n]*$",          # E.O. 12958: DECL: ...
-    r"^\s*REF(?:S|ERENCE)?\s*[:.][^\n]*$",              # REF: A. BAGHDAD 1234 ...
-    r"^\s*[A-H]\.\s+[A-Z][A-Z ]+\s+\d{2,}[^\n]*$",      # continuation of a REF list: B. STATE 12345
-    r"^\s*(?:CLASSIFIED|DERIVED)\s+BY\b[^\n]*$",
-    r"^\s*REASONS?:?\s*1\.[45][^\n]*$",
-    r"^\s*(?:TAGS?|SUBJECT|SUBJ)\s*:[^\n]*$",
-]
-_LINES = re.compile("|".join(f"(?:{p})" for p in _LINE_PATTERNS), re.M | re.I)
-_INLINE = re.compile(
-    r"\bSIPDIS\b|\bNOFORN\b|\((?:U|C|S|SBU|S/NF|C/NF|U/FOUO)\)|"
-    r"\bCLASSIFIED BY[^.]{0,120}\.(?:\s*REASONS?:?\s*1\.[45]\s*(?:\([A-H]\)\s*(?:,|AND)?\s*)*)?|"
-    r"\bE\.\s?O\.\s*1\d{4}:?", re.I)
+_STOP = r"(?=\s+(?:Classified|CLASSIFIED|Summary|SUMMARY|1\.\s)|\n\s*\n|$)"
+_BOILER = re.compile("|".join([
+    # banners, upper case only (prose keeps its words): "C O N F I D E N T I A L", "UNCLAS SECTION 01 OF 02"
+    r"\b(?:[A-Z] ){4,}[A-Z]\b",
+    r"\b(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|NOFORN|SIPDIS|LIMDIS|EXDIS|NODIS|SENSITIVE BUT UNCLASSIFIED|"
+    r"FOR OFFICIAL USE ONLY)\b",
+    r"\bSECTION \d+ OF \d+\b",
+    # E.O. 12958: DECL: 12/12/2017 / N/A
+    r"\bE\.\s?O\.\s*1\d{4}\s*:?\s*(?:DECL\s*:?\s*[\w/]+)?(?:\s*N/A)?",
+    # REF lines and lists: at most 400 characters, up to the next field
+    r"\bREF(?:S|ERENCES?)?\s*:\s*.{0,400}?" + _STOP,
+    # Classified By: <official> for reasons 1.4 (b) and (d).
+    r"\b(?:Classified|CLASSIFIED|Derived|DERIVED)\s+(?:By|BY|by)\b.{0,160}?(?:REASONS?|Reasons?|reasons?)\s*:?\s*"
+    r"1\.[45]\s*(?:[\(\[]?[a-hA-H][\)\]]?\s*(?:,|and|AND|&|/)?\s*)*\.?",
+    # paragraph markings
+    r"\((?:U|C|S|SBU|S/NF|C/NF|U/FOUO|S/REL[^)]{0,20})\)",
+]), re.S)
 
 
 def strip_boilerplate(text: str) -> str:
     """The text without banners, SIPDIS, E.O. lines, classified-by lines, REF lines and markings."""
     if not text:
         return ""
-    text = _LINES.sub(" ", text)
-    return _INLINE.sub(" ", text)
+    return _BOILER.sub(" ", text)
 
 
 _PARA_SPLIT = re.compile(r"\n\s*\n|(?:(?<=\s)|^)(?=\d{1,2}\.\s+\((?:U|C|S|SBU)\))")

@@ -2,7 +2,8 @@
 
 Scores: for tag j, the SVM margin m_j(x) = w_j . tfidf(x) + b_j is shifted by a per-tag offset t_j
 (tuned for F1 on a validation split) and squashed: p_j = sigmoid(a * (m_j - t_j)). Ranking by p is
-ranking by the shifted margin, which puts tags on a common scale; p > 0.5 is the selected set.
+ranking by the shifted margin, which puts tags on a common scale. A tag is selected when its margin
+passes its own F1-optimal threshold (and the best tag of a text is always selected).
 
 Persistence is data only: ``model.json`` (settings, labels, vocabulary) and ``arrays.npz`` (idf,
 weights, offsets) read with ``allow_pickle=False``, so loading a model file cannot run code. The
@@ -64,7 +65,8 @@ class TagModel:
     idf: np.ndarray | None = None
     weights: sp.csr_matrix | None = None      # (L, V)
     intercept: np.ndarray | None = None        # (L,)
-    offsets: np.ndarray | None = None          # (L,)
+    offsets: np.ndarray | None = None          # (L,) ranking offsets t_j
+    select_margins: np.ndarray | None = None   # (L,) margins above which a tag is selected
     scale: float = 1.0
     info: dict = field(default_factory=dict)
     _vectorizer: object = field(default=None, repr=False)
@@ -155,15 +157,31 @@ class TagModel:
         return np.asarray((X @ self.weights.T).toarray(), dtype=np.float32) + self.intercept
 
     def predict_proba(self, texts) -> np.ndarray:
-        """(n, L) scores in [0, 1]; > 0.5 means selected."""
+        """(n, L) scores in [0, 1] (see select() for the thresholded set)."""
         return self.scores_from_margins(self.decision_function(texts))
 
     def scores_from_margins(self, M: np.ndarray) -> np.ndarray:
         z = np.clip(self.scale * (M - self.offsets), -30, 30)
         return 1.0 / (1.0 + np.exp(-z))
 
+    @property
+    def score_thresholds(self) -> np.ndarray:
+        """(L,) per-tag score thresholds: a tag is selected when its score reaches its threshold."""
+        if self.select_margins is None:
+            return np.full(len(self.labels), 0.5, dtype=np.float32)
+        return self.scores_from_margins(self.select_margins[None, :])[0]
+
+    def select(self, P: np.ndarray) -> np.ndarray:
+        """(n, L) booleans: the selected set; every text with any score gets at least its best tag."""
+        S = P >= self.score_thresholds
+        if P.shape[1]:
+            none = ~S.any(axis=1)
+            S[none, P[none].argmax(axis=1)] = True
+        return S
+
     def tune(self, texts, label_sets, margins: np.ndarray | None = None) -> dict:
-        """Per-tag offsets (F1-optimal margin threshold, shrunk toward the SVM's 0) and the score scale."""
+        """Tune on validation data: per-tag F1-optimal margin thresholds (the selected set), ranking
+        offsets (those thresholds shrunk toward the SVM's own 0 by threshold_shrink) and the score scale."""
         M = self.decision_function(texts) if margins is None else margins
         index = {t: j for j, t in enumerate(self.labels)}
         Y = np.zeros(M.shape, dtype=np.int8)
@@ -172,6 +190,7 @@ class TagModel:
                 if t in index:
                     Y[i, index[t]] = 1
         offsets = np.zeros(M.shape[1], dtype=np.float32)
+        select = np.zeros(M.shape[1], dtype=np.float32)
         for j in range(M.shape[1]):
             y = Y[:, j]
             if y.sum() == 0:
@@ -182,7 +201,9 @@ class TagModel:
             k = int(np.argmax(f1))
             thr = (ss[k] + ss[min(k + 1, len(ss) - 1)]) / 2
             offsets[j] = self.settings.threshold_shrink * thr
+            select[j] = thr
         self.offsets = offsets
+        self.select_margins = select
         # one scale for all tags (keeps the ranking): maximise the likelihood of the 0/1 labels
         D = (M - offsets).ravel()
         y = Y.ravel()
@@ -204,7 +225,9 @@ class TagModel:
         tmp = d / "arrays.tmp.npz"
         np.savez_compressed(tmp, idf=self.idf.astype(np.float32), w_data=w.data.astype(np.float16),
                             w_indices=w.indices.astype(np.int32), w_indptr=w.indptr.astype(np.int32),
-                            intercept=self.intercept.astype(np.float32), offsets=self.offsets.astype(np.float32))
+                            intercept=self.intercept.astype(np.float32), offsets=self.offsets.astype(np.float32),
+                            select_margins=(self.select_margins if self.select_margins is not None
+                                            else np.zeros(len(self.labels))).astype(np.float32))
         tmp.replace(arrays_path)
         sha = hashlib.sha256(arrays_path.read_bytes()).hexdigest()
         doc = {"format": MODEL_FORMAT, "settings": asdict(self.settings), "labels": self.labels,
@@ -243,7 +266,8 @@ class TagModel:
             weights = sp.csr_matrix((a["w_data"].astype(np.float32), a["w_indices"], a["w_indptr"]), shape=(L, V))
             m = cls(settings=ModelSettings(**doc["settings"]), labels=list(doc["labels"]),
                     vocabulary=list(doc["vocabulary"]), idf=a["idf"], weights=weights,
-                    intercept=a["intercept"], offsets=a["offsets"], scale=float(doc["scale"]),
+                    intercept=a["intercept"], offsets=a["offsets"], select_margins=a["select_margins"],
+                    scale=float(doc["scale"]),
                     info=doc.get("info", {}))
         except (KeyError, ValueError, TypeError, OSError) as e:
             raise ModelError(f"{d}: corrupt model ({e.__class__.__name__}: {str(e)[:80]})") from None

@@ -101,14 +101,16 @@ class Suggester:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         return self.model.predict_proba(texts)
 
-    def _row(self, p: np.ndarray, limit: int) -> list[Suggestion]:
+    def _row(self, p: np.ndarray, limit: int, sel: np.ndarray | None = None) -> list[Suggestion]:
         limit = max(0, int(limit))
         if limit == 0:
             return []
+        if sel is None:
+            sel = self.model.select(p[None, :])[0]
         k = min(limit, len(p))
         top = np.argpartition(-p, k - 1)[:k] if k < len(p) else np.arange(len(p))
         top = top[np.lexsort((top, -p[top]))]  # score desc, then label order: deterministic
-        return [Suggestion(self.labels[j], float(p[j]), bool(p[j] > 0.5), *self._meta[j]) for j in top]
+        return [Suggestion(self.labels[j], float(p[j]), bool(sel[j]), *self._meta[j]) for j in top]
 
     def suggest(self, text: str, limit: int = 10) -> list[Suggestion]:
         """Ranked suggestions for one text, best first, at most `limit`."""
@@ -119,7 +121,8 @@ class Suggester:
         out: list[list[Suggestion]] = []
         for i in range(0, len(texts), batch_size):
             P = self.scores(list(texts[i:i + batch_size]))
-            out.extend(self._row(p, limit) for p in P)
+            S = self.model.select(P)
+            out.extend(self._row(p, limit, sel) for p, sel in zip(P, S))
         return out
 
     def explain(self, text: str, tag: str, k: int = 8) -> list[tuple[str, float]]:

@@ -45,11 +45,13 @@ def label_space(label_sets, min_count: int = 20, taxonomy=None) -> list[str]:
     return sorted(t for t, n in c.items() if n >= min_count and t in tax.entries)
 
 
-def rank_and_select(P: np.ndarray, labels: list[str], limit: int = 10):
-    """Ranked tags (best first, `limit` of them) and selected sets (score > 0.5) per row of P."""
+def rank_and_select(P: np.ndarray, labels: list[str], limit: int = 10, model: TagModel | None = None):
+    """Ranked tags (best first, `limit` of them) and selected sets per row of P (the model's own
+    thresholds when given, else score > 0.5)."""
     order = np.argsort(-P, axis=1)[:, :limit]
     ranked = [[labels[j] for j in row] for row in order]
-    selected = [{labels[j] for j in np.flatnonzero(row > 0.5)} for row in P]
+    S = model.select(P) if model is not None else P > 0.5
+    selected = [{labels[j] for j in np.flatnonzero(row)} for row in S]
     return ranked, selected
 
 
@@ -57,7 +59,7 @@ def validation_report(model: TagModel, texts, label_sets, taxonomy=None, P: np.n
     """Metrics over all tags and per kind for texts with gold label sets."""
     tax = taxonomy or load_taxonomy()
     P = model.predict_proba(texts) if P is None else P
-    ranked, selected = rank_and_select(P, model.labels)
+    ranked, selected = rank_and_select(P, model.labels, model=model)
     gold = [set(t) for t in label_sets]
     space = set(model.labels)
     out = {"all": evaluate_rankings(gold, ranked, selected, label_space=space)}
@@ -104,6 +106,7 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
         labels_all = labels  # keep the tuned label space so the offsets line up
         final.fit(texts, label_sets, labels_all, n_jobs=n_jobs, progress=progress)
         final.offsets, final.scale = model.offsets.copy(), model.scale
+        final.select_margins = model.select_margins.copy()
         full_fit_seconds = final.info["fit_seconds"]
         progress(f"refitted on all {len(texts)} cables in {full_fit_seconds} s")
     card = {

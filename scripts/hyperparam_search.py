@@ -73,7 +73,7 @@ def main(argv=None):
             for shrink in grid["threshold_shrink"]:
                 m.settings.threshold_shrink = shrink
                 m.tune([texts[i] for i in A], [labels[i] for i in A], margins=MA)
-                ranked, selected = rank_and_select(m.scores_from_margins(MB), m.labels)
+                ranked, selected = rank_and_select(m.scores_from_margins(MB), m.labels, model=m)
                 r = evaluate_rankings([set(labels[i]) for i in B], ranked, selected, label_space=set(space))
                 row = {"C": C, "class_weight": cw, "keep_weights": keep, "threshold_shrink": shrink,
                        "fit_seconds": round(fit_s, 1), **{k: round(v, 4) for k, v in r.items()}}

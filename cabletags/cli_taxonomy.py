@@ -1,0 +1,197 @@
+"""`cabletags taxonomy ...` (browse, search, validate, stats, export) and `cabletags corpus export`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .cli import EXIT_DATA, EXIT_INPUT, EXIT_UNRESOLVED, CLIError, _taxonomy, cli, format_option
+from .formatting import render
+from .taxonomy import KINDS
+from .textio import Stats, atomic_output, iter_jsonl
+
+
+@cli.group()
+def taxonomy():
+    """Browse, search, validate and export the taxonomy."""
+
+
+@taxonomy.command("list")
+@click.option("--kind", type=click.Choice(KINDS))
+@click.option("--category", help="Subject category letter, e.g. P.")
+@click.option("--status", type=click.Choice(["current", "historic", "unknown"]))
+@format_option
+@click.pass_context
+def list_(ctx, kind, category, status, fmt):
+    """List codes, optionally filtered by kind, category letter or status."""
+    tax = _taxonomy(ctx)
+    rows = []
+    for e in sorted(tax.entries.values(), key=lambda e: (KINDS.index(e.kind), e.code)):
+        if kind and e.kind != kind or status and e.status != status:
+            continue
+        if category and (not e.category or e.category["letter"] != category.upper()):
+            continue
+        rows.append({"code": e.code, "kind": e.kind, "title": e.title or "(title unknown)",
+                     "category": e.category["letter"] if e.category else "", "status": e.status,
+                     "verified": e.verified, "iso3166": e.iso3166 or ""})
+    click.echo(render(rows, ["code", "kind", "title", "category", "status", "iso3166"], fmt,
+                      {"taxonomy_version": tax.version}))
+
+
+@taxonomy.command()
+@click.argument("code")
+@click.option("--corpus", type=click.Path(), help="Also count the cables of this JSON Lines corpus carrying it.")
+@format_option
+@click.pass_context
+def show(ctx, code, corpus, fmt):
+    """Everything known about one code (an alias is followed to its code)."""
+    tax = _taxonomy(ctx)
+    c = code.strip().upper()
+    via = None
+    if c not in tax.entries and c in tax.aliases:
+        via, c = c, tax.aliases[c][0]
+    e = tax.entries.get(c)
+    if e is None:
+        from .decoder import did_you_mean
+
+        dym = did_you_mean(code, tax)
+        raise CLIError(f"unknown code {code!r}" + (f"; did you mean: {', '.join(dym)}" if dym else ""),
+                       EXIT_UNRESOLVED)
+    d = e.to_dict()
+    d["verified"] = e.verified
+    if via:
+        d["looked_up_as"] = f"{via} (alias of {c})"
+    if corpus:
+        from .corpus import read_corpus
+        from .vocabulary import corpus_stats
+
+        per_code, _, n = corpus_stats(tax, read_corpus(corpus))
+        d["corpus"] = {"cables": n, "carrying": per_code.get(c, 0)}
+    if fmt in ("json", "jsonl"):
+        d["taxonomy_version"] = tax.version
+        click.echo(json.dumps(d, indent=2 if fmt == "json" else None, ensure_ascii=False))
+        return
+    rows = []
+    for k, v in d.items():
+        if isinstance(v, (dict, list)):
+            v = json.dumps(v, ensure_ascii=False)
+        rows.append({"field": k, "value": v})
+    click.echo(render(rows, ["field", "value"], fmt))
+
+
+@taxonomy.command("search")
+@click.argument("words", nargs=-1, required=True)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1))
+@format_option
+@click.pass_context
+def search_(ctx, words, limit, fmt):
+    """Find codes by words in titles, scope notes and aliases ("trafficking" finds KTIP)."""
+    from .vocabulary import search
+
+    tax = _taxonomy(ctx)
+    hits = search(tax, " ".join(words), limit)
+    for h in hits:
+        h["aliases"] = " ".join(h.get("aliases", []))
+    click.echo(render(hits, ["code", "kind", "title", "score", "why", "aliases"], fmt, {"taxonomy_version": tax.version}))
+    if not hits:
+        ctx.exit(EXIT_UNRESOLVED)
+
+
+@taxonomy.command()
+@click.argument("path", required=False, type=click.Path())
+@click.pass_context
+def validate(ctx, path):
+    """Validate a taxonomy directory (default: the one in use), listing every problem."""
+    from .taxonomy import default_taxonomy_dir, validate_taxonomy
+
+    root = ctx.find_root().obj or {}
+    target = path or root.get("taxonomy") or str(default_taxonomy_dir())
+    problems = validate_taxonomy(target)
+    for p in problems:
+        click.echo(p)
+    if problems:
+        raise CLIError(f"{target}: {len(problems)} problem(s)", EXIT_DATA)
+    click.echo(f"{target}: valid", err=True)
+
+
+@taxonomy.command()
+@click.option("--corpus", required=True, type=click.Path(allow_dash=True), help="JSON Lines with a `tags` field.")
+@click.option("--field", "field_name", default="tags", show_default=True)
+@click.option("--top", default=30, show_default=True, type=click.IntRange(1), help="Unknown items to show.")
+@format_option
+@click.pass_context
+def stats(ctx, corpus, field_name, top, fmt):
+    """Cables per code, and the items that stay unknown after normalization (most frequent first)."""
+    from .vocabulary import corpus_stats
+
+    tax = _taxonomy(ctx)
+    s = Stats()
+    records = (rec for _, rec, _ in iter_jsonl(corpus, s) if rec is not None)
+    per_code, unknown, n = corpus_stats(tax, records, field_name)
+    rows = [{"item": c, "type": "code", "kind": tax.entries[c].kind, "cables": k} for c, k in per_code.most_common()]
+    rows += [{"item": u, "type": "unknown", "kind": "", "cables": k} for u, k in unknown.most_common(top)]
+    click.echo(render(rows, ["item", "type", "kind", "cables"], fmt, {"cables": n, "taxonomy_version": tax.version}))
+    s.report()
+
+
+@taxonomy.command("export")
+@click.option("--format", "fmt", type=click.Choice(["skos", "csv", "json", "annif"]), default="skos", show_default=True)
+@click.option("--output", "-o", type=click.Path(), help="Write to FILE instead of stdout.")
+@click.option("--base-uri", default=None, help="Base URI of the concepts.")
+@click.pass_context
+def export_(ctx, fmt, output, base_uri):
+    """Export as SKOS (Turtle), CSV, JSON, or an Annif subject vocabulary (<uri>\\tlabel)."""
+    from .vocabulary import BASE_URI, export
+
+    tax = _taxonomy(ctx)
+    text = export(tax, fmt, base_uri or BASE_URI)
+    with atomic_output(output) as out:
+        out.write(text if text.endswith("\n") else text + "\n")
+
+
+@cli.group("corpus")
+def corpus_group():
+    """Work with JSON Lines corpora."""
+
+
+@corpus_group.command("export")
+@click.argument("corpus", type=click.Path(allow_dash=True))
+@click.option("--annif", "annif_dir", required=True, type=click.Path(), help="Directory to write the Annif corpus to.")
+@click.option("--text-field", default="body", show_default=True)
+@click.option("--base-uri", default=None)
+@click.pass_context
+def corpus_export(ctx, corpus, annif_dir, text_field, base_uri):
+    """Write a corpus as Annif's short-text document corpus (corpus.tsv) with its vocabulary (vocab.tsv).
+
+    Subjects are the normalized tags as URIs matching `cabletags taxonomy export --format annif|skos`.
+    """
+    from .normalizer import get_normalizer
+    from .vocabulary import BASE_URI, concept_uri, export
+
+    tax = _taxonomy(ctx)
+    base = base_uri or BASE_URI
+    norm = get_normalizer(tax)
+    d = Path(annif_dir)
+    if d.exists() and not d.is_dir():
+        raise CLIError(f"{annif_dir}: exists and is not a directory", EXIT_INPUT)
+    d.mkdir(parents=True, exist_ok=True)
+    s = Stats()
+    n = skipped = 0
+    with atomic_output(str(d / "corpus.tsv")) as out:
+        for _, rec, _ in iter_jsonl(corpus, s):
+            if rec is None:
+                continue
+            text = rec.get(text_field)
+            raw = rec.get("tags")
+            codes = norm.normalize(raw if isinstance(raw, str) else "").codes
+            if not isinstance(text, str) or not text.strip() or not codes:
+                skipped += 1
+                continue
+            out.write(" ".join(text.split()) + "\t" + " ".join(f"<{concept_uri(c, base)}>" for c in codes) + "\n")
+            n += 1
+    with atomic_output(str(d / "vocab.tsv")) as out:
+        out.write(export(tax, "annif", base))
+    s.report()
+    click.echo(f"wrote {n} documents to {d / 'corpus.tsv'} ({skipped} without text or tags skipped) "
+               f"and the vocabulary to {d / 'vocab.tsv'}", err=True)
