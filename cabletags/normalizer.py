@@ -438,8 +438,13 @@ class Normalizer:
         if s in self.codes and not self.codes[s].takes_name:  # the common case: one clean code
             add_code(s)
             return
-        raw_toks = [t for t in _TOKEN_SPLIT.split(s) if t]
+        raw_toks = s.split()
         if not raw_toks:
+            return
+        codes = self.codes
+        if all(t in codes and not codes[t].takes_name for t in raw_toks):  # "PGOV PREL TU": all clean codes
+            for t in raw_toks:
+                add_code(t)
             return
         # English context: an item with a lower-case word that is not itself a code reads as a phrase
         lower_words = [t for t in raw_toks if any(ch.islower() for ch in t)]

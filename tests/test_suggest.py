@@ -184,3 +184,39 @@ def test_shipped_model_loads_and_suggests_ktip_for_trafficking():
             "victims of forced labor on construction sites are seldom identified.")
     tags = [x.tag for x in s.suggest(text, limit=5)]
     assert "KTIP" in tags
+
+
+def test_audit_reports_missing_tag_and_malformed_line(tiny, tmp_path):
+    recs = [
+        # the text is plainly about trafficking in Azerbaijan, but KTIP was removed from its TAGS line
+        {"id": "A1", "body": "trafficking victims smuggling forced labor shelters traffickers prosecution persons "
+                             "trafficking victims shelters traffickers azerbaijan baku", "tags": "TAGS: PREL, AJ"},
+        # a malformed line: run-together codes, a typo and an unknown word
+        {"id": "A2", "body": "economy growth inflation budget deficit gdp markets germany berlin",
+         "tags": "PRELECON, GMM, BLAHWORD"},
+        {"id": "A3", "body": "military cooperation defense minister troops exercises iraq baghdad",
+         "tags": "PREL, MARR, IZ"},
+    ]
+    src = write_jsonl(tmp_path / "audit.jsonl", recs)
+    p = run_cli("audit", str(src), "--model", str(tiny / "model"), "--min-score", "0.5")
+    assert p.returncode == 0, p.stderr
+    out = {o["id"]: o for o in map(json.loads, p.stdout.splitlines())}
+    assert "KTIP" in [m["tag"] for m in out["A1"]["missing"]]
+    assert out["A2"]["malformed"] and {r["kind"] for r in out["A2"]["repairs"]} >= {"split"}
+    assert "BLAHWORD" in out["A2"]["unknown"]
+    assert not out["A3"]["malformed"]
+    assert "repairs by kind" in p.stderr and "missing tags: " in p.stderr and "KTIP" in p.stderr
+
+
+def test_suggest_cable_marks_absent_and_own_tags(tiny, tmp_path):
+    f = tmp_path / "cable.txt"
+    f.write_text("UNCLAS BAKU 000123\n\nSIPDIS\n\nE.O. 12958: N/A\nTAGS: PREL, AJ, MARR\nSUBJECT: TRAFFICKING\n\n"
+                 "1. (U) Trafficking victims were found in shelters; traffickers face prosecution in Baku.\n\n"
+                 "2. (U) Forced labor and smuggling of persons remain common, victims say.\n")
+    p = run_cli("suggest", "--cable", str(f), "--model", str(tiny / "model"), "--format", "json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["own_tags"] == ["PREL", "AJ", "MARR"]
+    assert "KTIP" in d["suggested_but_absent"]
+    assert "MARR" in d["present_but_unsupported"]
+    assert [q["number"] for q in d["paragraphs"]] == [1, 2]
