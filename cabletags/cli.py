@@ -156,8 +156,6 @@ def normalize(ctx, raw, input_path, jsonl, field_name, output, no_typo_aliases, 
                     sep = "" if body.endswith("{") else ", "
                     write(f'{body}{sep}"normalized": {dumps(res)}}}\n')
                 count += 1
-        for n, why in stats.bad[:20]:
-            click.echo(f"warning: line {n}: {why}; skipped", err=True)
         stats.report(what="line")
         click.echo(f"normalized {count} record(s)", err=True)
         if stats.bad and strict:

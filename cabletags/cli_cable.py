@@ -43,8 +43,6 @@ def parse(ctx, file, jsonl, field_name, output, strict, fmt):
                 p["tags"]["taxonomy_version"] = tax.version
                 rec["parsed"] = p
                 out.write(dumps(rec) + "\n")
-        for n, why in stats.bad[:20]:
-            click.echo(f"warning: line {n}: {why}; skipped", err=True)
         stats.report()
         if stats.bad and strict:
             ctx.exit(EXIT_BAD_RECORDS)
@@ -144,8 +142,6 @@ def audit(ctx, corpus, text_field, tags_field, id_field, model_path, min_score, 
                 flush(out)
         flush(out)
     prog.done()
-    for n, why in stats.bad[:20]:
-        click.echo(f"warning: line {n}: {why}; skipped", err=True)
     stats.report()
     click.echo(f"audited {cables} cables; {flagged} with findings", err=True)
     click.echo("repairs by kind: " + (", ".join(f"{k} {v}" for k, v in repairs.most_common()) or "none"), err=True)

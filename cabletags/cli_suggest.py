@@ -224,8 +224,6 @@ def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, j
         if pool is not None:
             pool.terminate()
     prog.done()
-    for n, why in stats.bad[:20]:
-        click.echo(f"warning: line {n}: {why}; skipped", err=True)
     stats.report()
     if stats.bad and strict:
         ctx.exit(EXIT_BAD_RECORDS)

@@ -57,6 +57,8 @@ class Stats:
             shown = ", ".join(map(str, self.replaced_lines[:10])) + (" ..." if len(self.replaced_lines) > 10 else "")
             print(f"warning: undecodable bytes replaced with U+FFFD on {len(self.replaced_lines)} {what}(s): {shown}",
                   file=stream)
+        for n, why in self.bad[:20]:
+            print(f"warning: line {n}: {why}; skipped", file=stream)
         if self.bad:
             shown = ", ".join(str(n) for n, _ in self.bad[:10]) + (" ..." if len(self.bad) > 10 else "")
             print(f"warning: skipped {len(self.bad)} bad record(s) of {self.lines} at line(s) {shown}", file=stream)
