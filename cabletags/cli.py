@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .formatting import FORMATS, render
-from .textio import InputError, Stats, atomic_output, dumps, iter_jsonl, iter_lines
+from .textio import InputError, Stats, atomic_output, dumps, iter_jsonl, iter_lines, loads
 
 EXIT_OK, EXIT_UNRESOLVED, EXIT_USAGE, EXIT_INPUT, EXIT_DATA, EXIT_BAD_RECORDS, EXIT_INTERNAL, EXIT_INTERRUPTED = \
     0, 1, 2, 3, 4, 5, 70, 130
@@ -138,6 +138,8 @@ def normalize(ctx, raw, input_path, jsonl, field_name, output, no_typo_aliases, 
             raise CLIError("--jsonl reads records from --input or stdin, not from arguments", EXIT_USAGE)
         _stdin_guard(input_path)
         count = 0
+        cache: dict[str, str] = {}  # raw line -> serialized result (TAGS lines repeat a lot)
+        empty = dumps(dict(_EMPTY, taxonomy_version=version))
         with atomic_output(output) as out:
             write = out.write
             for n, rec, line in iter_jsonl(input_path, stats):
@@ -146,15 +148,21 @@ def normalize(ctx, raw, input_path, jsonl, field_name, output, no_typo_aliases, 
                 value = rec.get(field_name)
                 if value is not None and not isinstance(value, str):
                     value = str(value)
-                res = norm.normalize(value).to_dict() if value else _EMPTY
-                res = dict(res, taxonomy_version=version)
+                if not value:
+                    text = empty
+                else:
+                    text = cache.get(value)
+                    if text is None:
+                        text = dumps(dict(norm.normalize(value).to_dict(), taxonomy_version=version))
+                        if len(cache) < 100_000:
+                            cache[value] = text
                 if "normalized" in rec or not line.rstrip().endswith("}"):
-                    rec["normalized"] = res
+                    rec["normalized"] = loads(text)
                     write(dumps(rec) + "\n")
                 else:  # splice the result into the original line: no re-serialisation of big records
                     body = line.rstrip()[:-1].rstrip()
                     sep = "" if body.endswith("{") else ", "
-                    write(f'{body}{sep}"normalized": {dumps(res)}}}\n')
+                    write(f'{body}{sep}"normalized": {text}}}\n')
                 count += 1
         stats.report(what="line")
         click.echo(f"normalized {count} record(s)", err=True)

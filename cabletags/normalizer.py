@@ -95,6 +95,8 @@ _HEADER_PATTERNS = [
     re.compile(r"\b(?:[A-Z] ){4,}[A-Z]\b"),
 ]
 _PAREN = re.compile(r"\(([^()]*)\)")
+_HAS_DIGIT = re.compile(r"\d")
+_SPACED_HINT = re.compile(r"\b[A-Z] [A-Z] [A-Z] ")
 _TOKEN_SPLIT = re.compile(r"\s+")
 _STRIP = ".:'\"!?*[]{}<>_=+|\\`~#()"
 _TITLES = {"MR", "MRS", "MS", "DR", "GEN", "AMB", "SEN", "REP", "PM", "FM", "HON", "SIR", "PRES", "MINISTER"}
@@ -373,12 +375,14 @@ class Normalizer:
                 break
             junk(m.group(0), "label word")
             text = text[m.end():]
-        for pat in _HEADER_PATTERNS:
-            def _sub(m):
-                if m.group(0).strip():
-                    junk(m.group(0), "page header / banner")
-                return " , "
-            text = pat.sub(_sub, text)
+        # headers need digits (PAGE 02, SECTION 01 OF 03, E.O. 12958), DECL, or spaced letters (C O N F ...)
+        if _HAS_DIGIT.search(text) or "DECL" in text.upper() or _SPACED_HINT.search(text):
+            for pat in _HEADER_PATTERNS:
+                def _sub(m):
+                    if m.group(0).strip():
+                        junk(m.group(0), "page header / banner")
+                    return " , "
+                text = pat.sub(_sub, text)
 
         # parenthesised groups holding a personal name or codes are taken out; other parentheses stay
         # inline, as part of a free phrase ("Trafficking (in persons)")
