@@ -199,6 +199,20 @@ def normalize(ctx, raw, input_path, jsonl, field_name, output, no_typo_aliases, 
 _EMPTY = {"codes": [], "names": [], "unknown": [], "repairs": []}
 
 
+def read_text_input(path, what: str = "text") -> str:
+    """A whole text input (FILE or stdin) for the one-text commands: empty or binary input is an error."""
+    from .textio import read_text
+
+    text, replaced = read_text(path)
+    if replaced:
+        click.echo("warning: undecodable bytes replaced with U+FFFD", err=True)
+    if not text.strip():
+        raise CLIError(f"{path or 'stdin'}: empty input (no {what} to read)", EXIT_INPUT)
+    if "\x00" in text[:4096]:
+        raise CLIError(f"{path or 'stdin'}: looks like a binary file, not {what}", EXIT_INPUT)
+    return text
+
+
 def _stdin_guard(path):
     if path in (None, "-") and (sys.stdin is None or sys.stdin.isatty()):
         raise CLIError("no input: pass --input FILE or pipe data on stdin", EXIT_INPUT)

@@ -7,9 +7,9 @@ from collections import Counter
 
 import click
 
-from .cli import EXIT_BAD_RECORDS, EXIT_INPUT, CLIError, _taxonomy, cli, format_option
+from .cli import read_text_input, EXIT_BAD_RECORDS, EXIT_INPUT, CLIError, _taxonomy, cli, format_option
 from .formatting import render
-from .textio import Stats, atomic_output, dumps, iter_jsonl, read_text
+from .textio import Stats, atomic_output, dumps, iter_jsonl
 
 
 @cli.command()
@@ -47,13 +47,7 @@ def parse(ctx, file, jsonl, field_name, output, strict, fmt):
         if stats.bad and strict:
             ctx.exit(EXIT_BAD_RECORDS)
         return
-    text, replaced = read_text(file)
-    if replaced:
-        click.echo("warning: undecodable bytes replaced with U+FFFD", err=True)
-    if not text.strip():
-        raise CLIError(f"{file or 'stdin'}: empty input", EXIT_INPUT)
-    if "\x00" in text[:4096]:
-        raise CLIError(f"{file or 'stdin'}: looks like a binary file, not a cable", EXIT_INPUT)
+    text = read_text_input(file, "a cable")
     p = parse_cable(text, tax)
     d = p.to_dict()
     with atomic_output(output) as out:

@@ -5,9 +5,9 @@ import sys
 
 import click
 
-from .cli import EXIT_BAD_RECORDS, EXIT_DATA, EXIT_INPUT, CLIError, cli, format_option
+from .cli import read_text_input, EXIT_BAD_RECORDS, EXIT_DATA, EXIT_INPUT, CLIError, cli, format_option
 from .formatting import render
-from .textio import Stats, atomic_output, dumps, iter_jsonl, read_text
+from .textio import Stats, atomic_output, dumps, iter_jsonl
 
 
 def _load_suggester(ctx, model_path):
@@ -116,13 +116,7 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
     if jsonl:
         return _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict)
     s = _load_suggester(ctx, model_path)
-    text, replaced = read_text(file)
-    if replaced:
-        click.echo("warning: undecodable bytes replaced with U+FFFD", err=True)
-    if not text.strip():
-        raise CLIError(f"{file or 'stdin'}: empty input (nothing to suggest tags for)", EXIT_INPUT)
-    if "\x00" in text[:4096]:
-        raise CLIError(f"{file or 'stdin'}: looks like a binary file, not text", EXIT_INPUT)
+    text = read_text_input(file, "text")
     if cable:
         return _suggest_cable(s, text, limit, output, fmt)
     from .features import split_paragraphs

@@ -1,6 +1,5 @@
 """Robustness: suggest property tests, a bad-input matrix for every command, interruption, privacy."""
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import ROOT, run_cli
-from tiny_corpus import make_records, write_jsonl
+from tiny_corpus import make_records
 
 SHARED_CORPUS = ROOT.parent / "shared" / "corpus" / "cables.jsonl.gz"
 
@@ -34,7 +33,6 @@ def tiny_model(tmp_path_factory):
 @given(st.one_of(st.text(max_size=300), st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=50),
                  st.just(""), st.just("   \n\t"), st.just("a"), st.just("Ж" * 1000)))
 def test_suggest_never_raises_scores_in_range_and_ranked(tiny_model, text):
-    from cabletags.suggester import Suggester
 
     s = _cached(tiny_model)
     out = s.suggest(text, limit=5)
