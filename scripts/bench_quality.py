@@ -113,7 +113,7 @@ def main(argv=None):
                                      reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz",
                                                      work / "pred_freq.jsonl"))
     if a.annif:
-        results.update(run_annif(a, work, train, test, shared_bench))
+        results.update(run_annif(a, work, train, test, shared_bench, space))
 
     # untagged paragraphs
     para_texts, para_gold = [], []
@@ -143,6 +143,10 @@ def main(argv=None):
         for name, q in QUOTED.items():
             print(f"| {name} | as quoted in the issue (not run here) | | {q['P@1']:.2f} | | | {q['F1@5']:.3f} | "
                   f"{q['NDCG@5']:.3f} | {q.get('F1_selected_micro', '')} |")
+    if "annif omikuji" in results and "all" in results["annif omikuji"][1] and "all" in results["cabletags"][1]:
+        o, n = results["cabletags"][1]["all"], results["annif omikuji"][1]["all"]
+        print("\nratio cabletags / Annif (reference scorer): " + ", ".join(
+            f"{k} {o[k] / n[k]:.3f}" for k in ("P@1", "F1@5", "NDCG@5") if n[k]))
     print(f"\nfirst substantive paragraph (>= 300 chars) of {para['documents']} held-out cables: "
           f"P@1 {para['P@1']:.3f}, P@3 {para['P@3']:.3f}, P@5 {para['P@5']:.3f}, F1@5 {para['F1@5']:.3f}")
     for name, (_, ref) in results.items():
@@ -151,7 +155,7 @@ def main(argv=None):
                   f"geo F1@5 {ref['geo']['F1@5']:.3f}")
 
 
-def run_annif(a, work, train, test, shared_bench) -> dict:
+def run_annif(a, work, train, test, shared_bench, space) -> dict:
     """Annif (omikuji parabel) in its own venv; returns {} with a message when it cannot run here."""
     venv = Path(a.annif_venv)
     annif = venv / "bin" / "annif"
@@ -176,22 +180,37 @@ def run_annif(a, work, train, test, shared_bench) -> dict:
                     f.write(f"{text}\t{subj}\n")
         (proj / "projects.cfg").write_text("[omikuji]\nname=omikuji\nlanguage=en\nbackend=omikuji\n"
                                            "analyzer=snowball(english)\nvocab=tags\nlimit=10\n")
-        env = {"ANNIF_PROJECTS": str(proj / "projects.cfg"), "HF_HUB_OFFLINE": "1", "PATH": f"{venv}/bin:/usr/bin:/bin"}
+        # Annif's analyzers ask NLTK for punkt_tab, normally downloaded: empty files are enough here
+        nltk = proj / "nltk_data" / "tokenizers" / "punkt_tab" / "english"
+        nltk.mkdir(parents=True, exist_ok=True)
+        for name in ("abbrev_types.txt", "collocations.tab", "ortho_context.tab", "sent_starters.txt"):
+            (nltk / name).touch()
+        env = {"ANNIF_PROJECTS": str(proj / "projects.cfg"), "HF_HUB_OFFLINE": "1", "NLTK_DATA": str(proj / "nltk_data"),
+               "PATH": f"{venv}/bin:/usr/bin:/bin"}
         subprocess.run([str(annif), "load-vocab", "tags", str(proj / "vocab.tsv")], check=True, cwd=proj, env=env)
+        t0 = time.perf_counter()
         subprocess.run([str(annif), "train", "omikuji", str(proj / "train.tsv")], check=True, cwd=proj, env=env)
+        print(f"  annif: trained omikuji in {time.perf_counter() - t0:.0f} s")
+        docs = proj / "docs"
+        docs.mkdir(exist_ok=True)
+        for k, r in enumerate(test):
+            (docs / f"{k}.txt").write_text(" ".join((r.get("body") or "").split()) or ".", encoding="utf-8")
+        subprocess.run([str(annif), "index", "omikuji", str(docs), "--limit", "10", "--threshold", "0", "--force"],
+                       check=True, cwd=proj, env=env)
         rows = []
-        for r in test:
-            p = subprocess.run([str(annif), "suggest", "omikuji", "--limit", "10"], input=r.get("body") or "",
-                               capture_output=True, text=True, cwd=proj, env=env)
+        for k in range(len(test)):
             tags = []
-            for line in p.stdout.splitlines():
-                uri, _, score = line.split("\t")
-                tags.append({"tag": uri.strip("<>").rsplit("/", 1)[-1], "score": float(score)})
+            f = docs / f"{k}.annif"
+            for line in (f.read_text().splitlines() if f.exists() else []):
+                parts = line.split("\t")
+                if len(parts) >= 3:
+                    tags.append({"tag": parts[0].strip("<>").rsplit("/", 1)[-1], "score": float(parts[-1])})
             rows.append(tags)
         write_preds(work / "pred_annif.jsonl", [r["id"] for r in test], rows)
         ref = reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz", work / "pred_annif.jsonl")
         gold = [set(norm.normalize(r.get("tags") or "").codes) for r in test]
-        mine = evaluate_rankings(gold, [[t["tag"] for t in r] for r in rows], [{t["tag"] for t in r[:5]} for r in rows])
+        mine = evaluate_rankings(gold, [[t["tag"] for t in r] for r in rows], [{t["tag"] for t in r[:5]} for r in rows],
+                                 label_space=space)
         return {"annif omikuji": (mine, ref)}
     except Exception as e:  # noqa: BLE001 - report and fall back to the quoted figures
         print(f"Annif could not be installed or run here ({type(e).__name__}: {str(e)[:120]}); "
