@@ -220,8 +220,8 @@ class Normalizer:
     def _typo(self, up: str):
         """(code, confidence) when one candidate is clearly best, else (None, candidates).
 
-        Clearly best: the only candidate of the most plausible edit kind, or one used at least 5 times
-        as often as the runner-up. Short tokens need more support, since short strings collide more:
+        Clearly best: the only candidate of the most plausible edit kind, or one used at least 1.5 times
+        as often as the runner-up (corpus frequency breaks near-ties). Short tokens need more support, since short strings collide more:
         a 3-letter token needs a candidate carried by >= 3 corpus cables, a 4-letter one >= 1 (or a
         handbook subject/program code); 5+ letters need no usage.
         """
@@ -233,7 +233,7 @@ class Normalizer:
         best = top[0]
         nb = self.count.get(best, 0)
         n2 = self.count.get(top[1], 0) if len(top) > 1 else 0
-        clear = len(top) == 1 or nb >= 3 * max(n2, 1)
+        clear = len(top) == 1 or nb >= 1.5 * max(n2, 1)
         if len(up) == 3:
             enough = nb >= 3
         elif len(up) == 4:
