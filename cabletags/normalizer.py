@@ -389,9 +389,8 @@ class Normalizer:
         def _paren(m):
             return " , " if self._paren(m.group(1), out, add_code) else m.group(0)
         text = _PAREN.sub(_paren, text)
-        last_code: list[str] = []
         for item in re.split(r"[,;]+", text):
-            self._item(item, out, add_code, last_code)
+            self._item(item, out, add_code)
         # an unmatched "(" leaves a bare parenthesis in an unknown token; that is kept verbatim
         return out
 
@@ -437,7 +436,7 @@ class Normalizer:
             out.names.append(name)
         out.repairs.append(Repair("name", original.strip(), (name,), conf))
 
-    def _item(self, item: str, out: NormalizedTags, add_code, last_code, phrase_only=False):
+    def _item(self, item: str, out: NormalizedTags, add_code):
         s = item.strip()
         if s in self.codes and not self.codes[s].takes_name:  # the common case: one clean code
             add_code(s)
