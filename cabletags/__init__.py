@@ -9,10 +9,11 @@ __version__ = "0.1.0"
 
 from .decoder import Decoded, decode  # noqa: E402
 from .normalizer import NormalizedTags, Repair, normalize  # noqa: E402
+from .parser import ParsedCable, parse_cable  # noqa: E402
 from .taxonomy import Entry, Taxonomy, TaxonomyError, load_taxonomy  # noqa: E402
 
 __all__ = ["__version__", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "normalize", "NormalizedTags",
-           "Repair", "decode", "Decoded", "Suggester", "Suggestion"]
+           "Repair", "decode", "Decoded", "parse_cable", "ParsedCable", "Suggester", "Suggestion"]
 
 
 def __getattr__(name):  # lazy: keeps `import cabletags` free of scikit-learn

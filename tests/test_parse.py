@@ -75,6 +75,12 @@ def test_no_tags_line_invents_nothing():
     assert p.tags_raw is None and p.tags.codes == [] and p.tags.to_dict()["codes"] == []
 
 
+def test_public_api_exports_parse_cable():
+    import cabletags
+
+    assert cabletags.parse_cable is parse_cable
+
+
 def test_parse_and_normalize_agree_on_the_tags_line():
     raw = "PREL, PGOV, OSCEPREF, OVIP (POWELL, COLIN)"
     p = parse_cable(f"UNCLAS STATE 000001\n\nE.O. 12958: N/A\nTAGS: {raw}\nSUBJECT: VISIT\n\n1. (U) Text.\n")
