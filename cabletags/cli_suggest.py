@@ -177,6 +177,7 @@ def _suggest_cable(s, text, limit, output, fmt):
 
 def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict):
     stats = Stats()
+    no_text = 0
     prog = _Progress("suggested")
     chunk: list = []
     s = _load_suggester(ctx, model_path) if jobs == 1 else None
@@ -210,6 +211,8 @@ def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, j
                 if rec is None:
                     continue
                 text = rec.get(text_field)
+                if not isinstance(text, str) or not text.strip():
+                    no_text += 1
                 chunk.append((rec.get(id_field), text if isinstance(text, str) else ""))
                 if len(chunk) >= 256 * jobs:
                     flush(out, chunk)
@@ -219,6 +222,8 @@ def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, j
             pool.terminate()
     prog.done()
     stats.report()
+    if no_text:
+        click.echo(f"warning: {no_text} record(s) had no text in field {text_field!r}: empty tag lists written", err=True)
     if stats.bad and strict:
         ctx.exit(EXIT_BAD_RECORDS)
 
