@@ -239,20 +239,22 @@ def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, j
 @click.pass_context
 def evaluate(ctx, corpus, model_path, text_field, per_tag, predictions, fmt):
     """Score the model on a tagged corpus: P@1, P@3, P@5, F1@5, NDCG@5, F1 micro/macro, per kind."""
+    import numpy as np
+
     from .evaluation import per_tag_scores
-    from .training import load_labelled, rank_and_select, validation_report
+    from .training import load_labelled, validation_report
 
     s = _load_suggester(ctx, model_path)
     ids, texts, gold = load_labelled(corpus, text_field, s.taxonomy)
     if not ids:
         raise CLIError(f"{corpus}: no records to evaluate", EXIT_INPUT)
-    P = s.scores(texts)
-    report = validation_report(s.model, texts, gold, s.taxonomy, P=P)
+    P, S = s.predict(texts)
+    report = validation_report(s.model, texts, gold, s.taxonomy, P=P, S=S)
     rows = [{"slice": k, **{m: (round(v, 4) if isinstance(v, float) else v) for m, v in r.items()}}
             for k, r in report.items() if r.get("documents")]
     cols = ["slice", "documents", "P@1", "P@3", "P@5", "F1@5", "NDCG@5", "F1_micro", "F1_macro"]
     click.echo(render(rows, cols, fmt, {"model": s.source, "taxonomy_version": s.taxonomy.version}))
-    ranked, selected = rank_and_select(P, s.labels, model=s.model)
+    selected = [{s.labels[j] for j in np.flatnonzero(row)} for row in S]
     if per_tag:
         rows = per_tag_scores([set(g) for g in gold], selected, s.labels)
         with atomic_output(per_tag) as out:
@@ -260,6 +262,6 @@ def evaluate(ctx, corpus, model_path, text_field, per_tag, predictions, fmt):
                              ["tag", "precision", "recall", "f1", "support"], "tsv") + "\n")
     if predictions:
         with atomic_output(predictions) as out:
-            for rid, row in zip(ids, P):
-                top = s._row(row, 10)
+            for rid, row, sel in zip(ids, P, S):
+                top = s._row(row, 10, sel)
                 out.write(dumps({"id": rid, "tags": [x.to_dict() for x in top]}) + "\n")

@@ -44,6 +44,11 @@ class ModelSettings:
     keep_weights: int = 12_000     # non-zero weights kept per tag
     threshold_shrink: float = 0.5  # offset t_j = shrink * F1-optimal margin threshold on validation
     class_weight: str | None = None
+    # ranking of short texts (paragraphs): the SVM biases were fitted on whole cables and dominate the few
+    # terms of a paragraph, so below short_text_chars the bias is scaled by short_intercept_scale for the
+    # ranking scores (the selected set still uses the tuned thresholds on the plain margins)
+    short_text_chars: int = 1500
+    short_intercept_scale: float = 0.7
 
     def __post_init__(self):
         if self.min_df < 5:
@@ -156,9 +161,28 @@ class TagModel:
         X = self.transform(texts)
         return np.asarray((X @ self.weights.T).toarray(), dtype=np.float32) + self.intercept
 
+    def predict(self, texts) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, selected): (n, L) ranking scores in [0, 1] and (n, L) booleans of the selected set."""
+        texts = list(texts)
+        X = self.transform(texts)
+        WX = np.asarray((X @ self.weights.T).toarray(), dtype=np.float32)
+        plain = WX + self.intercept
+        s = self.settings
+        short = np.array([len(t or "") < s.short_text_chars for t in texts])
+        rank = plain if not short.any() else WX + np.where(short, s.short_intercept_scale, 1.0)[:, None] * self.intercept
+        P = self.scores_from_margins(rank)
+        if self.select_margins is None:
+            S = P > 0.5
+        else:
+            S = plain >= self.select_margins
+        if P.shape[1]:
+            none = ~S.any(axis=1)
+            S[none, P[none].argmax(axis=1)] = True
+        return P, S
+
     def predict_proba(self, texts) -> np.ndarray:
-        """(n, L) scores in [0, 1] (see select() for the thresholded set)."""
-        return self.scores_from_margins(self.decision_function(texts))
+        """(n, L) ranking scores in [0, 1] (predict() also gives the selected set)."""
+        return self.predict(texts)[0]
 
     def scores_from_margins(self, M: np.ndarray) -> np.ndarray:
         z = np.clip(self.scale * (M - self.offsets), -30, 30)

@@ -94,12 +94,17 @@ class Suggester:
     def labels(self) -> list[str]:
         return self.model.labels
 
-    def scores(self, texts: list[str]) -> np.ndarray:
-        """(n, L) scores in [0, 1] for a list of texts (empty texts get low scores, never an error)."""
+    def predict(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, selected) for a list of texts: (n, L) in [0, 1] and (n, L) booleans. Never raises on text."""
         texts = [t if isinstance(t, str) else "" for t in texts]
         if not texts:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
-        return self.model.predict_proba(texts)
+            z = np.zeros((0, len(self.labels)), dtype=np.float32)
+            return z, z.astype(bool)
+        return self.model.predict(texts)
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        """(n, L) scores in [0, 1] for a list of texts (empty texts get low scores, never an error)."""
+        return self.predict(texts)[0]
 
     def _row(self, p: np.ndarray, limit: int, sel: np.ndarray | None = None) -> list[Suggestion]:
         limit = max(0, int(limit))
@@ -114,14 +119,14 @@ class Suggester:
 
     def suggest(self, text: str, limit: int = 10) -> list[Suggestion]:
         """Ranked suggestions for one text, best first, at most `limit`."""
-        return self._row(self.scores([text])[0], limit)
+        P, S = self.predict([text])
+        return self._row(P[0], limit, S[0])
 
     def suggest_batch(self, texts: list[str], limit: int = 10, batch_size: int = 512) -> list[list[Suggestion]]:
         """suggest() for many texts, vectorized in batches of `batch_size`."""
         out: list[list[Suggestion]] = []
         for i in range(0, len(texts), batch_size):
-            P = self.scores(list(texts[i:i + batch_size]))
-            S = self.model.select(P)
+            P, S = self.predict(list(texts[i:i + batch_size]))
             out.extend(self._row(p, limit, sel) for p, sel in zip(P, S))
         return out
 

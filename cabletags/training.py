@@ -55,11 +55,15 @@ def rank_and_select(P: np.ndarray, labels: list[str], limit: int = 10, model: Ta
     return ranked, selected
 
 
-def validation_report(model: TagModel, texts, label_sets, taxonomy=None, P: np.ndarray | None = None) -> dict:
-    """Metrics over all tags and per kind for texts with gold label sets."""
+def validation_report(model: TagModel, texts, label_sets, taxonomy=None, P: np.ndarray | None = None,
+                      S: np.ndarray | None = None) -> dict:
+    """Metrics over all tags and per kind for texts with gold label sets (P, S: precomputed predict())."""
     tax = taxonomy or load_taxonomy()
-    P = model.predict_proba(texts) if P is None else P
+    if P is None:
+        P, S = model.predict(texts)
     ranked, selected = rank_and_select(P, model.labels, model=model)
+    if S is not None:
+        selected = [{model.labels[j] for j in np.flatnonzero(row)} for row in S]
     gold = [set(t) for t in label_sets]
     space = set(model.labels)
     out = {"all": evaluate_rankings(gold, ranked, selected, label_space=space)}
@@ -97,7 +101,7 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
     va_texts, va_labels = [texts[i] for i in va_idx], [label_sets[i] for i in va_idx]
     M = model.decision_function(va_texts)
     model.tune(va_texts, va_labels, margins=M)
-    report = validation_report(model, va_texts, va_labels, tax, P=model.scores_from_margins(M))
+    report = validation_report(model, va_texts, va_labels, tax)
     progress("validation: " + ", ".join(f"{k} {v:.3f}" for k, v in report["all"].items() if k != "documents"))
     final = model
     full_fit_seconds = None

@@ -95,8 +95,8 @@ def main(argv=None):
     results = {}
 
     # ours
-    P = s.scores([r.get("body") or "" for r in test])
-    ours = [s._row(p, 10) for p in P]
+    P, S = s.predict([r.get("body") or "" for r in test])
+    ours = [s._row(p, 10, sel) for p, sel in zip(P, S)]
     write_preds(work / "pred_ours.jsonl", ids, [[x.to_dict() for x in row] for row in ours])
     results["cabletags"] = (evaluate_rankings(gold, [[x.tag for x in r] for r in ours],
                                               [{x.tag for x in r if x.selected} for r in ours], label_space=space),
@@ -122,8 +122,8 @@ def main(argv=None):
         if paras and g & space:
             para_texts.append(paras[0])
             para_gold.append(g)
-    PP = s.scores(para_texts)
-    prow = [s._row(p, 10) for p in PP]
+    PP, PS = s.predict(para_texts)
+    prow = [s._row(p, 10, sel) for p, sel in zip(PP, PS)]
     para = evaluate_rankings(para_gold, [[x.tag for x in r] for r in prow], [{x.tag for x in r if x.selected} for r in prow],
                              label_space=space)
 
