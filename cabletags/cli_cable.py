@@ -106,15 +106,16 @@ def audit(ctx, corpus, text_field, tags_field, id_field, model_path, min_score, 
             own = set(nt.codes)
             missing = [{"tag": s.labels[j], "score": round(float(p[j]), 3)} for j in (-p).argsort()
                        if p[j] >= min_score and s.labels[j] not in own] if text.strip() else []
-            malformed = [r.to_dict() for r in nt.repairs if r.kind != "name"]
+            # a label word ("TAGS:") in the field is expected, not a malformation; names are not repairs either
+            real = [r for r in nt.repairs if r.kind != "name" and not (r.kind == "junk" and r.note == "label word")]
+            malformed = [r.to_dict() for r in real]
             finding = {"id": rid, "tags_raw": raw, "codes": nt.codes, "missing": missing,
                        "malformed": bool(malformed or nt.unknown), "repairs": malformed, "unknown": nt.unknown}
             if raw is None or not raw.strip():
                 finding["malformed"] = True
                 finding["problem"] = "no TAGS line"
-            for r in nt.repairs:
-                if r.kind != "name":
-                    repairs[r.kind] += 1
+            for r in real:
+                repairs[r.kind] += 1
             if nt.unknown:
                 repairs["unknown token"] += len(nt.unknown)
             missing_c.update(m["tag"] for m in missing)

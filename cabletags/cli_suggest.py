@@ -165,7 +165,7 @@ def _suggest_cable(s, text, limit, output, fmt):
                  "on TAGS line": "yes" if x["tag"] in own else "",
                  "note": "suggested but absent" if x["selected"] and x["tag"] not in own else ""}
                 for k, x in enumerate(d["whole"], 1)]
-        out.write(f"cable {d['reference_id'] or ''}: {d['subject'] or ''}\n")
+        out.write(f"cable {d['reference_id'] or '(no reference id)'}: {d['subject'] or '(no subject)'}\n")
         out.write(f"own tags: {', '.join(d['own_tags']) or '(no TAGS line)'}\n")
         out.write(render(rows, ["rank", "tag", "score", "selected", "on TAGS line", "note"], fmt) + "\n")
         if d["present_but_unsupported"]:
