@@ -10,7 +10,7 @@ from typing import Iterator
 
 from .textio import InputError, Stats, iter_jsonl
 
-__all__ = ["read_corpus", "default_corpus_path", "is_validation", "require_corpus"]
+__all__ = ["read_corpus", "default_corpus_path", "is_validation", "require_corpus", "corpus_or_exit"]
 
 
 def default_corpus_path() -> Path:
@@ -23,6 +23,14 @@ def require_corpus(path: str | Path | None) -> Path:
     if not p.is_file():
         raise InputError(f"corpus not found: {p} (pass --corpus PATH; the shared corpus lives in ../shared/corpus)")
     return p
+
+
+def corpus_or_exit(path: str | Path | None) -> Path:
+    """require_corpus() for scripts: a clear one-line message and exit 1 when the corpus is absent."""
+    try:
+        return require_corpus(path)
+    except InputError as e:
+        raise SystemExit(f"error: {e}") from None
 
 
 def read_corpus(path: str | Path | None = None, stats: Stats | None = None) -> Iterator[dict]:

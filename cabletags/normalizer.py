@@ -257,9 +257,9 @@ class Normalizer:
         if n < 4 or n > 60:
             return None
         INF = float("inf")
-        self._last_form: dict = {}
-        best = [(INF, ())] * (n + 1)
-        best[n] = (0.0, ())
+        # best[i] = (cost, canonical pieces, lengths of the forms they were read from) for up[i:]
+        best: list[tuple[float, tuple, tuple]] = [(INF, (), ())] * (n + 1)
+        best[n] = (0.0, (), ())
         for i in range(n - 1, -1, -1):
             for j in range(i + 2, min(n, i + 8) + 1):
                 form = up[i:j]
@@ -273,12 +273,10 @@ class Normalizer:
                 cost += extra - min(self.count.get(piece, 0), 10000) / 1e6  # frequency breaks exact ties
                 total = cost + best[j][0]
                 if total < best[i][0]:
-                    best[i] = (total, (piece,) + best[j][1])
-                    self._last_form[(up, i)] = j - i
-        pieces = best[0][1]
+                    best[i] = (total, (piece,) + best[j][1], (L,) + best[j][2])
+        _, pieces, lens = best[0]
         if not pieces or len(pieces) < 2:
             return None
-        lens = self._piece_lengths(up, pieces)
         two = sum(n == 2 for n in lens)
         long_ = sum(n >= 4 for n in lens)
         three = sum(n == 3 for n in lens)
@@ -296,14 +294,6 @@ class Normalizer:
             return None  # SPLASH is not SPLA SH (a subject/program code such as PREL in PRELIS is trusted)
         conf = 0.95 - 0.1 * two - 0.05 * three
         return pieces, max(conf, 0.5)
-
-    def _piece_lengths(self, up, pieces):
-        lens, i = [], 0
-        for _ in pieces:
-            L = self._last_form[(up, i)]
-            lens.append(L)
-            i += L
-        return lens
 
     def _resolve_token(self, tok: str, words_context: bool):
         """Resolve one token. Returns (kind, payload): kind in code|alias|case|typo|split|junk|word|unknown."""

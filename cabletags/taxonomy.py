@@ -25,7 +25,12 @@ _CACHE_FORMAT = 4
 
 
 class TaxonomyError(ValueError):
-    """A taxonomy file is missing, unreadable or invalid. The message names the file and the entry."""
+    """A taxonomy file is missing, unreadable or invalid. The message names the file and the entry;
+    `problems` lists every problem found (one message each)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 @dataclass(frozen=True)
@@ -257,7 +262,7 @@ def _compile(files: list[Path], overlays: list[Path]) -> dict:
             problems.append(f"alias '{form}' points to unknown code {code}")
     if problems:
         raise TaxonomyError(problems[0] if len(problems) == 1 else
-                            f"{len(problems)} problems; first: {problems[0]}\n" + "\n".join(problems[1:]))
+                            f"{len(problems)} problems; first: {problems[0]}\n" + "\n".join(problems[1:]), problems)
     plain = [w.strip() for w in files[5].read_text(encoding="utf-8").splitlines() if w and not w.startswith("#")]
     return {"format": _CACHE_FORMAT, "entries": entries, "aliases": aliases, "words": words, "junk": junk,
             "repaired_forms": repaired, "plainwords": plain}
@@ -268,8 +273,7 @@ def validate_taxonomy(directory: str | Path | None = None) -> list[str]:
     try:
         _compile(_files(Path(directory) if directory else default_taxonomy_dir()), [])
     except TaxonomyError as e:
-        return str(e).split("\n") if "problems; first:" not in str(e) else \
-            [str(e).split("first: ", 1)[1].split("\n")[0]] + str(e).split("\n")[1:]
+        return e.problems
     return []
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cabletags.corpus import read_corpus, require_corpus  # noqa: E402
+from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.features import split_paragraphs  # noqa: E402
 from cabletags.suggester import shipped_model_dir  # noqa: E402
 
@@ -72,7 +72,7 @@ def main(argv=None):
     ap.add_argument("--train", action="store_true", help="also time a full training run (~6 min)")
     ap.add_argument("--quality", action="store_true", help="also run scripts/bench_quality.py (~6 min)")
     a = ap.parse_args(argv)
-    corpus = require_corpus(a.corpus)
+    corpus = corpus_or_exit(a.corpus)
     exe = shutil.which("cabletags") or sys.exit("error: `cabletags` is not on PATH (pip install -e .)")
     rows = []
 

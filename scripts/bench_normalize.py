@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cabletags.corpus import read_corpus, require_corpus  # noqa: E402
+from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 
 
 def timed(cmd, stdin_path=None, runs=5):
@@ -41,7 +41,7 @@ def main(argv=None):
     ap.add_argument("--corpus")
     ap.add_argument("--runs", type=int, default=5)
     a = ap.parse_args(argv)
-    corpus = require_corpus(a.corpus)
+    corpus = corpus_or_exit(a.corpus)
     exe = shutil.which("cabletags") or sys.exit("error: `cabletags` is not on PATH (pip install -e .)")
     with tempfile.TemporaryDirectory() as tmp:
         small, full = Path(tmp) / "tags.jsonl", Path(tmp) / "full.jsonl"

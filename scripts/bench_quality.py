@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cabletags.corpus import is_validation, read_corpus, require_corpus  # noqa: E402
+from cabletags.corpus import corpus_or_exit, is_validation, read_corpus  # noqa: E402
 from cabletags.evaluation import evaluate_rankings  # noqa: E402
 from cabletags.features import split_paragraphs  # noqa: E402
 from cabletags.normalizer import get_normalizer  # noqa: E402
@@ -65,7 +65,7 @@ def main(argv=None):
     ap.add_argument("--annif", action="store_true", help="also install and run Annif (slow)")
     ap.add_argument("--annif-venv", default=str(Path(tempfile.gettempdir()) / "cabletags-annif-venv"))
     a = ap.parse_args(argv)
-    corpus = require_corpus(a.corpus)
+    corpus = corpus_or_exit(a.corpus)
     shared_bench = corpus.parent.parent / "bench"
     work = Path(a.work or tempfile.mkdtemp(prefix="cabletags-bench-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cabletags.corpus import read_corpus, require_corpus  # noqa: E402
+from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.features import split_paragraphs  # noqa: E402
 
 
@@ -34,7 +34,7 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=3)
     a = ap.parse_args(argv)
     paras = []
-    for rec in read_corpus(require_corpus(a.corpus)):
+    for rec in read_corpus(corpus_or_exit(a.corpus)):
         p = [x for x in split_paragraphs(rec.get("body") or "") if len(x) >= 300]
         if p:
             paras.append(p[0])

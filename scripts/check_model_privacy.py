@@ -15,10 +15,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cabletags.corpus import read_corpus, require_corpus  # noqa: E402
+from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.model import TagModel  # noqa: E402
 from cabletags.suggester import shipped_model_dir  # noqa: E402
-from cabletags.textio import InputError  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -27,10 +26,7 @@ def main(argv=None) -> int:
     ap.add_argument("--corpus")
     ap.add_argument("--min-df", type=int, default=5)
     a = ap.parse_args(argv)
-    try:
-        corpus = require_corpus(a.corpus)
-    except InputError as e:
-        sys.exit(f"error: {e}")
+    corpus = corpus_or_exit(a.corpus)
     m = TagModel.load(a.model or shipped_model_dir())
     from sklearn.feature_extraction.text import CountVectorizer
 

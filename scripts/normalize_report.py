@@ -14,10 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cabletags.corpus import read_corpus, require_corpus  # noqa: E402
+from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.normalizer import get_normalizer  # noqa: E402
 from cabletags.taxonomy import load_taxonomy  # noqa: E402
-from cabletags.textio import InputError  # noqa: E402
 
 
 def main(argv=None):
@@ -26,10 +25,7 @@ def main(argv=None):
     ap.add_argument("--no-typo-aliases", action="store_true")
     ap.add_argument("--top", type=int, default=15, help="show the most frequent unknown items")
     a = ap.parse_args(argv)
-    try:
-        path = require_corpus(a.corpus)
-    except InputError as e:
-        sys.exit(f"error: {e}")
+    path = corpus_or_exit(a.corpus)
     norm = get_normalizer(load_taxonomy(typo_aliases=not a.no_typo_aliases))
     c, unknown, lines, empty = Counter(), Counter(), 0, 0
     for rec in read_corpus(path):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cabletags.corpus import read_corpus, require_corpus  # noqa: E402
+from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.normalizer import get_normalizer  # noqa: E402
 from cabletags.parser import parse_cable  # noqa: E402
 
@@ -28,7 +28,7 @@ def main(argv=None):
     norm = get_normalizer()
     n = agree = 0
     by_source, bad_by_source, shown = Counter(), Counter(), []
-    for rec in read_corpus(require_corpus(a.corpus)):
+    for rec in read_corpus(corpus_or_exit(a.corpus)):
         n += 1
         text = (rec.get("preamble") or "") + "\n" + (rec.get("body") or "")
         p = parse_cable(text)

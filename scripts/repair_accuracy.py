@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from repair_cases import build_cases  # noqa: E402
 
-from cabletags.corpus import require_corpus  # noqa: E402
+from cabletags.corpus import corpus_or_exit  # noqa: E402
 from cabletags.normalizer import get_normalizer  # noqa: E402
 from cabletags.taxonomy import load_taxonomy  # noqa: E402
 
@@ -30,7 +30,7 @@ def main(argv=None):
     ap.add_argument("--with-typo-aliases", action="store_true")
     ap.add_argument("--show-errors", type=int, default=0)
     a = ap.parse_args(argv)
-    cases = [c for c in build_cases(require_corpus(a.corpus)) if c["half"] == a.split]
+    cases = [c for c in build_cases(corpus_or_exit(a.corpus)) if c["half"] == a.split]
     norm = get_normalizer(load_taxonomy(typo_aliases=a.with_typo_aliases))
     right, total, errors = Counter(), Counter(), []
     for c in cases:

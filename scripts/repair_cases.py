@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cabletags.corpus import read_corpus, require_corpus  # noqa: E402
+from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.taxonomy import load_taxonomy  # noqa: E402
 
 SEED = 20261128
@@ -114,7 +114,7 @@ def main(argv=None):
     ap.add_argument("--corpus")
     ap.add_argument("--split", choices=["dev", "test", "all"], default="dev")
     a = ap.parse_args(argv)
-    for c in build_cases(require_corpus(a.corpus)):
+    for c in build_cases(corpus_or_exit(a.corpus)):
         if a.split in ("all", c["half"]):
             print(json.dumps(c))
 

@@ -16,9 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cabletags.corpus import read_corpus, require_corpus  # noqa: E402
+from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.taxonomy import load_taxonomy  # noqa: E402
-from cabletags.textio import InputError  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -26,10 +25,7 @@ def main(argv=None) -> int:
     ap.add_argument("--corpus")
     ap.add_argument("--min-cables", type=int, default=3)
     a = ap.parse_args(argv)
-    try:
-        path = require_corpus(a.corpus)
-    except InputError as e:
-        sys.exit(f"error: {e}")
+    path = corpus_or_exit(a.corpus)
     tax = load_taxonomy()
     cables = Counter()
     for rec in read_corpus(path):
