@@ -1,9 +1,11 @@
-"""TagModel: TF-IDF + one-vs-rest linear SVMs with per-tag thresholds, saved without pickle.
+"""TagModel: TF-IDF + one-vs-rest linear SVMs with tuned offsets and threshold, saved without pickle.
 
 Scores: for tag j, the SVM margin m_j(x) = w_j . tfidf(x) + b_j is shifted by a per-tag offset t_j
 (tuned for F1 on a validation split) and squashed: p_j = sigmoid(a * (m_j - t_j)). Ranking by p is
-ranking by the shifted margin, which puts tags on a common scale. A tag is selected when its margin
-passes its own F1-optimal threshold (and the best tag of a text is always selected).
+ranking by the shifted margin, which puts tags on a common scale. The selected set is every tag whose
+score reaches one threshold tuned for micro-F1 on the validation split, so it is always a prefix of the
+ranking (and the best tag of a text is always selected); ``selection="per_tag"`` keeps the older rule,
+each tag's own F1-optimal margin.
 
 Persistence is data only: ``model.json`` (settings, labels, vocabulary) and ``arrays.npz`` (idf,
 weights, offsets) read with ``allow_pickle=False``, so loading a model file cannot run code. The
@@ -44,13 +46,19 @@ class ModelSettings:
     keep_weights: int = 12_000     # non-zero weights kept per tag
     threshold_shrink: float = 0.5  # offset t_j = shrink * F1-optimal margin threshold on validation
     class_weight: str | None = None
+    # the selected set: "global" = every tag whose ranking score reaches one threshold, tuned for micro-F1 on
+    # the validation split (a prefix of the ranking); "per_tag" = each tag's own F1-optimal margin threshold
+    # (it overfits rare tags: lower micro-F1 on held-out cables, scripts/selection_rules.py)
+    selection: str = "global"
     # ranking of short texts (paragraphs): the SVM biases were fitted on whole cables and dominate the few
     # terms of a paragraph, so below short_text_chars the bias is scaled by short_intercept_scale for the
-    # ranking scores (the selected set still uses the tuned thresholds on the plain margins)
+    # ranking scores (how many tags are selected is still decided on the plain margins)
     short_text_chars: int = 1500
     short_intercept_scale: float = 0.7
 
     def __post_init__(self):
+        if self.selection not in ("global", "per_tag"):
+            raise ValueError(f"selection must be 'global' or 'per_tag', not {self.selection!r}")
         if self.min_df < 5:
             raise ValueError("min_df must be >= 5 (privacy: no term seen in fewer than 5 cables)")
 
@@ -71,7 +79,8 @@ class TagModel:
     weights: sp.csr_matrix | None = None      # (L, V)
     intercept: np.ndarray | None = None        # (L,)
     offsets: np.ndarray | None = None          # (L,) ranking offsets t_j
-    select_margins: np.ndarray | None = None   # (L,) margins above which a tag is selected
+    select_margins: np.ndarray | None = None   # (L,) per-tag F1-optimal margins (selection="per_tag")
+    select_score: float | None = None          # score threshold of the selected set (selection="global")
     scale: float = 1.0
     info: dict = field(default_factory=dict)
     _vectorizer: object = field(default=None, repr=False)
@@ -171,10 +180,16 @@ class TagModel:
         short = np.array([len(t or "") < s.short_text_chars for t in texts])
         rank = plain if not short.any() else WX + np.where(short, s.short_intercept_scale, 1.0)[:, None] * self.intercept
         P = self.scores_from_margins(rank)
-        if self.select_margins is None:
-            S = P > 0.5
-        else:
+        if s.selection == "global" and self.select_score is not None:
+            # how many tags pass the threshold is decided on the plain margins (what the threshold was
+            # tuned on); the selected tags are then the top of the ranking, so the set is always its prefix
+            k = (self.scores_from_margins(plain) >= self.select_score).sum(axis=1)
+            ranks = np.argsort(np.argsort(-P, axis=1, kind="stable"), axis=1, kind="stable")
+            S = ranks < k[:, None]
+        elif self.select_margins is not None:
             S = plain >= self.select_margins
+        else:
+            S = P > 0.5
         if P.shape[1]:
             none = ~S.any(axis=1)
             S[none, P[none].argmax(axis=1)] = True
@@ -191,6 +206,8 @@ class TagModel:
     @property
     def score_thresholds(self) -> np.ndarray:
         """(L,) per-tag score thresholds: a tag is selected when its score reaches its threshold."""
+        if self.settings.selection == "global" and self.select_score is not None:
+            return np.full(len(self.labels), self.select_score, dtype=np.float32)
         if self.select_margins is None:
             return np.full(len(self.labels), 0.5, dtype=np.float32)
         return self.scores_from_margins(self.select_margins[None, :])[0]
@@ -204,8 +221,9 @@ class TagModel:
         return S
 
     def tune(self, texts, label_sets, margins: np.ndarray | None = None) -> dict:
-        """Tune on validation data: per-tag F1-optimal margin thresholds (the selected set), ranking
-        offsets (those thresholds shrunk toward the SVM's own 0 by threshold_shrink) and the score scale."""
+        """Tune on validation data: per-tag F1-optimal margin thresholds, ranking offsets (those thresholds
+        shrunk toward the SVM's own 0 by threshold_shrink), the score scale, and the selected set's score
+        threshold (one for all tags, maximising micro-F1)."""
         M = self.decision_function(texts) if margins is None else margins
         index = {t: j for j, t in enumerate(self.labels)}
         Y = np.zeros(M.shape, dtype=np.int8)
@@ -237,7 +255,25 @@ class TagModel:
             ll = -np.mean(y * np.log(p + 1e-9) + (1 - y) * np.log(1 - p + 1e-9))
             best = min(best, (ll, float(a)))
         self.scale = best[1]
-        return {"offsets_mean": float(offsets.mean()), "scale": self.scale}
+        self.select_score = self._micro_f1_threshold(self.scores_from_margins(M), Y)
+        return {"offsets_mean": float(offsets.mean()), "scale": self.scale, "select_score": self.select_score}
+
+    @staticmethod
+    def _micro_f1_threshold(P: np.ndarray, Y: np.ndarray) -> float:
+        """The score threshold (0.05..0.95) whose selected sets, best tag always included, have the
+        highest micro-F1 against Y (both (n, L)); ties go to the lower threshold."""
+        pos = Y > 0
+        top = np.zeros(P.shape, dtype=bool)
+        if P.shape[1]:
+            top[np.arange(P.shape[0]), P.argmax(axis=1)] = True
+        best = (-1.0, 0.5)
+        for t in np.round(np.arange(0.05, 0.951, 0.01), 2):
+            S = (P >= t) | top
+            tp = int((S & pos).sum())
+            f1 = 2 * tp / (int(S.sum()) + int(pos.sum())) if tp else 0.0
+            if f1 > best[0] + 1e-12:
+                best = (f1, float(t))
+        return best[1]
 
     # --- persistence -----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> dict:
@@ -255,7 +291,8 @@ class TagModel:
         tmp.replace(arrays_path)
         sha = hashlib.sha256(arrays_path.read_bytes()).hexdigest()
         doc = {"format": MODEL_FORMAT, "settings": asdict(self.settings), "labels": self.labels,
-               "scale": self.scale, "vocabulary": self.vocabulary, "shape": [len(self.labels), len(self.vocabulary)],
+               "scale": self.scale, "select_score": self.select_score, "vocabulary": self.vocabulary,
+               "shape": [len(self.labels), len(self.vocabulary)],
                "arrays_sha256": sha, "info": self.info}
         tmpj = d / "model.tmp.json"
         tmpj.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
@@ -288,10 +325,13 @@ class TagModel:
                 a = {k: z[k] for k in z.files}
             L, V = doc["shape"]
             weights = sp.csr_matrix((a["w_data"].astype(np.float32), a["w_indices"], a["w_indptr"]), shape=(L, V))
-            m = cls(settings=ModelSettings(**doc["settings"]), labels=list(doc["labels"]),
+            settings = dict(doc["settings"])
+            settings.setdefault("selection", "per_tag")  # models saved before the global rule existed
+            m = cls(settings=ModelSettings(**settings), labels=list(doc["labels"]),
                     vocabulary=list(doc["vocabulary"]), idf=a["idf"], weights=weights,
                     intercept=a["intercept"], offsets=a["offsets"], select_margins=a["select_margins"],
                     scale=float(doc["scale"]),
+                    select_score=None if doc.get("select_score") is None else float(doc["select_score"]),
                     info=doc.get("info", {}))
         except (KeyError, ValueError, TypeError, OSError) as e:
             raise ModelError(f"{d}: corrupt model ({e.__class__.__name__}: {str(e)[:80]})") from None

@@ -111,6 +111,7 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
         final.fit(texts, label_sets, labels_all, n_jobs=n_jobs, progress=progress)
         final.offsets, final.scale = model.offsets.copy(), model.scale
         final.select_margins = model.select_margins.copy()
+        final.select_score = model.select_score
         full_fit_seconds = final.info["fit_seconds"]
         progress(f"refitted on all {len(texts)} cables in {full_fit_seconds} s")
     card = {

@@ -49,6 +49,61 @@ def test_suggest_ranks_the_right_tags(tiny):
     assert any(x.selected for x in out)
 
 
+def test_selected_set_is_a_prefix_of_the_ranking(tiny):
+    s = Suggester.load(tiny / "model")
+    assert s.model.settings.selection == "global" and 0 < s.model.select_score < 1
+    texts = ["inflation and budget deficit in germany, troops in iraq", "shelters for trafficking victims",
+             "human rights activists detained in baku " * 40, ""]
+    for text, out in zip(texts, s.suggest_batch(texts, limit=8)):
+        flags = [x.selected for x in out]
+        assert flags[0] and flags == sorted(flags, reverse=True)  # True..., False...
+        if len(text) >= s.model.settings.short_text_chars:  # whole cables: exactly the scores >= threshold
+            assert all(x.selected == (x.score >= s.model.select_score) for x in out[1:])
+
+
+def test_micro_f1_threshold_picks_the_best_cut():
+    P = np.array([[0.9, 0.6, 0.2], [0.8, 0.3, 0.1], [0.7, 0.65, 0.5]])
+    Y = np.array([[1, 1, 0], [1, 0, 0], [1, 1, 0]])
+    t = TagModel._micro_f1_threshold(P, Y)
+    assert 0.5 < t <= 0.6  # the only cuts with every gold tag and no other: (0.5, 0.6]
+    # with no positives anywhere only the forced best tag is selected; the lowest threshold wins the tie
+    assert TagModel._micro_f1_threshold(P, np.zeros_like(Y)) == 0.05
+
+
+def test_model_saved_before_global_selection_still_loads(tiny, tmp_path):
+    import shutil
+
+    d = tmp_path / "old"
+    shutil.copytree(tiny / "model", d)
+    doc = json.loads((d / "model.json").read_text())
+    del doc["settings"]["selection"], doc["select_score"]
+    (d / "model.json").write_text(json.dumps(doc))
+    m = TagModel.load(d)
+    assert m.settings.selection == "per_tag" and m.select_score is None
+    text = ["troops exercises iraq and the budget deficit"]
+    P, S = m.predict(text)
+    expected = m.decision_function(text)[0] >= m.select_margins  # the per-tag rule
+    expected[P[0].argmax()] = True
+    assert np.array_equal(S[0], expected)
+
+
+def test_model_with_a_bad_threshold_is_refused(tiny, tmp_path):
+    import shutil
+
+    d = tmp_path / "bad"
+    shutil.copytree(tiny / "model", d)
+    doc = json.loads((d / "model.json").read_text())
+    doc["select_score"] = "high"
+    (d / "model.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelError, match="corrupt model"):
+        TagModel.load(d)
+
+
+def test_unknown_selection_rule_is_refused():
+    with pytest.raises(ValueError, match="selection"):
+        ModelSettings(selection="top3")
+
+
 def test_suggest_batch_matches_single(tiny):
     s = Suggester.load(tiny / "model")
     texts = ["inflation and budget deficit in germany", "", "troops exercises iraq"]
