@@ -187,4 +187,9 @@ def write_card(directory: Path, card: dict) -> None:
               f"- arrays.npz sha256: {card.get('arrays_sha256', '')}",
               f"- timing (s): {card['timing_seconds']}",
               f"- versions: {card['versions']}", ""]
+    bench = card.get("benchmark")
+    if bench:  # written by scripts/bench_quality.py --card
+        lines += ["## Held-out benchmark", "",
+                  f"`{bench['command']}` ({bench['date']}; {bench['held_out']}):", ""]
+        lines += bench["report"] + [""]
     (directory / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")

@@ -11,7 +11,10 @@ Annif: with --annif, Annif is installed into its own virtual environment (--anni
 omikuji parabel backend is trained on the same split; if that fails, the script says so and prints the
 figures quoted in the issue instead.
 
-usage: python scripts/bench_quality.py [--corpus PATH] [--model DIR] [--annif] [--work DIR]
+With --card DIR the printed report is also written into that model's card (card.json "benchmark" and a
+"Held-out benchmark" section of MODEL_CARD.md), so the shipped model carries the table measured for it.
+
+usage: python scripts/bench_quality.py [--corpus PATH] [--model DIR] [--annif] [--work DIR] [--card DIR]
 """
 from __future__ import annotations
 
@@ -64,6 +67,7 @@ def main(argv=None):
     ap.add_argument("--work", help="keep work files here (default: a temporary directory)")
     ap.add_argument("--annif", action="store_true", help="also install and run Annif (slow)")
     ap.add_argument("--annif-venv", default=str(Path(tempfile.gettempdir()) / "cabletags-annif-venv"))
+    ap.add_argument("--card", help="also write the report into this model directory's card")
     a = ap.parse_args(argv)
     corpus = corpus_or_exit(a.corpus)
     shared_bench = corpus.parent.parent / "bench"
@@ -127,32 +131,53 @@ def main(argv=None):
     para = evaluate_rankings(para_gold, [[x.tag for x in r] for r in prow], [{x.tag for x in r if x.selected} for r in prow],
                              label_space=space)
 
-    print()
-    print("| system | scorer | docs | P@1 | P@3 | P@5 | F1@5 | NDCG@5 | F1 selected (micro) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    report = []
+
+    def out(line=""):
+        print(line)
+        report.extend(str(line).split("\n"))
+
+    out()
+    out("| system | scorer | docs | P@1 | P@3 | P@5 | F1@5 | NDCG@5 | F1 selected (micro) |")
+    out("|---|---|---|---|---|---|---|---|---|")
     for name, (mine, ref) in results.items():
-        print(f"| {name} | cabletags | {mine['documents']} | {mine['P@1']:.3f} | {mine['P@3']:.3f} | {mine['P@5']:.3f} | "
-              f"{mine['F1@5']:.3f} | {mine['NDCG@5']:.3f} | {mine['F1_micro']:.3f} |")
+        out(f"| {name} | cabletags | {mine['documents']} | {mine['P@1']:.3f} | {mine['P@3']:.3f} | {mine['P@5']:.3f} | "
+            f"{mine['F1@5']:.3f} | {mine['NDCG@5']:.3f} | {mine['F1_micro']:.3f} |")
         if "all" in ref:
             x = ref["all"]
-            print(f"| {name} | reference score.py | {x['docs']} | {x['P@1']:.3f} | {x['P@3']:.3f} | {x['P@5']:.3f} | "
-                  f"{x['F1@5']:.3f} | {x['NDCG@5']:.3f} | {x['F1_selected_micro']:.3f} |")
+            out(f"| {name} | reference score.py | {x['docs']} | {x['P@1']:.3f} | {x['P@3']:.3f} | {x['P@5']:.3f} | "
+                f"{x['F1@5']:.3f} | {x['NDCG@5']:.3f} | {x['F1_selected_micro']:.3f} |")
         else:
-            print(f"| {name} | reference score.py | failed: {ref.get('error')} |")
+            out(f"| {name} | reference score.py | failed: {ref.get('error')} |")
     if "annif omikuji" not in results:
         for name, q in QUOTED.items():
-            print(f"| {name} | as quoted in the issue (not run here) | | {q['P@1']:.2f} | | | {q['F1@5']:.3f} | "
-                  f"{q['NDCG@5']:.3f} | {q.get('F1_selected_micro', '')} |")
+            out(f"| {name} | as quoted in the issue (not run here) | | {q['P@1']:.2f} | | | {q['F1@5']:.3f} | "
+                f"{q['NDCG@5']:.3f} | {q.get('F1_selected_micro', '')} |")
     if "annif omikuji" in results and "all" in results["annif omikuji"][1] and "all" in results["cabletags"][1]:
         o, n = results["cabletags"][1]["all"], results["annif omikuji"][1]["all"]
-        print("\nratio cabletags / Annif (reference scorer): " + ", ".join(
+        out("\nratio cabletags / Annif (reference scorer): " + ", ".join(
             f"{k} {o[k] / n[k]:.3f}" for k in ("P@1", "F1@5", "NDCG@5") if n[k]))
-    print(f"\nfirst substantive paragraph (>= 300 chars) of {para['documents']} held-out cables: "
-          f"P@1 {para['P@1']:.3f}, P@3 {para['P@3']:.3f}, P@5 {para['P@5']:.3f}, F1@5 {para['F1@5']:.3f}")
+    out(f"\nfirst substantive paragraph (>= 300 chars) of {para['documents']} held-out cables: "
+        f"P@1 {para['P@1']:.3f}, P@3 {para['P@3']:.3f}, P@5 {para['P@5']:.3f}, F1@5 {para['F1@5']:.3f}")
     for name, (_, ref) in results.items():
         if "geo" in ref:
-            print(f"reference slices for {name}: topical F1@5 {ref['topical']['F1@5']:.3f}, "
-                  f"geo F1@5 {ref['geo']['F1@5']:.3f}")
+            out(f"reference slices for {name}: topical F1@5 {ref['topical']['F1@5']:.3f}, "
+                f"geo F1@5 {ref['geo']['F1@5']:.3f}")
+    if a.card:
+        write_benchmark(Path(a.card), report, annif=a.annif)
+
+
+def write_benchmark(model_dir: Path, report: list[str], annif: bool) -> None:
+    """Put the report into card.json ("benchmark") and re-render MODEL_CARD.md."""
+    from cabletags.training import write_card
+
+    card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
+    card["benchmark"] = {"command": "python scripts/bench_quality.py" + (" --annif" if annif else ""),
+                         "date": time.strftime("%Y-%m-%d"),
+                         "held_out": "validation split sha256('0:'+id) < 0.2 of the corpus; model trained on the rest",
+                         "report": report}
+    write_card(model_dir, card)
+    print(f"benchmark written into {model_dir / 'MODEL_CARD.md'} and card.json")
 
 
 def run_annif(a, work, train, test, shared_bench, space) -> dict:

@@ -30,6 +30,24 @@ def test_train_writes_model_and_card(tiny):
     assert "F1@5" in card["validation"]["metrics"]["all"]
 
 
+def test_card_renders_a_benchmark_section(tiny, tmp_path):
+    import shutil
+
+    from cabletags.training import write_card
+
+    d = tmp_path / "carded"
+    shutil.copytree(tiny / "model", d)
+    card = json.loads((d / "card.json").read_text())
+    assert "Held-out benchmark" not in (d / "MODEL_CARD.md").read_text()
+    card["benchmark"] = {"command": "python scripts/bench_quality.py", "date": "2026-01-01", "held_out": "a split",
+                         "report": ["| system | F1@5 |", "|---|---|", "| cabletags | 0.5 |"]}
+    write_card(d, card)
+    md = (d / "MODEL_CARD.md").read_text()
+    assert md.startswith("# Model card: carded")
+    assert "## Held-out benchmark" in md and "| cabletags | 0.5 |" in md
+    assert json.loads((d / "card.json").read_text())["benchmark"]["date"] == "2026-01-01"
+
+
 def test_training_is_deterministic(tiny, tmp_path):
     p = run_cli("train", "--corpus", str(tiny / "corpus.jsonl"), "--out", str(tmp_path / "again"),
                 "--min-label-count", "5", "--validation-share", "0.3")
