@@ -6,7 +6,7 @@ and, with --quality, from scripts/bench_quality.py (held-out split, reference sc
 Training time and memory are measured with --train (fits a model on the full corpus into a temporary
 directory; ~6 minutes).
 
-usage: python scripts/bench.py [--corpus PATH] [--runs 3] [--train] [--quality] [--copies 10]
+usage: python scripts/bench.py [--corpus PATH] [--runs 3] [--train] [--quality] [--copies 10] [--stream-memory]
 """
 from __future__ import annotations
 
@@ -71,6 +71,8 @@ def main(argv=None):
     ap.add_argument("--copies", type=int, default=10, help="copies of the corpus for the streaming-memory check")
     ap.add_argument("--train", action="store_true", help="also time a full training run (~6 min)")
     ap.add_argument("--quality", action="store_true", help="also run scripts/bench_quality.py (~6 min)")
+    ap.add_argument("--stream-memory", action="store_true",
+                    help="also measure suggest/parse --jsonl peak memory on --copies copies of the corpus (~12 min)")
     a = ap.parse_args(argv)
     corpus = corpus_or_exit(a.corpus)
     exe = shutil.which("cabletags") or sys.exit("error: `cabletags` is not on PATH (pip install -e .)")
@@ -131,6 +133,14 @@ def main(argv=None):
         t, m = median_run([exe, "suggest", "--jsonl", "-"], 1, full)
         add("suggest --jsonl, whole cables", f"{n / t:,.0f} cables/s ({n} in {t:.1f} s), peak {m:.0f} MB",
             "new process, one run")
+        if a.stream_memory:  # one wrapped run each: the figure is the peak RSS, not the time
+            _, mn, _ = run([exe, "suggest", "--jsonl", "-"], many)
+            add("suggest --jsonl peak memory, whole cables", f"{m:.0f} MB (1x corpus) vs {mn:.0f} MB "
+                f"({a.copies}x corpus)", "peak RSS; flat = streaming")
+            _, p1, _ = run([exe, "parse", "--jsonl", "--field", "body", "-"], full)
+            _, pn, _ = run([exe, "parse", "--jsonl", "--field", "body", "-"], many)
+            add("parse --jsonl peak memory, whole cables", f"{p1:.0f} MB (1x corpus) vs {pn:.0f} MB "
+                f"({a.copies}x corpus)", "peak RSS; flat = streaming")
         size = sum(f.stat().st_size for f in shipped_model_dir().iterdir() if f.is_file())
         add("shipped model size", f"{size / 1e6:.1f} MB", "files in models/cabletags-default")
         card = json.loads((shipped_model_dir() / "card.json").read_text())
