@@ -180,7 +180,11 @@ class TagModel:
         short = np.array([len(t or "") < s.short_text_chars for t in texts])
         rank = plain if not short.any() else WX + np.where(short, s.short_intercept_scale, 1.0)[:, None] * self.intercept
         P = self.scores_from_margins(rank)
-        if s.selection == "global" and self.select_score is not None:
+        return P, self.selected(plain, P)
+
+    def selected(self, plain: np.ndarray, P: np.ndarray) -> np.ndarray:
+        """(n, L) booleans of the selected set, from the plain margins and the ranking scores P."""
+        if self.settings.selection == "global" and self.select_score is not None:
             # how many tags pass the threshold is decided on the plain margins (what the threshold was
             # tuned on); the selected tags are then the top of the ranking, so the set is always its prefix
             k = (self.scores_from_margins(plain) >= self.select_score).sum(axis=1)
@@ -193,7 +197,7 @@ class TagModel:
         if P.shape[1]:
             none = ~S.any(axis=1)
             S[none, P[none].argmax(axis=1)] = True
-        return P, S
+        return S
 
     def predict_proba(self, texts) -> np.ndarray:
         """(n, L) ranking scores in [0, 1] (predict() also gives the selected set)."""

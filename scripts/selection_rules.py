@@ -53,11 +53,7 @@ def main(argv=None):
             A, B = np.flatnonzero(half == fit_h), np.flatnonzero(half != fit_h)
             m.tune(None, [labels[va[i]] for i in A], margins=M[A])
             P = m.scores_from_margins(M[B])
-            S = m.select(P) if rule == "global" else None
-            if S is None:  # per-tag margins, as predict() applies them to whole cables
-                S = M[B] >= m.select_margins
-                none = ~S.any(axis=1)
-                S[none, P[none].argmax(axis=1)] = True
+            S = m.selected(M[B], P)  # whole cables: plain margins are the ranking margins
             ranked = [[m.labels[j] for j in np.argsort(-row)[:10]] for row in P]
             selected = [{m.labels[j] for j in np.flatnonzero(row)} for row in S]
             r = evaluate_rankings([set(labels[va[i]]) for i in B], ranked, selected, label_space=set(space))

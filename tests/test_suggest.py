@@ -21,6 +21,19 @@ def tiny(tmp_path_factory):
     return d
 
 
+def copy_model(tiny, tmp_path, name, edit=None):
+    """A copy of the tiny model; `edit(doc)` changes its model.json first."""
+    import shutil
+
+    d = tmp_path / name
+    shutil.copytree(tiny / "model", d)
+    if edit:
+        doc = json.loads((d / "model.json").read_text())
+        edit(doc)
+        (d / "model.json").write_text(json.dumps(doc))
+    return d
+
+
 def test_train_writes_model_and_card(tiny):
     m = tiny / "model"
     assert {"model.json", "arrays.npz", "MODEL_CARD.md", "card.json"} <= {f.name for f in m.iterdir()}
@@ -31,12 +44,9 @@ def test_train_writes_model_and_card(tiny):
 
 
 def test_card_renders_a_benchmark_section(tiny, tmp_path):
-    import shutil
-
     from cabletags.training import write_card
 
-    d = tmp_path / "carded"
-    shutil.copytree(tiny / "model", d)
+    d = copy_model(tiny, tmp_path, "carded")
     card = json.loads((d / "card.json").read_text())
     assert "Held-out benchmark" not in (d / "MODEL_CARD.md").read_text()
     card["benchmark"] = {"command": "python scripts/bench_quality.py", "date": "2026-01-01", "held_out": "a split",
@@ -89,14 +99,10 @@ def test_micro_f1_threshold_picks_the_best_cut():
 
 
 def test_model_saved_before_global_selection_still_loads(tiny, tmp_path):
-    import shutil
+    def old(doc):
+        del doc["settings"]["selection"], doc["select_score"]
 
-    d = tmp_path / "old"
-    shutil.copytree(tiny / "model", d)
-    doc = json.loads((d / "model.json").read_text())
-    del doc["settings"]["selection"], doc["select_score"]
-    (d / "model.json").write_text(json.dumps(doc))
-    m = TagModel.load(d)
+    m = TagModel.load(copy_model(tiny, tmp_path, "old", old))
     assert m.settings.selection == "per_tag" and m.select_score is None
     text = ["troops exercises iraq and the budget deficit"]
     P, S = m.predict(text)
@@ -106,13 +112,7 @@ def test_model_saved_before_global_selection_still_loads(tiny, tmp_path):
 
 
 def test_model_with_a_bad_threshold_is_refused(tiny, tmp_path):
-    import shutil
-
-    d = tmp_path / "bad"
-    shutil.copytree(tiny / "model", d)
-    doc = json.loads((d / "model.json").read_text())
-    doc["select_score"] = "high"
-    (d / "model.json").write_text(json.dumps(doc))
+    d = copy_model(tiny, tmp_path, "bad", lambda doc: doc.update(select_score="high"))
     with pytest.raises(ModelError, match="corrupt model"):
         TagModel.load(d)
 
@@ -158,10 +158,7 @@ def test_vocabulary_terms_all_seen_in_five_training_texts(tiny):
 
 
 def test_tampered_model_is_refused(tiny, tmp_path):
-    import shutil
-
-    d = tmp_path / "m"
-    shutil.copytree(tiny / "model", d)
+    d = copy_model(tiny, tmp_path, "m")
     data = bytearray((d / "arrays.npz").read_bytes())
     data[-10] ^= 0xFF
     (d / "arrays.npz").write_bytes(bytes(data))
@@ -170,13 +167,7 @@ def test_tampered_model_is_refused(tiny, tmp_path):
 
 
 def test_other_format_and_missing_model(tiny, tmp_path):
-    import shutil
-
-    d = tmp_path / "m"
-    shutil.copytree(tiny / "model", d)
-    doc = json.loads((d / "model.json").read_text())
-    doc["format"] = "something-else/9"
-    (d / "model.json").write_text(json.dumps(doc))
+    d = copy_model(tiny, tmp_path, "m", lambda doc: doc.update(format="something-else/9"))
     with pytest.raises(ModelError, match="format"):
         TagModel.load(d)
     with pytest.raises(ModelError, match="not found"):
