@@ -1,5 +1,11 @@
 """TagModel: TF-IDF + one-vs-rest linear SVMs with tuned offsets and threshold, saved without pickle.
 
+Each tag's SVM is fitted on the TF-IDF features scaled by |r|^nb_scaling, where r is the tag's naive
+Bayes log-count ratio (how much more often a term occurs in cables with the tag than without): the
+NBSVM of Wang & Manning (2012). Terms that tell the tag apart are penalised less by the regulariser;
+the fitted weights are multiplied back by the same scale, so the saved model is a plain linear model
+over the TF-IDF features and scoring does not change.
+
 Scores: for tag j, the SVM margin m_j(x) = w_j . tfidf(x) + b_j is shifted by a per-tag offset t_j
 (tuned for F1 on a validation split) and squashed: p_j = sigmoid(a * (m_j - t_j)). Ranking by p is
 ranking by the shifted margin, which puts tags on a common scale. The selected set is every tag whose
@@ -43,9 +49,12 @@ class ModelSettings:
     min_df: int = 5                # a term must occur in >= min_df training cables (privacy floor: 5)
     max_features: int = 300_000    # vocabulary cap before pruning
     max_chars: int = 0             # 0: whole text; else only the first max_chars characters
-    keep_weights: int = 12_000     # non-zero weights kept per tag
+    keep_weights: int = 20_000     # non-zero weights kept per tag
     threshold_shrink: float = 0.5  # offset t_j = shrink * F1-optimal margin threshold on validation
     class_weight: str | None = None
+    # per-tag feature scaling |r|^nb_scaling by the naive Bayes log-count ratio r (0: plain SVM); 0.5 was best
+    # of {0, 0.5, 1} in scripts/results/nb_scaling_search.json
+    nb_scaling: float = 0.5
     # the selected set: "global" = every tag whose ranking score reaches one threshold, tuned for micro-F1 on
     # the validation split (a prefix of the ranking); "per_tag" = each tag's own F1-optimal margin threshold
     # (it overfits rare tags: lower micro-F1 on held-out cables, scripts/selection_rules.py)
@@ -59,8 +68,26 @@ class ModelSettings:
     def __post_init__(self):
         if self.selection not in ("global", "per_tag"):
             raise ValueError(f"selection must be 'global' or 'per_tag', not {self.selection!r}")
+        if not 0 <= self.nb_scaling <= 2:
+            raise ValueError(f"nb_scaling must be in [0, 2], not {self.nb_scaling!r}")
         if self.min_df < 5:
             raise ValueError("min_df must be >= 5 (privacy: no term seen in fewer than 5 cables)")
+
+
+def nb_scale(present: sp.csr_matrix, df: np.ndarray, y: np.ndarray, power: float,
+             alpha: float = 1.0) -> np.ndarray | None:
+    """(V,) feature scale |r|^power for one tag, or None when power is 0.
+
+    present: (n, V) 0/1 term presence; df: (V,) its column sums; y: (n,) 0/1 tag. r is the log ratio of
+    the term's smoothed share among texts with the tag to its share among texts without it.
+    """
+    if not power:
+        return None
+    pos = np.asarray(present.T @ y.astype(np.float64)).ravel()
+    p = alpha + pos
+    q = alpha + df - pos
+    r = np.log(p / p.sum()) - np.log(q / q.sum())
+    return (np.abs(r) ** power).astype(np.float32)
 
 
 @dataclass
@@ -120,14 +147,19 @@ class TagModel:
         if progress:
             progress(f"vectorized {X.shape[0]} texts, {X.shape[1]} terms")
         s = self.settings
+        present = X.copy()
+        present.data[:] = 1  # naive Bayes counts are document counts: in how many texts a term occurs
+        df = np.asarray(present.sum(axis=0), dtype=np.float64).ravel()
 
         def fit_one(j):
             y = Y[:, j]
             if y.min() == y.max():  # a tag on every / no training text: constant margin
                 return np.zeros(X.shape[1], dtype=np.float32), 1.0 if y[0] else -1.0
+            scale = nb_scale(present, df, y, s.nb_scaling)
             clf = LinearSVC(C=s.C, class_weight=s.class_weight, random_state=0)
-            clf.fit(X, y)
-            return clf.coef_[0].astype(np.float32), float(clf.intercept_[0])
+            clf.fit(X if scale is None else X.multiply(scale).tocsr(), y)
+            w = clf.coef_[0] if scale is None else clf.coef_[0] * scale
+            return w.astype(np.float32), float(clf.intercept_[0])
 
         results = Parallel(n_jobs=n_jobs)(delayed(fit_one)(j) for j in range(len(self.labels)))
         rows, cols, vals = [], [], []
@@ -331,6 +363,7 @@ class TagModel:
             weights = sp.csr_matrix((a["w_data"].astype(np.float32), a["w_indices"], a["w_indptr"]), shape=(L, V))
             settings = dict(doc["settings"])
             settings.setdefault("selection", "per_tag")  # models saved before the global rule existed
+            settings.setdefault("nb_scaling", 0.0)       # ... and before naive Bayes scaling
             m = cls(settings=ModelSettings(**settings), labels=list(doc["labels"]),
                     vocabulary=list(doc["vocabulary"]), idf=a["idf"], weights=weights,
                     intercept=a["intercept"], offsets=a["offsets"], select_margins=a["select_margins"],
