@@ -1,7 +1,7 @@
 """Training: corpus -> labels (normalize) -> TagModel -> validation metrics -> model + model card.
 
 Labels are ``normalize(record["tags"]).codes``; the label space is every taxonomy code carried by at
-least ``min_label_count`` training cables. A hash of the id sets a validation split aside; per-tag
+least ``min_label_count`` cables of the training corpus (both splits: the refit uses them all). A hash of the id sets a validation split aside; per-tag
 offsets and the score scale are tuned on it, then (``refit``) the model is fitted again, with the
 same settings, on every cable, keeping the tuned offsets.
 """
@@ -93,8 +93,10 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
     val = np.array([is_validation(i, validation_share, seed) for i in ids])
     tr_idx, va_idx = np.flatnonzero(~val), np.flatnonzero(val)
     progress(f"{len(ids)} cables: {len(tr_idx)} training, {len(va_idx)} validation (seed {seed})")
-    labels = label_space([label_sets[i] for i in tr_idx], min_label_count, tax)
-    progress(f"label space: {len(labels)} codes carried by >= {min_label_count} training cables")
+    # counted on every cable given: the final model is fitted on all of them, and a code just under the count
+    # in the training split would otherwise be left out of the model for good
+    labels = label_space(label_sets, min_label_count, tax)
+    progress(f"label space: {len(labels)} codes carried by >= {min_label_count} of the {len(ids)} cables")
     model = TagModel(settings=settings)
     model.fit([texts[i] for i in tr_idx], [label_sets[i] for i in tr_idx], labels, n_jobs=n_jobs, progress=progress)
     progress(f"fitted on the training split in {model.info['fit_seconds']} s")
@@ -115,7 +117,9 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
         full_fit_seconds = final.info["fit_seconds"]
         progress(f"refitted on all {len(texts)} cables in {full_fit_seconds} s")
     card = {
-        "model": "TF-IDF (word 1-%d grams, sublinear tf) + one-vs-rest LinearSVC, per-tag offsets" % settings.ngram_max,
+        "model": ("TF-IDF (word 1-%d grams, sublinear tf) + one-vs-rest LinearSVC%s, per-tag offsets"
+                  % (settings.ngram_max, f" on naive-Bayes-scaled features (|r|^{settings.nb_scaling:g}, NBSVM)"
+                     if settings.nb_scaling else "")),
         "training_data": {"corpus": str(corpus_path), "corpus_sha256": _sha256(corpus_path), "cables": len(ids),
                           "text_field": text_field, "labels_from": "cabletags.normalize(record['tags']).codes",
                           "taxonomy_version": tax.version},
