@@ -11,10 +11,14 @@ Annif: with --annif, Annif is installed into its own virtual environment (--anni
 omikuji parabel backend is trained on the same split; if that fails, the script says so and prints the
 figures quoted in the issue instead.
 
+With --plain, the issue's plain baseline is fitted on the same training part and scored the same way:
+TF-IDF of the raw body (word 1-2 grams, 200,000 features, scikit-learn defaults otherwise) + one-vs-rest
+LinearSVC (C=1), ranked by decision score, selected = decision score > 0 (about 4 minutes here).
+
 With --card DIR the printed report is also written into that model's card (card.json "benchmark" and a
 "Held-out benchmark" section of MODEL_CARD.md), so the shipped model carries the table measured for it.
 
-usage: python scripts/bench_quality.py [--corpus PATH] [--model DIR] [--annif] [--work DIR] [--card DIR]
+usage: python scripts/bench_quality.py [--corpus PATH] [--model DIR] [--annif] [--plain] [--work DIR] [--card DIR]
 """
 from __future__ import annotations
 
@@ -67,6 +71,7 @@ def main(argv=None):
     ap.add_argument("--work", help="keep work files here (default: a temporary directory)")
     ap.add_argument("--annif", action="store_true", help="also install and run Annif (slow)")
     ap.add_argument("--annif-venv", default=str(Path(tempfile.gettempdir()) / "cabletags-annif-venv"))
+    ap.add_argument("--plain", action="store_true", help="also fit the issue's plain TF-IDF + LinearSVC baseline")
     ap.add_argument("--card", help="also write the report into this model directory's card")
     a = ap.parse_args(argv)
     corpus = corpus_or_exit(a.corpus)
@@ -116,6 +121,8 @@ def main(argv=None):
                                                        label_space=space),
                                      reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz",
                                                      work / "pred_freq.jsonl"))
+    if a.plain:
+        results["plain TF-IDF + LinearSVC"] = run_plain(work, train, test, gold, space, shared_bench)
     if a.annif:
         results.update(run_annif(a, work, train, test, shared_bench, space))
 
@@ -149,14 +156,17 @@ def main(argv=None):
                 f"{x['F1@5']:.3f} | {x['NDCG@5']:.3f} | {x['F1_selected_micro']:.3f} |")
         else:
             out(f"| {name} | reference score.py | failed: {ref.get('error')} |")
-    if "annif omikuji" not in results:
+    if "annif omikuji" not in results or "plain TF-IDF + LinearSVC" not in results:
         for name, q in QUOTED.items():
+            if name.split(" ")[0] in {k.split(" ")[0] for k in results}:
+                continue  # run here: the quoted figure is not needed
             out(f"| {name} | as quoted in the issue (not run here) | | {q['P@1']:.2f} | | | {q['F1@5']:.3f} | "
                 f"{q['NDCG@5']:.3f} | {q.get('F1_selected_micro', '')} |")
-    if "annif omikuji" in results and "all" in results["annif omikuji"][1] and "all" in results["cabletags"][1]:
-        o, n = results["cabletags"][1]["all"], results["annif omikuji"][1]["all"]
-        out("\nratio cabletags / Annif (reference scorer): " + ", ".join(
-            f"{k} {o[k] / n[k]:.3f}" for k in ("P@1", "F1@5", "NDCG@5") if n[k]))
+    for other, short in (("annif omikuji", "Annif"), ("plain TF-IDF + LinearSVC", "plain baseline")):
+        if other in results and "all" in results[other][1] and "all" in results["cabletags"][1]:
+            o, n = results["cabletags"][1]["all"], results[other][1]["all"]
+            out(f"\nratio cabletags / {short} (reference scorer): " + ", ".join(
+                f"{k} {o[k] / n[k]:.3f}" for k in ("P@1", "F1@5", "NDCG@5") if n[k]))
     out(f"\nfirst substantive paragraph (>= 300 chars) of {para['documents']} held-out cables: "
         f"P@1 {para['P@1']:.3f}, P@3 {para['P@3']:.3f}, P@5 {para['P@5']:.3f}, F1@5 {para['F1@5']:.3f}")
     for name, (_, ref) in results.items():
@@ -164,20 +174,50 @@ def main(argv=None):
             out(f"reference slices for {name}: topical F1@5 {ref['topical']['F1@5']:.3f}, "
                 f"geo F1@5 {ref['geo']['F1@5']:.3f}")
     if a.card:
-        write_benchmark(Path(a.card), report, annif=a.annif)
+        flags = "".join(f for f, on in ((" --plain", a.plain), (" --annif", a.annif)) if on)
+        write_benchmark(Path(a.card), report, flags)
 
 
-def write_benchmark(model_dir: Path, report: list[str], annif: bool) -> None:
+def write_benchmark(model_dir: Path, report: list[str], flags: str) -> None:
     """Put the report into card.json ("benchmark") and re-render MODEL_CARD.md."""
     from cabletags.training import write_card
 
     card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
-    card["benchmark"] = {"command": "python scripts/bench_quality.py" + (" --annif" if annif else ""),
+    card["benchmark"] = {"command": "python scripts/bench_quality.py" + flags,
                          "date": time.strftime("%Y-%m-%d"),
                          "held_out": "validation split sha256('0:'+id) < 0.2 of the corpus; model trained on the rest",
                          "report": report}
     write_card(model_dir, card)
     print(f"benchmark written into {model_dir / 'MODEL_CARD.md'} and card.json")
+
+
+def run_plain(work, train, test, gold, space, shared_bench):
+    """The issue's plain baseline, fitted on the training part: (cabletags metrics, reference metrics)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+    from sklearn.svm import LinearSVC
+
+    norm = get_normalizer()
+    labels = sorted(space)
+    t0 = time.perf_counter()
+    vec = TfidfVectorizer(ngram_range=(1, 2), max_features=200_000, dtype=np.float32)
+    X = vec.fit_transform([r.get("body") or "" for r in train])
+    Y = MultiLabelBinarizer(classes=labels).fit_transform(
+        [[c for c in norm.normalize(r.get("tags") or "").codes if c in space] for r in train])
+    clf = OneVsRestClassifier(LinearSVC(), n_jobs=2).fit(X, Y)
+    print(f"  plain baseline: fitted in {time.perf_counter() - t0:.0f} s")
+    M = clf.decision_function(vec.transform([r.get("body") or "" for r in test]))
+    rows = []
+    for m in M:
+        order = np.argsort(-m)[:10]
+        rows.append([{"tag": labels[j], "score": round(float(m[j]), 4), "selected": bool(m[j] > 0)} for j in order])
+    write_preds(work / "pred_plain.jsonl", [r["id"] for r in test], rows)
+    mine = evaluate_rankings(gold, [[t["tag"] for t in r] for r in rows],
+                             [{t["tag"] for t in r if t["selected"]} for r in rows], label_space=space)
+    return mine, reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz",
+                                 work / "pred_plain.jsonl")
 
 
 def run_annif(a, work, train, test, shared_bench, space) -> dict:
