@@ -7,7 +7,7 @@ import pytest
 from conftest import run_cli
 from tiny_corpus import make_records, write_jsonl
 
-from cabletags.model import ModelError, ModelSettings, TagModel
+from cabletags.model import ModelError, ModelSettings, TagModel, nb_scale
 from cabletags.suggester import Suggester, shipped_model_dir
 
 
@@ -100,10 +100,11 @@ def test_micro_f1_threshold_picks_the_best_cut():
 
 def test_model_saved_before_global_selection_still_loads(tiny, tmp_path):
     def old(doc):
-        del doc["settings"]["selection"], doc["select_score"]
+        del doc["settings"]["selection"], doc["select_score"], doc["settings"]["nb_scaling"]
 
     m = TagModel.load(copy_model(tiny, tmp_path, "old", old))
     assert m.settings.selection == "per_tag" and m.select_score is None
+    assert m.settings.nb_scaling == 0.0  # it was fitted as a plain SVM
     text = ["troops exercises iraq and the budget deficit"]
     P, S = m.predict(text)
     expected = m.decision_function(text)[0] >= m.select_margins  # the per-tag rule
@@ -120,6 +121,43 @@ def test_model_with_a_bad_threshold_is_refused(tiny, tmp_path):
 def test_unknown_selection_rule_is_refused():
     with pytest.raises(ValueError, match="selection"):
         ModelSettings(selection="top3")
+    with pytest.raises(ValueError, match="nb_scaling"):
+        ModelSettings(nb_scaling=-1)
+
+
+def test_nb_scale_favours_terms_that_tell_the_tag_apart():
+    import scipy.sparse as sp
+
+    # term 0: only in texts with the tag; term 1: in every text; term 2: only in texts without it
+    present = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 0], [0, 1, 1], [0, 1, 1], [0, 1, 1], [0, 1, 0]],
+                                     dtype=np.float32))
+    df = np.asarray(present.sum(axis=0)).ravel()
+    y = np.array([1, 1, 0, 0, 0, 0])
+    s1 = nb_scale(present, df, y, 1.0)
+    assert s1[0] > s1[1] and s1[2] > s1[1]  # both telling terms outweigh the term in every text
+    assert np.allclose(nb_scale(present, df, y, 0.5), np.sqrt(s1))
+    assert nb_scale(present, df, y, 0.0) is None
+
+
+def test_nb_scaling_silences_terms_every_text_has():
+    from tiny_corpus import make_records
+
+    recs = make_records()
+    texts = [r["body"] for r in recs]
+    tags = [r["tags"].removeprefix("TAGS: ").split(", ") for r in recs]
+    labels = ["AJ", "ECON", "IZ", "KTIP", "MARR"]
+    fit = {nb: TagModel(settings=ModelSettings(nb_scaling=nb, keep_weights=10**6)).fit(texts, tags, labels, n_jobs=1)
+           for nb in (0.0, 1.0)}
+
+    def weight(m, term):  # (L,) weights of one term, 0 where pruned away
+        return m.weights[:, m.vocabulary.index(term)].toarray().ravel() if term in m.vocabulary else np.zeros(5)
+
+    # "embassy" is in every text: it tells no tag apart, and naive Bayes scaling takes its weight away
+    assert np.abs(weight(fit[1.0], "embassy")).max() < 0.2 * np.abs(weight(fit[0.0], "embassy")).max()
+    nb = fit[1.0]
+    P, _ = nb.predict(["military troops exercises with the navy in baghdad iraq"])
+    top2 = {nb.labels[j] for j in np.argsort(-P[0])[:2]}
+    assert top2 == {"MARR", "IZ"}
 
 
 def test_suggest_batch_matches_single(tiny):
@@ -249,9 +287,9 @@ def test_shipped_model_loads_and_suggests_trafficking_tags():
     other = ("The central bank raised interest rates again to fight inflation, and the finance minister said the "
              "budget deficit would narrow as oil revenues grow and the economy recovers.")
     ranked = [x.tag for x in s.suggest(text, limit=10)]
-    # the corpus tags such text PHUM, KCRM, ELAB, KWMN ... and KTIP (only 79 of 17,730 cables carry KTIP):
-    # KTIP is in the top 10, not yet in the top 5 the issue asks for (see the README's known limits)
-    assert {"PHUM", "KCRM"} <= set(ranked[:5]) and "KTIP" in ranked
+    # the corpus tags such text PHUM, KCRM, ELAB, KWMN ... and KTIP (only 79 of 17,730 cables carry KTIP);
+    # the plain-SVM model ranked KTIP 7th, the naive-Bayes-scaled one 5th
+    assert {"PHUM", "KCRM", "KTIP"} <= set(ranked[:5])
     assert [x.tag for x in s.suggest(other, limit=3)][0] in {"ECON", "EFIN"}
     ktip = s.labels.index("KTIP")
     assert s.scores([text])[0][ktip] > 5 * s.scores([other])[0][ktip]
@@ -291,3 +329,18 @@ def test_suggest_cable_marks_absent_and_own_tags(tiny, tmp_path):
     assert "KTIP" in d["suggested_but_absent"]
     assert "MARR" in d["present_but_unsupported"]
     assert [q["number"] for q in d["paragraphs"]] == [1, 2]
+
+
+def test_label_space_counts_every_cable_not_only_the_training_split(tmp_path):
+    from cabletags.corpus import is_validation
+    from cabletags.training import train_model
+
+    recs = make_records(n=60)
+    marked = [r for r in recs if "KTIP" not in r["tags"]][:8]
+    for r in marked:  # KWMN on exactly 8 cables, some of them in the validation split
+        r["tags"] += ", KWMN"
+    in_validation = sum(is_validation(r["id"], 0.3, 0) for r in marked)
+    assert 0 < in_validation < 8  # so the training split alone has fewer than 8
+    model, card = train_model(write_jsonl(tmp_path / "c.jsonl", recs), None, min_label_count=8,
+                              validation_share=0.3, n_jobs=1, progress=lambda m: None)
+    assert "KWMN" in model.labels and card["labels"]["count"] == len(model.labels)
