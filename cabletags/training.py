@@ -1,9 +1,9 @@
 """Training: corpus -> labels (normalize) -> TagModel -> validation metrics -> model + model card.
 
 Labels are ``normalize(record["tags"]).codes``; the label space is every taxonomy code carried by at
-least ``min_label_count`` cables of the training corpus (both splits: the refit uses them all). A hash of the id sets a validation split aside; per-tag
-offsets and the score scale are tuned on it, then (``refit``) the model is fitted again, with the
-same settings, on every cable, keeping the tuned offsets.
+least ``min_label_count`` cables of the training corpus (both splits: the refit uses them all). A hash
+of the id sets a validation split aside; per-tag offsets and the score scale are tuned on it, then
+(``refit``) the model is fitted again, with the same settings, on every cable, keeping the tuned offsets.
 """
 from __future__ import annotations
 
