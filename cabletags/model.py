@@ -147,9 +147,11 @@ class TagModel:
         if progress:
             progress(f"vectorized {X.shape[0]} texts, {X.shape[1]} terms")
         s = self.settings
-        present = X.copy()
-        present.data[:] = 1  # naive Bayes counts are document counts: in how many texts a term occurs
-        df = np.asarray(present.sum(axis=0), dtype=np.float64).ravel()
+        present = df = None
+        if s.nb_scaling:  # naive Bayes counts are document counts: in how many texts a term occurs
+            present = X.copy()
+            present.data[:] = 1
+            df = np.asarray(present.sum(axis=0), dtype=np.float64).ravel()
 
         def fit_one(j):
             y = Y[:, j]

@@ -28,7 +28,8 @@ from cabletags.model import ModelSettings, TagModel  # noqa: E402
 from cabletags.training import label_space, load_labelled, rank_and_select  # noqa: E402
 from cabletags.evaluation import evaluate_rankings  # noqa: E402
 
-GRID = {"C": [0.1, 0.25, 0.5, 1.0], "nb_scaling": [0.0], "class_weight": [None], "keep_weights": [6000, 12000, 30000],
+GRID = {"C": [0.1, 0.25, 0.5, 1.0], "nb_scaling": [0.0], "class_weight": [None],
+        "keep_weights": [6000, 12000, 30000],
         "threshold_shrink": [0.0, 0.25, 0.5, 0.75]}
 
 

@@ -118,7 +118,7 @@ def test_model_with_a_bad_threshold_is_refused(tiny, tmp_path):
         TagModel.load(d)
 
 
-def test_unknown_selection_rule_is_refused():
+def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="selection"):
         ModelSettings(selection="top3")
     with pytest.raises(ValueError, match="nb_scaling"):
