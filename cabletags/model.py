@@ -142,7 +142,9 @@ class TagModel:
                 if t in index:
                     Y[i, index[t]] = 1
         vec = self._make_vectorizer()
-        X = vec.fit_transform(self._prepare(texts))
+        # float64 once: liblinear works in float64, and LinearSVC would otherwise convert a float32 X
+        # again for every tag (a third of each tag's fit time)
+        X = vec.fit_transform(self._prepare(texts)).astype(np.float64)
         X.sort_indices()
         if progress:
             progress(f"vectorized {X.shape[0]} texts, {X.shape[1]} terms")
@@ -158,8 +160,12 @@ class TagModel:
             if y.min() == y.max():  # a tag on every / no training text: constant margin
                 return np.zeros(X.shape[1], dtype=np.float32), 1.0 if y[0] else -1.0
             scale = nb_scale(present, df, y, s.nb_scaling)
+            Xj = X
+            if scale is not None:  # scaling the stored values in place is 10x faster than X.multiply(scale)
+                Xj = X.copy()
+                Xj.data *= scale[Xj.indices]
             clf = LinearSVC(C=s.C, class_weight=s.class_weight, random_state=0)
-            clf.fit(X if scale is None else X.multiply(scale).tocsr(), y)
+            clf.fit(Xj, y)
             w = clf.coef_[0] if scale is None else clf.coef_[0] * scale
             return w.astype(np.float32), float(clf.intercept_[0])
 
