@@ -7,6 +7,7 @@ keep_weights (pruning) x threshold_shrink. A second search compares naive Bayes 
 (nb_scaling, NBSVM) against the plain SVM: --nb-scaling 0,1 --C 0.5,1 --out ....
 
 usage: python scripts/hyperparam_search.py [--corpus PATH] [--quick] [--C LIST] [--nb-scaling LIST]
+                                          [--keep-weights LIST] [--out FILE]
 """
 from __future__ import annotations
 
