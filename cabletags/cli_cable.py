@@ -100,7 +100,7 @@ def audit(ctx, corpus, text_field, tags_field, id_field, model_path, min_score, 
         nonlocal flagged
         if not batch:
             return
-        P = s.scores([t for _, _, t in batch])
+        P = s.scores([t for _, _, t in batch], [rid for rid, _, _ in batch])
         for (rid, raw, text), p in zip(batch, P):
             nt = norm.normalize(raw)
             own = set(nt.codes)

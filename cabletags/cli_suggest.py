@@ -50,14 +50,16 @@ class _Progress:
 @click.option("--text-field", default="body", show_default=True)
 @click.option("--no-refit", is_flag=True, help="Keep the model fitted on the training split (skip the refit on all data).")
 @click.option("--C", "C", type=float, help="Override the SVM regularisation.")
+@click.option("--no-references", is_flag=True,
+              help="Keep no reference index (the tags of the training cables a text cites); text only.")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1), help="Processes for fitting.")
 @click.pass_context
-def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field, no_refit, C, jobs):
+def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field, no_refit, C, no_references, jobs):
     """Train a tag model on a corpus and write it with its model card."""
     from .model import ModelSettings
     from .training import train_model
 
-    settings = ModelSettings() if C is None else ModelSettings(C=C)
+    settings = ModelSettings(references=not no_references, **({} if C is None else {"C": C}))
 
     def progress(msg):
         click.echo(msg, err=True)
@@ -84,8 +86,8 @@ def _worker_init(model_path, taxonomy, overlay):
 
 
 def _worker_run(args):
-    texts, limit = args
-    return [[x.to_dict() for x in row] for row in _WORKER["s"].suggest_batch(texts, limit)]
+    texts, limit, ids = args
+    return [[x.to_dict() for x in row] for row in _WORKER["s"].suggest_batch(texts, limit, ids=ids)]
 
 
 @cli.command()
@@ -194,11 +196,13 @@ def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, j
         if not pending:
             return
         texts = [t for _, t in pending]
+        ids = [rid for rid, _ in pending]  # only to keep a training cable from finding itself in the index
         if pool is None:
-            rows = [[x.to_dict() for x in r] for r in s.suggest_batch(texts, limit)]
+            rows = [[x.to_dict() for x in r] for r in s.suggest_batch(texts, limit, ids=ids)]
         else:
             per = max(1, len(texts) // jobs + 1)
-            parts = pool.map(_worker_run, [(texts[i:i + per], limit) for i in range(0, len(texts), per)])
+            parts = pool.map(_worker_run, [(texts[i:i + per], limit, ids[i:i + per])
+                                           for i in range(0, len(texts), per)])
             rows = [r for p in parts for r in p]
         for (rid, text), tags in zip(pending, rows):
             out.write(dumps({"id": rid, "tags": tags if text.strip() else []}) + "\n")
@@ -248,7 +252,7 @@ def evaluate(ctx, corpus, model_path, text_field, per_tag, predictions, fmt):
     ids, texts, gold = load_labelled(corpus, text_field, s.taxonomy)
     if not ids:
         raise CLIError(f"{corpus}: no records to evaluate", EXIT_INPUT)
-    P, S = s.predict(texts)
+    P, S = s.predict(texts, ids)
     report = validation_report(s.model, texts, gold, s.taxonomy, P=P, S=S)
     rows = [{"slice": k, **{m: (round(v, 4) if isinstance(v, float) else v) for m, v in r.items()}}
             for k, r in report.items() if r.get("documents")]

@@ -13,6 +13,10 @@ score reaches one threshold tuned for micro-F1 on the validation split, so it is
 ranking (and the best tag of a text is always selected); ``selection="per_tag"`` keeps the older rule,
 each tag's own F1-optimal margin.
 
+With ids at fit time, the model also keeps a reference index (cabletags.references): the tags of the
+training cables a text cites, and of those citing the same references, are added to the margins with two
+weights tuned on the validation split (``ref_weights``), for the ranking and the selected set alike.
+
 Persistence is data only: ``model.json`` (settings, labels, vocabulary) and ``arrays.npz`` (idf,
 weights, offsets) read with ``allow_pickle=False``, so loading a model file cannot run code. The
 weights are pruned to the largest ``keep_weights`` per tag (most of a linear SVM's weights are tiny),
@@ -30,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .features import TOKEN_PATTERN, strip_boilerplate
+from .references import ReferenceIndex
 
 __all__ = ["TagModel", "ModelSettings", "ModelError", "MODEL_FORMAT"]
 
@@ -64,6 +69,8 @@ class ModelSettings:
     # ranking scores (how many tags are selected is still decided on the plain margins)
     short_text_chars: int = 1500
     short_intercept_scale: float = 0.7
+    # keep the reference index (tags of cited and co-citing training cables) when fit() is given ids
+    references: bool = True
 
     def __post_init__(self):
         if self.selection not in ("global", "per_tag"):
@@ -90,6 +97,34 @@ def nb_scale(present: sp.csr_matrix, df: np.ndarray, y: np.ndarray, power: float
     return (np.abs(r) ** power).astype(np.float32)
 
 
+def f1_thresholds(M: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """(L,) per-tag margin thresholds maximising each tag's F1 on (n, L) margins M and 0/1 labels Y
+    (midway between the last margin kept and the next; 0 for a tag with no positive)."""
+    thr = np.zeros(M.shape[1], dtype=np.float32)
+    for j in range(M.shape[1]):
+        y = Y[:, j]
+        if y.sum() == 0:
+            continue
+        o = np.argsort(-M[:, j], kind="stable")
+        ss, yy = M[o, j], y[o]
+        f1 = 2 * np.cumsum(yy) / (np.arange(1, len(yy) + 1) + y.sum())
+        k = int(np.argmax(f1))
+        thr[j] = (ss[k] + ss[min(k + 1, len(ss) - 1)]) / 2
+    return thr
+
+
+def f1_at_5(S: np.ndarray, Y: np.ndarray) -> float:
+    """Document-averaged F1@5 of the rankings of (n, L) scores S against 0/1 labels Y (texts with labels)."""
+    g = Y.sum(axis=1)
+    rows = np.flatnonzero(g > 0)
+    if not len(rows) or S.shape[1] == 0:
+        return 0.0
+    k = min(5, S.shape[1])
+    top = np.argpartition(-S[rows], k - 1, axis=1)[:, :k]
+    hits = np.take_along_axis(Y[rows], top, axis=1).sum(axis=1)
+    return float(np.mean(2 * hits / (k + g[rows])))
+
+
 @dataclass
 class TagModel:
     """Multi-label tag classifier.
@@ -109,6 +144,8 @@ class TagModel:
     select_margins: np.ndarray | None = None   # (L,) per-tag F1-optimal margins (selection="per_tag")
     select_score: float | None = None          # score threshold of the selected set (selection="global")
     scale: float = 1.0
+    references: ReferenceIndex | None = None
+    ref_weights: tuple[float, float] = (0.0, 0.0)  # added to the margins: cited, co-citing tag shares
     info: dict = field(default_factory=dict)
     _vectorizer: object = field(default=None, repr=False)
 
@@ -125,22 +162,20 @@ class TagModel:
                                max_features=s.max_features, token_pattern=TOKEN_PATTERN, dtype=np.float32,
                                vocabulary=vocabulary)
 
-    def fit(self, texts, label_sets, labels, n_jobs: int = 2, progress=None) -> "TagModel":
+    def fit(self, texts, label_sets, labels, n_jobs: int = 2, progress=None, ids=None) -> "TagModel":
+        """Fit on n texts with their label sets; `ids` (n cable ids, optional) build the reference index."""
         from sklearn.svm import LinearSVC
         from joblib import Parallel, delayed
 
         if len(texts) != len(label_sets):
             raise ValueError(f"{len(texts)} texts but {len(label_sets)} label sets")
+        if ids is not None and len(ids) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
         if not labels:
             raise ValueError("empty label space")
         t0 = time.perf_counter()
         self.labels = list(labels)
-        index = {t: j for j, t in enumerate(self.labels)}
-        Y = np.zeros((len(texts), len(self.labels)), dtype=np.int8)
-        for i, tags in enumerate(label_sets):
-            for t in tags:
-                if t in index:
-                    Y[i, index[t]] = 1
+        Y = self.label_matrix(label_sets)
         vec = self._make_vectorizer()
         # float64 once: liblinear works in float64, and LinearSVC would otherwise convert a float32 X
         # again for every tag (with the in-place scaling below, each tag's fit is 12-15% faster)
@@ -186,9 +221,27 @@ class TagModel:
                                      dtype=np.float32)
         self.intercept = np.array([b for _, b in results], dtype=np.float32)
         self.offsets = np.zeros(len(self.labels), dtype=np.float32)
+        self.references = ReferenceIndex.build(ids, texts, Y) if ids is not None and s.references else None
         self._vectorizer = None
         self.info.update(train_texts=len(texts), fit_seconds=round(time.perf_counter() - t0, 1),
                          terms_before_pruning=int(X.shape[1]))
+        return self
+
+    def label_matrix(self, label_sets) -> np.ndarray:
+        """(n, L) int8 0/1 matrix of n label sets over the model's labels (other tags ignored)."""
+        index = {t: j for j, t in enumerate(self.labels)}
+        Y = np.zeros((len(label_sets), len(self.labels)), dtype=np.int8)
+        for i, tags in enumerate(label_sets):
+            for t in tags:
+                if t in index:
+                    Y[i, index[t]] = 1
+        return Y
+
+    def index_references(self, ids, texts, label_sets) -> "TagModel":
+        """(Re)build the reference index over n cables (ids, texts, label sets); the tuned weights stay."""
+        if not (len(ids) == len(texts) == len(label_sets)):
+            raise ValueError("ids, texts and label sets differ in length")
+        self.references = ReferenceIndex.build(ids, texts, self.label_matrix(label_sets))
         return self
 
     # --- scoring ---------------------------------------------------------------------------------
@@ -210,15 +263,32 @@ class TagModel:
         X = self.transform(texts)
         return np.asarray((X @ self.weights.T).toarray(), dtype=np.float32) + self.intercept
 
-    def predict(self, texts) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, selected): (n, L) ranking scores in [0, 1] and (n, L) booleans of the selected set."""
+    def reference_features(self, texts, ids=None) -> tuple[np.ndarray, np.ndarray] | None:
+        """(cited, cociting) tag shares from the reference index, each (n, L); None without an index.
+        `ids` (optional, one per text) leave a text's own cable out of the index."""
+        return None if self.references is None else self.references.features(list(texts), ids)
+
+    def reference_term(self, texts, features=None, ids=None) -> np.ndarray | float:
+        """(n, L) what the reference index adds to the margins (0.0 without an index or weights)."""
+        if self.references is None or not any(self.ref_weights):
+            return 0.0
+        A, B = features if features is not None else self.reference_features(texts, ids)
+        return self.ref_weights[0] * A + self.ref_weights[1] * B
+
+    def predict(self, texts, ids=None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, selected): (n, L) ranking scores in [0, 1] and (n, L) booleans of the selected set.
+        `ids` (optional, one per text) only keep a text's own cable out of the reference index."""
         texts = list(texts)
+        if ids is not None and len(ids) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
         X = self.transform(texts)
         WX = np.asarray((X @ self.weights.T).toarray(), dtype=np.float32)
-        plain = WX + self.intercept
+        R = self.reference_term(texts, ids=ids)
+        plain = WX + self.intercept + R
         s = self.settings
         short = np.array([len(t or "") < s.short_text_chars for t in texts])
-        rank = plain if not short.any() else WX + np.where(short, s.short_intercept_scale, 1.0)[:, None] * self.intercept
+        rank = plain if not short.any() else (
+            WX + np.where(short, s.short_intercept_scale, 1.0)[:, None] * self.intercept + R)
         P = self.scores_from_margins(rank)
         return P, self.selected(plain, P)
 
@@ -239,9 +309,9 @@ class TagModel:
             S[none, P[none].argmax(axis=1)] = True
         return S
 
-    def predict_proba(self, texts) -> np.ndarray:
+    def predict_proba(self, texts, ids=None) -> np.ndarray:
         """(n, L) ranking scores in [0, 1] (predict() also gives the selected set)."""
-        return self.predict(texts)[0]
+        return self.predict(texts, ids)[0]
 
     def scores_from_margins(self, M: np.ndarray) -> np.ndarray:
         z = np.clip(self.scale * (M - self.offsets), -30, 30)
@@ -264,30 +334,34 @@ class TagModel:
             S[none, P[none].argmax(axis=1)] = True
         return S
 
-    def tune(self, texts, label_sets, margins: np.ndarray | None = None) -> dict:
-        """Tune on validation data: per-tag F1-optimal margin thresholds, ranking offsets (those thresholds
-        shrunk toward the SVM's own 0 by threshold_shrink), the score scale, and the selected set's score
-        threshold (one for all tags, maximising micro-F1)."""
+    REF_WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+    def tune(self, texts, label_sets, margins: np.ndarray | None = None,
+             reference_features: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+        """Tune on validation data: the reference weights (when the model has a reference index; the pair
+        of REF_WEIGHT_GRID with the best F1@5), per-tag F1-optimal margin thresholds, ranking offsets
+        (those thresholds shrunk toward the SVM's own 0 by threshold_shrink), the score scale, and the
+        selected set's score threshold (one for all tags, maximising micro-F1).
+
+        margins: (n, L) decision_function(texts), when already computed; reference_features: the
+        (cited, cociting) pair of reference_features(texts), likewise."""
         M = self.decision_function(texts) if margins is None else margins
-        index = {t: j for j, t in enumerate(self.labels)}
-        Y = np.zeros(M.shape, dtype=np.int8)
-        for i, tags in enumerate(label_sets):
-            for t in tags:
-                if t in index:
-                    Y[i, index[t]] = 1
-        offsets = np.zeros(M.shape[1], dtype=np.float32)
-        select = np.zeros(M.shape[1], dtype=np.float32)
-        for j in range(M.shape[1]):
-            y = Y[:, j]
-            if y.sum() == 0:
-                continue
-            o = np.argsort(-M[:, j])
-            ss, yy = M[o, j], y[o]
-            f1 = 2 * np.cumsum(yy) / (np.arange(1, len(yy) + 1) + y.sum())
-            k = int(np.argmax(f1))
-            thr = (ss[k] + ss[min(k + 1, len(ss) - 1)]) / 2
-            offsets[j] = self.settings.threshold_shrink * thr
-            select[j] = thr
+        Y = self.label_matrix(label_sets)
+        shrink = self.settings.threshold_shrink
+        self.ref_weights = (0.0, 0.0)
+        if self.references is not None and (reference_features is not None or texts is not None):
+            A, B = reference_features if reference_features is not None else self.reference_features(texts)
+            best = (-1.0, (0.0, 0.0))
+            for wa in self.REF_WEIGHT_GRID:  # ascending: ties keep the smaller weights
+                for wb in self.REF_WEIGHT_GRID:
+                    Mw = M + wa * A + wb * B
+                    f = f1_at_5(Mw - shrink * f1_thresholds(Mw, Y), Y)
+                    if f > best[0] + 1e-9:
+                        best = (f, (wa, wb))
+            self.ref_weights = best[1]
+            M = M + best[1][0] * A + best[1][1] * B
+        select = f1_thresholds(M, Y)
+        offsets = (shrink * select).astype(np.float32)
         self.offsets = offsets
         self.select_margins = select
         # one scale for all tags (keeps the ranking): maximise the likelihood of the 0/1 labels
@@ -300,7 +374,8 @@ class TagModel:
             best = min(best, (ll, float(a)))
         self.scale = best[1]
         self.select_score = self._micro_f1_threshold(self.scores_from_margins(M), Y)
-        return {"offsets_mean": float(offsets.mean()), "scale": self.scale, "select_score": self.select_score}
+        return {"offsets_mean": float(offsets.mean()), "scale": self.scale, "select_score": self.select_score,
+                "ref_weights": list(self.ref_weights)}
 
     @staticmethod
     def _micro_f1_threshold(P: np.ndarray, Y: np.ndarray) -> float:
@@ -327,7 +402,8 @@ class TagModel:
         w = self.weights.tocsr()
         arrays_path = d / "arrays.npz"
         tmp = d / "arrays.tmp.npz"
-        np.savez_compressed(tmp, idf=self.idf.astype(np.float32), w_data=w.data.astype(np.float16),
+        refs = self.references.to_arrays() if self.references is not None else {}
+        np.savez_compressed(tmp, **refs, idf=self.idf.astype(np.float32), w_data=w.data.astype(np.float16),
                             w_indices=w.indices.astype(np.int32), w_indptr=w.indptr.astype(np.int32),
                             intercept=self.intercept.astype(np.float32), offsets=self.offsets.astype(np.float32),
                             select_margins=(self.select_margins if self.select_margins is not None
@@ -336,7 +412,8 @@ class TagModel:
         sha = hashlib.sha256(arrays_path.read_bytes()).hexdigest()
         doc = {"format": MODEL_FORMAT, "settings": asdict(self.settings), "labels": self.labels,
                "scale": self.scale, "select_score": self.select_score, "vocabulary": self.vocabulary,
-               "shape": [len(self.labels), len(self.vocabulary)],
+               "shape": [len(self.labels), len(self.vocabulary)], "ref_weights": list(self.ref_weights),
+               "reference_posts": self.references.posts if self.references is not None else None,
                "arrays_sha256": sha, "info": self.info}
         tmpj = d / "model.tmp.json"
         tmpj.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
@@ -378,6 +455,10 @@ class TagModel:
                     scale=float(doc["scale"]),
                     select_score=None if doc.get("select_score") is None else float(doc["select_score"]),
                     info=doc.get("info", {}))
+            if doc.get("reference_posts") is not None:  # models saved before the reference index have none
+                m.references = ReferenceIndex.from_arrays([str(p) for p in doc["reference_posts"]], a, L)
+                wa, wb = doc.get("ref_weights") or (0.0, 0.0)
+                m.ref_weights = (float(wa), float(wb))
         except (KeyError, ValueError, TypeError, OSError) as e:
             raise ModelError(f"{d}: corrupt model ({e.__class__.__name__}: {str(e)[:80]})") from None
         if len(m.labels) != L or len(m.vocabulary) != V or len(m.idf) != V:

@@ -94,17 +94,20 @@ class Suggester:
     def labels(self) -> list[str]:
         return self.model.labels
 
-    def predict(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, selected) for a list of texts: (n, L) in [0, 1] and (n, L) booleans. Never raises on text."""
+    def predict(self, texts: list[str], ids=None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, selected) for a list of texts: (n, L) in [0, 1] and (n, L) booleans. Never raises on text.
+
+        ids: optional cable ids, one per text; they only keep a text that is itself one of the model's
+        training cables from finding itself in the reference index (ids are never used as features)."""
         texts = [t if isinstance(t, str) else "" for t in texts]
         if not texts:
             z = np.zeros((0, len(self.labels)), dtype=np.float32)
             return z, z.astype(bool)
-        return self.model.predict(texts)
+        return self.model.predict(texts, None if ids is None else [None if i is None else str(i) for i in ids])
 
-    def scores(self, texts: list[str]) -> np.ndarray:
+    def scores(self, texts: list[str], ids=None) -> np.ndarray:
         """(n, L) scores in [0, 1] for a list of texts (empty texts get low scores, never an error)."""
-        return self.predict(texts)[0]
+        return self.predict(texts, ids)[0]
 
     def _row(self, p: np.ndarray, limit: int, sel: np.ndarray | None = None) -> list[Suggestion]:
         limit = max(0, int(limit))
@@ -122,20 +125,31 @@ class Suggester:
         P, S = self.predict([text])
         return self._row(P[0], limit, S[0])
 
-    def suggest_batch(self, texts: list[str], limit: int = 10, batch_size: int = 512) -> list[list[Suggestion]]:
-        """suggest() for many texts, vectorized in batches of `batch_size`."""
+    def suggest_batch(self, texts: list[str], limit: int = 10, batch_size: int = 512,
+                      ids=None) -> list[list[Suggestion]]:
+        """suggest() for many texts, vectorized in batches of `batch_size` (ids: as in predict())."""
         out: list[list[Suggestion]] = []
         for i in range(0, len(texts), batch_size):
-            P, S = self.predict(list(texts[i:i + batch_size]))
+            P, S = self.predict(list(texts[i:i + batch_size]), None if ids is None else list(ids[i:i + batch_size]))
             out.extend(self._row(p, limit, sel) for p, sel in zip(P, S))
         return out
 
     def explain(self, text: str, tag: str, k: int = 8) -> list[tuple[str, float]]:
-        """The k terms of `text` that push `tag` up the most (tf-idf weight x model weight)."""
+        """The k reasons that push `tag` up the most, with what each adds to the margin: terms of `text`
+        (tf-idf weight x model weight) and, with a reference index, the training cables it cites carrying
+        the tag ("cites 06BAKU1835") or citing the same references ("shares references with 06BAKU1835 +2")."""
         if tag not in self.labels:
             return []
         j = self.labels.index(tag)
         x = self.model.transform([text or ""]).tocsr()
         w = self.model.weights.getrow(j).toarray()[0]
         contrib = [(self.model.vocabulary[i], float(v * w[i])) for i, v in zip(x.indices, x.data) if v * w[i] > 0]
+        refs, (wa, wb) = self.model.references, self.model.ref_weights
+        if refs is not None and (wa or wb):
+            for rows, weight, what in zip(refs.resolve(text or ""), (wa, wb), ("cites", "shares references with")):
+                carrying = [r for r in rows if j in refs.tags[r]]
+                if carrying and weight:
+                    more = f" +{len(carrying) - 1}" if len(carrying) > 1 else ""
+                    contrib.append((f"{what} {refs.reference_id(carrying[0])}{more}",
+                                    float(weight * len(carrying) / len(rows))))
         return sorted(contrib, key=lambda c: -c[1])[:k]

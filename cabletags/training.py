@@ -4,6 +4,8 @@ Labels are ``normalize(record["tags"]).codes``; the label space is every taxonom
 least ``min_label_count`` cables of the training corpus (both splits: the refit uses them all). A hash
 of the id sets a validation split aside; per-tag offsets and the score scale are tuned on it, then
 (``refit``) the model is fitted again, with the same settings, on every cable, keeping the tuned offsets.
+The ids build the reference index (cabletags.references); its two weights are tuned on the validation split
+with an index of the training split only, as a new cable's references meet an index without it.
 """
 from __future__ import annotations
 
@@ -98,11 +100,15 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
     labels = label_space(label_sets, min_label_count, tax)
     progress(f"label space: {len(labels)} codes carried by >= {min_label_count} of the {len(ids)} cables")
     model = TagModel(settings=settings)
-    model.fit([texts[i] for i in tr_idx], [label_sets[i] for i in tr_idx], labels, n_jobs=n_jobs, progress=progress)
+    model.fit([texts[i] for i in tr_idx], [label_sets[i] for i in tr_idx], labels, n_jobs=n_jobs, progress=progress,
+              ids=[ids[i] for i in tr_idx])
     progress(f"fitted on the training split in {model.info['fit_seconds']} s")
     va_texts, va_labels = [texts[i] for i in va_idx], [label_sets[i] for i in va_idx]
     M = model.decision_function(va_texts)
-    model.tune(va_texts, va_labels, margins=M)
+    tuned = model.tune(va_texts, va_labels, margins=M)
+    if model.references is not None:
+        progress(f"reference weights (cited, co-citing) {tuple(tuned['ref_weights'])}; "
+                 f"index of {len(model.references)} training cables")
     report = validation_report(model, va_texts, va_labels, tax)
     progress("validation: " + ", ".join(f"{k} {v:.3f}" for k, v in report["all"].items() if k != "documents"))
     final = model
@@ -110,12 +116,16 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
     if refit:
         final = TagModel(settings=settings)
         labels_all = labels  # keep the tuned label space so the offsets line up
-        final.fit(texts, label_sets, labels_all, n_jobs=n_jobs, progress=progress)
+        final.fit(texts, label_sets, labels_all, n_jobs=n_jobs, progress=progress, ids=ids)
         final.offsets, final.scale = model.offsets.copy(), model.scale
+        final.ref_weights = model.ref_weights
         final.select_margins = model.select_margins.copy()
         final.select_score = model.select_score
         full_fit_seconds = final.info["fit_seconds"]
         progress(f"refitted on all {len(texts)} cables in {full_fit_seconds} s")
+    elif model.references is not None:
+        # the index is a lookup, not a fit: it covers every cable given, as the refit model's does
+        model.index_references(ids, texts, label_sets)
     card = {
         "model": ("TF-IDF (word 1-%d grams, sublinear tf) + one-vs-rest LinearSVC%s, per-tag offsets"
                   % (settings.ngram_max, f" on naive-Bayes-scaled features (|r|^{settings.nb_scaling:g}, NBSVM)"
@@ -128,6 +138,9 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
         "labels": {"count": len(labels), "min_training_cables": min_label_count,
                    "by_kind": dict(Counter(tax.entries[t].kind for t in labels))},
         "settings": asdict(settings),
+        "references": ({"training_cables_indexed": len(final.references), "weights_cited_cociting": list(final.ref_weights),
+                        "stores": "each training cable's own reference number, the reference numbers it cites and "
+                                  "its tag indices (no text)"} if final.references is not None else None),
         "refit_on_all_data": refit,
         "timing_seconds": {"fit_training_split": model.info["fit_seconds"], "fit_full_corpus": full_fit_seconds,
                            "total": round(time.perf_counter() - t0, 1)},
@@ -183,6 +196,12 @@ def write_card(directory: Path, card: dict) -> None:
         if v.get("documents"):
             lines.append(f"| {k} | {v['documents']} | {v['P@1']:.3f} | {v['P@3']:.3f} | {v['P@5']:.3f} | "
                          f"{v['F1@5']:.3f} | {v['NDCG@5']:.3f} | {v['F1_micro']:.3f} | {v['F1_macro']:.3f} |")
+    if card.get("references"):
+        r = card["references"]
+        lines += ["", "## Reference index", "",
+                  f"- {r['training_cables_indexed']} training cables indexed; weights added to the margins "
+                  f"(cited, co-citing tag shares): {r['weights_cited_cociting']}, tuned on the validation split",
+                  f"- stores {r['stores']}"]
     lines += ["", "## Settings", "", "```json", json.dumps(card["settings"], indent=2), "```", "",
               "## Size, privacy, integrity",
               f"- vocabulary: {card['vocabulary']['terms']} terms (of {card['vocabulary']['terms_before_pruning']} "

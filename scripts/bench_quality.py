@@ -5,7 +5,9 @@ trained on the rest with the shipped settings (or --model is used; it must not h
 part: the shipped model was refitted on everything, so it is NOT a fair choice here). Every system's
 predictions are scored twice: by `cabletags` metrics (labels = normalize(tags)) and by the reference
 scorer ../shared/bench/score.py (run by path, its own gold and label space). Also: P@3 of the cable's
-own tags for the first substantive paragraph (>= 300 characters) of each held-out cable.
+own tags for the first substantive paragraph (>= 300 characters) of each held-out cable. The model's
+reference index covers the whole training part (as the shipped model's covers the corpus), never a held-out
+cable; the row "reference index off" scores the same model with the cited cables' tags left out.
 
 Annif: with --annif, Annif is installed into its own virtual environment (--annif-venv) and its
 omikuji parabel backend is trained on the same split; if that fails, the script says so and prints the
@@ -113,6 +115,17 @@ def main(argv=None):
                                               [{x.tag for x in r if x.selected} for r in ours], label_space=space),
                             reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz",
                                             work / "pred_ours.jsonl"))
+    # ablation: the same model with its reference index switched off (the cited cables' tags not added)
+    if s.model.references is not None and any(s.model.ref_weights):
+        kept, s.model.ref_weights = s.model.ref_weights, (0.0, 0.0)
+        P0, S0 = s.predict([r.get("body") or "" for r in test])
+        s.model.ref_weights = kept
+        text_only = [s._row(p, 10, sel) for p, sel in zip(P0, S0)]
+        write_preds(work / "pred_text_only.jsonl", ids, [[x.to_dict() for x in row] for row in text_only])
+        results["cabletags, reference index off"] = (
+            evaluate_rankings(gold, [[x.tag for x in r] for r in text_only],
+                              [{x.tag for x in r if x.selected} for r in text_only], label_space=space),
+            reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz", work / "pred_text_only.jsonl"))
     # most frequent tags
     freq = [t for t, _ in Counter(t for r in train for t in set(norm.normalize(r.get("tags") or "").codes)
                                   if t in space).most_common(10)]

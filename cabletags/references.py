@@ -1,0 +1,168 @@
+"""The cable reference graph: tags of the training cables that a text cites, or that cite what it cites.
+
+Cables name the cables they answer: ``REF: A. 06 BAKU 1835 B. STATE 96625``. On the benchmark's held-out
+cables (scripts/reference_report.py), 20% cite an indexed training cable, whose tags are 70% precise and 76%
+complete for the citing cable, and 26% share a reference with training cables (posts answering one STATE
+instruction share its subject; their tags 60% precise, 75% complete). A
+``ReferenceIndex`` keeps, for every training cable, its own reference (year, post, number), the references
+it cites and its tag indices, and turns a new text into two (n, L) feature matrices: the share of cited
+training cables carrying each tag, and the same for training cables that cite any of the same references
+("co-citing"). It stores reference numbers and tag indices only, never text.
+
+A reference without a year ("STATE 96625") is read as the citing cable's own year in a training cable
+(whose id gives the year) and as any year in a new text (whose year is unknown); both are how the
+figures above were measured.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+
+__all__ = ["ReferenceIndex", "parse_cable_id", "cited_references"]
+
+# a cable id: 06BAKU1835 (two-digit year, post, serial number)
+_ID = re.compile(r"^(\d\d)([A-Z]+?)(\d+)$")
+# "06 BAKU 1835", "SANAA 02498", "USUN NEW YORK 123": an optional year, an upper-case post name of up to
+# three words, a number; bounded, so flattened texts cannot make it run away
+_REF = re.compile(r"\b(?:(\d\d)\s+)?([A-Z][A-Z]+(?:\s[A-Z]+){0,2})\s+0*(\d{1,6})\b")
+# how posts are written in reference lines but not in ids
+_POST_ALIASES = {"SECSTATE": "STATE"}
+# references sit at the top of a cable; reading further only finds numbers in prose
+SCAN_CHARS = 3000
+
+
+def parse_cable_id(cable_id: str) -> tuple[int, str, int] | None:
+    """(year, post, number) of an id like 06BAKU1835, or None when it is not of that form."""
+    m = _ID.match(cable_id or "")
+    return (int(m.group(1)), m.group(2), int(m.group(3))) if m else None
+
+
+def cited_references(text: str, posts, default_year: int | None = None) -> list[tuple[int | None, str, int]]:
+    """(year or default_year, post, number) of every reference in the first SCAN_CHARS characters of
+    `text` whose post is one of `posts` (a set of post names as written in ids), in order, without
+    repeats. "REF A. SANAA 02498": the words before the post are tried off one at a time."""
+    out = []
+    for m in _REF.finditer((text or "")[:SCAN_CHARS]):
+        words = m.group(2).split()
+        for k in range(len(words)):
+            post = "".join(words[k:])
+            post = _POST_ALIASES.get(post, post)
+            if post in posts:
+                year = int(m.group(1)) if m.group(1) else default_year
+                out.append((year, post, int(m.group(3))))
+                break
+    return list(dict.fromkeys(out))
+
+
+class ReferenceIndex:
+    """Training cables by their own reference and by the references they cite.
+
+    build(ids, texts, Y): ids and texts of n training cables, Y their (n, L) 0/1 tags. features(texts)
+    -> (cited, cociting), each (m, L) float32: for each new text, the share of the training cables it
+    cites that carry each tag, and the share of the training cables citing any of the same references
+    (the cited ones left out). Rows of texts without a resolved reference are 0.
+    """
+
+    def __init__(self, posts: list[str], own: np.ndarray, tags: list[np.ndarray], cites: list[np.ndarray],
+                 n_labels: int):
+        self.posts = list(posts)          # post names, as in ids
+        self.own = own                    # (n, 3) int32: year, post index, number; year -1 = id not parsed
+        self.tags = tags                  # n arrays of label indices
+        self.cites = cites                # n (k, 3) int32 arrays: year, post index, number
+        self.n_labels = int(n_labels)
+        self._post_set = set(self.posts)
+        self._post_id = {p: i for i, p in enumerate(self.posts)}
+        by_own, by_key, by_key_any_year = defaultdict(list), defaultdict(list), defaultdict(list)
+        for r, (y, p, n) in enumerate(self.own.tolist()):
+            if y >= 0:
+                by_own[(p, n)].append((y, r))
+        for r, keys in enumerate(self.cites):
+            for y, p, n in keys.tolist():
+                by_key[(y, p, n)].append(r)
+                by_key_any_year[(p, n)].append(r)
+        self._own, self._key, self._key_any = by_own, by_key, by_key_any_year
+
+    def __len__(self) -> int:
+        return len(self.tags)
+
+    @classmethod
+    def build(cls, ids, texts, Y: np.ndarray) -> "ReferenceIndex":
+        parsed = [parse_cable_id(str(i)) for i in ids]
+        posts = sorted({p[1] for p in parsed if p})
+        pid = {p: i for i, p in enumerate(posts)}
+        own = np.array([(p[0], pid[p[1]], p[2]) if p else (-1, -1, -1) for p in parsed], dtype=np.int32)
+        own = own.reshape(-1, 3)
+        cites = []
+        for p, text in zip(parsed, texts):
+            keys = cited_references(text, pid, default_year=p[0] if p else None)
+            keys = [(y, pid[post], n) for y, post, n in keys if y is not None]
+            cites.append(np.array(keys, dtype=np.int32).reshape(-1, 3))
+        tags = [np.flatnonzero(row).astype(np.int32) for row in np.asarray(Y)]
+        return cls(posts, own, tags, cites, np.asarray(Y).shape[1])
+
+    def row_of(self, cable_id) -> int | None:
+        """The row of an indexed cable by its id (06BAKU1835), or None."""
+        p = parse_cable_id(str(cable_id)) if cable_id is not None else None
+        if p is None or p[1] not in self._post_id:
+            return None
+        return next((r for y, r in self._own.get((self._post_id[p[1]], p[2]), ()) if y == p[0]), None)
+
+    def resolve(self, text: str, cable_id=None) -> tuple[list[int], list[int]]:
+        """(cited, cociting): row numbers of the training cables `text` cites, and of those citing any of
+        the same references (the cited ones left out), each in order without repeats. `cable_id`, when the
+        text is itself an indexed cable, leaves that cable out (it would find itself among the co-citing)."""
+        cited, cociting = [], []
+        for year, post, n in cited_references(text, self._post_set):
+            p = self._post_id[post]
+            cited += [r for y, r in self._own.get((p, n), ()) if year is None or y == year]
+            cociting += self._key.get((year, p, n), ()) if year is not None else self._key_any.get((p, n), ())
+        cited = list(dict.fromkeys(cited))
+        seen = set(cited)
+        own = self.row_of(cable_id)
+        if own is not None:
+            cited = [r for r in cited if r != own]
+            seen.add(own)
+        cociting = [r for r in dict.fromkeys(cociting) if r not in seen]
+        return cited, cociting
+
+    def features(self, texts, ids=None) -> tuple[np.ndarray, np.ndarray]:
+        """(cited, cociting) tag shares, each (len(texts), L) float32; `ids` (optional, one per text) leave
+        each text's own cable out of the index."""
+        A = np.zeros((len(texts), self.n_labels), dtype=np.float32)
+        B = np.zeros_like(A)
+        for i, text in enumerate(texts):
+            if not text:
+                continue
+            for M, rows in zip((A, B), self.resolve(text, ids[i] if ids is not None else None)):
+                if rows:
+                    for r in rows:
+                        M[i, self.tags[r]] += 1.0
+                    M[i] /= len(rows)
+        return A, B
+
+    def reference_id(self, row: int) -> str:
+        """The id form (06BAKU1835) of a training cable's own reference."""
+        y, p, n = self.own[row].tolist()
+        return f"{y:02d}{self.posts[p]}{n}" if y >= 0 else f"#{row}"
+
+    # --- persistence: plain integer arrays, no pickle --------------------------------------------
+    def to_arrays(self) -> dict:
+        return {"ref_own": self.own.astype(np.int32),
+                "ref_tags_indptr": np.cumsum([0] + [len(t) for t in self.tags]).astype(np.int32),
+                "ref_tags": (np.concatenate(self.tags) if self.tags else np.zeros(0)).astype(np.int16),
+                "ref_cites_indptr": np.cumsum([0] + [len(c) for c in self.cites]).astype(np.int32),
+                "ref_cites": (np.concatenate(self.cites) if self.cites else np.zeros((0, 3))).astype(np.int32)}
+
+    @classmethod
+    def from_arrays(cls, posts: list[str], a: dict, n_labels: int) -> "ReferenceIndex":
+        own = np.asarray(a["ref_own"], dtype=np.int32).reshape(-1, 3)
+        ti, tv = a["ref_tags_indptr"], a["ref_tags"].astype(np.int32)
+        ci, cv = a["ref_cites_indptr"], np.asarray(a["ref_cites"], dtype=np.int32).reshape(-1, 3)
+        n = len(own)
+        if len(ti) != n + 1 or len(ci) != n + 1 or (len(tv) and (tv.min() < 0 or tv.max() >= n_labels)) \
+                or (len(cv) and (cv[:, 1].min() < 0 or cv[:, 1].max() >= len(posts))):
+            raise ValueError("reference index arrays disagree")
+        return cls(posts, own, [tv[ti[r]:ti[r + 1]] for r in range(n)], [cv[ci[r]:ci[r + 1]] for r in range(n)],
+                   n_labels)
