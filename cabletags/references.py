@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import cached_property
 
 import numpy as np
 
@@ -63,29 +64,48 @@ class ReferenceIndex:
     -> (cited, cociting), each (m, L) float32: for each new text, the share of the training cables it
     cites that carry each tag, and the share of the training cables citing any of the same references
     (the cited ones left out). Rows of texts without a resolved reference are 0.
+
+    Held as flat integer arrays (what is saved); the lookup tables are built on the first text that names
+    a known post, so loading a model stays fast.
     """
 
-    def __init__(self, posts: list[str], own: np.ndarray, tags: list[np.ndarray], cites: list[np.ndarray],
-                 n_labels: int):
-        self.posts = list(posts)          # post names, as in ids
-        self.own = own                    # (n, 3) int32: year, post index, number; year -1 = id not parsed
-        self.tags = tags                  # n arrays of label indices
-        self.cites = cites                # n (k, 3) int32 arrays: year, post index, number
+    def __init__(self, posts: list[str], own: np.ndarray, tags_indptr: np.ndarray, tags: np.ndarray,
+                 cites_indptr: np.ndarray, cites: np.ndarray, n_labels: int):
+        self.posts = list(posts)                                   # post names, as in ids
+        self.own = np.asarray(own, dtype=np.int32).reshape(-1, 3)  # (n, 3) year, post index, number; -1: no id
+        self.tags_indptr = np.asarray(tags_indptr, dtype=np.int64)  # row r's tags: tags[indptr[r]:indptr[r+1]]
+        self.tags = np.asarray(tags, dtype=np.int32)
+        self.cites_indptr = np.asarray(cites_indptr, dtype=np.int64)
+        self.cites = np.asarray(cites, dtype=np.int32).reshape(-1, 3)  # (k, 3) year, post index, number
         self.n_labels = int(n_labels)
         self._post_set = set(self.posts)
         self._post_id = {p: i for i, p in enumerate(self.posts)}
+        n = len(self.own)
+        if len(self.tags_indptr) != n + 1 or len(self.cites_indptr) != n + 1 \
+                or self.tags_indptr[-1] != len(self.tags) or self.cites_indptr[-1] != len(self.cites) \
+                or (len(self.tags) and (self.tags.min() < 0 or self.tags.max() >= self.n_labels)) \
+                or (len(self.cites) and (self.cites[:, 1].min() < 0 or self.cites[:, 1].max() >= len(self.posts))) \
+                or (n and self.own[:, 1].max() >= len(self.posts)):
+            raise ValueError("reference index arrays disagree")
+
+    def __len__(self) -> int:
+        return len(self.own)
+
+    def tags_of(self, row: int) -> np.ndarray:
+        """Label indices of training cable `row`."""
+        return self.tags[self.tags_indptr[row]:self.tags_indptr[row + 1]]
+
+    @cached_property
+    def _tables(self):
         by_own, by_key, by_key_any_year = defaultdict(list), defaultdict(list), defaultdict(list)
         for r, (y, p, n) in enumerate(self.own.tolist()):
             if y >= 0:
                 by_own[(p, n)].append((y, r))
-        for r, keys in enumerate(self.cites):
-            for y, p, n in keys.tolist():
-                by_key[(y, p, n)].append(r)
-                by_key_any_year[(p, n)].append(r)
-        self._own, self._key, self._key_any = by_own, by_key, by_key_any_year
-
-    def __len__(self) -> int:
-        return len(self.tags)
+        rows = np.repeat(np.arange(len(self.own)), np.diff(self.cites_indptr))
+        for r, (y, p, n) in zip(rows.tolist(), self.cites.tolist()):
+            by_key[(y, p, n)].append(r)
+            by_key_any_year[(p, n)].append(r)
+        return by_own, by_key, by_key_any_year
 
     @classmethod
     def build(cls, ids, texts, Y: np.ndarray) -> "ReferenceIndex":
@@ -93,31 +113,37 @@ class ReferenceIndex:
         posts = sorted({p[1] for p in parsed if p})
         pid = {p: i for i, p in enumerate(posts)}
         own = np.array([(p[0], pid[p[1]], p[2]) if p else (-1, -1, -1) for p in parsed], dtype=np.int32)
-        own = own.reshape(-1, 3)
         cites = []
         for p, text in zip(parsed, texts):
             keys = cited_references(text, pid, default_year=p[0] if p else None)
-            keys = [(y, pid[post], n) for y, post, n in keys if y is not None]
-            cites.append(np.array(keys, dtype=np.int32).reshape(-1, 3))
-        tags = [np.flatnonzero(row).astype(np.int32) for row in np.asarray(Y)]
-        return cls(posts, own, tags, cites, np.asarray(Y).shape[1])
+            cites.append([(y, pid[post], n) for y, post, n in keys if y is not None])
+        Y = np.asarray(Y)
+        tags = [np.flatnonzero(row) for row in Y]
+        return cls(posts, own, np.cumsum([0] + [len(t) for t in tags]),
+                   np.concatenate(tags) if tags else np.zeros(0), np.cumsum([0] + [len(c) for c in cites]),
+                   np.array([k for c in cites for k in c], dtype=np.int32).reshape(-1, 3), Y.shape[1])
 
     def row_of(self, cable_id) -> int | None:
         """The row of an indexed cable by its id (06BAKU1835), or None."""
         p = parse_cable_id(str(cable_id)) if cable_id is not None else None
         if p is None or p[1] not in self._post_id:
             return None
-        return next((r for y, r in self._own.get((self._post_id[p[1]], p[2]), ()) if y == p[0]), None)
+        by_own = self._tables[0]
+        return next((r for y, r in by_own.get((self._post_id[p[1]], p[2]), ()) if y == p[0]), None)
 
     def resolve(self, text: str, cable_id=None) -> tuple[list[int], list[int]]:
         """(cited, cociting): row numbers of the training cables `text` cites, and of those citing any of
         the same references (the cited ones left out), each in order without repeats. `cable_id`, when the
         text is itself an indexed cable, leaves that cable out (it would find itself among the co-citing)."""
+        refs = cited_references(text, self._post_set)
+        if not refs:
+            return [], []
+        by_own, by_key, by_key_any = self._tables
         cited, cociting = [], []
-        for year, post, n in cited_references(text, self._post_set):
+        for year, post, n in refs:
             p = self._post_id[post]
-            cited += [r for y, r in self._own.get((p, n), ()) if year is None or y == year]
-            cociting += self._key.get((year, p, n), ()) if year is not None else self._key_any.get((p, n), ())
+            cited += [r for y, r in by_own.get((p, n), ()) if year is None or y == year]
+            cociting += by_key.get((year, p, n), ()) if year is not None else by_key_any.get((p, n), ())
         cited = list(dict.fromkeys(cited))
         seen = set(cited)
         own = self.row_of(cable_id)
@@ -138,7 +164,7 @@ class ReferenceIndex:
             for M, rows in zip((A, B), self.resolve(text, ids[i] if ids is not None else None)):
                 if rows:
                     for r in rows:
-                        M[i, self.tags[r]] += 1.0
+                        M[i, self.tags_of(r)] += 1.0
                     M[i] /= len(rows)
         return A, B
 
@@ -149,20 +175,12 @@ class ReferenceIndex:
 
     # --- persistence: plain integer arrays, no pickle --------------------------------------------
     def to_arrays(self) -> dict:
-        return {"ref_own": self.own.astype(np.int32),
-                "ref_tags_indptr": np.cumsum([0] + [len(t) for t in self.tags]).astype(np.int32),
-                "ref_tags": (np.concatenate(self.tags) if self.tags else np.zeros(0)).astype(np.int16),
-                "ref_cites_indptr": np.cumsum([0] + [len(c) for c in self.cites]).astype(np.int32),
-                "ref_cites": (np.concatenate(self.cites) if self.cites else np.zeros((0, 3))).astype(np.int32)}
+        return {"ref_own": self.own.astype(np.int32), "ref_tags_indptr": self.tags_indptr.astype(np.int32),
+                "ref_tags": self.tags.astype(np.int16), "ref_cites_indptr": self.cites_indptr.astype(np.int32),
+                "ref_cites": self.cites.astype(np.int32)}
 
     @classmethod
     def from_arrays(cls, posts: list[str], a: dict, n_labels: int) -> "ReferenceIndex":
-        own = np.asarray(a["ref_own"], dtype=np.int32).reshape(-1, 3)
-        ti, tv = a["ref_tags_indptr"], a["ref_tags"].astype(np.int32)
-        ci, cv = a["ref_cites_indptr"], np.asarray(a["ref_cites"], dtype=np.int32).reshape(-1, 3)
-        n = len(own)
-        if len(ti) != n + 1 or len(ci) != n + 1 or (len(tv) and (tv.min() < 0 or tv.max() >= n_labels)) \
-                or (len(cv) and (cv[:, 1].min() < 0 or cv[:, 1].max() >= len(posts))):
-            raise ValueError("reference index arrays disagree")
-        return cls(posts, own, [tv[ti[r]:ti[r + 1]] for r in range(n)], [cv[ci[r]:ci[r + 1]] for r in range(n)],
+        """The index from to_arrays()'s arrays; ValueError when they disagree with each other."""
+        return cls(posts, a["ref_own"], a["ref_tags_indptr"], a["ref_tags"], a["ref_cites_indptr"], a["ref_cites"],
                    n_labels)

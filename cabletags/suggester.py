@@ -147,7 +147,7 @@ class Suggester:
         refs, (wa, wb) = self.model.references, self.model.ref_weights
         if refs is not None and (wa or wb):
             for rows, weight, what in zip(refs.resolve(text or ""), (wa, wb), ("cites", "shares references with")):
-                carrying = [r for r in rows if j in refs.tags[r]]
+                carrying = [r for r in rows if j in refs.tags_of(r)]
                 if carrying and weight:
                     more = f" +{len(carrying) - 1}" if len(carrying) > 1 else ""
                     contrib.append((f"{what} {refs.reference_id(carrying[0])}{more}",

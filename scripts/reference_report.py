@@ -50,7 +50,7 @@ def main(argv=None):
             if not rs:
                 continue
             found[name] += 1
-            union = set().union(*(set(ix.tags[r].tolist()) for r in rs))
+            union = set().union(*(set(ix.tags_of(r).tolist()) for r in rs))
             if union and gold:
                 quality[name].append((len(union & gold) / len(union), len(union & gold) / len(gold)))
     for name in ("cited", "co-citing", "either"):
