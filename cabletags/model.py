@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from .evaluation import f1_at_5
 from .features import TOKEN_PATTERN, strip_boilerplate
 from .references import ReferenceIndex
 
@@ -111,18 +112,6 @@ def f1_thresholds(M: np.ndarray, Y: np.ndarray) -> np.ndarray:
         k = int(np.argmax(f1))
         thr[j] = (ss[k] + ss[min(k + 1, len(ss) - 1)]) / 2
     return thr
-
-
-def f1_at_5(S: np.ndarray, Y: np.ndarray) -> float:
-    """Document-averaged F1@5 of the rankings of (n, L) scores S against 0/1 labels Y (texts with labels)."""
-    g = Y.sum(axis=1)
-    rows = np.flatnonzero(g > 0)
-    if not len(rows) or S.shape[1] == 0:
-        return 0.0
-    k = min(5, S.shape[1])
-    top = np.argpartition(-S[rows], k - 1, axis=1)[:, :k]
-    hits = np.take_along_axis(Y[rows], top, axis=1).sum(axis=1)
-    return float(np.mean(2 * hits / (k + g[rows])))
 
 
 @dataclass

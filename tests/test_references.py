@@ -5,7 +5,8 @@ import random
 import numpy as np
 import pytest
 
-from cabletags.model import ModelError, ModelSettings, TagModel, f1_at_5, f1_thresholds
+from cabletags.evaluation import f1_at_5
+from cabletags.model import ModelError, ModelSettings, TagModel, f1_thresholds
 from cabletags.references import ReferenceIndex, cited_references, parse_cable_id
 
 POSTS = {"BAKU", "STATE", "USUNNEWYORK", "SANAA"}
@@ -198,12 +199,20 @@ def test_explain_names_the_cables_behind_a_tag(tmp_path):
     assert not [w for w, _ in s.explain("REF: STATE 200\n\n1. (C) military troops navy", "SMIG") if "references" in w]
 
 
-def test_f1_at_5_by_hand():
+def test_f1_at_5_by_hand_and_as_evaluate_rankings_computes_it():
+    from cabletags.evaluation import evaluate_rankings
+
     S = np.array([[0.9, 0.8, 0.1, 0.0, 0.0, 0.0, 0.7], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]])
     Y = np.array([[1, 0, 0, 0, 0, 0, 1], [1, 0, 0, 0, 0, 0, 0]], dtype=np.int8)
     # first text: both gold tags in its top 5 -> 2*2/(5+2); second: its one gold tag ranks 7th -> 0
     assert f1_at_5(S, Y) == pytest.approx((4 / 7 + 0) / 2)
     assert f1_at_5(S, np.zeros_like(Y)) == 0.0
+    rng = np.random.RandomState(0)
+    S, Y = rng.rand(50, 12), (rng.rand(50, 12) < 0.3).astype(np.int8)
+    labels = [f"T{j}" for j in range(12)]
+    ranked = [[labels[j] for j in np.argsort(-row)] for row in S]
+    gold = [{labels[j] for j in np.flatnonzero(y)} for y in Y]
+    assert f1_at_5(S, Y) == pytest.approx(evaluate_rankings(gold, ranked, [set()] * 50)["F1@5"])
 
 
 def test_cli_train_keeps_an_index_unless_told_not_to(tmp_path):
