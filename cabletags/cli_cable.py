@@ -150,10 +150,14 @@ def cable_suggestions(s, text: str, limit: int = 10) -> dict:
     p = parse_cable(text, s.taxonomy)
     own = set(p.tags.codes)
     body_paras = [q.text for q in p.paragraphs if q.text.strip()]
-    whole_text = "\n\n".join(body_paras) or text
-    whole = s.suggest(whole_text, limit)
+    # the REF line goes with the paragraphs (the model reads cited cables from it); the header does not (its
+    # own serial, "ANKARA 000123", would read as a reference)
+    refs = "REF: " + " ".join(p.refs) + "\n\n" if p.refs else ""
+    whole_text = refs + "\n\n".join(body_paras) if body_paras else text
+    P, S = s.predict([whole_text], [p.reference_id])
+    whole = s._row(P[0], limit, S[0])
     per = s.suggest_batch(body_paras, min(limit, 5)) if body_paras else []
-    scores = dict(zip(s.labels, s.scores([whole_text])[0]))
+    scores = dict(zip(s.labels, P[0]))
     return {
         "reference_id": p.reference_id, "subject": p.subject, "own_tags": p.tags.codes,
         "whole": [dict(x.to_dict(), own=x.tag in own) for x in whole],

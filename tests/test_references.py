@@ -234,3 +234,21 @@ def test_cli_train_keeps_an_index_unless_told_not_to(tmp_path):
         else:
             assert card["references"] is None and card["settings"]["references"] is False
         assert TagModel.load(out).references is not None if indexed else TagModel.load(out).references is None
+
+
+def test_suggest_cable_reads_the_ref_line_but_not_the_header(tmp_path):
+    from conftest import run_cli
+
+    ids, texts, tags = _ref_corpus(160, 1)
+    m = TagModel(settings=ModelSettings(min_df=5)).fit(texts, tags, LABELS, n_jobs=1, ids=ids)
+    m.ref_weights = (0.5, 1.0)
+    m.save(tmp_path / "m")
+    smig = {}
+    for ref in (100, 200):
+        f = tmp_path / f"cable{ref}.txt"
+        f.write_text(f"UNCLAS SECTION 01 OF 02 BAKU 000123\n\nSIPDIS\nTAGS: MARR, AJ\nSUBJECT: EXERCISES\n\n"
+                     f"REF: STATE {ref}\n\n1. (U) Military troops and the navy held exercises.\n")
+        p = run_cli("suggest", "--cable", str(f), "--model", str(tmp_path / "m"), "--format", "json", "--limit", "10")
+        assert p.returncode == 0, p.stderr
+        smig[ref] = next(t["score"] for t in json.loads(p.stdout)["whole"] if t["tag"] == "SMIG")
+    assert smig[100] > smig[200] + 0.2
