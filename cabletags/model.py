@@ -257,11 +257,11 @@ class TagModel:
         `ids` (optional, one per text) leave a text's own cable out of the index."""
         return None if self.references is None else self.references.features(list(texts), ids)
 
-    def reference_term(self, texts, features=None, ids=None) -> np.ndarray | float:
+    def reference_term(self, texts, ids=None) -> np.ndarray | float:
         """(n, L) what the reference index adds to the margins (0.0 without an index or weights)."""
         if self.references is None or not any(self.ref_weights):
             return 0.0
-        A, B = features if features is not None else self.reference_features(texts, ids)
+        A, B = self.reference_features(texts, ids)
         return self.ref_weights[0] * A + self.ref_weights[1] * B
 
     def predict(self, texts, ids=None) -> tuple[np.ndarray, np.ndarray]:
@@ -325,21 +325,20 @@ class TagModel:
 
     REF_WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 
-    def tune(self, texts, label_sets, margins: np.ndarray | None = None,
-             reference_features: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    def tune(self, texts, label_sets, margins: np.ndarray | None = None) -> dict:
         """Tune on validation data: the reference weights (when the model has a reference index; the pair
         of REF_WEIGHT_GRID with the best F1@5), per-tag F1-optimal margin thresholds, ranking offsets
         (those thresholds shrunk toward the SVM's own 0 by threshold_shrink), the score scale, and the
         selected set's score threshold (one for all tags, maximising micro-F1).
 
-        margins: (n, L) decision_function(texts), when already computed; reference_features: the
-        (cited, cociting) pair of reference_features(texts), likewise."""
+        margins: (n, L) decision_function(texts), when already computed. The reference weights need the
+        texts (texts=None with margins tunes the rest and leaves the weights at 0)."""
         M = self.decision_function(texts) if margins is None else margins
         Y = self.label_matrix(label_sets)
         shrink = self.settings.threshold_shrink
         self.ref_weights = (0.0, 0.0)
-        if self.references is not None and (reference_features is not None or texts is not None):
-            A, B = reference_features if reference_features is not None else self.reference_features(texts)
+        if self.references is not None and texts is not None:
+            A, B = self.reference_features(texts)
             best = (-1.0, (0.0, 0.0))
             for wa in self.REF_WEIGHT_GRID:  # ascending: ties keep the smaller weights
                 for wb in self.REF_WEIGHT_GRID:
