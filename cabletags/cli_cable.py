@@ -155,7 +155,7 @@ def cable_suggestions(s, text: str, limit: int = 10) -> dict:
     refs = "REF: " + " ".join(p.refs) + "\n\n" if p.refs else ""
     whole_text = refs + "\n\n".join(body_paras) if body_paras else text
     P, S = s.predict([whole_text], [p.reference_id])
-    whole = s._row(P[0], limit, S[0])
+    whole = s.rank(P[0], limit, S[0])
     per = s.suggest_batch(body_paras, min(limit, 5)) if body_paras else []
     scores = dict(zip(s.labels, P[0]))
     return {

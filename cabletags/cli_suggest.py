@@ -267,5 +267,5 @@ def evaluate(ctx, corpus, model_path, text_field, per_tag, predictions, fmt):
     if predictions:
         with atomic_output(predictions) as out:
             for rid, row, sel in zip(ids, P, S):
-                top = s._row(row, 10, sel)
+                top = s.rank(row, 10, sel)
                 out.write(dumps({"id": rid, "tags": [x.to_dict() for x in top]}) + "\n")

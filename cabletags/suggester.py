@@ -63,7 +63,8 @@ class Suggester:
     """A loaded model plus the taxonomy, for ranked tag suggestions.
 
     Use ``Suggester.load(path=None)``; ``suggest(text, limit)`` for one text, ``suggest_batch(texts,
-    limit)`` for many (vectorized: much faster per text), ``explain(text, tag)`` for the terms behind a tag.
+    limit)`` for many (vectorized: much faster per text), ``explain(text, tag)`` for the terms behind a tag;
+    ``predict(texts)`` and ``rank(row)`` for callers that need the score matrix too.
     """
 
     def __init__(self, model: TagModel, taxonomy=None, source: str = ""):
@@ -109,7 +110,9 @@ class Suggester:
         """(n, L) scores in [0, 1] for a list of texts (empty texts get low scores, never an error)."""
         return self.predict(texts, ids)[0]
 
-    def _row(self, p: np.ndarray, limit: int, sel: np.ndarray | None = None) -> list[Suggestion]:
+    def rank(self, p: np.ndarray, limit: int = 10, sel: np.ndarray | None = None) -> list[Suggestion]:
+        """Suggestions from one row of `predict`: p the (L,) scores, sel the (L,) selected flags (None:
+        the model's selection rule on p). Best first, at most `limit`; ties in label order."""
         limit = max(0, int(limit))
         if limit == 0:
             return []
@@ -123,7 +126,7 @@ class Suggester:
     def suggest(self, text: str, limit: int = 10) -> list[Suggestion]:
         """Ranked suggestions for one text, best first, at most `limit`."""
         P, S = self.predict([text])
-        return self._row(P[0], limit, S[0])
+        return self.rank(P[0], limit, S[0])
 
     def suggest_batch(self, texts: list[str], limit: int = 10, batch_size: int = 512,
                       ids=None) -> list[list[Suggestion]]:
@@ -131,7 +134,7 @@ class Suggester:
         out: list[list[Suggestion]] = []
         for i in range(0, len(texts), batch_size):
             P, S = self.predict(list(texts[i:i + batch_size]), None if ids is None else list(ids[i:i + batch_size]))
-            out.extend(self._row(p, limit, sel) for p, sel in zip(P, S))
+            out.extend(self.rank(p, limit, sel) for p, sel in zip(P, S))
         return out
 
     def explain(self, text: str, tag: str, k: int = 8) -> list[tuple[str, float]]:

@@ -109,7 +109,7 @@ def main(argv=None):
 
     # ours
     P, S = s.predict([r.get("body") or "" for r in test])
-    ours = [s._row(p, 10, sel) for p, sel in zip(P, S)]
+    ours = [s.rank(p, 10, sel) for p, sel in zip(P, S)]
     write_preds(work / "pred_ours.jsonl", ids, [[x.to_dict() for x in row] for row in ours])
     results["cabletags"] = (evaluate_rankings(gold, [[x.tag for x in r] for r in ours],
                                               [{x.tag for x in r if x.selected} for r in ours], label_space=space),
@@ -120,7 +120,7 @@ def main(argv=None):
         kept, s.model.ref_weights = s.model.ref_weights, (0.0, 0.0)
         P0, S0 = s.predict([r.get("body") or "" for r in test])
         s.model.ref_weights = kept
-        text_only = [s._row(p, 10, sel) for p, sel in zip(P0, S0)]
+        text_only = [s.rank(p, 10, sel) for p, sel in zip(P0, S0)]
         write_preds(work / "pred_text_only.jsonl", ids, [[x.to_dict() for x in row] for row in text_only])
         results["cabletags, reference index off"] = (
             evaluate_rankings(gold, [[x.tag for x in r] for r in text_only],
@@ -149,7 +149,7 @@ def main(argv=None):
             para_texts.append(paras[0])
             para_gold.append(g)
     PP, PS = s.predict(para_texts)
-    prow = [s._row(p, 10, sel) for p, sel in zip(PP, PS)]
+    prow = [s.rank(p, 10, sel) for p, sel in zip(PP, PS)]
     para = evaluate_rankings(para_gold, [[x.tag for x in r] for r in prow], [{x.tag for x in r if x.selected} for r in prow],
                              label_space=space)
 

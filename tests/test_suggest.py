@@ -168,6 +168,24 @@ def test_suggest_batch_matches_single(tiny):
     assert len(batch) == 3 and batch[1] is not None
 
 
+def test_rank_orders_a_score_row_and_breaks_ties_by_label_order(tiny):
+    s = Suggester.load(tiny / "model")
+    L = len(s.labels)
+    p = np.zeros(L, dtype=np.float32)
+    p[L - 1] = 0.9
+    p[[2, 0]] = 0.5  # a tie: label order decides, whatever the order of the indices
+    sel = np.zeros(L, dtype=bool)
+    sel[L - 1] = True
+    out = s.rank(p, 3, sel)
+    assert [x.tag for x in out] == [s.labels[L - 1], s.labels[0], s.labels[2]]
+    assert [x.selected for x in out] == [True, False, False]
+    assert s.rank(p, 0) == [] and len(s.rank(p, L + 5)) == L
+    # without flags, the model's own selection rule decides: the best tag is always selected
+    assert s.rank(p, 2)[0].selected
+    P, S = s.predict(["inflation and budget deficit in germany"])
+    assert s.rank(P[0], 3, S[0]) == s.suggest("inflation and budget deficit in germany", limit=3)
+
+
 @pytest.mark.parametrize("text", ["", "   ", "x", "中文文本 русский текст", "\x00\x01", "word " * 200_000])
 def test_suggest_never_raises(tiny, text):
     out = Suggester.load(tiny / "model").suggest(text, limit=5)
