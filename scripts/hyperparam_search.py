@@ -6,6 +6,10 @@ the data they report. Grid: C x class_weight (one SVM fit each), and post hoc on
 keep_weights (pruning) x threshold_shrink. A second search compares naive Bayes feature scaling
 (nb_scaling, NBSVM) against the plain SVM: --nb-scaling 0,1 --C 0.5,1 --out ....
 
+The models searched here are text only (no reference index; their recorded results predate it): the two
+reference weights are not a grid of this script but are searched by `cabletags train` itself, on the
+validation split, after the SVMs are fitted (TagModel.tune).
+
 usage: python scripts/hyperparam_search.py [--corpus PATH] [--quick] [--C LIST] [--nb-scaling LIST]
                                           [--keep-weights LIST] [--out FILE]
 """
