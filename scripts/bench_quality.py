@@ -1,12 +1,11 @@
 """Quality benchmark: our model, a most-frequent-tags baseline and (optionally) Annif, side by side.
 
-Held-out part: the validation split of the corpus (sha256 of seed:id, share 0.2, seed 0; --split-seed). The model is
-trained on the rest as the shipped model was trained on the whole corpus: `train_model` fits on an inner
-split, tunes the offsets, threshold and reference weights on the rest, then refits the SVMs on the whole
-training part, as the other systems are fitted on it (--no-refit: the inner fit only). Or --model is used; it
-must not have seen the held-out part: the shipped model was refitted on everything, so it is NOT a fair
-choice here. Every system's
-predictions are scored twice: by `cabletags` metrics (labels = normalize(tags)) and by the reference
+Held-out part: the validation split of the corpus (sha256 of seed:id, share 0.2, seed 0; --split-seed N for
+another). The model is trained on the rest as the shipped model was trained on the whole corpus: `train_model`
+fits on an inner split, tunes the offsets, threshold and reference weights on the rest, then refits the SVMs
+on the whole training part, as the other systems are fitted on it (--no-refit: the inner fit only). Or
+--model is used; it must not have seen the held-out part: the shipped model was refitted on everything, so it
+is NOT a fair choice here. Every system's predictions are scored twice: by `cabletags` metrics (labels = normalize(tags)) and by the reference
 scorer ../shared/bench/score.py (run by path, its own gold and label space). Also: P@3 of the cable's
 own tags for the first substantive paragraph (>= 300 characters) of each held-out cable. The model's
 reference index covers the whole training part (as the shipped model's covers the corpus), never a held-out
@@ -98,7 +97,8 @@ def main(argv=None):
         (test if is_validation(str(r.get("id")), 0.2, a.split_seed) else train).append(r)
     write_split(train, work / "train.jsonl.gz")
     write_split(test, work / "test.jsonl.gz")
-    print(f"corpus: {len(train)} training, {len(test)} held-out cables (split seed {a.split_seed}); work files in {work}")
+    print(f"corpus: {len(train)} training, {len(test)} held-out cables (split seed {a.split_seed}); "
+          f"work files in {work}")
 
     from cabletags.suggester import Suggester
     from cabletags.training import train_model
@@ -204,8 +204,8 @@ def main(argv=None):
         how = (f"scored the given model {a.model}" if a.model else
                "model fitted on an inner split of the rest, tuned on the other part of it"
                + ("" if a.no_refit else ", then refitted on the whole rest (as the shipped model on the corpus)"))
-        trained = f"validation split sha256('{a.split_seed}:'+id) < 0.2 of the corpus; {how}"
-        write_benchmark(Path(a.card), report, flags, trained)
+        held_out = f"validation split sha256('{a.split_seed}:'+id) < 0.2 of the corpus; {how}"
+        write_benchmark(Path(a.card), report, flags, held_out)
 
 
 def write_benchmark(model_dir: Path, report: list[str], flags: str, held_out: str) -> None:
