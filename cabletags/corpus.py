@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .textio import InputError, Stats, iter_jsonl
 
-__all__ = ["read_corpus", "default_corpus_path", "is_validation", "require_corpus", "corpus_or_exit"]
+__all__ = ["read_corpus", "default_corpus_path", "is_validation", "require_corpus", "corpus_or_exit", "export_annif"]
 
 
 def default_corpus_path() -> Path:
@@ -45,3 +45,33 @@ def is_validation(cable_id: str, share: float = 0.2, seed: int = 0) -> bool:
     """True for the `share` of ids that form the validation split (a stable hash of seed and id)."""
     h = hashlib.sha256(f"{seed}:{cable_id}".encode()).digest()
     return int.from_bytes(h[:8], "big") / 2**64 < share
+
+
+def export_annif(records: Iterable[dict], directory: str | Path, taxonomy=None, text_field: str = "body",
+                 tags_field: str = "tags", base_uri: str | None = None) -> tuple[int, int]:
+    """Write records as Annif's short-text document corpus (`corpus.tsv`: text, tab, subject URIs) with its
+    vocabulary (`vocab.tsv`) into `directory`; returns (documents written, records skipped for lack of text
+    or tags). Subjects are the normalized tags as the concept URIs of `cabletags taxonomy export`."""
+    from .normalizer import get_normalizer
+    from .textio import atomic_output
+    from .vocabulary import BASE_URI, concept_uri, export
+
+    norm = get_normalizer(taxonomy)
+    base = base_uri or BASE_URI
+    d = Path(directory)
+    if d.exists() and not d.is_dir():
+        raise InputError(f"{directory}: exists and is not a directory")
+    d.mkdir(parents=True, exist_ok=True)
+    n = skipped = 0
+    with atomic_output(str(d / "corpus.tsv")) as out:
+        for rec in records:
+            text, raw = rec.get(text_field), rec.get(tags_field)
+            codes = norm.normalize(raw if isinstance(raw, str) else "").codes
+            if not isinstance(text, str) or not text.strip() or not codes:
+                skipped += 1
+                continue
+            out.write(" ".join(text.split()) + "\t" + " ".join(f"<{concept_uri(c, base)}>" for c in codes) + "\n")
+            n += 1
+    with atomic_output(str(d / "vocab.tsv")) as out:
+        out.write(export(norm.tax, "annif", base))
+    return n, skipped

@@ -25,6 +25,36 @@ class Decoded:
     candidates: list[str] = field(default_factory=list)
     reason: str = ""
 
+    @property
+    def title(self) -> str:
+        """The entry's title, or what the item is when it has no entry (personal name, not a code, unknown)."""
+        if self.entry is not None:
+            return self.entry.title or "(title unknown)"
+        return {"name": "(personal name)", "word": "(not a code)"}.get(self.status, "(unknown)")
+
+    def notes(self) -> str:
+        """Short notes in plain words: category, ISO code, status, where the code came from, suggestions."""
+        notes = []
+        e = self.entry
+        if e is not None:
+            if e.category:
+                notes.append(f"{e.category['letter']}: {e.category['name']}")
+            if e.iso3166:
+                notes.append(f"ISO {e.iso3166}")
+            if e.status != "current":
+                notes.append(f"status {e.status}")
+            if e.replaced_by:
+                notes.append(f"replaced by {e.replaced_by}")
+            if not e.verified:
+                notes.append("title unverified")
+        if self.via:
+            notes.append(f"from {self.via}")
+        if self.reason:
+            notes.append(self.reason)
+        if self.candidates:
+            notes.append("did you mean: " + ", ".join(self.candidates))
+        return "; ".join(notes)
+
     def to_dict(self) -> dict:
         d = {"input": self.input, "status": self.status, "code": self.code}
         if self.entry is not None:

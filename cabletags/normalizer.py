@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .cableformat import PAGE_HEADERS, TAGS_LABEL_AT_START
 from .taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["normalize", "NormalizedTags", "Repair", "Normalizer", "render_line"]
@@ -81,19 +82,6 @@ def render_line(n: NormalizedTags) -> str:
 
 
 # --- lexical patterns ------------------------------------------------------------------------------
-_LABEL = re.compile(r"^\s*(?:TAGS?|TAGE|TAS|TABS|TGS|AGS)\s*[:.;]?(?=\s|$|[:.;,])\s*", re.I)
-_HEADER_PATTERNS = [
-    # page header of a multi-page cable: "SECRET PAGE 02 LIMA 02475 01 OF 03 251228Z"
-    re.compile(r"\b(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)?\s*PAGE\s+\d+\s+"
-               r"(?:[A-Z][A-Z.'-]*\s+){1,3}\d+\s+(?:\d+\s+OF\s+\d+\s+)?(?:\d{6}Z)?", re.I),
-    re.compile(r"\bSECTION\s+\d+\s+OF\s+\d+\b", re.I),
-    re.compile(r"\b\d+\s+OF\s+\d+\s+\d{6}Z\b", re.I),
-    re.compile(r"\bPAGE\s+\d+\b", re.I),
-    re.compile(r"\b(?:E\.\s?O\.|EO)\s*1\d{4}:?(?:\s*DECL:?\s*[\d/]+)?(?:\s*N/A)?", re.I),
-    re.compile(r"\bDECL:\s*\S+", re.I),
-    # spaced-out banners: "C O N F I D E N T I A L", "S E C R E T", "U N C L A S"
-    re.compile(r"\b(?:[A-Z] ){4,}[A-Z]\b"),
-]
 _PAREN = re.compile(r"\(([^()]*)\)")
 _HAS_DIGIT = re.compile(r"\d")
 _SPACED_HINT = re.compile(r"\b[A-Z] [A-Z] [A-Z] ")
@@ -360,14 +348,14 @@ class Normalizer:
 
         # repeated label words ("TAGS: TAGS PREL") are stripped one at a time
         while True:
-            m = _LABEL.match(text)
+            m = TAGS_LABEL_AT_START.match(text)
             if not m or not m.group(0).strip():
                 break
             junk(m.group(0), "label word")
             text = text[m.end():]
         # headers need digits (PAGE 02, SECTION 01 OF 03, E.O. 12958), DECL, or spaced letters (C O N F ...)
         if _HAS_DIGIT.search(text) or "DECL" in text.upper() or _SPACED_HINT.search(text):
-            for pat in _HEADER_PATTERNS:
+            for pat in PAGE_HEADERS:
                 def _sub(m):
                     if m.group(0).strip():
                         junk(m.group(0), "page header / banner")

@@ -15,19 +15,15 @@ figures above were measured.
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from functools import cached_property
 
 import numpy as np
 
+from .cableformat import CABLE_ID, REFERENCE
+
 __all__ = ["ReferenceIndex", "parse_cable_id", "cited_references"]
 
-# a cable id: 06BAKU1835 (two-digit year, post, serial number)
-_ID = re.compile(r"^(\d\d)([A-Z]+?)(\d+)$")
-# "06 BAKU 1835", "SANAA 02498", "USUN NEW YORK 123": an optional year, an upper-case post name of up to
-# three words, a number; bounded, so flattened texts cannot make it run away
-_REF = re.compile(r"\b(?:(\d\d)\s+)?([A-Z][A-Z]+(?:\s[A-Z]+){0,2})\s+0*(\d{1,6})\b")
 # how posts are written in reference lines but not in ids
 _POST_ALIASES = {"SECSTATE": "STATE"}
 # references sit at the top of a cable; reading further only finds numbers in prose
@@ -36,7 +32,7 @@ SCAN_CHARS = 3000
 
 def parse_cable_id(cable_id: str) -> tuple[int, str, int] | None:
     """(year, post, number) of an id like 06BAKU1835, or None when it is not of that form."""
-    m = _ID.match(cable_id or "")
+    m = CABLE_ID.match(cable_id or "")
     return (int(m.group(1)), m.group(2), int(m.group(3))) if m else None
 
 
@@ -45,7 +41,7 @@ def cited_references(text: str, posts, default_year: int | None = None) -> list[
     `text` whose post is one of `posts` (a set of post names as written in ids), in order, without
     repeats. "REF A. SANAA 02498": the words before the post are tried off one at a time."""
     out = []
-    for m in _REF.finditer((text or "")[:SCAN_CHARS]):
+    for m in REFERENCE.finditer((text or "")[:SCAN_CHARS]):
         words = m.group(2).split()
         for k in range(len(words)):
             post = "".join(words[k:])

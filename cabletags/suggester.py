@@ -117,7 +117,7 @@ class Suggester:
         if limit == 0:
             return []
         if sel is None:
-            sel = self.model.select(p[None, :])[0]
+            sel = self.model.calibration.select(p[None, :])[0]
         k = min(limit, len(p))
         top = np.argpartition(-p, k - 1)[:k] if k < len(p) else np.arange(len(p))
         top = top[np.lexsort((top, -p[top]))]  # score desc, then label order: deterministic
@@ -137,6 +137,35 @@ class Suggester:
             out.extend(self.rank(p, limit, sel) for p, sel in zip(P, S))
         return out
 
+    def suggest_cable(self, text: str, limit: int = 10) -> dict:
+        """Suggestions for a whole cable, beside its own tags: the cable's paragraphs (with its REF line, so
+        the reference index reads the cables it cites; the header is left out, as its own serial would read
+        as a reference) ranked as one text, and each paragraph on its own (at most 5 tags each).
+
+        Returns reference_id, subject, own_tags, whole [{tag, score, selected, own}], suggested_but_absent
+        (selected tags not on the TAGS line), present_but_unsupported (own tags scored under 0.1),
+        not_in_model (own tags outside the label space), paragraphs [{number, tags}].
+        """
+        from .parser import parse_cable
+
+        p = parse_cable(text, self.taxonomy)
+        own = set(p.tags.codes)
+        paras = [q for q in p.paragraphs if q.text.strip()]
+        refs = "REF: " + " ".join(p.refs) + "\n\n" if p.refs else ""
+        whole_text = refs + "\n\n".join(q.text for q in paras) if paras else text
+        P, S = self.predict([whole_text], [p.reference_id])
+        whole = self.rank(P[0], limit, S[0])
+        per = self.suggest_batch([q.text for q in paras], min(limit, 5)) if paras else []
+        scores = dict(zip(self.labels, P[0]))
+        return {
+            "reference_id": p.reference_id, "subject": p.subject, "own_tags": p.tags.codes,
+            "whole": [dict(x.to_dict(), own=x.tag in own) for x in whole],
+            "suggested_but_absent": [x.tag for x in whole if x.selected and x.tag not in own],
+            "present_but_unsupported": [t for t in p.tags.codes if t in scores and scores[t] < 0.1],
+            "not_in_model": [t for t in p.tags.codes if t not in scores],
+            "paragraphs": [{"number": q.number, "tags": [x.to_dict() for x in sug]} for q, sug in zip(paras, per)],
+        }
+
     def explain(self, text: str, tag: str, k: int = 8) -> list[tuple[str, float]]:
         """The k reasons that push `tag` up the most, with what each adds to the margin: terms of `text`
         (tf-idf weight x model weight) and, with a reference index, the training cables it cites carrying
@@ -147,7 +176,7 @@ class Suggester:
         x = self.model.transform([text or ""]).tocsr()
         w = self.model.weights.getrow(j).toarray()[0]
         contrib = [(self.model.vocabulary[i], float(v * w[i])) for i, v in zip(x.indices, x.data) if v * w[i] > 0]
-        refs, (wa, wb) = self.model.references, self.model.ref_weights
+        refs, (wa, wb) = self.model.references, self.model.calibration.ref_weights
         if refs is not None and (wa or wb):
             for rows, weight, what in zip(refs.resolve(text or ""), (wa, wb), ("cites", "shares references with")):
                 carrying = [r for r in rows if j in refs.tags_of(r)]

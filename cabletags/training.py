@@ -14,18 +14,20 @@ import json
 import platform
 import time
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .corpus import is_validation, read_corpus, require_corpus
-from .evaluation import evaluate_rankings
+from .evaluation import evaluate_rankings, per_tag_scores
 from .model import ModelSettings, TagModel
 from .normalizer import get_normalizer
 from .taxonomy import load_taxonomy
+from .textio import InputError
 
-__all__ = ["load_labelled", "label_space", "train_model", "validation_report", "rank_and_select"]
+__all__ = ["load_labelled", "label_space", "train_model", "validation_report", "rank_and_select", "evaluate_model",
+           "Evaluation"]
 
 
 def load_labelled(corpus, text_field: str = "body", taxonomy=None):
@@ -52,7 +54,7 @@ def rank_and_select(P: np.ndarray, labels: list[str], limit: int = 10, model: Ta
     thresholds when given, else score > 0.5)."""
     order = np.argsort(-P, axis=1)[:, :limit]
     ranked = [[labels[j] for j in row] for row in order]
-    S = model.select(P) if model is not None else P > 0.5
+    S = model.calibration.select(P) if model is not None else P > 0.5
     selected = [{labels[j] for j in np.flatnonzero(row)} for row in S]
     return ranked, selected
 
@@ -73,6 +75,41 @@ def validation_report(model: TagModel, texts, label_sets, taxonomy=None, P: np.n
         out[kind] = evaluate_rankings(gold, ranked, selected,
                                       keep=lambda t, k=kind: tax.entries[t].kind == k, label_space=space)
     return out
+
+
+@dataclass
+class Evaluation:
+    """A model scored on a tagged corpus: ids, gold label sets, the (n, L) scores P and selected flags S,
+    and the report of validation_report() (metrics overall and per kind)."""
+
+    suggester: object
+    ids: list
+    gold: list
+    P: np.ndarray
+    S: np.ndarray
+    report: dict
+
+    def per_tag(self) -> list[dict]:
+        """Precision, recall, F1 and support of the selected set per tag (most supported first)."""
+        labels = self.suggester.labels
+        selected = [{labels[j] for j in np.flatnonzero(row)} for row in self.S]
+        return per_tag_scores([set(g) for g in self.gold], selected, labels)
+
+    def predictions(self, limit: int = 10):
+        """{"id", "tags"} per document, best first: the reference scorer's input format."""
+        for rid, row, sel in zip(self.ids, self.P, self.S):
+            yield {"id": rid, "tags": [x.to_dict() for x in self.suggester.rank(row, limit, sel)]}
+
+
+def evaluate_model(suggester, corpus, text_field: str = "body") -> Evaluation:
+    """Score a Suggester on a tagged JSON Lines corpus (labels: normalize(record["tags"]).codes).
+    Raises InputError when the corpus has no records."""
+    ids, texts, gold = load_labelled(corpus, text_field, suggester.taxonomy)
+    if not ids:
+        raise InputError(f"{corpus}: no records to evaluate")
+    P, S = suggester.predict(texts, ids)
+    report = validation_report(suggester.model, texts, gold, suggester.taxonomy, P=P, S=S)
+    return Evaluation(suggester, ids, gold, P, S, report)
 
 
 def _round(d):
@@ -117,10 +154,7 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
         final = TagModel(settings=settings)
         labels_all = labels  # keep the tuned label space so the offsets line up
         final.fit(texts, label_sets, labels_all, n_jobs=n_jobs, progress=progress, ids=ids)
-        final.offsets, final.scale = model.offsets.copy(), model.scale
-        final.ref_weights = model.ref_weights
-        final.select_margins = model.select_margins.copy()
-        final.select_score = model.select_score
+        final.calibration = model.calibration  # tuned on the validation split; the refit keeps it
         full_fit_seconds = final.info["fit_seconds"]
         progress(f"refitted on all {len(texts)} cables in {full_fit_seconds} s")
     elif model.references is not None:
@@ -138,7 +172,8 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
         "labels": {"count": len(labels), "min_training_cables": min_label_count,
                    "by_kind": dict(Counter(tax.entries[t].kind for t in labels))},
         "settings": asdict(settings),
-        "references": ({"training_cables_indexed": len(final.references), "weights_cited_cociting": list(final.ref_weights),
+        "references": ({"training_cables_indexed": len(final.references),
+                        "weights_cited_cociting": list(final.calibration.ref_weights),
                         "stores": "each training cable's own reference number, the reference numbers it cites and "
                                   "its tag indices (no text)"} if final.references is not None else None),
         "refit_on_all_data": refit,

@@ -28,7 +28,28 @@ def taxonomy_copy(tmp_path):
     return dst
 
 
+class CLIResult:
+    """What a command run gave: returncode, stdout and stderr as text."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
 def run_cli(*args, input=None, env=None):
+    """Run a command in this process with click's CliRunner (the same group, options and exit codes
+    as the console script); returns a CLIResult."""
+    from click.testing import CliRunner
+
+    from cabletags.cli import cli
+
+    if isinstance(input, str):
+        input = input.encode("utf-8")
+    r = CliRunner().invoke(cli, [str(a) for a in args], input=input if input is not None else b"", env=env,
+                           catch_exceptions=False)
+    return CLIResult(r.exit_code, r.stdout, r.stderr)
+
+
+def run_process(*args, input=None, env=None):
     """Run the real command in a new process; returns CompletedProcess with text stdout/stderr."""
     e = dict(os.environ)
     e.update(env or {})

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from cabletags.evaluation import f1_at_5
-from cabletags.model import ModelError, ModelSettings, TagModel, f1_thresholds
+from cabletags.calibration import f1_thresholds
+from cabletags.model import ModelError, ModelSettings, TagModel
 from cabletags.references import ReferenceIndex, cited_references, parse_cable_id
 
 POSTS = {"BAKU", "STATE", "USUNNEWYORK", "SANAA"}
@@ -134,17 +135,17 @@ def test_model_learns_reference_weights_and_round_trips(tmp_path):
     base = m.decision_function(vtexts)
     Yv = m.label_matrix(vtags)
     out = m.tune(vtexts, vtags)
-    assert out["ref_weights"] == list(m.ref_weights) and m.ref_weights[1] > 0  # co-citing carries SMIG
+    assert out["ref_weights"] == list(m.calibration.ref_weights) and m.calibration.ref_weights[1] > 0  # co-citing carries SMIG
     # the chosen weights beat no weights on the validation texts (offsets tuned the same way)
     A, B = m.reference_features(vtexts)
-    withw = base + m.ref_weights[0] * A + m.ref_weights[1] * B
+    withw = base + m.calibration.ref_weights[0] * A + m.calibration.ref_weights[1] * B
     assert f1_at_5(withw - 0.5 * f1_thresholds(withw, Yv), Yv) > f1_at_5(base - 0.5 * f1_thresholds(base, Yv), Yv)
     P, S = m.predict(["REF: STATE 100\n\n1. (C) military troops navy", "REF: STATE 200\n\n1. (C) military troops navy"])
     smig = labels.index("SMIG")
     assert P[0, smig] > P[1, smig] + 0.2 and S[0, smig] and not S[1, smig]
     m.save(tmp_path / "m")
     back = TagModel.load(tmp_path / "m")
-    assert back.ref_weights == m.ref_weights and len(back.references) == 161
+    assert back.calibration.ref_weights == m.calibration.ref_weights and len(back.references) == 161
     # a training cable's own id keeps it out of its co-citing cables; an unknown id changes nothing
     i = tags.index(next(t for t in tags if "SMIG" in t))
     with_self, without = m.references.resolve(texts[i])[1], m.references.resolve(texts[i], ids[i])[1]
@@ -192,7 +193,7 @@ def test_explain_names_the_cables_behind_a_tag(tmp_path):
 
     ids, texts, tags = _ref_corpus(160, 1)
     m = TagModel(settings=ModelSettings(min_df=5)).fit(texts, tags, LABELS, n_jobs=1, ids=ids)
-    m.ref_weights = (0.5, 0.5)
+    m.calibration.ref_weights = (0.5, 0.5)
     s = Suggester(m)
     why = s.explain("REF: STATE 100\n\n1. (C) military troops navy", "SMIG")
     assert why and why[0][0].startswith("shares references with 08BAKU") and why[0][1] > 0
@@ -241,7 +242,7 @@ def test_suggest_cable_reads_the_ref_line_but_not_the_header(tmp_path):
 
     ids, texts, tags = _ref_corpus(160, 1)
     m = TagModel(settings=ModelSettings(min_df=5)).fit(texts, tags, LABELS, n_jobs=1, ids=ids)
-    m.ref_weights = (0.5, 1.0)
+    m.calibration.ref_weights = (0.5, 1.0)
     m.save(tmp_path / "m")
     smig = {}
     for ref in (100, 200):

@@ -7,7 +7,9 @@ import pytest
 from conftest import run_cli
 from tiny_corpus import make_records, write_jsonl
 
-from cabletags.model import ModelError, ModelSettings, TagModel, nb_scale
+from cabletags.calibration import micro_f1_threshold
+from cabletags.fitting import nb_scale
+from cabletags.model import ModelError, ModelSettings, TagModel
 from cabletags.suggester import Suggester, shipped_model_dir
 
 
@@ -77,39 +79,38 @@ def test_suggest_ranks_the_right_tags(tiny):
     assert any(x.selected for x in out)
 
 
-def test_selected_set_is_a_prefix_of_the_ranking(tiny):
+def test_selected_set_is_one_threshold_on_the_scores_for_every_length(tiny):
     s = Suggester.load(tiny / "model")
-    assert s.model.settings.selection == "global" and 0 < s.model.select_score < 1
+    t = s.model.calibration.select_score
+    assert 0 < t < 1
     texts = ["inflation and budget deficit in germany, troops in iraq", "shelters for trafficking victims",
              "human rights activists detained in baku " * 40, ""]
+    assert len(texts[0]) < s.model.settings.short_text_chars < len(texts[2])
     for text, out in zip(texts, s.suggest_batch(texts, limit=8)):
         flags = [x.selected for x in out]
-        assert flags[0] and flags == sorted(flags, reverse=True)  # True..., False...
-        if len(text) >= s.model.settings.short_text_chars:  # whole cables: exactly the scores >= threshold
-            assert all(x.selected == (x.score >= s.model.select_score) for x in out[1:])
+        assert flags[0] and flags == sorted(flags, reverse=True)  # True..., False...: the top of the ranking
+        # short texts and whole cables alike: exactly the scores >= threshold (the best tag always)
+        assert all(x.selected == (x.score >= t) for x in out[1:])
 
 
 def test_micro_f1_threshold_picks_the_best_cut():
     P = np.array([[0.9, 0.6, 0.2], [0.8, 0.3, 0.1], [0.7, 0.65, 0.5]])
     Y = np.array([[1, 1, 0], [1, 0, 0], [1, 1, 0]])
-    t = TagModel._micro_f1_threshold(P, Y)
+    t = micro_f1_threshold(P, Y)
     assert 0.5 < t <= 0.6  # the only cuts with every gold tag and no other: (0.5, 0.6]
     # with no positives anywhere only the forced best tag is selected; the lowest threshold wins the tie
-    assert TagModel._micro_f1_threshold(P, np.zeros_like(Y)) == 0.05
+    assert micro_f1_threshold(P, np.zeros_like(Y)) == 0.05
 
 
-def test_model_saved_before_global_selection_still_loads(tiny, tmp_path):
+def test_model_of_the_retired_per_tag_rule_is_refused(tiny, tmp_path):
     def old(doc):
-        del doc["settings"]["selection"], doc["select_score"], doc["settings"]["nb_scaling"]
+        doc["settings"]["selection"] = "per_tag"
 
-    m = TagModel.load(copy_model(tiny, tmp_path, "old", old))
-    assert m.settings.selection == "per_tag" and m.select_score is None
-    assert m.settings.nb_scaling == 0.0  # it was fitted as a plain SVM
-    text = ["troops exercises iraq and the budget deficit"]
-    P, S = m.predict(text)
-    expected = m.decision_function(text)[0] >= m.select_margins  # the per-tag rule
-    expected[P[0].argmax()] = True
-    assert np.array_equal(S[0], expected)
+    with pytest.raises(ModelError, match="retrain"):
+        TagModel.load(copy_model(tiny, tmp_path, "old", old))
+    # a model saved before naive Bayes scaling loads as the plain SVM it was fitted as
+    m = TagModel.load(copy_model(tiny, tmp_path, "older", lambda doc: doc["settings"].pop("nb_scaling")))
+    assert m.settings.nb_scaling == 0.0
 
 
 def test_model_with_a_bad_threshold_is_refused(tiny, tmp_path):
@@ -119,8 +120,6 @@ def test_model_with_a_bad_threshold_is_refused(tiny, tmp_path):
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ValueError, match="selection"):
-        ModelSettings(selection="top3")
     with pytest.raises(ValueError, match="nb_scaling"):
         ModelSettings(nb_scaling=-1)
 

@@ -1,4 +1,6 @@
-"""`cabletags taxonomy ...` (browse, search, validate, stats, export) and `cabletags corpus export`."""
+"""`cabletags taxonomy ...` (browse, search, validate, stats, export) and `cabletags corpus export`.
+
+Each over one function of cabletags.taxonomy, cabletags.vocabulary or cabletags.corpus."""
 from __future__ import annotations
 
 import json
@@ -6,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_DATA, EXIT_INPUT, EXIT_UNRESOLVED, CLIError, _taxonomy, cli, format_option
-from .formatting import render
-from .taxonomy import KINDS
-from .textio import Stats, atomic_output, iter_jsonl
+from ..formatting import render
+from ..taxonomy import KINDS
+from ..textio import Stats, atomic_output, iter_jsonl
+from .common import EXIT_DATA, EXIT_UNRESOLVED, CLIError, Progress, finish_batch, format_option, get_taxonomy
 
 
-@cli.group()
+@click.group()
 def taxonomy():
     """Browse, search, validate and export the taxonomy."""
 
@@ -25,7 +27,7 @@ def taxonomy():
 @click.pass_context
 def list_(ctx, kind, category, status, fmt):
     """List codes, optionally filtered by kind, category letter or status."""
-    tax = _taxonomy(ctx)
+    tax = get_taxonomy(ctx)
     rows = []
     for e in sorted(tax.entries.values(), key=lambda e: (KINDS.index(e.kind), e.code)):
         if kind and e.kind != kind or status and e.status != status:
@@ -46,14 +48,14 @@ def list_(ctx, kind, category, status, fmt):
 @click.pass_context
 def show(ctx, code, corpus, fmt):
     """Everything known about one code (an alias is followed to its code)."""
-    tax = _taxonomy(ctx)
+    tax = get_taxonomy(ctx)
     c = code.strip().upper()
     via = None
     if c not in tax.entries and c in tax.aliases:
         via, c = c, tax.aliases[c][0]
     e = tax.entries.get(c)
     if e is None:
-        from .decoder import did_you_mean
+        from ..decoder import did_you_mean
 
         dym = did_you_mean(code, tax)
         raise CLIError(f"unknown code {code!r}" + (f"; did you mean: {', '.join(dym)}" if dym else ""),
@@ -63,8 +65,8 @@ def show(ctx, code, corpus, fmt):
     if via:
         d["looked_up_as"] = f"{via} (alias of {c})"
     if corpus:
-        from .corpus import read_corpus
-        from .vocabulary import corpus_stats
+        from ..corpus import read_corpus
+        from ..vocabulary import corpus_stats
 
         per_code, _, n = corpus_stats(tax, read_corpus(corpus))
         d["corpus"] = {"cables": n, "carrying": per_code.get(c, 0)}
@@ -87,9 +89,9 @@ def show(ctx, code, corpus, fmt):
 @click.pass_context
 def search_(ctx, words, limit, fmt):
     """Find codes by words in titles, scope notes and aliases ("trafficking" finds KTIP)."""
-    from .vocabulary import search
+    from ..vocabulary import search
 
-    tax = _taxonomy(ctx)
+    tax = get_taxonomy(ctx)
     hits = search(tax, " ".join(words), limit)
     for h in hits:
         h["aliases"] = " ".join(h.get("aliases", []))
@@ -103,7 +105,7 @@ def search_(ctx, words, limit, fmt):
 @click.pass_context
 def validate(ctx, path):
     """Validate a taxonomy directory (default: the one in use), listing every problem."""
-    from .taxonomy import default_taxonomy_dir, validate_taxonomy
+    from ..taxonomy import default_taxonomy_dir, validate_taxonomy
 
     root = ctx.find_root().obj or {}
     target = path or root.get("taxonomy") or str(default_taxonomy_dir())
@@ -123,9 +125,9 @@ def validate(ctx, path):
 @click.pass_context
 def stats(ctx, corpus, field_name, top, fmt):
     """Cables per code, and the items that stay unknown after normalization (most frequent first)."""
-    from .vocabulary import corpus_stats
+    from ..vocabulary import corpus_stats
 
-    tax = _taxonomy(ctx)
+    tax = get_taxonomy(ctx)
     s = Stats()
     records = (rec for _, rec, _ in iter_jsonl(corpus, s) if rec is not None)
     per_code, unknown, n = corpus_stats(tax, records, field_name)
@@ -142,20 +144,20 @@ def stats(ctx, corpus, field_name, top, fmt):
 @click.pass_context
 def export_(ctx, fmt, output, base_uri):
     """Export as SKOS (Turtle), CSV, JSON, or an Annif subject vocabulary (<uri>\\tlabel)."""
-    from .vocabulary import BASE_URI, export
+    from ..vocabulary import BASE_URI, export
 
-    tax = _taxonomy(ctx)
+    tax = get_taxonomy(ctx)
     text = export(tax, fmt, base_uri or BASE_URI)
     with atomic_output(output) as out:
         out.write(text if text.endswith("\n") else text + "\n")
 
 
-@cli.group("corpus")
-def corpus_group():
+@click.group()
+def corpus():
     """Work with JSON Lines corpora."""
 
 
-@corpus_group.command("export")
+@corpus.command("export")
 @click.argument("corpus", type=click.Path(allow_dash=True))
 @click.option("--annif", "annif_dir", required=True, type=click.Path(), help="Directory to write the Annif corpus to.")
 @click.option("--text-field", default="body", show_default=True)
@@ -166,32 +168,18 @@ def corpus_export(ctx, corpus, annif_dir, text_field, base_uri):
 
     Subjects are the normalized tags as URIs matching `cabletags taxonomy export --format annif|skos`.
     """
-    from .normalizer import get_normalizer
-    from .vocabulary import BASE_URI, concept_uri, export
+    from ..corpus import export_annif
 
-    tax = _taxonomy(ctx)
-    base = base_uri or BASE_URI
-    norm = get_normalizer(tax)
-    d = Path(annif_dir)
-    if d.exists() and not d.is_dir():
-        raise CLIError(f"{annif_dir}: exists and is not a directory", EXIT_INPUT)
-    d.mkdir(parents=True, exist_ok=True)
-    s = Stats()
-    n = skipped = 0
-    with atomic_output(str(d / "corpus.tsv")) as out:
-        for _, rec, _ in iter_jsonl(corpus, s):
-            if rec is None:
-                continue
-            text = rec.get(text_field)
-            raw = rec.get("tags")
-            codes = norm.normalize(raw if isinstance(raw, str) else "").codes
-            if not isinstance(text, str) or not text.strip() or not codes:
-                skipped += 1
-                continue
-            out.write(" ".join(text.split()) + "\t" + " ".join(f"<{concept_uri(c, base)}>" for c in codes) + "\n")
-            n += 1
-    with atomic_output(str(d / "vocab.tsv")) as out:
-        out.write(export(tax, "annif", base))
-    s.report()
-    click.echo(f"wrote {n} documents to {d / 'corpus.tsv'} ({skipped} without text or tags skipped) "
-               f"and the vocabulary to {d / 'vocab.tsv'}", err=True)
+    tax = get_taxonomy(ctx)
+    stats, prog = Stats(), Progress("exported")
+
+    def records():
+        for _, rec, _ in iter_jsonl(corpus, stats):
+            if rec is not None:
+                prog.tick()
+                yield rec
+
+    n, skipped = export_annif(records(), annif_dir, tax, text_field, base_uri=base_uri)
+    finish_batch(ctx, "corpus export", stats, prog.n, prog)
+    click.echo(f"wrote {n} documents to {Path(annif_dir) / 'corpus.tsv'} ({skipped} without text or tags skipped) "
+               f"and the vocabulary to {Path(annif_dir) / 'vocab.tsv'}", err=True)

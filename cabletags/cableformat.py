@@ -1,0 +1,147 @@
+"""The format of a cable as text: every pattern that recognises a part of a cable, in one place.
+
+Header fields (classification banners, the TAGS label, SUBJECT, REF, E.O. lines, date-time groups), page
+headers that break a TAGS list, boilerplate the classifier ignores, reference numbers and cable ids, and
+the one paragraph splitter. The parser, the normalizer, the classifier's text preparation and the reference
+index all read cables through these patterns, so a format fix lands everywhere at once.
+
+Every pattern is bounded in length: many cables had their line breaks flattened into spaces, and a
+"rest of the line" pattern would then swallow the whole text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Paragraph", "split_paragraphs", "strip_boilerplate", "TOKEN_PATTERN", "CLASSIFICATION",
+           "SPACED_BANNERS", "TAGS_LABEL", "TAGS_LABEL_AT_START", "FIELD_STOP", "CONTINUATION_LINE",
+           "PAGE_HEADERS", "CABLE_ID", "REFERENCE", "REF_LINE", "SUBJECT", "REFERENCE_ID_IN_HEADER"]
+
+# --- header fields ------------------------------------------------------------------------------
+CLASSIFICATION = r"(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|SENSITIVE BUT UNCLASSIFIED)"
+SPACED_BANNERS = {"U N C L A S": "UNCLASSIFIED", "C O N F I D E N T I A L": "CONFIDENTIAL", "S E C R E T": "SECRET"}
+CLASSIFICATION_LINE = re.compile(rf"(?m)^\s*{CLASSIFICATION}\b|\b{CLASSIFICATION}\b")
+# "CONFIDENTIAL SECTION 01 OF 02 ANKARA 000123": the posting post and serial after the banner
+POST_SERIAL = re.compile(rf"(?:{CLASSIFICATION}|(?:[A-Z] ){{4,}}[A-Z])\s+(?:SECTION\s+\d+\s+OF\s+\d+\s+)?"
+                         r"([A-Z][A-Z .'-]{1,30}?)\s+(\d{3,6})\b")
+REFERENCE_ID_IN_HEADER = re.compile(r"\b(\d{2}[A-Z][A-Z-]{2,}\d{1,6})\b")
+CAVEATS = ("SIPDIS", "NOFORN", "EXDIS", "NODIS", "LIMDIS", "SENSITIVE", "FOUO")
+DATE_TIME_GROUP = re.compile(r"\b(\d{6}Z\s+[A-Z]{3}\s+\d{2,4})\b")
+FROM_LINE = re.compile(r"(?m)^\s*FM\s+(.+)$")
+TO_LINES = re.compile(r"(?m)^\s*(?:TO|INFO)\s+(.+)$")
+EO_LINE = re.compile(r"\bE\.\s?O\.\s*1\d{4}\s*:?[^\n]*?(?=\s{2,}|\n|TAGS|$)")
+
+# a TAGS label inside a cable: safe spellings anywhere a field may start; risky ones (TAS, AGS) only with a colon
+TAGS_LABEL = re.compile(
+    r"(?:(?<=\n)|(?<=^)|(?<=\s\s)|(?<=[\s:]\s)|(?<=\b))"
+    r"(?P<label>T\s?A\s?G\s?S|TAGE|TABS|TGS|TAG|TAS(?=\s*:)|AGS(?=\s*:))\s*(?::|\.|;|\s)\s*",
+    re.I)
+# a label word at the start of a raw TAGS value ("TAGS: PREL", "TAGS TAGS PREL")
+TAGS_LABEL_AT_START = re.compile(r"^\s*(?:TAGS?|TAGE|TAS|TABS|TGS|AGS)\s*[:.;]?(?=\s|$|[:.;,])\s*", re.I)
+# where a header field's value stops: the next header field
+FIELD_STOP = re.compile(
+    r"(?:\bSUBJ(?:ECT)?\s*[:.]|\bSUBJECT\b\s+(?=[A-Z])|\bREF(?:S|ERENCE)?\s*[:.]|\bClassified\s+By\b|"
+    r"\bCLASSIFIED\s+BY\b|\bE\.\s?O\.\s*1\d{4}|\b1\.\s+\((?:U|C|S|SBU)\)|\bSUMMARY\s*[:.]|\n\s*\n)", re.I)
+# a line that may continue a TAGS list: capitals, digits and punctuation only
+CONTINUATION_LINE = re.compile(r"^[\sA-Z0-9,;:()/&.'-]*$")
+SUBJECT = re.compile(r"\bSUBJ(?:ECT)?\s*[:.]\s*(.+?)(?=\n\s*\n|\s+REFS?\s*:|\s+Classified\s+By|\s+1\.\s*\(|"
+                     r"\s{2,}1\.\s|\n\s*1\.\s|$)", re.S | re.I)
+REF_LINE = re.compile(r"(?m)\bREF(?:S)?\s*:\s*(.+?)(?=\n\s*\n|Classified|\n\s*1\.|$)", re.S)
+SUMMARY = re.compile(r"\bSUMMARY\s*[:.]?\s*(.+?)\s*END\s+SUMMARY", re.S | re.I)
+COMMENT = re.compile(r"\bCOMMENT\s*[:.]\s*(.+?)\s*END\s+COMMENT", re.S | re.I)
+
+# page headers and banners that break a TAGS list in multi-page cables (junk for the normalizer)
+PAGE_HEADERS = [
+    # "SECRET PAGE 02 LIMA 02475 01 OF 03 251228Z"
+    re.compile(r"\b(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)?\s*PAGE\s+\d+\s+"
+               r"(?:[A-Z][A-Z.'-]*\s+){1,3}\d+\s+(?:\d+\s+OF\s+\d+\s+)?(?:\d{6}Z)?", re.I),
+    re.compile(r"\bSECTION\s+\d+\s+OF\s+\d+\b", re.I),
+    re.compile(r"\b\d+\s+OF\s+\d+\s+\d{6}Z\b", re.I),
+    re.compile(r"\bPAGE\s+\d+\b", re.I),
+    re.compile(r"\b(?:E\.\s?O\.|EO)\s*1\d{4}:?(?:\s*DECL:?\s*[\d/]+)?(?:\s*N/A)?", re.I),
+    re.compile(r"\bDECL:\s*\S+", re.I),
+    # spaced-out banners: "C O N F I D E N T I A L", "S E C R E T", "U N C L A S"
+    re.compile(r"\b(?:[A-Z] ){4,}[A-Z]\b"),
+]
+
+# --- references ---------------------------------------------------------------------------------
+# a cable id: 06BAKU1835 (two-digit year, post, serial number)
+CABLE_ID = re.compile(r"^(\d\d)([A-Z]+?)(\d+)$")
+# "06 BAKU 1835", "SANAA 02498", "USUN NEW YORK 123": an optional year, an upper-case post name of up to
+# three words, a number
+REFERENCE = re.compile(r"\b(?:(\d\d)\s+)?([A-Z][A-Z]+(?:\s[A-Z]+){0,2})\s+0*(\d{1,6})\b")
+
+# --- boilerplate (removed before the classifier reads a text) -----------------------------------
+# words of 2+ characters: 2-letter tokens are kept (country codes and acronyms matter here)
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+
+_BOILER_STOP = r"(?=\s+(?:Classified|CLASSIFIED|Summary|SUMMARY|1\.\s)|\n\s*\n|$)"
+BOILERPLATE = re.compile("|".join([
+    # banners, upper case only (prose keeps its words): "C O N F I D E N T I A L", "UNCLAS SECTION 01 OF 02"
+    r"\b(?:[A-Z] ){4,}[A-Z]\b",
+    r"\b(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|NOFORN|SIPDIS|LIMDIS|EXDIS|NODIS|SENSITIVE BUT UNCLASSIFIED|"
+    r"FOR OFFICIAL USE ONLY)\b",
+    r"\bSECTION \d+ OF \d+\b",
+    # E.O. 12958: DECL: 12/12/2017 / N/A
+    r"\bE\.\s?O\.\s*1\d{4}\s*:?\s*(?:DECL\s*:?\s*[\w/]+)?(?:\s*N/A)?",
+    # REF lines and lists: at most 400 characters, up to the next field
+    r"\bREF(?:S|ERENCES?)?\s*:\s*.{0,400}?" + _BOILER_STOP,
+    # Classified By: <official> for reasons 1.4 (b) and (d).
+    r"\b(?:Classified|CLASSIFIED|Derived|DERIVED)\s+(?:By|BY|by)\b.{0,160}?(?:REASONS?|Reasons?|reasons?)\s*:?\s*"
+    r"1\.[45]\s*(?:[\(\[]?[a-hA-H][\)\]]?\s*(?:,|and|AND|&|/)?\s*)*\.?",
+    # paragraph markings
+    r"\((?:U|C|S|SBU|S/NF|C/NF|U/FOUO|S/REL[^)]{0,20})\)",
+]), re.S)
+
+
+def strip_boilerplate(text: str) -> str:
+    """The text without banners, SIPDIS, E.O. lines, classified-by lines, REF lines and markings."""
+    if not text:
+        return ""
+    return BOILERPLATE.sub(" ", text)
+
+
+# --- paragraphs ---------------------------------------------------------------------------------
+_MARK = r"\(([A-Z]{1,3}(?:/[A-Z]{1,4})?)\)"
+# "2. (C) text" after a line break or two spaces; in flattened text (single spaces) the marking is required.
+# A marking may be glued to the text that follows ("7.(SBU)PREVENTION").
+PARAGRAPH_START = re.compile(rf"(?:(?:(?<=\n)|(?<=\s\s)|^)\s*(\d{{1,3}})\s*\.\s*(?:{_MARK}\s*|\s+)"
+                             rf"|(?<=\s)(\d{{1,3}})\s*\.\s*{_MARK}\s*)")
+_BLANK_LINE = re.compile(r"\n\s*\n")
+
+
+@dataclass
+class Paragraph:
+    """One paragraph: its number and classification marking as the drafter wrote them (None when
+    absent) and its text with whitespace collapsed."""
+
+    number: int | None
+    marking: str | None
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"number": self.number, "marking": self.marking, "text": self.text}
+
+
+def split_paragraphs(body: str) -> list[Paragraph]:
+    """The paragraphs of a cable body (or any text).
+
+    Numbered paragraphs 1., 2., 3. ... as the drafter wrote them (numbers out of sequence are text, so
+    sub-items "A." and numbers in prose stay inside their paragraph); text without such numbering is cut
+    at blank lines. Empty paragraphs are dropped.
+    """
+    body = body or ""
+    seq, want = [], 1
+    for m in PARAGRAPH_START.finditer(body):
+        if int(m.group(1) or m.group(3)) == want:
+            seq.append(m)
+            want += 1
+    if not seq:
+        return [Paragraph(None, None, " ".join(p.split())) for p in _BLANK_LINE.split(body) if p.strip()]
+    out = []
+    for i, m in enumerate(seq):
+        end = seq[i + 1].start() if i + 1 < len(seq) else len(body)
+        text = " ".join(body[m.end():end].split())
+        if text:
+            out.append(Paragraph(int(m.group(1) or m.group(3)), m.group(2) or m.group(4), text))
+    return out

@@ -1,0 +1,123 @@
+"""Calibration of the tag model: margins -> scores in [0, 1], and the one rule for the selected set.
+
+For tag j, the margin m_j(x) (SVM margin plus the reference-index term) is shifted by a per-tag offset t_j
+and squashed: score_j = sigmoid(scale * (m_j - t_j)). Ranking by score is ranking by the shifted margin,
+which puts tags on a common scale. The offsets are each tag's F1-optimal margin threshold on a validation
+split, shrunk toward the SVM's own 0 by ``threshold_shrink``; the scale maximises the likelihood of the
+validation labels.
+
+**The selection rule**, for every text of any length: a tag is selected when its score reaches one
+threshold (``select_score``, tuned for micro-F1 on the validation split), and the best tag of a text
+is always selected. The selected tags are therefore always the top of the ranking.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .evaluation import f1_at_5
+
+__all__ = ["Calibration", "select", "f1_thresholds", "micro_f1_threshold", "tune", "REF_WEIGHT_GRID"]
+
+# candidate weights of the reference-index features, searched as pairs (cited, co-citing)
+REF_WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+@dataclass
+class Calibration:
+    """The tuned part of a model. offsets: (L,) float32 ranking offsets t_j (None: all 0); scale: the
+    sigmoid's slope; select_score: the score threshold of the selected set; ref_weights: what the
+    reference index's (cited, co-citing) tag shares add to the margins."""
+
+    offsets: np.ndarray | None = None
+    scale: float = 1.0
+    select_score: float = 0.5
+    ref_weights: tuple[float, float] = field(default=(0.0, 0.0))
+
+    def scores(self, M: np.ndarray) -> np.ndarray:
+        """(n, L) scores in [0, 1] from (n, L) margins."""
+        off = 0.0 if self.offsets is None else self.offsets
+        z = np.clip(self.scale * (M - off), -30, 30)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def select(self, P: np.ndarray) -> np.ndarray:
+        """(n, L) booleans of the selected set for (n, L) scores: the selection rule (module docstring)."""
+        return select(P, self.select_score)
+
+
+def select(P: np.ndarray, threshold: float) -> np.ndarray:
+    """(n, L) booleans: score >= threshold, and each row's best tag (when it has any tag)."""
+    S = P >= threshold
+    if P.shape[1]:
+        S[np.arange(P.shape[0]), P.argmax(axis=1)] = True
+    return S
+
+
+def f1_thresholds(M: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """(L,) per-tag margin thresholds maximising each tag's F1 on (n, L) margins M and 0/1 labels Y
+    (midway between the last margin kept and the next; 0 for a tag with no positive)."""
+    thr = np.zeros(M.shape[1], dtype=np.float32)
+    for j in range(M.shape[1]):
+        y = Y[:, j]
+        if y.sum() == 0:
+            continue
+        o = np.argsort(-M[:, j], kind="stable")
+        ss, yy = M[o, j], y[o]
+        f1 = 2 * np.cumsum(yy) / (np.arange(1, len(yy) + 1) + y.sum())
+        k = int(np.argmax(f1))
+        thr[j] = (ss[k] + ss[min(k + 1, len(ss) - 1)]) / 2
+    return thr
+
+
+def micro_f1_threshold(P: np.ndarray, Y: np.ndarray) -> float:
+    """The score threshold (0.05..0.95, steps of 0.01) whose selected sets (select()) have the highest
+    micro-F1 against Y, both (n, L); ties go to the lower threshold."""
+    pos = Y > 0
+    top = select(P, np.inf)
+    best = (-1.0, 0.5)
+    for t in np.round(np.arange(0.05, 0.951, 0.01), 2):
+        S = (P >= t) | top
+        tp = int((S & pos).sum())
+        f1 = 2 * tp / (int(S.sum()) + int(pos.sum())) if tp else 0.0
+        if f1 > best[0] + 1e-12:
+            best = (f1, float(t))
+    return best[1]
+
+
+def _likeliest_scale(D: np.ndarray, y: np.ndarray) -> float:
+    """The sigmoid slope (of 60 between 0.3 and 30) that maximises the likelihood of 0/1 labels y given
+    shifted margins D (both flat)."""
+    best = (np.inf, 1.0)
+    for a in np.geomspace(0.3, 30, 60):
+        p = 1.0 / (1.0 + np.exp(-np.clip(a * D, -30, 30)))
+        ll = -np.mean(y * np.log(p + 1e-9) + (1 - y) * np.log(1 - p + 1e-9))
+        best = min(best, (ll, float(a)))
+    return best[1]
+
+
+def tune(M: np.ndarray, Y: np.ndarray, shrink: float, refs: tuple[np.ndarray, np.ndarray] | None = None
+         ) -> Calibration:
+    """A Calibration tuned on validation margins M (n, L) and labels Y (n, L).
+
+    refs: the reference index's (cited, co-citing) tag shares of the same texts, each (n, L); their
+    weights are the pair of REF_WEIGHT_GRID with the best F1@5 (ascending: ties keep the smaller weights).
+    Then the offsets (shrink x each tag's F1-optimal margin), the scale, and the selection threshold.
+    """
+    weights = (0.0, 0.0)
+    if refs is not None:
+        A, B = refs
+        best = (-1.0, weights)
+        for wa in REF_WEIGHT_GRID:
+            for wb in REF_WEIGHT_GRID:
+                Mw = M + wa * A + wb * B
+                f = f1_at_5(Mw - shrink * f1_thresholds(Mw, Y), Y)
+                if f > best[0] + 1e-9:
+                    best = (f, (wa, wb))
+        weights = best[1]
+        M = M + weights[0] * A + weights[1] * B
+    offsets = (shrink * f1_thresholds(M, Y)).astype(np.float32)
+    cal = Calibration(offsets=offsets, scale=_likeliest_scale((M - offsets).ravel(), Y.ravel()),
+                      ref_weights=weights)
+    cal.select_score = micro_f1_threshold(cal.scores(M), Y)
+    return cal

@@ -1,0 +1,116 @@
+"""The `cabletags` command line: a thin layer over the library (each command calls one documented function).
+
+One module per command group (decode, normalize, cable: parse and audit, model: train, suggest and evaluate,
+taxonomy: taxonomy and corpus); shared options, exit codes and progress live in `cabletags.cli.common`.
+Every command is registered here, at import; its module is imported only when the command runs, so light
+commands stay light. Errors become one line on stderr and a documented exit code inside the group itself,
+so `cli.main()` behaves the same from the console script and from click's CliRunner.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from .. import __version__
+from ..textio import InputError
+from .common import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CLIError
+
+__all__ = ["cli", "main", "COMMANDS"]
+
+# command name -> (module of cabletags.cli, attribute)
+COMMANDS = {
+    "decode": ("decode", "decode"),
+    "normalize": ("normalize", "normalize"),
+    "parse": ("cable", "parse"),
+    "audit": ("cable", "audit"),
+    "train": ("model", "train"),
+    "suggest": ("model", "suggest"),
+    "evaluate": ("model", "evaluate"),
+    "taxonomy": ("taxonomy", "taxonomy"),
+    "corpus": ("taxonomy", "corpus"),
+}
+
+
+def _quiet_stdout() -> None:
+    """The reader went away (`| head`): send the rest of stdout, and the flush at exit, to /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class CableTagsGroup(click.Group):
+    """The root group: commands from COMMANDS, imported on use; every failure mapped to an exit code."""
+
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        argv = list(args) if args is not None else sys.argv[1:]
+        debug = "--debug" in argv
+        try:
+            rv = super().main(argv, prog_name or "cabletags", complete_var, standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else EXIT_OK
+        except CLIError as e:
+            e.show()
+            code = e.exit_code
+        except click.UsageError as e:
+            click.echo(f"error: {e.format_message()}", err=True)
+            if e.ctx is not None:
+                click.echo(f"(see: {e.ctx.command_path} --help)", err=True)
+            code = EXIT_USAGE
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("error: interrupted", err=True)
+            code = EXIT_INTERRUPTED
+        except InputError as e:
+            click.echo(f"error: {e}", err=True)
+            code = EXIT_INPUT
+        except BrokenPipeError:
+            _quiet_stdout()
+            code = EXIT_OK
+        except click.ClickException as e:
+            click.echo(f"error: {e.format_message()}", err=True)
+            code = e.exit_code
+        except Exception as e:  # noqa: BLE001 - last resort: never a traceback without --debug
+            if debug:
+                raise
+            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+            click.echo(f"error: internal error: {msg} (run with --debug for details)", err=True)
+            code = EXIT_INTERNAL
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        except (OSError, ValueError):
+            pass
+        if standalone_mode:
+            sys.exit(code or 0)
+        return code or 0
+
+
+@click.group(cls=CableTagsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cabletags")
+@click.option("--taxonomy", "taxonomy", type=click.Path(), envvar="CABLETAGS_TAXONOMY",
+              help="Taxonomy directory to use instead of the shipped one (env CABLETAGS_TAXONOMY).")
+@click.option("--taxonomy-overlay", "overlay", type=click.Path(), envvar="CABLETAGS_TAXONOMY_OVERLAY",
+              help="YAML file or directory laid over the taxonomy (extra codes, aliases, titles).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+def cli(ctx, taxonomy, overlay, debug):
+    """Decode, clean and suggest TAGS codes of US diplomatic cables."""
+    ctx.obj = {"taxonomy": taxonomy, "overlay": overlay, "debug": debug}
+
+
+def main(argv=None):
+    """Console entry point (`cabletags`): runs the group and exits with its code."""
+    cli.main(args=argv, prog_name="cabletags")

@@ -1,0 +1,93 @@
+"""`cabletags parse` and `cabletags audit`: whole cables (cabletags.parse_cable) and tag audits (cabletags.audit)."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..formatting import render
+from ..textio import Stats, atomic_output, dumps, iter_jsonl
+from .common import (Progress, finish_batch, format_option, get_taxonomy, load_suggester, model_option,
+                     output_option, read_text_input, require_input, strict_option)
+
+
+@click.command()
+@click.argument("file", required=False, type=click.Path(allow_dash=True))
+@click.option("--jsonl", is_flag=True, help="FILE is JSON Lines: add a 'parsed' field to every record.")
+@click.option("--field", "field_name", default="text", show_default=True, help="Record field with the cable text.")
+@output_option
+@strict_option
+@format_option
+@click.pass_context
+def parse(ctx, file, jsonl, field_name, output, strict, fmt):
+    """Parse a whole cable (FILE or - for stdin): header fields, TAGS (raw and normalized), subject, paragraphs.
+
+    \b
+    cabletags parse cable.txt
+    cabletags parse --jsonl --field text cables.jsonl > parsed.jsonl
+    """
+    from ..parser import parse_cable
+
+    tax = get_taxonomy(ctx)
+    if jsonl:
+        from ..batch import parse_records
+
+        require_input(file)
+        stats, prog = Stats(), Progress("parsed")
+        records = (rec for _, rec, _ in iter_jsonl(file, stats) if rec is not None)
+        with atomic_output(output) as out:
+            for rec in parse_records(records, field_name, tax):
+                out.write(dumps(rec) + "\n")
+                prog.tick()
+        return finish_batch(ctx, "parse", stats, prog.n, prog, strict)
+    p = parse_cable(read_text_input(file, "a cable"), tax)
+    d = p.to_dict()
+    with atomic_output(output) as out:
+        if fmt in ("json", "jsonl"):
+            d["tags"]["taxonomy_version"] = tax.version
+            out.write((json.dumps(d, indent=2, ensure_ascii=False) if fmt == "json" else dumps(d)) + "\n")
+            return
+        t = p.tags
+        rows = [{"field": k, "value": v} for k, v in [
+            ("reference id", p.reference_id), ("post / serial", " ".join(x for x in (p.post, p.serial) if x)),
+            ("date-time group", p.date_time_group), ("from", p.from_), ("to", "; ".join(p.to)),
+            ("classification", p.classification), ("caveats", ", ".join(p.caveats)), ("E.O.", p.eo_line),
+            ("TAGS (raw)", p.tags_raw if p.tags_raw is not None else "(no TAGS line)"),
+            ("TAGS (codes)", ", ".join(t.codes)), ("names", "; ".join(t.names)), ("unknown", "; ".join(t.unknown)),
+            ("repairs", "; ".join(f"{r.kind}: {r.original} -> {' '.join(r.result) or '(removed)'}" for r in t.repairs)),
+            ("subject", p.subject), ("refs", " | ".join(p.refs)), ("summary", p.summary), ("comment", p.comment),
+            ("paragraphs", str(len(p.paragraphs)))] if v]
+        rows += [{"field": f"  {q.number or '-'} {('(' + q.marking + ')') if q.marking else ''}".rstrip(),
+                  "value": q.text} for q in p.paragraphs]
+        out.write(render(rows, ["field", "value"], "tsv" if fmt == "tsv" else "table") + "\n")
+
+
+@click.command()
+@click.argument("corpus", type=click.Path(allow_dash=True))
+@click.option("--text-field", default="body", show_default=True)
+@click.option("--tags-field", default="tags", show_default=True, help="Field with the raw TAGS line.")
+@click.option("--id-field", default="id", show_default=True)
+@model_option
+@click.option("--min-score", default=0.8, show_default=True, type=click.FloatRange(0, 1),
+              help="A missing tag is reported when the text supports it at least this strongly.")
+@output_option
+@click.pass_context
+def audit(ctx, corpus, text_field, tags_field, id_field, model_path, min_score, output):
+    """Audit a JSON Lines corpus: tags the text strongly supports but the TAGS line lacks, and malformed lines.
+
+    Writes one JSON object per cable with findings (JSON Lines) and a summary on stderr.
+    """
+    from ..audit import Auditor
+
+    auditor = Auditor(load_suggester(ctx, model_path), min_score, text_field, tags_field, id_field)
+    stats, prog = Stats(), Progress("audited")
+    records = (rec for _, rec, _ in iter_jsonl(corpus, stats) if rec is not None)
+    with atomic_output(output) as out:
+        for finding in auditor.audit(records):
+            out.write(dumps(finding) + "\n")
+            prog.tick()
+    sm = auditor.summary
+    finish_batch(ctx, "audit", stats, prog.n, prog)
+    click.echo(f"audited {sm.cables} cables; {sm.flagged} with findings", err=True)
+    click.echo("repairs by kind: " + (", ".join(f"{k} {v}" for k, v in sm.repairs.most_common()) or "none"), err=True)
+    click.echo("missing tags: " + (", ".join(f"{k} {v}" for k, v in sm.missing.most_common(20)) or "none"), err=True)

@@ -1,0 +1,127 @@
+"""What every command shares: exit codes, the one-line error, common options, inputs, outputs, progress.
+
+Exit codes (the same for every command; docs/cli.md has the table):
+  0 success · 1 done, but some inputs were not fully decoded / resolved · 2 usage error (bad option,
+  wrong --format) · 3 input error (missing / unreadable / empty input) · 4 taxonomy or model error ·
+  5 --strict batch run that met bad records · 70 internal error · 130 interrupted.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from ..formatting import FORMATS
+from ..textio import Stats
+
+__all__ = ["EXIT_OK", "EXIT_UNRESOLVED", "EXIT_USAGE", "EXIT_INPUT", "EXIT_DATA", "EXIT_BAD_RECORDS",
+           "EXIT_INTERNAL", "EXIT_INTERRUPTED", "CLIError", "format_option", "output_option", "strict_option",
+           "model_option", "get_taxonomy", "load_suggester", "read_text_input", "require_input", "Progress",
+           "finish_batch"]
+
+EXIT_OK, EXIT_UNRESOLVED, EXIT_USAGE, EXIT_INPUT, EXIT_DATA, EXIT_BAD_RECORDS, EXIT_INTERNAL, EXIT_INTERRUPTED = \
+    0, 1, 2, 3, 4, 5, 70, 130
+
+
+class CLIError(click.ClickException):
+    """A one-line error with its exit code."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file=None):
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                             help="Output format.")
+output_option = click.option("--output", "-o", type=click.Path(),
+                             help="Write to FILE (atomically) instead of stdout.")
+strict_option = click.option("--strict", is_flag=True, help="Exit 5 when any input record was bad.")
+model_option = click.option("--model", "model_path", type=click.Path(),
+                            help="Model directory (default: the shipped model).")
+
+
+def get_taxonomy(ctx: click.Context, typo_aliases: bool = True):
+    """The taxonomy chosen by the global options (--taxonomy, --taxonomy-overlay); exit 4 when invalid."""
+    from ..taxonomy import TaxonomyError, load_taxonomy
+
+    o = ctx.find_root().obj or {}
+    try:
+        return load_taxonomy(o.get("taxonomy"), overlay=o.get("overlay"), typo_aliases=typo_aliases)
+    except TaxonomyError as e:
+        raise CLIError(f"taxonomy: {str(e).splitlines()[0]}", EXIT_DATA) from None
+
+
+def load_suggester(ctx: click.Context, model_path):
+    """The model at `model_path` (None: the shipped one) with the chosen taxonomy; exit 4 when unusable."""
+    from ..model import ModelError
+    from ..suggester import Suggester
+
+    tax = get_taxonomy(ctx)
+    try:
+        return Suggester.load(model_path, taxonomy=tax)
+    except ModelError as e:
+        raise CLIError(f"model: {e}", EXIT_DATA) from None
+
+
+def require_input(path) -> None:
+    """Refuse to wait on a terminal: stdin (None or '-') must be piped."""
+    if path in (None, "-") and (sys.stdin is None or sys.stdin.isatty()):
+        raise CLIError("no input: give FILE (or -) or pipe data on stdin", EXIT_INPUT)
+
+
+def read_text_input(path, what: str = "text") -> str:
+    """A whole text input (FILE or stdin) for the one-text commands: empty or binary input is an error."""
+    from ..textio import read_text
+
+    require_input(path)
+    text, replaced = read_text(path)
+    if replaced:
+        click.echo("warning: undecodable bytes replaced with U+FFFD", err=True)
+    if not text.strip():
+        raise CLIError(f"{path or 'stdin'}: empty input (no {what} to read)", EXIT_INPUT)
+    if "\x00" in text[:4096]:
+        raise CLIError(f"{path or 'stdin'}: looks like a binary file, not {what}", EXIT_INPUT)
+    return text
+
+
+class Progress:
+    """Progress of a batch job on stderr: a bar with count and rate when stderr is a terminal (tqdm),
+    nothing otherwise; the summary line comes from finish_batch()."""
+
+    def __init__(self, label: str, total: int | None = None):
+        self.n = 0
+        self.start = time.perf_counter()
+        self._bar = None
+        if sys.stderr is not None and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=label, unit=" rec", file=sys.stderr, leave=False)
+
+    def tick(self, k: int = 1) -> None:
+        self.n += k
+        if self._bar is not None:
+            self._bar.update(k)
+
+    def close(self) -> float:
+        """Seconds since the start."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        return time.perf_counter() - self.start
+
+
+def finish_batch(ctx: click.Context, what: str, stats: Stats, out: int, progress: Progress | None = None,
+                 strict: bool = False) -> None:
+    """End a batch command: the reader's warnings, one summary line on stderr (records in, out, skipped,
+    seconds), and exit 5 under --strict when bad records were met."""
+    secs = progress.close() if progress is not None else 0.0
+    stats.report()
+    records_in = out + len(stats.bad)
+    click.echo(f"{what}: {records_in} record(s) in, {out} out, {len(stats.bad)} skipped, {secs:.1f} s", err=True)
+    if stats.bad and strict:
+        ctx.exit(EXIT_BAD_RECORDS)
+

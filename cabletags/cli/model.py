@@ -1,0 +1,221 @@
+"""`cabletags train | suggest | evaluate`: the model commands (they import scikit-learn, the light ones don't).
+
+train -> cabletags.training.train_model; suggest -> Suggester.suggest_batch / suggest_cable and
+cabletags.batch.suggest_records; evaluate -> cabletags.training.evaluate_model.
+"""
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..formatting import render
+from ..textio import Stats, atomic_output, dumps, iter_jsonl
+from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, CLIError, Progress, finish_batch, format_option, load_suggester,
+                     model_option, output_option, read_text_input, require_input, strict_option)
+
+
+@click.command()
+@click.option("--corpus", required=True, type=click.Path(),
+              help="JSON Lines corpus (.gz ok), e.g. ../shared/corpus/cables.jsonl.gz")
+@click.option("--out", "out", required=True, type=click.Path(), help="Model directory to write, e.g. models/mine")
+@click.option("--validation-share", default=0.2, show_default=True, type=click.FloatRange(0.01, 0.9))
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the validation split.")
+@click.option("--min-label-count", default=20, show_default=True, type=click.IntRange(1),
+              help="A code joins the label space when this many training cables carry it.")
+@click.option("--text-field", default="body", show_default=True)
+@click.option("--no-refit", is_flag=True, help="Keep the model fitted on the training split (skip the refit on all data).")
+@click.option("--C", "C", type=float, help="Override the SVM regularisation.")
+@click.option("--no-references", is_flag=True,
+              help="Keep no reference index (the tags of the training cables a text cites); text only.")
+@click.option("--jobs", default=2, show_default=True, type=click.IntRange(1), help="Processes for fitting.")
+@click.pass_context
+def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field, no_refit, C, no_references, jobs):
+    """Train a tag model on a corpus and write it with its model card."""
+    from ..model import ModelSettings
+    from ..training import train_model
+
+    settings = ModelSettings(references=not no_references, **({} if C is None else {"C": C}))
+    try:
+        _, card = train_model(corpus, out, settings=settings, validation_share=validation_share, seed=seed,
+                              min_label_count=min_label_count, refit=not no_refit, text_field=text_field,
+                              n_jobs=jobs, progress=lambda msg: click.echo(msg, err=True))
+    except ValueError as e:
+        raise CLIError(str(e), EXIT_INPUT) from None
+    click.echo(f"wrote {out} ({card.get('size_bytes', 0) / 1e6:.1f} MB, {card['labels']['count']} labels); "
+               f"see {out}/MODEL_CARD.md", err=True)
+
+
+@click.command()
+@click.argument("file", required=False, type=click.Path(allow_dash=True))
+@click.option("--jsonl", is_flag=True, help="FILE is JSON Lines: one result line per record.")
+@click.option("--text-field", default="body", show_default=True, help="Record field with the text (--jsonl).")
+@click.option("--id-field", default="id", show_default=True, help="Record field with the id (--jsonl).")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(0), help="Suggestions per text.")
+@click.option("--paragraphs", is_flag=True, help="Suggest for each paragraph of the text.")
+@click.option("--explain", is_flag=True, help="Show the terms that pushed each suggested tag.")
+@click.option("--cable", is_flag=True, help="FILE is a whole cable: suggest for it and each paragraph, beside its own tags.")
+@model_option
+@output_option
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1), help="Processes for --jsonl.")
+@strict_option
+@format_option
+@click.pass_context
+def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, cable, model_path, output, jobs, strict,
+            fmt):
+    """Suggest tags, with scores, for a text (FILE or - for stdin) or for every record of JSON Lines.
+
+    \b
+    cabletags suggest paragraph.txt
+    cabletags suggest --jsonl cables.jsonl --text-field body --id-field id > suggestions.jsonl
+    """
+    require_input(file)
+    if jsonl:
+        return _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict)
+    s = load_suggester(ctx, model_path)
+    text = read_text_input(file, "text")
+    if cable:
+        return _suggest_cable(s, text, limit, output, fmt)
+    from ..cableformat import split_paragraphs
+
+    parts = [p.text for p in split_paragraphs(text)] if paragraphs else [text]
+    results = s.suggest_batch(parts, limit)
+
+    def because(part, tag):
+        return [w for w, _ in s.explain(part, tag, 6)]
+
+    with atomic_output(output) as out:
+        if fmt == "json":
+            docs = []
+            for n, (part, sugg) in enumerate(zip(parts, results), 1):
+                d = {"paragraph": n} if paragraphs else {}
+                d["tags"] = [dict(x.to_dict(), because=because(part, x.tag)) if explain else x.to_dict()
+                             for x in sugg]
+                docs.append(d)
+            out.write(json.dumps(docs if paragraphs else docs[0], indent=2) + "\n")
+            return
+        rows = [{"paragraph": n, "rank": rank, "tag": x.tag, "score": round(x.score, 4), "selected": x.selected,
+                 "kind": x.kind, "title": x.title or "", **({"because": ", ".join(because(part, x.tag))}
+                                                            if explain else {})}
+                for n, (part, sugg) in enumerate(zip(parts, results), 1) for rank, x in enumerate(sugg, 1)]
+        cols = (["paragraph"] if paragraphs else []) + ["rank", "tag", "score", "selected", "kind", "title"] + \
+            (["because"] if explain else [])
+        out.write(render(rows, cols, fmt) + "\n")
+
+
+def _suggest_cable(s, text, limit, output, fmt):
+    d = s.suggest_cable(text, limit)
+    with atomic_output(output) as out:
+        if fmt in ("json", "jsonl"):
+            out.write((json.dumps(d, indent=2) if fmt == "json" else dumps(d)) + "\n")
+            return
+        own = set(d["own_tags"])
+        rows = [{"rank": k, "tag": x["tag"], "score": x["score"], "selected": x["selected"],
+                 "on TAGS line": "yes" if x["tag"] in own else "",
+                 "note": "suggested but absent" if x["selected"] and x["tag"] not in own else ""}
+                for k, x in enumerate(d["whole"], 1)]
+        out.write(f"cable {d['reference_id'] or '(no reference id)'}: {d['subject'] or '(no subject)'}\n")
+        out.write(f"own tags: {', '.join(d['own_tags']) or '(no TAGS line)'}\n")
+        out.write(render(rows, ["rank", "tag", "score", "selected", "on TAGS line", "note"], fmt) + "\n")
+        if d["present_but_unsupported"]:
+            out.write("present but unsupported by the text: " + ", ".join(d["present_but_unsupported"]) + "\n")
+        for para in d["paragraphs"]:
+            out.write(f"paragraph {para['number'] or '-'}: " +
+                      ", ".join(f"{t['tag']} {t['score']:.2f}" for t in para["tags"]) + "\n")
+
+
+# --- suggest --jsonl --jobs N: worker processes, each loading the model once ---------------------------
+_WORKER = {}
+
+
+def _worker_init(model_path, taxonomy, overlay):
+    from ..suggester import Suggester
+    from ..taxonomy import load_taxonomy
+
+    _WORKER["s"] = Suggester.load(model_path, taxonomy=load_taxonomy(taxonomy, overlay=overlay))
+
+
+def _worker_run(args):
+    from ..batch import suggest_records
+
+    records, text_field, id_field, limit = args
+    return list(suggest_records(records, _WORKER["s"], text_field, id_field, limit))
+
+
+def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict):
+    from ..batch import suggest_records
+
+    stats, prog = Stats(), Progress("suggested")
+    s = load_suggester(ctx, model_path)  # also fails fast, with a clear message, before any worker starts
+    no_text = 0
+
+    def records():
+        nonlocal no_text
+        for _, rec, _ in iter_jsonl(file, stats):
+            if rec is None:
+                continue
+            text = rec.get(text_field)
+            no_text += not isinstance(text, str) or not text.strip()
+            yield rec
+
+    with atomic_output(output) as out:
+        if jobs == 1:
+            for row in suggest_records(records(), s, text_field, id_field, limit):
+                out.write(dumps(row) + "\n")
+                prog.tick()
+        else:
+            _suggest_pool(ctx, records(), out, prog, (text_field, id_field, limit), model_path, jobs)
+    finish_batch(ctx, "suggest", stats, prog.n, prog, strict=False)
+    if no_text:
+        click.echo(f"warning: {no_text} record(s) had no text in field {text_field!r}: empty tag lists written", err=True)
+    if stats.bad and strict:
+        ctx.exit(EXIT_BAD_RECORDS)
+
+
+def _suggest_pool(ctx, records, out, prog, fields, model_path, jobs, chunk=256):
+    import multiprocessing as mp
+    from itertools import islice
+
+    root = ctx.find_root().obj or {}
+    pool = mp.get_context("spawn").Pool(jobs, initializer=_worker_init,
+                                         initargs=(model_path, root.get("taxonomy"), root.get("overlay")))
+    try:
+        while True:
+            block = list(islice(records, chunk * jobs))
+            if not block:
+                break
+            parts = pool.map(_worker_run, [(block[i:i + chunk], *fields) for i in range(0, len(block), chunk)])
+            for rows in parts:
+                for row in rows:
+                    out.write(dumps(row) + "\n")
+                prog.tick(len(rows))
+    finally:
+        pool.terminate()
+
+
+@click.command()
+@click.option("--corpus", required=True, type=click.Path(), help="JSON Lines with a text field and a `tags` line.")
+@model_option
+@click.option("--text-field", default="body", show_default=True)
+@click.option("--per-tag", "per_tag", type=click.Path(), help="Write per-tag precision/recall/F1/support (TSV).")
+@click.option("--predictions", type=click.Path(), help="Also write the predictions as JSON Lines (scorer format).")
+@format_option
+@click.pass_context
+def evaluate(ctx, corpus, model_path, text_field, per_tag, predictions, fmt):
+    """Score the model on a tagged corpus: P@1, P@3, P@5, F1@5, NDCG@5, F1 micro/macro, per kind."""
+    from ..training import evaluate_model
+
+    s = load_suggester(ctx, model_path)
+    ev = evaluate_model(s, corpus, text_field)
+    rows = [{"slice": k, **{m: (round(v, 4) if isinstance(v, float) else v) for m, v in r.items()}}
+            for k, r in ev.report.items() if r.get("documents")]
+    cols = ["slice", "documents", "P@1", "P@3", "P@5", "F1@5", "NDCG@5", "F1_micro", "F1_macro"]
+    click.echo(render(rows, cols, fmt, {"model": s.source, "taxonomy_version": s.taxonomy.version}))
+    if per_tag:
+        with atomic_output(per_tag) as out:
+            out.write(render([{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
+                              for r in ev.per_tag()], ["tag", "precision", "recall", "f1", "support"], "tsv") + "\n")
+    if predictions:
+        with atomic_output(predictions) as out:
+            for row in ev.predictions():
+                out.write(dumps(row) + "\n")

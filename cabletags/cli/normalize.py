@@ -1,0 +1,72 @@
+"""`cabletags normalize`: raw TAGS lines -> canonical codes, names, unknowns and repairs (cabletags.normalize)."""
+from __future__ import annotations
+
+import click
+
+from ..formatting import render
+from ..textio import Stats, atomic_output, iter_jsonl, iter_lines
+from .common import (EXIT_INPUT, EXIT_USAGE, CLIError, Progress, finish_batch, format_option, get_taxonomy,
+                     output_option, require_input, strict_option)
+
+
+@click.command()
+@click.argument("raw", nargs=-1)
+@click.option("--input", "input_path", type=click.Path(), help="Read lines (or JSON Lines) from FILE, not stdin.")
+@click.option("--jsonl", is_flag=True, help="Input is JSON Lines: add a 'normalized' field to every record.")
+@click.option("--field", "field_name", default="tags", show_default=True, help="Record field holding the TAGS line.")
+@output_option
+@click.option("--no-typo-aliases", is_flag=True, help="Ignore typo aliases: only the general rules repair typos.")
+@strict_option
+@format_option
+@click.pass_context
+def normalize(ctx, raw, input_path, jsonl, field_name, output, no_typo_aliases, strict, fmt):
+    """Clean raw TAGS lines into canonical codes, names and flagged unknowns, with every repair.
+
+    \b
+    cabletags normalize "TAGS: PGOV, PREL, OSCEPREF"
+    cabletags normalize --jsonl --field tags --input cables.jsonl > out.jsonl
+    """
+    tax = get_taxonomy(ctx, typo_aliases=not no_typo_aliases)
+    if jsonl:
+        if raw:
+            raise CLIError("--jsonl reads records from --input or stdin, not from arguments", EXIT_USAGE)
+        return _normalize_jsonl(ctx, tax, input_path, field_name, output, strict)
+    if raw and input_path:
+        raise CLIError("give raw lines as arguments or --input FILE, not both", EXIT_USAGE)
+    stats = Stats()
+    if raw:
+        lines = list(raw)
+    else:
+        require_input(input_path)
+        lines = [line for _, line in iter_lines(input_path, stats) if line.strip()]
+        if not lines:
+            raise CLIError(f"no input lines in {input_path or 'stdin'}", EXIT_INPUT)
+    from ..normalizer import get_normalizer
+
+    norm = get_normalizer(tax)
+    rows = [dict(norm.normalize(line).to_dict(), input=line) for line in lines]
+    with atomic_output(output) as out:
+        if fmt in ("table", "tsv"):
+            view = [{"input": d["input"], "codes": ", ".join(d["codes"]), "names": "; ".join(d["names"]),
+                     "unknown": "; ".join(d["unknown"]),
+                     "repairs": "; ".join(f"{x['kind']}: {x['original']} -> {' '.join(x['result']) or '(removed)'}"
+                                          for x in d["repairs"])} for d in rows]
+            out.write(render(view, ["input", "codes", "names", "unknown", "repairs"], fmt) + "\n")
+        else:
+            out.write(render(rows, [], fmt, {"taxonomy_version": tax.version}) + "\n")
+    stats.report()
+
+
+def _normalize_jsonl(ctx, tax, input_path, field_name, output, strict):
+    from ..batch import RecordNormalizer
+
+    require_input(input_path)
+    rn = RecordNormalizer(tax, field_name)
+    stats, prog = Stats(), Progress("normalized")
+    with atomic_output(output) as out:
+        write = out.write
+        for _, rec, line in iter_jsonl(input_path, stats):
+            if rec is not None:
+                write(rn.line(rec, line))
+                prog.tick()
+    finish_batch(ctx, "normalize", stats, prog.n, prog, strict)
