@@ -1,7 +1,7 @@
 """The cable reference graph: tags of the training cables that a text cites, or that cite what it cites.
 
 Cables name the cables they answer: ``REF: A. 06 BAKU 1835 B. STATE 96625``. On the benchmark's held-out
-cables (scripts/reference_report.py), 20% cite an indexed training cable, whose tags are 70% precise and 76%
+cables (scripts/benchmarks/reference_report.py), 20% cite an indexed training cable, whose tags are 70% precise and 76%
 complete for the citing cable, and 26% share a reference with training cables (posts answering one STATE
 instruction share its subject; their tags 60% precise, 75% complete). A
 ``ReferenceIndex`` keeps, for every training cable, its own reference (year, post, number), the references

@@ -246,7 +246,7 @@ def write_card(directory: Path, card: dict) -> None:
               f"- timing (s): {card['timing_seconds']}",
               f"- versions: {card['versions']}", ""]
     bench = card.get("benchmark")
-    if bench:  # written by scripts/bench_quality.py --card
+    if bench:  # written by scripts/benchmarks/bench_quality.py --card
         lines += ["## Held-out benchmark", "",
                   f"`{bench['command']}` ({bench['date']}; {bench['held_out']}):", ""]
         lines += bench["report"] + [""]

@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 import subprocess
@@ -60,3 +61,29 @@ def run_process(*args, input=None, env=None):
     p.stdout = p.stdout.decode("utf-8", errors="replace")
     p.stderr = p.stderr.decode("utf-8", errors="replace")
     return p
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """A tiny model trained once per test session on tiny_corpus (corpus.jsonl and model/ in its folder)."""
+    from tiny_corpus import make_records, write_jsonl
+
+    d = tmp_path_factory.mktemp("tiny")
+    corpus = write_jsonl(d / "corpus.jsonl", make_records())
+    p = run_cli("train", "--corpus", str(corpus), "--out", str(d / "model"), "--min-label-count", "5",
+                "--validation-share", "0.3")
+    assert p.returncode == 0, p.stderr
+    return d
+
+
+def copy_model(tiny, tmp_path, name, edit=None):
+    """A copy of the tiny model; `edit(doc)` changes its model.json first."""
+    import shutil
+
+    d = tmp_path / name
+    shutil.copytree(tiny / "model", d)
+    if edit:
+        doc = json.loads((d / "model.json").read_text())
+        edit(doc)
+        (d / "model.json").write_text(json.dumps(doc))
+    return d

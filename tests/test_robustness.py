@@ -3,6 +3,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -12,7 +13,6 @@ from hypothesis import given, settings, strategies as st
 from conftest import ROOT, run_cli
 from tiny_corpus import make_records
 
-SHARED_CORPUS = ROOT.parent / "shared" / "corpus" / "cables.jsonl.gz"
 
 
 @pytest.fixture(scope="module")
@@ -97,23 +97,35 @@ def test_jsonl_commands_survive_bad_records(tiny_model, tmp_path, cmd):
     assert "line 2" in p.stderr and "line 5" in p.stderr and "skipped 4 bad record(s)" in p.stderr
 
 
-@pytest.mark.parametrize("cmd", ["decode", "normalize", "suggest", "parse", "evaluate"])
+@pytest.mark.parametrize("cmd", [["decode", "PHUM"], ["normalize", "PHUM"], ["suggest", "-"], ["parse", "-"],
+                                 ["evaluate", "--corpus", "x.jsonl"]])
 def test_wrong_format_is_exit_2(cmd):
-    p = run_cli(cmd, "--format", "xml")
-    assert p.returncode == 2 and p.stderr.startswith("error:") and "Traceback" not in p.stderr
+    p = run_cli(*cmd, "--format", "xml", input="PHUM")
+    # the format is the only thing wrong with these calls
+    assert p.returncode == 2 and p.stderr.startswith("error:") and "'xml'" in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr
 
 
-def test_fifty_megabyte_jsonl_streams(tmp_path):
-    f = tmp_path / "big.jsonl"
-    line = json.dumps({"id": 1, "tags": "PREL, PGOV", "body": "x" * 5000}) + "\n"
-    with f.open("w") as fh:
-        for _ in range(50_000_000 // len(line) + 1):
-            fh.write(line)
-    p = run_cli("normalize", "--jsonl", "--input", str(f), "-o", str(tmp_path / "out.jsonl"))
-    assert p.returncode == 0, p.stderr
-    with open(tmp_path / "out.jsonl") as fh:
-        n = sum(1 for _ in fh)
-    assert n == 50_000_000 // len(line) + 1
+def test_jsonl_batch_streams_its_output(tmp_path):
+    """Output comes out while input is still coming in: the batch never holds the whole input."""
+    p = subprocess.Popen([sys.executable, "-m", "cabletags", "normalize", "--jsonl"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT))
+    got = []
+    reader = threading.Thread(target=lambda: got.append(p.stdout.readline()), daemon=True)
+    reader.start()
+    line = (json.dumps({"id": 1, "tags": "PREL, PGOV"}) + "\n").encode()
+    for _ in range(400):  # at most 400 x 20 KB of input, far past any output buffer
+        p.stdin.write(line * 200)
+        p.stdin.flush()
+        reader.join(timeout=0.05)
+        if got:
+            break
+    try:
+        assert got and json.loads(got[0])["normalized"]["codes"] == ["PREL", "PGOV"]
+        assert p.poll() is None  # still running: stdin was never closed
+    finally:
+        p.kill()
+        p.communicate()
 
 
 def test_interrupted_batch_leaves_previous_output(tmp_path):
@@ -125,17 +137,13 @@ def test_interrupted_batch_leaves_previous_output(tmp_path):
     out.write_text("previous good output\n")
     p = subprocess.Popen([sys.executable, "-m", "cabletags", "normalize", "--jsonl", "--input", str(f), "-o", str(out)],
                          stderr=subprocess.PIPE, cwd=str(ROOT))
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60
+    # interrupt once the run is writing: its temporary output file exists
+    while not [x for x in tmp_path.iterdir() if x.name.startswith(".out")] and time.monotonic() < deadline:
+        time.sleep(0.01)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     assert b"interrupted" in err and b"Traceback" not in err
     assert out.read_text() == "previous good output\n"
     assert [x.name for x in tmp_path.iterdir() if x.name.startswith(".out")] == []
-
-
-@pytest.mark.skipif(not SHARED_CORPUS.is_file(), reason="needs ../shared/corpus (recounts document frequencies)")
-def test_shipped_model_vocabulary_respects_min_df_5():
-    p = subprocess.run([sys.executable, str(ROOT / "scripts" / "check_model_privacy.py"), "--corpus", str(SHARED_CORPUS)],
-                       capture_output=True, text=True)
-    assert p.returncode == 0 and "terms below 5: 0" in p.stdout, p.stdout + p.stderr

@@ -6,7 +6,7 @@
   (start-up and model load included), median of --runs; and with --jobs 2.
 Paragraphs are the first substantive paragraphs (>= 300 characters) of corpus cables.
 
-usage: python scripts/bench_suggest.py [--corpus PATH] [--model DIR] [--n 5000] [--runs 3]
+usage: python scripts/benchmarks/bench_suggest.py [--corpus PATH] [--model DIR] [--n 5000] [--runs 3]
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
-from cabletags.features import split_paragraphs  # noqa: E402
+from cabletags.cableformat import split_paragraphs  # noqa: E402
 
 
 def main(argv=None):
@@ -35,7 +35,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     paras = []
     for rec in read_corpus(corpus_or_exit(a.corpus)):
-        p = [x for x in split_paragraphs(rec.get("body") or "") if len(x) >= 300]
+        p = [x for x in (q.text for q in split_paragraphs(rec.get("body") or "")) if len(x) >= 300]
         if p:
             paras.append(p[0])
         if len(paras) >= a.n:

@@ -22,7 +22,7 @@ LinearSVC (C=1), ranked by decision score, selected = decision score > 0 (about 
 With --card DIR the printed report is also written into that model's card (card.json "benchmark" and a
 "Held-out benchmark" section of MODEL_CARD.md), so the shipped model carries the table measured for it.
 
-usage: python scripts/bench_quality.py [--corpus PATH] [--model DIR] [--annif] [--plain] [--work DIR] [--card DIR]
+usage: python scripts/benchmarks/bench_quality.py [--corpus PATH] [--model DIR] [--annif] [--plain] [--work DIR] [--card DIR]
                                        [--no-refit] [--split-seed N]
 """
 from __future__ import annotations
@@ -37,12 +37,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from cabletags.corpus import corpus_or_exit, is_validation, read_corpus  # noqa: E402
 from cabletags.evaluation import evaluate_rankings  # noqa: E402
-from cabletags.features import split_paragraphs  # noqa: E402
+from cabletags.cableformat import split_paragraphs  # noqa: E402
 from cabletags.normalizer import get_normalizer  # noqa: E402
 
 # the issue's figures, printed for a system that was not run here (key: the name its run here reports under)
@@ -127,10 +127,11 @@ def main(argv=None):
                             reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz",
                                             work / "pred_ours.jsonl"))
     # ablation: the same model with its reference index switched off (the cited cables' tags not added)
-    if s.model.references is not None and any(s.model.ref_weights):
-        kept, s.model.ref_weights = s.model.ref_weights, (0.0, 0.0)
+    cal = s.model.calibration
+    if s.model.references is not None and any(cal.ref_weights):
+        kept, cal.ref_weights = cal.ref_weights, (0.0, 0.0)
         P0, S0 = s.predict([r.get("body") or "" for r in test])
-        s.model.ref_weights = kept
+        cal.ref_weights = kept
         text_only = [s.rank(p, 10, sel) for p, sel in zip(P0, S0)]
         write_preds(work / "pred_text_only.jsonl", ids, [[x.to_dict() for x in row] for row in text_only])
         results["cabletags, reference index off"] = (
@@ -155,7 +156,7 @@ def main(argv=None):
     # untagged paragraphs
     para_texts, para_gold = [], []
     for r, g in zip(test, gold):
-        paras = [p for p in split_paragraphs(r.get("body") or "") if len(p) >= 300]
+        paras = [p for p in (q.text for q in split_paragraphs(r.get("body") or "")) if len(p) >= 300]
         if paras and g & space:
             para_texts.append(paras[0])
             para_gold.append(g)
@@ -214,7 +215,7 @@ def write_benchmark(model_dir: Path, report: list[str], flags: str, held_out: st
     from cabletags.training import write_card
 
     card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
-    card["benchmark"] = {"command": "python scripts/bench_quality.py" + flags,
+    card["benchmark"] = {"command": "python scripts/benchmarks/bench_quality.py" + flags,
                          "date": time.strftime("%Y-%m-%d"),
                          "held_out": held_out,
                          "report": report}

@@ -4,7 +4,7 @@
   {id, tags} only, and the full records (bodies and all, echoed back); median of --runs runs;
 * `cabletags decode KTIP PHUM AJ` against a bare `python -c pass` (median of --runs each) and their ratio.
 
-usage: python scripts/bench_normalize.py [--corpus PATH] [--runs 5]
+usage: python scripts/benchmarks/bench_normalize.py [--corpus PATH] [--runs 5]
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 

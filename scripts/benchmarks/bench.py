@@ -2,11 +2,11 @@
 
 Times are medians of --runs runs of a new process (start-up included) unless said otherwise; memory is the
 peak RSS of that process (getrusage of a small wrapper process). Quality figures come from the shipped model card (validation split)
-and, with --quality, from scripts/bench_quality.py (held-out split, reference scorer; ~6 minutes).
+and, with --quality, from scripts/benchmarks/bench_quality.py (held-out split, reference scorer; ~6 minutes).
 Training time and memory are measured with --train (fits a model on the full corpus into a temporary
 directory; ~6 minutes).
 
-usage: python scripts/bench.py [--corpus PATH] [--runs 3] [--train] [--quality] [--copies 10] [--stream-memory]
+usage: python scripts/benchmarks/bench.py [--corpus PATH] [--runs 3] [--train] [--quality] [--copies 10] [--stream-memory]
 """
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
-from cabletags.features import split_paragraphs  # noqa: E402
+from cabletags.cableformat import split_paragraphs  # noqa: E402
 from cabletags.suggester import shipped_model_dir  # noqa: E402
 
 
@@ -70,7 +70,7 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--copies", type=int, default=10, help="copies of the corpus for the streaming-memory check")
     ap.add_argument("--train", action="store_true", help="also time a full training run (~6 min)")
-    ap.add_argument("--quality", action="store_true", help="also run scripts/bench_quality.py (~6 min)")
+    ap.add_argument("--quality", action="store_true", help="also run scripts/benchmarks/bench_quality.py (~6 min)")
     ap.add_argument("--stream-memory", action="store_true",
                     help="also measure suggest/parse --jsonl peak memory on --copies copies of the corpus (~12 min)")
     a = ap.parse_args(argv)
@@ -91,7 +91,7 @@ def main(argv=None):
                 ft.write(json.dumps({"id": rec["id"], "tags": rec.get("tags")}) + "\n")
                 ff.write(json.dumps(rec) + "\n")
                 n += 1
-                p = [x for x in split_paragraphs(rec.get("body") or "") if len(x) >= 300]
+                p = [x for x in (q.text for q in split_paragraphs(rec.get("body") or "")) if len(x) >= 300]
                 if p and n_par < 5000:
                     fp.write(json.dumps({"id": rec["id"], "body": p[0]}) + "\n")
                     n_par += 1
@@ -155,7 +155,7 @@ def main(argv=None):
             add("training (new run)", f"{t:.0f} s wall for the whole run (full-corpus fit "
                 f"{c2['timing_seconds']['fit_full_corpus']} s), peak {m / 1024:.2f} GB", "new process, one run")
     if a.quality:
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_quality.py"), "--corpus", str(corpus)])
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmarks" / "bench_quality.py"), "--corpus", str(corpus)])
     print("\n| what | figure | how measured |\n|---|---|---|")
     for what, fig, how in rows:
         print(f"| {what} | {fig} | {how} |")

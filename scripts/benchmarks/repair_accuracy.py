@@ -1,10 +1,10 @@
-"""Accuracy of the general repair rules on corpus-drawn cases (see scripts/repair_cases.py).
+"""Accuracy of the general repair rules on corpus-drawn cases (see scripts/benchmarks/repair_cases.py).
 
 A split or typo case is right when normalize() returns exactly the expected codes; a whole case is
 right when no code comes out and the word is kept, whole, as unknown. Typo aliases are switched off
 by default (the figure must come from the general rules); --with-typo-aliases turns them on.
 
-usage: python scripts/repair_accuracy.py [--split test|dev] [--with-typo-aliases] [--show-errors N]
+usage: python scripts/benchmarks/repair_accuracy.py [--split test|dev] [--with-typo-aliases] [--show-errors N]
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from repair_cases import build_cases  # noqa: E402

@@ -4,7 +4,7 @@ body contains the word (case-insensitive) at least --min times, optionally witho
 Shows what the classifier can learn for a subject, e.g. how often text about human trafficking carries
 KTIP rather than PHUM or KCRM. Prints counts only, never text.
 
-usage: python scripts/tag_profile.py traffick --min 5 --exclude narcotic --exclude drug [--corpus PATH]
+usage: python scripts/tools/tag_profile.py traffick --min 5 --exclude narcotic --exclude drug [--corpus PATH]
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.normalizer import get_normalizer  # noqa: E402

@@ -3,7 +3,7 @@
 A token here is one item of the outcome: a code taken as written, a code produced by a repair, a
 junk item removed, a name, or an unknown item kept verbatim.
 
-usage: python scripts/normalize_report.py [--corpus PATH] [--no-typo-aliases]
+usage: python scripts/benchmarks/normalize_report.py [--corpus PATH] [--no-typo-aliases]
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.normalizer import get_normalizer  # noqa: E402

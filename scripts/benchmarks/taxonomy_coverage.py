@@ -4,7 +4,7 @@ A code-like token is a run of letters of 2-5 capitals (the text split on anythin
 Every such token carried by at least --min-cables cables must be a taxonomy code, an alias, or an
 explicitly listed non-code word / junk word. Prints the figure and any token left uncovered.
 
-usage: python scripts/taxonomy_coverage.py [--corpus ../shared/corpus/cables.jsonl.gz] [--min-cables 3]
+usage: python scripts/benchmarks/taxonomy_coverage.py [--corpus ../shared/corpus/cables.jsonl.gz] [--min-cables 3]
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.taxonomy import load_taxonomy  # noqa: E402

@@ -6,7 +6,7 @@ applies is: a token that is an ordinary word of cable prose stays whole. "Ordina
 listed by hand: lower-cased alphabetic words of 3+ letters found in the `body` of at least MIN_DF corpus
 cables (privacy: never a rare name), minus every taxonomy code and alias.
 
-usage: python scripts/build_plainwords.py [--corpus ../shared/corpus/cables.jsonl.gz] [--min-df 20]
+usage: python scripts/tools/build_plainwords.py [--corpus ../shared/corpus/cables.jsonl.gz] [--min-df 20]
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 
@@ -41,7 +41,7 @@ def main(argv=None):
             df.update({w.lower() for w in word.findall(body)})
     words = sorted(w for w, n in df.items() if n >= a.min_df and w.upper() not in taken and len(w) <= 20)
     out = ROOT / "taxonomy" / "plainwords.txt"
-    out.write_text("# ordinary words (body of >= %d corpus cables); built by scripts/build_plainwords.py\n"
+    out.write_text("# ordinary words (body of >= %d corpus cables); built by scripts/tools/build_plainwords.py\n"
                    % a.min_df + "\n".join(words) + "\n", encoding="utf-8")
     print(f"{len(words)} words -> {out.relative_to(ROOT)}")
 

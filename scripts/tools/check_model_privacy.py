@@ -3,7 +3,7 @@
 Recounts, from the corpus itself, the document frequency of every vocabulary term (with the model's
 own tokenization and boilerplate stripping) and fails (exit 1) if any term is below --min-df.
 
-usage: python scripts/check_model_privacy.py [--model DIR] [--corpus PATH] [--min-df 5]
+usage: python scripts/tools/check_model_privacy.py [--model DIR] [--corpus PATH] [--min-df 5]
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.model import TagModel  # noqa: E402
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     m = TagModel.load(a.model or shipped_model_dir())
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from cabletags.features import TOKEN_PATTERN
+    from cabletags.cableformat import TOKEN_PATTERN
 
     cv = CountVectorizer(vocabulary={t: i for i, t in enumerate(m.vocabulary)}, binary=True,
                          ngram_range=(1, m.settings.ngram_max), token_pattern=TOKEN_PATTERN, dtype=np.int32)

@@ -13,7 +13,7 @@ exact taxonomy codes in real TAGS lines, then damaged the way real lines are dam
 The halves are fixed by a hash of the case text: `dev` is for developing rules, `test` is held out.
 This file was committed before the rules were tuned on its dev half.
 
-usage: python scripts/repair_cases.py [--corpus PATH] [--split dev|test|all] > cases.jsonl
+usage: python scripts/benchmarks/repair_cases.py [--corpus PATH] [--split dev|test|all] > cases.jsonl
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.taxonomy import load_taxonomy  # noqa: E402

@@ -4,7 +4,7 @@ For each cable, the normalized codes of the TAGS line that parse_cable extracts 
 `preamble + "\n" + body` are compared with normalize(record["tags"]).codes (as sets). Cables whose
 record has no tags must parse to no TAGS line. Prints the agreement and a few disagreements.
 
-usage: python scripts/parse_report.py [--corpus PATH] [--show N]
+usage: python scripts/benchmarks/parse_report.py [--corpus PATH] [--show N]
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.normalizer import get_normalizer  # noqa: E402

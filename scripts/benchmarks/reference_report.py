@@ -6,7 +6,7 @@ model's index holds the whole corpus. For each held-out cable: the training cabl
 how precise and complete the union of their tags is against the cable's own tags (normalized codes in the
 label space of >= 20 cables). Prints figures only, never text.
 
-usage: python scripts/reference_report.py [--corpus PATH]
+usage: python scripts/benchmarks/reference_report.py [--corpus PATH]
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cabletags.corpus import corpus_or_exit, is_validation  # noqa: E402
 from cabletags.references import ReferenceIndex  # noqa: E402

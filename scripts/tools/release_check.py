@@ -1,0 +1,59 @@
+"""Release checks of the shipped model, too slow or corpus-bound for CI: run before committing a new model.
+
+* integrity: the sha256 of arrays.npz matches model.json, card.json and models/MANIFEST.json;
+* size: the model folder is at most --max-mb (25 MB);
+* privacy: every vocabulary term occurs in >= 5 corpus cables (scripts/tools/check_model_privacy.py,
+  a recount over the whole corpus, about 100 s).
+
+usage: python scripts/tools/release_check.py [--model DIR] [--corpus PATH] [--max-mb 25]
+Exit 0 when every check passes, 1 otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cabletags.suggester import shipped_model_dir  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="model folder (default: the shipped model)")
+    ap.add_argument("--corpus")
+    ap.add_argument("--max-mb", type=float, default=25.0)
+    a = ap.parse_args(argv)
+    d = Path(a.model) if a.model else shipped_model_dir()
+    failures = []
+
+    def check(ok: bool, what: str):
+        print(("ok    " if ok else "FAIL  ") + what)
+        if not ok:
+            failures.append(what)
+
+    sha = hashlib.sha256((d / "arrays.npz").read_bytes()).hexdigest()
+    doc = json.loads((d / "model.json").read_text(encoding="utf-8"))
+    check(doc.get("arrays_sha256") == sha, f"model.json records the sha256 of arrays.npz ({sha[:16]}...)")
+    card = d / "card.json"
+    if card.is_file():
+        check(json.loads(card.read_text(encoding="utf-8")).get("arrays_sha256") == sha, "card.json describes these arrays")
+    manifest = d.parent / "MANIFEST.json"
+    if manifest.is_file() and d.name in json.loads(manifest.read_text(encoding="utf-8")):
+        check(json.loads(manifest.read_text(encoding="utf-8"))[d.name] == sha, "MANIFEST.json lists these arrays")
+    size = sum(f.stat().st_size for f in d.iterdir() if f.is_file()) / 1e6
+    check(size <= a.max_mb, f"model folder {size:.1f} MB <= {a.max_mb:g} MB")
+    import check_model_privacy
+
+    args = ["--model", str(d)] + (["--corpus", a.corpus] if a.corpus else [])
+    check(check_model_privacy.main(args) == 0, "privacy: every term in >= 5 corpus cables")
+    print(f"{len(failures)} check(s) failed" if failures else "all checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
