@@ -11,7 +11,7 @@ import click
 
 from ..formatting import render
 from ..textio import Stats, atomic_output, dumps, iter_jsonl
-from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, CLIError, Progress, finish_batch, format_option, load_suggester,
+from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, CLIError, Progress, finish_batch, format_option, load_suggester,
                      model_option, output_option, read_text_input, require_input, strict_option)
 
 
@@ -71,6 +71,9 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
     """
     require_input(file)
     if jsonl:
+        refused = [name for name, on in (("--cable", cable), ("--paragraphs", paragraphs), ("--explain", explain)) if on]
+        if refused:
+            raise CLIError(f"--jsonl cannot be combined with {', '.join(refused)}", EXIT_USAGE)
         return _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict)
     s = load_suggester(ctx, model_path)
     text = read_text_input(file, "text")
