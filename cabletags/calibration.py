@@ -96,13 +96,15 @@ def _likeliest_scale(D: np.ndarray, y: np.ndarray) -> float:
     return best[1]
 
 
-def tune(M: np.ndarray, Y: np.ndarray, shrink: float, refs: tuple[np.ndarray, np.ndarray] | None = None
-         ) -> Calibration:
+def tune(M: np.ndarray, Y: np.ndarray, shrink: float, refs: tuple[np.ndarray, np.ndarray] | None = None,
+         rank_shift: np.ndarray | None = None) -> Calibration:
     """A Calibration tuned on validation margins M (n, L) and labels Y (n, L).
 
     refs: the reference index's (cited, co-citing) tag shares of the same texts, each (n, L); their
     weights are the pair of REF_WEIGHT_GRID with the best F1@5 (ascending: ties keep the smaller weights).
-    Then the offsets (shrink x each tag's F1-optimal margin), the scale, and the selection threshold.
+    Then the offsets (shrink x each tag's F1-optimal margin) and the scale, on M; and the selection
+    threshold, on the scores the model will show for these texts: those of M + rank_shift (n, L), where
+    rank_shift is what the model adds to some texts' margins at prediction (short texts' scaled biases).
     """
     weights = (0.0, 0.0)
     if refs is not None:
@@ -119,5 +121,5 @@ def tune(M: np.ndarray, Y: np.ndarray, shrink: float, refs: tuple[np.ndarray, np
     offsets = (shrink * f1_thresholds(M, Y)).astype(np.float32)
     cal = Calibration(offsets=offsets, scale=_likeliest_scale((M - offsets).ravel(), Y.ravel()),
                       ref_weights=weights)
-    cal.select_score = micro_f1_threshold(cal.scores(M), Y)
+    cal.select_score = micro_f1_threshold(cal.scores(M if rank_shift is None else M + rank_shift), Y)
     return cal

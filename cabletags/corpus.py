@@ -48,10 +48,11 @@ def is_validation(cable_id: str, share: float = 0.2, seed: int = 0) -> bool:
 
 
 def export_annif(records: Iterable[dict], directory: str | Path, taxonomy=None, text_field: str = "body",
-                 tags_field: str = "tags", base_uri: str | None = None) -> tuple[int, int]:
+                 tags_field: str = "tags", base_uri: str | None = None, check=None) -> tuple[int, int]:
     """Write records as Annif's short-text document corpus (`corpus.tsv`: text, tab, subject URIs) with its
     vocabulary (`vocab.tsv`) into `directory`; returns (documents written, records skipped for lack of text
-    or tags). Subjects are the normalized tags as the concept URIs of `cabletags taxonomy export`."""
+    or tags). Subjects are the normalized tags as the concept URIs of `cabletags taxonomy export`.
+    check(), when given, runs after the last record and before corpus.tsv is committed (it may raise)."""
     from .normalizer import get_normalizer
     from .textio import atomic_output
     from .vocabulary import BASE_URI, concept_uri, export
@@ -72,6 +73,8 @@ def export_annif(records: Iterable[dict], directory: str | Path, taxonomy=None, 
                 continue
             out.write(" ".join(text.split()) + "\t" + " ".join(f"<{concept_uri(c, base)}>" for c in codes) + "\n")
             n += 1
+        if check is not None:
+            check()
     with atomic_output(str(d / "vocab.tsv")) as out:
         out.write(export(norm.tax, "annif", base))
     return n, skipped

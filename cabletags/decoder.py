@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable, Iterator
 
 from .normalizer import NormalizedTags, get_normalizer
 from .taxonomy import Entry, Taxonomy
 
-__all__ = ["Decoded", "decode", "did_you_mean"]
+__all__ = ["Decoded", "decode", "iter_decode", "did_you_mean"]
 
 
 @dataclass
@@ -74,6 +75,8 @@ class Decoded:
 def did_you_mean(token: str, taxonomy: Taxonomy | None = None, limit: int = 5) -> list[str]:
     """Codes close to `token` (one edit, substitutions included), most used first."""
     n = get_normalizer(taxonomy)
+    if len(token) > 64:  # no code is near a long token; and the work would grow with its square
+        return []
     up = "".join(ch for ch in token.upper() if ch.isalpha())
     if not up:
         return []
@@ -91,16 +94,19 @@ def did_you_mean(token: str, taxonomy: Taxonomy | None = None, limit: int = 5) -
 def decode(items: list[str] | str, taxonomy: Taxonomy | None = None) -> list[Decoded]:
     """Decode codes or raw TAGS lines. Each argument that is not a bare code is normalized first.
 
-    Returns one Decoded per resulting code, name, unknown item (and junk removed), in input order.
+    Returns one Decoded per resulting code, name and unknown item, in input order.
     """
-    if isinstance(items, str):
-        items = [items]
+    return list(iter_decode([items] if isinstance(items, str) else items, taxonomy))
+
+
+def iter_decode(items: Iterable[str], taxonomy: Taxonomy | None = None) -> Iterator[Decoded]:
+    """decode() one item at a time, for streams of any length."""
     n = get_normalizer(taxonomy)
-    out: list[Decoded] = []
     for item in items:
+        out: list[Decoded] = []
         s = item.strip()
         if s in n.codes:
-            out.append(Decoded(s, "known", s, n.codes[s]))
+            yield Decoded(s, "known", s, n.codes[s])
             continue
         norm: NormalizedTags = n.normalize(item)
         via = {}
@@ -117,4 +123,4 @@ def decode(items: list[str] | str, taxonomy: Taxonomy | None = None) -> list[Dec
             cands = norm.candidates.get(u) or did_you_mean(u, taxonomy)
             out.append(Decoded(u, "word" if reason else "unknown", None, None, "", cands,
                                f"non-code word: {reason}" if reason else ""))
-    return out
+        yield from out

@@ -50,10 +50,26 @@ class ModelSettings:
     references: bool = True
 
     def __post_init__(self):
-        if not 0 <= self.nb_scaling <= 2:
-            raise ValueError(f"nb_scaling must be in [0, 2], not {self.nb_scaling!r}")
-        if self.min_df < 5:
-            raise ValueError("min_df must be >= 5 (privacy: no term seen in fewer than 5 cables)")
+        def number(name, lo, hi, integer=False):
+            v = getattr(self, name)
+            ok = not isinstance(v, bool) and (isinstance(v, int) if integer else isinstance(v, (int, float)))
+            if not ok or not (lo <= v <= hi):  # NaN fails the comparison too
+                raise ValueError(f"{name} must be {'an integer' if integer else 'a number'} in [{lo}, {hi}], not {v!r}")
+
+        number("C", 1e-6, 1e6)
+        number("ngram_max", 1, 3, integer=True)
+        number("min_df", 5, 10**9, integer=True)
+        number("max_features", 1, 10**8, integer=True)
+        number("max_chars", 0, 10**9, integer=True)
+        number("keep_weights", 1, 10**8, integer=True)
+        number("threshold_shrink", 0.0, 1.0)
+        number("nb_scaling", 0.0, 2.0)
+        number("short_text_chars", 0, 10**9, integer=True)
+        number("short_intercept_scale", 0.0, 2.0)
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight must be null or 'balanced', not {self.class_weight!r}")
+        if not isinstance(self.references, bool):
+            raise ValueError(f"references must be true or false, not {self.references!r}")
 
 
 @dataclass
@@ -109,7 +125,8 @@ class TagModel:
         margins: (n, L) decision_function(texts), when already computed. Returns the tuned values."""
         M = self.decision_function(texts) if margins is None else margins
         refs = self.reference_features(texts) if self.references is not None else None
-        self.calibration = tune(M, self.label_matrix(label_sets), self.settings.threshold_shrink, refs)
+        self.calibration = tune(M, self.label_matrix(label_sets), self.settings.threshold_shrink, refs,
+                                rank_shift=self._bias_shift(texts))
         c = self.calibration
         return {"offsets_mean": float(c.offsets.mean()), "scale": c.scale, "select_score": c.select_score,
                 "ref_weights": list(c.ref_weights)}
@@ -171,18 +188,24 @@ class TagModel:
         texts = list(texts)
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
-        X = self.transform(texts)
-        WX = np.asarray((X @ self.weights.T).toarray(), dtype=np.float32)
-        s = self.settings
-        short = np.array([len(t or "") < s.short_text_chars for t in texts])
-        bias = np.where(short, np.float32(s.short_intercept_scale), np.float32(1))[:, None] * self.intercept
-        P = self.calibration.scores(WX + bias + self.reference_term(texts, ids=ids))
+        M = self.decision_function(texts) + self.reference_term(texts, ids=ids)
+        shift = self._bias_shift(texts)
+        P = self.calibration.scores(M if shift is None else M + shift)
         return P, self.calibration.select(P)
 
+    def _bias_shift(self, texts) -> np.ndarray | None:
+        """(n, L) what predict() adds to the plain margins of short texts (their biases scaled), or None."""
+        s = self.settings
+        short = np.array([len(t or "") < s.short_text_chars for t in texts])
+        if not short.any():
+            return None
+        return np.where(short, np.float32(s.short_intercept_scale - 1), np.float32(0))[:, None] * self.intercept
+
     # --- persistence -----------------------------------------------------------------------------
-    def save(self, directory: str | Path) -> dict:
-        """Write model.json + arrays.npz (cabletags.storage); returns the model.json document."""
-        return save_model(self, directory)
+    def save(self, directory: str | Path, force: bool = True) -> dict:
+        """Write the model folder (cabletags.storage: built beside it and swapped in whole); returns the
+        model.json document. force=False refuses to replace an existing model."""
+        return save_model(self, directory, force=force)
 
     @classmethod
     def load(cls, directory: str | Path, verify: bool = True) -> "TagModel":

@@ -27,7 +27,7 @@ __all__ = ["normalize", "NormalizedTags", "Repair", "Normalizer", "render_line"]
 
 @dataclass(frozen=True)
 class Repair:
-    """One change made to the raw line. kind: split | typo | alias | case | junk | name."""
+    """One change made to the raw line. kind: split | typo | alias | case | junk | name | cut."""
 
     kind: str
     original: str
@@ -90,6 +90,11 @@ _STRIP = ".:'\"!?*[]{}<>_=+|\\`~#()"
 _TITLES = {"MR", "MRS", "MS", "DR", "GEN", "AMB", "SEN", "REP", "PM", "FM", "HON", "SIR", "PRES", "MINISTER"}
 _LETTERS = re.compile(r"^[A-Za-z]+$")
 
+
+# bounds that keep the work linear in the input (docs/cli.md): longer tokens are kept whole as unknown,
+# longer lines are cut with a repair note
+MAX_TOKEN_CHARS = 64
+MAX_LINE_CHARS = 20_000
 
 WORDLIKE_MAX = -2.8  # mean log-probability per character above which a token reads as a word
 WORDLIKE_MAX_MIXED = -2.45  # the same, for splits that include a 4+ letter code (RUPREL -2.53)
@@ -284,7 +289,10 @@ class Normalizer:
         return pieces, max(conf, 0.5)
 
     def _resolve_token(self, tok: str, words_context: bool):
-        """Resolve one token. Returns (kind, payload): kind in code|alias|case|typo|split|junk|word|unknown."""
+        """Resolve one token. Returns (kind, payload): kind in code|alias|case|typo|split|junk|word|unknown.
+        A token over MAX_TOKEN_CHARS characters is kept as unknown, never split or corrected."""
+        if len(tok) > MAX_TOKEN_CHARS:
+            return "unknown", None, 0.0
         up = tok.upper()
         is_upper = tok == up
         if up in self.codes:
@@ -323,12 +331,20 @@ class Normalizer:
 
     # --- whole lines -------------------------------------------------------------------------------
     def normalize(self, raw) -> NormalizedTags:
+        """The NormalizedTags of one raw TAGS line. Work is linear in the line: a line over MAX_LINE_CHARS
+        is cut (at the last separator before the limit) with a "cut" repair saying how much was not read."""
         if raw is None:
             raw = ""
         if not isinstance(raw, str):
             raise TypeError(f"normalize() expects a str, got {type(raw).__name__}")
-        if len(raw) > 20_000:  # headers glued to megabytes of text: never cache, still process
-            return self._normalize_uncached(raw)
+        if len(raw) > MAX_LINE_CHARS:  # headers glued to megabytes of text: read the start, never cache
+            cut = max(raw.rfind(",", 0, MAX_LINE_CHARS), raw.rfind(" ", 0, MAX_LINE_CHARS))
+            cut = cut if cut > MAX_LINE_CHARS // 2 else MAX_LINE_CHARS
+            res = self._normalize_uncached(raw[:cut])
+            rest = raw[cut:]
+            res.repairs.append(Repair("cut", rest[:40] + "…", (), 1.0,
+                                      f"line over {MAX_LINE_CHARS} characters: the last {len(rest)} not read"))
+            return res
         res = self._line(raw)
         return NormalizedTags(list(res.codes), list(res.names), list(res.unknown), list(res.repairs),
                               dict(res.candidates), res.taxonomy_version)

@@ -77,11 +77,14 @@ class ReferenceIndex:
         self._post_set = set(self.posts)
         self._post_id = {p: i for i, p in enumerate(self.posts)}
         n = len(self.own)
-        if len(self.tags_indptr) != n + 1 or len(self.cites_indptr) != n + 1 \
-                or self.tags_indptr[-1] != len(self.tags) or self.cites_indptr[-1] != len(self.cites) \
+
+        def pointers_ok(ptr, size):  # row pointers: start at 0, never decrease, end at the array's size
+            return len(ptr) == n + 1 and ptr[0] == 0 and ptr[-1] == size and bool(np.all(np.diff(ptr) >= 0))
+
+        if not pointers_ok(self.tags_indptr, len(self.tags)) or not pointers_ok(self.cites_indptr, len(self.cites)) \
                 or (len(self.tags) and (self.tags.min() < 0 or self.tags.max() >= self.n_labels)) \
                 or (len(self.cites) and (self.cites[:, 1].min() < 0 or self.cites[:, 1].max() >= len(self.posts))) \
-                or (n and self.own[:, 1].max() >= len(self.posts)):
+                or (n and (self.own[:, 1].min() < -1 or self.own[:, 1].max() >= len(self.posts))):
             raise ValueError("reference index arrays disagree")
 
     def __len__(self) -> int:

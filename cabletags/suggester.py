@@ -51,7 +51,7 @@ def shipped_model_dir(name: str = DEFAULT_MODEL) -> Path:
 
 
 def _trusted_hashes() -> dict:
-    """sha256 of the shipped models' arrays, from models/MANIFEST.json (shipped with the package)."""
+    """sha256 of each shipped model's manifest.json, from models/MANIFEST.json (shipped with the package)."""
     p = shipped_model_dir().parent / "MANIFEST.json"
     try:
         return json.loads(p.read_text(encoding="utf-8"))
@@ -79,17 +79,22 @@ class Suggester:
     def load(cls, path: str | Path | None = None, taxonomy=None) -> "Suggester":
         """Load a model directory (None: the shipped model). Raises ModelError with a clear message.
 
-        Model files hold only JSON and plain arrays (read with allow_pickle=False), and the arrays'
-        sha256 is checked against model.json; the shipped model is also checked against MANIFEST.json.
+        Model files hold only JSON and plain arrays, every file is checked against the folder's
+        manifest.json and every array is validated (cabletags.storage); the shipped model's manifest is
+        itself pinned by models/MANIFEST.json, so no file of it can be changed.
         """
         d = Path(path) if path else shipped_model_dir()
-        model = TagModel.load(d)
         if path is None:
+            import hashlib
+
             want = _trusted_hashes().get(d.name)
-            got = json.loads((d / "model.json").read_text(encoding="utf-8")).get("arrays_sha256")
-            if want and want != got:
+            try:
+                got = hashlib.sha256((d / "manifest.json").read_bytes()).hexdigest()
+            except OSError:
+                got = None
+            if not want or want != got:
                 raise ModelError(f"{d}: shipped model does not match MANIFEST.json (modified installation?)")
-        return cls(model, taxonomy, str(d))
+        return cls(TagModel.load(d), taxonomy, str(d))
 
     @property
     def labels(self) -> list[str]:

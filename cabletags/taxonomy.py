@@ -21,7 +21,7 @@ __all__ = ["Alias", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "vali
 
 KINDS = ("subject", "program", "geographic", "organization")
 TAXONOMY_VERSION = "1.0"  # bump when the curated content changes meaningfully; the hash tracks every edit
-_CACHE_FORMAT = 4
+_CACHE_FORMAT = 5
 
 
 class TaxonomyError(ValueError):
@@ -141,13 +141,27 @@ def _cache_dir() -> Path:
     return Path(base) / "cabletags"
 
 
+MAX_YAML_BYTES = 16 << 20
+
+
 def _yaml_load(path: Path):
+    """A taxonomy YAML file as data: at most MAX_YAML_BYTES, and without anchors or aliases (a few bytes of
+    nested aliases expand to gigabytes; the shipped files need none)."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~10x faster
     try:
         with path.open("rb") as f:
-            return yaml.load(f, Loader=loader)
+            data = f.read(MAX_YAML_BYTES + 1)
+        if len(data) > MAX_YAML_BYTES:
+            raise TaxonomyError(f"{path}: larger than {MAX_YAML_BYTES >> 20} MB")
+        if b"&" in data or b"*" in data:  # only then can the file hold anchors or aliases
+            for ev in yaml.parse(data, Loader=loader):
+                if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
+                    mark = ev.start_mark
+                    raise TaxonomyError(f"{path}: line {mark.line + 1}: YAML anchors and aliases are not allowed "
+                                        "in taxonomy files")
+        return yaml.load(data, Loader=loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -173,7 +187,8 @@ def _schema_errors(doc, schema) -> list[str]:
             where = f"entry {path[1] + 1} ({code})" + (f" field {rest}" if rest else "")
         elif path:
             where = "/".join(str(p) for p in path)
-        out.append(f"{where + ': ' if where else ''}{err.message}")
+        msg = err.message if len(err.message) <= 200 else err.message[:200] + "…"  # never a huge value
+        out.append(f"{where + ': ' if where else ''}{msg}")
     return out
 
 
@@ -205,7 +220,19 @@ def _compile(files: list[Path], overlays: list[Path]) -> dict:
             if code in entries and not overlay:
                 problems.append(f"{path}: entry {i} ({code}): duplicate code (also in {origin[code]})")
                 continue
+            if overlay:
+                # an overlay speaks for its user, never for a source: its provenance says so
+                prov = e.get("provenance") or {}
+                claimed = prov.get("source")
+                e = dict(e, provenance={"source": "user", "reference": str(path),
+                                        **({"evidence": prov["evidence"]} if prov.get("evidence") else {}),
+                                        **({"note": f"the overlay claimed source {claimed!r}"}
+                                           if claimed not in (None, "user") else {})})
             if overlay and code in entries:
+                if entries[code]["kind"] != kind:
+                    problems.append(f"{path}: entry {i} ({code}): an overlay cannot change the kind of a code "
+                                    f"({entries[code]['kind']} -> {kind})")
+                    continue
                 merged = dict(entries[code])
                 merged.update({k: v for k, v in e.items() if k != "aliases"})
                 merged["aliases"] = entries[code].get("aliases", []) + e.get("aliases", [])
@@ -222,7 +249,18 @@ def _compile(files: list[Path], overlays: list[Path]) -> dict:
             if f.name != "words.yaml":
                 add_file(f, overlay=True)
 
-    words_doc = _yaml_load(files[4]) or {}
+    try:
+        words_doc = _yaml_load(files[4]) or {}
+    except TaxonomyError as e:
+        problems.append(str(e))
+        words_doc = {}
+    if not isinstance(words_doc, dict):
+        problems.append(f"{files[4]}: expected a mapping with 'words', 'junk' and 'repaired_forms' lists")
+        words_doc = {}
+    for key in ("words", "junk", "repaired_forms"):
+        if not isinstance(words_doc.get(key) or [], list):
+            problems.append(f"{files[4]}: '{key}' must be a list")
+            words_doc[key] = []
     words, junk = {}, {}
     for key, target in (("words", words), ("junk", junk)):
         for i, w in enumerate(words_doc.get(key) or [], 1):
@@ -238,7 +276,7 @@ def _compile(files: list[Path], overlays: list[Path]) -> dict:
         if not isinstance(w, dict) or not isinstance(w.get("form"), str) or not isinstance(w.get("codes"), list):
             problems.append(f"{files[4]}: repaired_forms item {i}: needs 'form', 'codes' and 'reason'")
             continue
-        bad = [c for c in w["codes"] if c not in entries]
+        bad = [c for c in w["codes"] if not isinstance(c, str) or c not in entries]
         if bad:
             problems.append(f"{files[4]}: repaired_forms item {i} ({w['form']}): codes {bad} not in the taxonomy")
         repaired[w["form"]] = {"codes": w["codes"], "reason": w.get("reason", "")}
@@ -260,12 +298,28 @@ def _compile(files: list[Path], overlays: list[Path]) -> dict:
     for form, (code, _) in aliases.items():
         if code not in entries:  # only possible through overlays editing codes away
             problems.append(f"alias '{form}' points to unknown code {code}")
+    plain = []
+    try:
+        plain = [w.strip() for w in files[5].read_text(encoding="utf-8").splitlines() if w and not w.startswith("#")]
+    except (OSError, UnicodeDecodeError) as e:
+        problems.append(f"{files[5]}: unreadable word list ({e.__class__.__name__}); it must be UTF-8 text")
     if problems:
         raise TaxonomyError(problems[0] if len(problems) == 1 else
                             f"{len(problems)} problems; first: {problems[0]}\n" + "\n".join(problems[1:]), problems)
-    plain = [w.strip() for w in files[5].read_text(encoding="utf-8").splitlines() if w and not w.startswith("#")]
     return {"format": _CACHE_FORMAT, "entries": entries, "aliases": aliases, "words": words, "junk": junk,
             "repaired_forms": repaired, "plainwords": plain}
+
+
+def _valid_cache(data, digest: str) -> bool:
+    """A cache file's content is usable: this format, these files, and every part of the right type."""
+    if not isinstance(data, dict) or data.get("format") != _CACHE_FORMAT or data.get("digest") != digest:
+        return False
+    types = {"entries": dict, "aliases": dict, "words": dict, "junk": dict, "repaired_forms": dict, "plainwords": list}
+    if not all(isinstance(data.get(k), t) for k, t in types.items()):
+        return False
+    entry_keys = {"kind", "status", "provenance"}
+    return all(isinstance(e, dict) and entry_keys <= e.keys() for e in data["entries"].values()) and \
+        all(isinstance(v, list) and len(v) == 2 for v in data["aliases"].values())
 
 
 def validate_taxonomy(directory: str | Path | None = None) -> list[str]:
@@ -311,8 +365,10 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
             data = json.loads(cache.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             data = None
+        if not _valid_cache(data, digest):
+            data = None  # a damaged or foreign cache file is rebuilt, never trusted
     if data is None:
-        data = _compile(files, ov_files)
+        data = dict(_compile(files, ov_files), digest=digest)
         if use_cache:
             try:
                 cache.parent.mkdir(parents=True, exist_ok=True)

@@ -5,16 +5,20 @@ counted), lines that are not JSON objects are yielded as errors with their line 
 """
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
+import stat
 import sys
 import tempfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterator
 
-__all__ = ["InputError", "Stats", "open_binary", "iter_lines", "iter_jsonl", "read_text", "atomic_output",
+__all__ = ["InputError", "BadRecordsError", "Stats", "open_binary", "iter_lines", "iter_jsonl", "read_text", "atomic_output",
            "dumps"]
 
 try:  # orjson is several times faster than json for the batch paths; it is optional
@@ -41,6 +45,10 @@ def loads(text: str):
 
 class InputError(Exception):
     """An input that cannot be read at all (missing, a directory, unreadable). Exit code 3."""
+
+
+class BadRecordsError(Exception):
+    """A strict run met malformed records. Exit code 5."""
 
 
 @dataclass
@@ -78,29 +86,52 @@ def open_binary(path: str | None) -> IO[bytes]:
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from None
     if path.endswith(".gz"):
-        import gzip
-
         return gzip.open(f, "rb")  # type: ignore[return-value]
     return f
 
 
+def _peekable(f):
+    return f if hasattr(f, "peek") else io.BufferedReader(f)  # stdin under a test runner is a BytesIO
+
+
+_GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
 def iter_lines(path: str | None, stats: Stats | None = None) -> Iterator[tuple[int, str]]:
-    """(line number, text) for every line, decoded as UTF-8 with undecodable bytes replaced."""
+    """(line number, text) for every line, decoded as UTF-8 with undecodable bytes replaced.
+
+    A UTF-8 byte-order mark is dropped; input starting with a UTF-16 byte-order mark is read as UTF-16.
+    A truncated or corrupt gzip file raises InputError naming the last good line.
+    """
     stats = stats if stats is not None else Stats()
     f = open_binary(path)
+    n = 0
     try:
+        f = _peekable(f)
+        head = f.peek(4)[:4]
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            for n, text in enumerate(io.TextIOWrapper(f, encoding="utf-16", errors="replace", newline=None), 1):
+                stats.lines = n
+                if "\ufffd" in text:
+                    stats.replaced_lines.append(n)
+                yield n, text.rstrip("\r\n")
+            return
         for n, raw in enumerate(f, 1):
             stats.lines = n
+            if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 text = raw.decode("utf-8", errors="replace")
                 stats.replaced_lines.append(n)
             yield n, text.rstrip("\r\n")
+    except _GZIP_ERRORS as e:
+        raise InputError(f"{path}: truncated or corrupt gzip data after line {n} ({type(e).__name__})") from None
     except OSError as e:
-        raise InputError(f"{path or 'stdin'}: read failed: {e}") from None
+        raise InputError(f"{path or 'stdin'}: read failed after line {n}: {e}") from None
     finally:
-        if f is not sys.stdin.buffer:
+        if path not in (None, "-"):
             f.close()
 
 
@@ -127,13 +158,20 @@ def read_text(path: str | None, max_bytes: int = 200 * 1024 * 1024) -> tuple[str
     f = open_binary(path)
     try:
         data = f.read(max_bytes + 1)
+    except _GZIP_ERRORS as e:
+        raise InputError(f"{path}: truncated or corrupt gzip data ({type(e).__name__})") from None
     except OSError as e:
         raise InputError(f"{path or 'stdin'}: read failed: {e}") from None
     finally:
-        if f is not sys.stdin.buffer:
+        if path not in (None, "-"):
             f.close()
     if len(data) > max_bytes:
         raise InputError(f"{path or 'stdin'}: larger than {max_bytes // (1024 * 1024)} MB; split it or use --jsonl")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = data.decode("utf-16", errors="replace")
+        return text, "\ufffd" in text
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     try:
         return data.decode("utf-8"), False
     except UnicodeDecodeError:
@@ -144,19 +182,34 @@ def read_text(path: str | None, max_bytes: int = 200 * 1024 * 1024) -> tuple[str
 def atomic_output(path: str | None):
     """Write to `path` through a temporary file renamed into place on success (stdout for None / '-').
 
-    An interrupted or failed run leaves any earlier file at `path` untouched.
+    Only regular files are written: a FIFO, device, socket or directory at `path` is refused (InputError);
+    a symbolic link is followed and the file it points to is replaced. An existing file keeps its mode; a
+    new one gets the umask's. The data is flushed to disk before the rename, and an interrupted or failed
+    run leaves any earlier file untouched (and no temporary file).
     """
     if path in (None, "-"):
         yield sys.stdout
         return
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"{path}: is a directory")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
+    target = Path(os.path.realpath(path))
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise InputError(f"{path}: is {what}; --output writes regular files only")
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
+    except OSError as e:
+        raise InputError(f"{path}: cannot write: {e.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -164,3 +217,9 @@ def atomic_output(path: str | None):
         except OSError:
             pass
         raise
+
+
+def _umask() -> int:
+    old = os.umask(0)
+    os.umask(old)
+    return old

@@ -24,17 +24,18 @@ from .evaluation import evaluate_rankings, per_tag_scores
 from .model import ModelSettings, TagModel
 from .normalizer import get_normalizer
 from .taxonomy import load_taxonomy
-from .textio import InputError
+from .textio import BadRecordsError, InputError, Stats
 
 __all__ = ["load_labelled", "label_space", "train_model", "validation_report", "rank_and_select", "evaluate_model",
            "Evaluation"]
 
 
-def load_labelled(corpus, text_field: str = "body", taxonomy=None):
-    """(ids, texts, label_sets) for every record; label sets are normalized taxonomy codes."""
+def load_labelled(corpus, text_field: str = "body", taxonomy=None, stats: Stats | None = None):
+    """(ids, texts, label_sets) for every good record; label sets are normalized taxonomy codes.
+    Malformed lines are counted in `stats` (cabletags.textio.Stats) when given."""
     norm = get_normalizer(taxonomy)
     ids, texts, labels = [], [], []
-    for rec in read_corpus(require_corpus(corpus)):
+    for rec in read_corpus(require_corpus(corpus), stats):
         ids.append(str(rec.get("id", len(ids))))
         t = rec.get(text_field)
         texts.append(t if isinstance(t, str) else "")
@@ -101,10 +102,10 @@ class Evaluation:
             yield {"id": rid, "tags": [x.to_dict() for x in self.suggester.rank(row, limit, sel)]}
 
 
-def evaluate_model(suggester, corpus, text_field: str = "body") -> Evaluation:
+def evaluate_model(suggester, corpus, text_field: str = "body", stats: Stats | None = None) -> Evaluation:
     """Score a Suggester on a tagged JSON Lines corpus (labels: normalize(record["tags"]).codes).
-    Raises InputError when the corpus has no records."""
-    ids, texts, gold = load_labelled(corpus, text_field, suggester.taxonomy)
+    Malformed lines are counted in `stats`. Raises InputError when the corpus has no records."""
+    ids, texts, gold = load_labelled(corpus, text_field, suggester.taxonomy, stats=stats)
     if not ids:
         raise InputError(f"{corpus}: no records to evaluate")
     P, S = suggester.predict(texts, ids)
@@ -120,13 +121,40 @@ def _round(d):
 
 def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | None = None,
                 validation_share: float = 0.2, seed: int = 0, min_label_count: int = 20, refit: bool = True,
-                text_field: str = "body", n_jobs: int = 2, progress=print) -> tuple[TagModel, dict]:
-    """Train, tune on the validation split, optionally refit on all data, and save with a model card."""
-    settings = settings or ModelSettings()
+                text_field: str = "body", n_jobs: int = 2, progress=print, force: bool = False,
+                strict: bool = False) -> tuple[TagModel, dict]:
+    """Train, tune on the validation split, optionally refit on all data, and save with a model card.
+
+    out: the model folder to write (None: write nothing). It is checked before training (a file, a folder
+    that is not a model, or an existing model without `force` is refused with ModelError) and locked for
+    the whole run (a second run on the same folder is refused); the new folder is built beside it and
+    swapped in whole, card included. Malformed corpus lines are reported through `progress`; with
+    `strict`, they raise BadRecordsError before any fitting.
+    """
+    from contextlib import ExitStack
+
+    from .storage import check_target, folder_lock
+
+    with ExitStack() as stack:
+        if out:
+            check_target(out, force)
+            stack.enter_context(folder_lock(out))
+        return _train(corpus, out, settings or ModelSettings(), validation_share, seed, min_label_count, refit,
+                      text_field, n_jobs, progress, force, strict)
+
+
+def _train(corpus, out, settings, validation_share, seed, min_label_count, refit, text_field, n_jobs, progress,
+           force, strict):
     tax = load_taxonomy()
     corpus_path = require_corpus(corpus)
     t0 = time.perf_counter()
-    ids, texts, label_sets = load_labelled(corpus_path, text_field, tax)
+    stats = Stats()
+    ids, texts, label_sets = load_labelled(corpus_path, text_field, tax, stats=stats)
+    if stats.bad:
+        shown = ", ".join(str(n) for n, _ in stats.bad[:10]) + (" ..." if len(stats.bad) > 10 else "")
+        progress(f"warning: skipped {len(stats.bad)} malformed line(s) of {stats.lines}: line(s) {shown}")
+        if strict:
+            raise BadRecordsError(f"{corpus_path}: {len(stats.bad)} malformed line(s) (--strict)")
     if not ids:
         raise ValueError(f"{corpus_path}: no records")
     val = np.array([is_validation(i, validation_share, seed) for i in ids])
@@ -184,10 +212,14 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
         "versions": _versions(),
     }
     if out:
-        manifest = final.save(out)
-        card["arrays_sha256"] = manifest["arrays_sha256"]
-        card["size_bytes"] = sum(f.stat().st_size for f in Path(out).iterdir() if f.is_file())
-        write_card(Path(out), card)
+        from .storage import save_model
+
+        def add_card(d: Path, doc: dict):
+            card["arrays_sha256"] = doc["arrays_sha256"]
+            card["size_bytes"] = sum((d / f).stat().st_size for f in ("model.json", "arrays.npz"))
+            write_card(d, card, manifest=False)
+
+        save_model(final, out, force=force, extra=add_card, lock=False)
     return final, card
 
 
@@ -210,8 +242,9 @@ def _versions() -> dict:
             "numpy": np.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__}
 
 
-def write_card(directory: Path, card: dict) -> None:
-    """MODEL_CARD.md (for people) and card.json (for programs) beside the model."""
+def write_card(directory: Path, card: dict, manifest: bool = True) -> None:
+    """MODEL_CARD.md (for people) and card.json (for programs) beside the model; the folder's manifest is
+    rewritten to cover them (manifest=False while the folder is being built)."""
     (directory / "card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
     m = card["validation"]["metrics"]
     lines = [f"# Model card: {directory.name}", "", card["model"], "",
@@ -251,3 +284,7 @@ def write_card(directory: Path, card: dict) -> None:
                   f"`{bench['command']}` ({bench['date']}; {bench['held_out']}):", ""]
         lines += bench["report"] + [""]
     (directory / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")
+    if manifest:
+        from .storage import write_manifest
+
+        write_manifest(directory)

@@ -76,14 +76,22 @@ def tiny(tmp_path_factory):
     return d
 
 
-def copy_model(tiny, tmp_path, name, edit=None):
-    """A copy of the tiny model; `edit(doc)` changes its model.json first."""
-    import shutil
+def craft_model_json(d, edit):
+    """Edit a model folder's model.json with edit(doc) and rewrite its manifest to match, as a crafted
+    (not merely corrupted) model would be."""
+    from cabletags.storage import write_manifest
 
+    doc = json.loads((d / "model.json").read_text())
+    edit(doc)
+    (d / "model.json").write_text(json.dumps(doc))
+    write_manifest(d)
+    return d
+
+
+def copy_model(tiny, tmp_path, name, edit=None):
+    """A copy of the tiny model; `edit(doc)` changes its model.json first (manifest rewritten to match)."""
     d = tmp_path / name
     shutil.copytree(tiny / "model", d)
     if edit:
-        doc = json.loads((d / "model.json").read_text())
-        edit(doc)
-        (d / "model.json").write_text(json.dumps(doc))
+        craft_model_json(d, edit)
     return d

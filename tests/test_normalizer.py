@@ -134,9 +134,20 @@ def test_non_str_rejected_clearly():
         normalize(42)
 
 
-def test_huge_line_is_processed():
-    r = normalize("PREL " * 200_000 + "XQZW")
-    assert r.codes == ["PREL"] and r.unknown == ["XQZW"]
+def test_long_lines_are_read_to_the_bound_and_cut_with_a_note():
+    from cabletags.normalizer import MAX_LINE_CHARS, MAX_TOKEN_CHARS
+
+    within = "PREL " * ((MAX_LINE_CHARS - 10) // 5) + "XQZW"
+    r = normalize(within)
+    assert r.codes == ["PREL"] and r.unknown == ["XQZW"] and not r.repairs
+    over = "PREL " * 200_000 + "XQZW"
+    r = normalize(over)
+    assert r.codes == ["PREL"] and r.unknown == []  # XQZW lies past the bound
+    cut = r.repairs[-1]
+    assert cut.kind == "cut" and f"the last {len(over) - MAX_LINE_CHARS + 1}" in cut.note  # cut at a space
+    # a token over the bound is kept whole as unknown, never split or corrected
+    token = "PRELPGOV" * (MAX_TOKEN_CHARS // 8 + 1)
+    assert normalize(token).unknown == [token] and normalize("PRELPGOV").codes == ["PREL", "PGOV"]
 
 
 tag_text = st.text(alphabet=st.sampled_from(list("PRELGOVHUMKTIAJZS ,;()-/:.\n\tabc") + ["É", "\x00", "é"]),

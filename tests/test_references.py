@@ -5,6 +5,8 @@ import random
 import numpy as np
 import pytest
 
+from conftest import craft_model_json, run_cli
+
 from cabletags.evaluation import f1_at_5
 from cabletags.calibration import f1_thresholds
 from cabletags.model import ModelError, ModelSettings, TagModel
@@ -166,9 +168,11 @@ def test_model_without_ids_has_no_index_and_old_models_load(tmp_path):
     m.save(tmp_path / "m")
     doc = json.loads((tmp_path / "m" / "model.json").read_text())
     assert doc["reference_posts"] is None
-    del doc["reference_posts"], doc["ref_weights"]  # as saved before the index existed
-    (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
-    assert TagModel.load(tmp_path / "m").references is None
+
+    def before_the_index(doc):
+        del doc["reference_posts"], doc["ref_weights"]
+
+    assert TagModel.load(craft_model_json(tmp_path / "m", before_the_index)).references is None
     # no index kept when the settings say so
     off = TagModel(settings=ModelSettings(min_df=5, references=False)).fit(texts, tags, ["AJ", "SMIG"], n_jobs=1,
                                                                          ids=ids)
@@ -181,9 +185,8 @@ def test_corrupt_reference_arrays_are_refused(tmp_path):
     ids, texts, tags = _ref_corpus(40, 4)
     m = TagModel(settings=ModelSettings(min_df=5)).fit(texts, tags, LABELS, n_jobs=1, ids=ids)
     m.save(tmp_path / "m")
-    doc = json.loads((tmp_path / "m" / "model.json").read_text())
-    doc["reference_posts"] = doc["reference_posts"][:1]  # cited post indices now point past the list
-    (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
+    # cited post indices now point past the list
+    craft_model_json(tmp_path / "m", lambda doc: doc.update(reference_posts=doc["reference_posts"][:1]))
     with pytest.raises(ModelError, match="corrupt model"):
         TagModel.load(tmp_path / "m")
 
@@ -217,7 +220,6 @@ def test_f1_at_5_by_hand_and_as_evaluate_rankings_computes_it():
 
 
 def test_cli_train_keeps_an_index_unless_told_not_to(tmp_path):
-    from conftest import run_cli
     from tiny_corpus import write_jsonl
 
     ids, texts, tags = _ref_corpus(160, 5)
@@ -238,7 +240,6 @@ def test_cli_train_keeps_an_index_unless_told_not_to(tmp_path):
 
 
 def test_suggest_cable_reads_the_ref_line_but_not_the_header(tmp_path):
-    from conftest import run_cli
 
     ids, texts, tags = _ref_corpus(160, 1)
     m = TagModel(settings=ModelSettings(min_df=5)).fit(texts, tags, LABELS, n_jobs=1, ids=ids)

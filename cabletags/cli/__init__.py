@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 
 import click
 
 from .. import __version__
-from ..textio import InputError
-from .common import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CLIError
+from ..textio import BadRecordsError, InputError
+from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,
+                     CLIError)
 
 __all__ = ["cli", "main", "COMMANDS"]
 
@@ -43,8 +45,22 @@ def _quiet_stdout() -> None:
         pass
 
 
+class _ReaderGone(Exception):
+    """stdout's reader went away (click turns a raw BrokenPipeError into exit 1; this is exit 0)."""
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM ends a run as Ctrl-C does: temporary files removed, exit 130
+
+
 class CableTagsGroup(click.Group):
     """The root group: commands from COMMANDS, imported on use; every failure mapped to an exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _ReaderGone() from None
 
     def list_commands(self, ctx):
         return list(COMMANDS)
@@ -58,6 +74,11 @@ class CableTagsGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(args) if args is not None else sys.argv[1:]
         debug = "--debug" in argv
+        if standalone_mode:
+            try:
+                signal.signal(signal.SIGTERM, _terminate)
+            except ValueError:  # not the main thread (an embedding application): leave signals alone
+                pass
         try:
             rv = super().main(argv, prog_name or "cabletags", complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else EXIT_OK
@@ -75,7 +96,10 @@ class CableTagsGroup(click.Group):
         except InputError as e:
             click.echo(f"error: {e}", err=True)
             code = EXIT_INPUT
-        except BrokenPipeError:
+        except BadRecordsError as e:
+            click.echo(f"error: {e}", err=True)
+            code = EXIT_BAD_RECORDS
+        except (BrokenPipeError, _ReaderGone):
             _quiet_stdout()
             code = EXIT_OK
         except click.ClickException as e:

@@ -6,9 +6,9 @@ import json
 import click
 
 from ..formatting import render
-from ..textio import Stats, atomic_output, dumps, iter_jsonl
-from .common import (Progress, finish_batch, format_option, get_taxonomy, load_suggester, model_option,
-                     output_option, read_text_input, require_input, strict_option)
+from ..textio import atomic_output, dumps
+from .common import (BatchInput, Progress, finish_batch, format_option, get_taxonomy, load_suggester, model_option,
+                     output_option, read_text_input, strict_option)
 
 
 @click.command()
@@ -32,14 +32,13 @@ def parse(ctx, file, jsonl, field_name, output, strict, fmt):
     if jsonl:
         from ..batch import parse_records
 
-        require_input(file)
-        stats, prog = Stats(), Progress("parsed")
-        records = (rec for _, rec, _ in iter_jsonl(file, stats) if rec is not None)
+        batch, prog = BatchInput(file, (field_name,)), Progress("parsed")
         with atomic_output(output) as out:
-            for rec in parse_records(records, field_name, tax):
+            for rec in parse_records(batch.records(), field_name, tax):
                 out.write(dumps(rec) + "\n")
                 prog.tick()
-        return finish_batch(ctx, "parse", stats, prog.n, prog, strict)
+            batch.check()
+        return finish_batch(ctx, "parse", batch, prog.n, prog, strict)
     p = parse_cable(read_text_input(file, "a cable"), tax)
     d = p.to_dict()
     with atomic_output(output) as out:
@@ -80,14 +79,14 @@ def audit(ctx, corpus, text_field, tags_field, id_field, model_path, min_score, 
     from ..audit import Auditor
 
     auditor = Auditor(load_suggester(ctx, model_path), min_score, text_field, tags_field, id_field)
-    stats, prog = Stats(), Progress("audited")
-    records = (rec for _, rec, _ in iter_jsonl(corpus, stats) if rec is not None)
+    batch, prog = BatchInput(corpus, (text_field, tags_field)), Progress("audited")
     with atomic_output(output) as out:
-        for finding in auditor.audit(records):
+        for finding in auditor.audit(batch.records()):
             out.write(dumps(finding) + "\n")
             prog.tick()
+        batch.check()
     sm = auditor.summary
-    finish_batch(ctx, "audit", stats, prog.n, prog)
+    finish_batch(ctx, "audit", batch, prog.n, prog)
     click.echo(f"audited {sm.cables} cables; {sm.flagged} with findings", err=True)
     click.echo("repairs by kind: " + (", ".join(f"{k} {v}" for k, v in sm.repairs.most_common()) or "none"), err=True)
     click.echo("missing tags: " + (", ".join(f"{k} {v}" for k, v in sm.missing.most_common(20)) or "none"), err=True)

@@ -13,12 +13,12 @@ import time
 import click
 
 from ..formatting import FORMATS
-from ..textio import Stats
+from ..textio import Stats, iter_jsonl
 
 __all__ = ["EXIT_OK", "EXIT_UNRESOLVED", "EXIT_USAGE", "EXIT_INPUT", "EXIT_DATA", "EXIT_BAD_RECORDS",
            "EXIT_INTERNAL", "EXIT_INTERRUPTED", "CLIError", "format_option", "output_option", "strict_option",
            "model_option", "get_taxonomy", "load_suggester", "read_text_input", "require_input", "Progress",
-           "finish_batch"]
+           "BatchInput", "finish_batch"]
 
 EXIT_OK, EXIT_UNRESOLVED, EXIT_USAGE, EXIT_INPUT, EXIT_DATA, EXIT_BAD_RECORDS, EXIT_INTERNAL, EXIT_INTERRUPTED = \
     0, 1, 2, 3, 4, 5, 70, 130
@@ -88,6 +88,54 @@ def read_text_input(path, what: str = "text") -> str:
     return text
 
 
+class BatchInput:
+    """The records of a batch command's JSON Lines input (FILE, .gz, or stdin).
+
+    ``records()`` yields each good record (bad lines are counted in ``stats`` and reported at the end),
+    counting the records that lack each of `fields`. ``check()``, called before the output is committed,
+    refuses an input without a single readable record, or where no record has one of `fields` (exit 3),
+    and warns when only some lack it.
+    """
+
+    def __init__(self, path, fields: tuple[str, ...] = ()):
+        require_input(path)
+        self.path, self.fields = path, fields
+        self.stats = Stats()
+        self.n = 0
+        self.missing = dict.fromkeys(fields, 0)
+
+    def _count(self, rec: dict) -> None:
+        self.n += 1
+        for f in self.fields:
+            if f not in rec:
+                self.missing[f] += 1
+
+    def records(self):
+        for _, rec, _ in iter_jsonl(self.path, self.stats):
+            if rec is not None:
+                self._count(rec)
+                yield rec
+
+    def lines(self):
+        """(record, its JSON line) pairs, for commands that splice their output into the line."""
+        for _, rec, line in iter_jsonl(self.path, self.stats):
+            if rec is not None:
+                self._count(rec)
+                yield rec, line
+
+    def check(self) -> None:
+        where = self.path if self.path not in (None, "-") else "stdin"
+        if not self.n:
+            self.stats.report()
+            what = f"none of its {self.stats.lines} line(s) is a JSON object" if self.stats.lines else "it is empty"
+            raise CLIError(f"{where}: no records to read ({what})", EXIT_INPUT)
+        for f, k in self.missing.items():
+            if k == self.n:
+                raise CLIError(f"{where}: no record has the field {f!r} ({self.n} record(s) read)", EXIT_INPUT)
+            if k:
+                click.echo(f"warning: {k} of {self.n} record(s) have no field {f!r}", err=True)
+
+
 class Progress:
     """Progress of a batch job on stderr: a bar with count and rate when stderr is a terminal (tqdm),
     nothing otherwise; the summary line comes from finish_batch()."""
@@ -114,14 +162,14 @@ class Progress:
         return time.perf_counter() - self.start
 
 
-def finish_batch(ctx: click.Context, what: str, stats: Stats, out: int, progress: Progress | None = None,
+def finish_batch(ctx: click.Context, what: str, batch: BatchInput, out: int, progress: Progress | None = None,
                  strict: bool = False) -> None:
     """End a batch command: the reader's warnings, one summary line on stderr (records in, out, skipped,
     seconds), and exit 5 under --strict when bad records were met."""
     secs = progress.close() if progress is not None else 0.0
+    stats = batch.stats
     stats.report()
-    records_in = out + len(stats.bad)
-    click.echo(f"{what}: {records_in} record(s) in, {out} out, {len(stats.bad)} skipped, {secs:.1f} s", err=True)
+    click.echo(f"{what}: {batch.n + len(stats.bad)} record(s) in, {out} out, {len(stats.bad)} skipped, {secs:.1f} s",
+               err=True)
     if stats.bad and strict:
         ctx.exit(EXIT_BAD_RECORDS)
-

@@ -10,8 +10,8 @@ import json
 import click
 
 from ..formatting import render
-from ..textio import Stats, atomic_output, dumps, iter_jsonl
-from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, CLIError, Progress, finish_batch, format_option, load_suggester,
+from ..textio import Stats, atomic_output, dumps
+from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, finish_batch, format_option, load_suggester,
                      model_option, output_option, read_text_input, require_input, strict_option)
 
 
@@ -29,18 +29,26 @@ from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, CLIError, Progres
 @click.option("--no-references", is_flag=True,
               help="Keep no reference index (the tags of the training cables a text cites); text only.")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1), help="Processes for fitting.")
+@click.option("--force", is_flag=True, help="Replace the model already in --out (otherwise refused).")
+@strict_option
 @click.pass_context
-def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field, no_refit, C, no_references, jobs):
-    """Train a tag model on a corpus and write it with its model card."""
-    from ..model import ModelSettings
+def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field, no_refit, C, no_references, jobs,
+          force, strict):
+    """Train a tag model on a corpus and write it with its model card.
+
+    --out is checked and locked before training; the new model folder is built beside it and swapped in
+    whole, so a reader never sees a half-written model.
+    """
+    from ..model import ModelError, ModelSettings
     from ..training import train_model
 
-    settings = ModelSettings(references=not no_references, **({} if C is None else {"C": C}))
     try:
+        settings = ModelSettings(references=not no_references, **({} if C is None else {"C": C}))
         _, card = train_model(corpus, out, settings=settings, validation_share=validation_share, seed=seed,
                               min_label_count=min_label_count, refit=not no_refit, text_field=text_field,
-                              n_jobs=jobs, progress=lambda msg: click.echo(msg, err=True))
-    except ValueError as e:
+                              n_jobs=jobs, progress=lambda msg: click.echo(msg, err=True), force=force,
+                              strict=strict)
+    except (ValueError, ModelError) as e:
         raise CLIError(str(e), EXIT_INPUT) from None
     click.echo(f"wrote {out} ({card.get('size_bytes', 0) / 1e6:.1f} MB, {card['labels']['count']} labels); "
                f"see {out}/MODEL_CARD.md", err=True)
@@ -132,8 +140,14 @@ _WORKER = {}
 
 
 def _worker_init(model_path, taxonomy, overlay):
+    import signal
+
     from ..suggester import Suggester
     from ..taxonomy import load_taxonomy
+
+    # Ctrl-C reaches the whole process group: the parent handles it and ends the pool, workers stay quiet
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     _WORKER["s"] = Suggester.load(model_path, taxonomy=load_taxonomy(taxonomy, overlay=overlay))
 
@@ -148,15 +162,13 @@ def _worker_run(args):
 def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict):
     from ..batch import suggest_records
 
-    stats, prog = Stats(), Progress("suggested")
+    batch, prog = BatchInput(file, (text_field,)), Progress("suggested")
     s = load_suggester(ctx, model_path)  # also fails fast, with a clear message, before any worker starts
     no_text = 0
 
     def records():
         nonlocal no_text
-        for _, rec, _ in iter_jsonl(file, stats):
-            if rec is None:
-                continue
+        for rec in batch.records():
             text = rec.get(text_field)
             no_text += not isinstance(text, str) or not text.strip()
             yield rec
@@ -168,11 +180,10 @@ def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, j
                 prog.tick()
         else:
             _suggest_pool(ctx, records(), out, prog, (text_field, id_field, limit), model_path, jobs)
-    finish_batch(ctx, "suggest", stats, prog.n, prog, strict=False)
+        batch.check()
     if no_text:
         click.echo(f"warning: {no_text} record(s) had no text in field {text_field!r}: empty tag lists written", err=True)
-    if stats.bad and strict:
-        ctx.exit(EXIT_BAD_RECORDS)
+    finish_batch(ctx, "suggest", batch, prog.n, prog, strict)
 
 
 def _suggest_pool(ctx, records, out, prog, fields, model_path, jobs, chunk=256):
@@ -202,14 +213,19 @@ def _suggest_pool(ctx, records, out, prog, fields, model_path, jobs, chunk=256):
 @click.option("--text-field", default="body", show_default=True)
 @click.option("--per-tag", "per_tag", type=click.Path(), help="Write per-tag precision/recall/F1/support (TSV).")
 @click.option("--predictions", type=click.Path(), help="Also write the predictions as JSON Lines (scorer format).")
+@strict_option
 @format_option
 @click.pass_context
-def evaluate(ctx, corpus, model_path, text_field, per_tag, predictions, fmt):
+def evaluate(ctx, corpus, model_path, text_field, per_tag, predictions, strict, fmt):
     """Score the model on a tagged corpus: P@1, P@3, P@5, F1@5, NDCG@5, F1 micro/macro, per kind."""
     from ..training import evaluate_model
 
     s = load_suggester(ctx, model_path)
-    ev = evaluate_model(s, corpus, text_field)
+    stats = Stats()
+    ev = evaluate_model(s, corpus, text_field, stats=stats)
+    stats.report()
+    if stats.bad and strict:
+        raise CLIError(f"{corpus}: {len(stats.bad)} malformed line(s) (--strict)", EXIT_BAD_RECORDS)
     rows = [{"slice": k, **{m: (round(v, 4) if isinstance(v, float) else v) for m, v in r.items()}}
             for k, r in ev.report.items() if r.get("documents")]
     cols = ["slice", "documents", "P@1", "P@3", "P@5", "F1@5", "NDCG@5", "F1_micro", "F1_macro"]

@@ -1,12 +1,14 @@
 """`cabletags normalize`: raw TAGS lines -> canonical codes, names, unknowns and repairs (cabletags.normalize)."""
 from __future__ import annotations
 
+from itertools import chain
+
 import click
 
-from ..formatting import render
-from ..textio import Stats, atomic_output, iter_jsonl, iter_lines
-from .common import (EXIT_INPUT, EXIT_USAGE, CLIError, Progress, finish_batch, format_option, get_taxonomy,
-                     output_option, require_input, strict_option)
+from ..formatting import write_rows
+from ..textio import Stats, atomic_output, iter_lines
+from .common import (EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, finish_batch, format_option,
+                     get_taxonomy, output_option, require_input, strict_option)
 
 
 @click.command()
@@ -35,38 +37,40 @@ def normalize(ctx, raw, input_path, jsonl, field_name, output, no_typo_aliases, 
         raise CLIError("give raw lines as arguments or --input FILE, not both", EXIT_USAGE)
     stats = Stats()
     if raw:
-        lines = list(raw)
+        lines = iter(raw)
     else:
         require_input(input_path)
-        lines = [line for _, line in iter_lines(input_path, stats) if line.strip()]
-        if not lines:
+        lines = (line for _, line in iter_lines(input_path, stats) if line.strip())
+        first = next(lines, None)
+        if first is None:
             raise CLIError(f"no input lines in {input_path or 'stdin'}", EXIT_INPUT)
+        lines = chain([first], lines)
     from ..normalizer import get_normalizer
 
     norm = get_normalizer(tax)
-    rows = [dict(norm.normalize(line).to_dict(), input=line) for line in lines]
+    results = (dict(norm.normalize(line).to_dict(), input=line) for line in lines)
     with atomic_output(output) as out:
         if fmt in ("table", "tsv"):
-            view = [{"input": d["input"], "codes": ", ".join(d["codes"]), "names": "; ".join(d["names"]),
+            view = ({"input": d["input"], "codes": ", ".join(d["codes"]), "names": "; ".join(d["names"]),
                      "unknown": "; ".join(d["unknown"]),
                      "repairs": "; ".join(f"{x['kind']}: {x['original']} -> {' '.join(x['result']) or '(removed)'}"
-                                          for x in d["repairs"])} for d in rows]
-            out.write(render(view, ["input", "codes", "names", "unknown", "repairs"], fmt) + "\n")
+                                          for x in d["repairs"])} for d in results)
+            write_rows(out, view, ["input", "codes", "names", "unknown", "repairs"], fmt)
         else:
-            out.write(render(rows, [], fmt, {"taxonomy_version": tax.version}) + "\n")
+            write_rows(out, results, [], fmt, {"taxonomy_version": tax.version})
     stats.report()
 
 
 def _normalize_jsonl(ctx, tax, input_path, field_name, output, strict):
     from ..batch import RecordNormalizer
 
-    require_input(input_path)
+    batch = BatchInput(input_path, (field_name,))
     rn = RecordNormalizer(tax, field_name)
-    stats, prog = Stats(), Progress("normalized")
+    prog = Progress("normalized")
     with atomic_output(output) as out:
         write = out.write
-        for _, rec, line in iter_jsonl(input_path, stats):
-            if rec is not None:
-                write(rn.line(rec, line))
-                prog.tick()
-    finish_batch(ctx, "normalize", stats, prog.n, prog, strict)
+        for rec, line in batch.lines():
+            write(rn.line(rec, line))
+            prog.tick()
+        batch.check()
+    finish_batch(ctx, "normalize", batch, prog.n, prog, strict)

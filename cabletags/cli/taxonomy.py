@@ -10,8 +10,9 @@ import click
 
 from ..formatting import render
 from ..taxonomy import KINDS
-from ..textio import Stats, atomic_output, iter_jsonl
-from .common import EXIT_DATA, EXIT_UNRESOLVED, CLIError, Progress, finish_batch, format_option, get_taxonomy
+from ..textio import atomic_output
+from .common import (EXIT_DATA, EXIT_UNRESOLVED, BatchInput, CLIError, Progress, finish_batch, format_option,
+                     get_taxonomy)
 
 
 @click.group()
@@ -128,13 +129,19 @@ def stats(ctx, corpus, field_name, top, fmt):
     from ..vocabulary import corpus_stats
 
     tax = get_taxonomy(ctx)
-    s = Stats()
-    records = (rec for _, rec, _ in iter_jsonl(corpus, s) if rec is not None)
-    per_code, unknown, n = corpus_stats(tax, records, field_name)
+    batch, prog = BatchInput(corpus, (field_name,)), Progress("read")
+
+    def records():
+        for rec in batch.records():
+            prog.tick()
+            yield rec
+
+    per_code, unknown, n = corpus_stats(tax, records(), field_name)
+    batch.check()
     rows = [{"item": c, "type": "code", "kind": tax.entries[c].kind, "cables": k} for c, k in per_code.most_common()]
     rows += [{"item": u, "type": "unknown", "kind": "", "cables": k} for u, k in unknown.most_common(top)]
     click.echo(render(rows, ["item", "type", "kind", "cables"], fmt, {"cables": n, "taxonomy_version": tax.version}))
-    s.report()
+    finish_batch(ctx, "taxonomy stats", batch, prog.n, prog)
 
 
 @taxonomy.command("export")
@@ -171,15 +178,14 @@ def corpus_export(ctx, corpus, annif_dir, text_field, base_uri):
     from ..corpus import export_annif
 
     tax = get_taxonomy(ctx)
-    stats, prog = Stats(), Progress("exported")
+    batch, prog = BatchInput(corpus, (text_field, "tags")), Progress("exported")
 
     def records():
-        for _, rec, _ in iter_jsonl(corpus, stats):
-            if rec is not None:
-                prog.tick()
-                yield rec
+        for rec in batch.records():
+            prog.tick()
+            yield rec
 
-    n, skipped = export_annif(records(), annif_dir, tax, text_field, base_uri=base_uri)
-    finish_batch(ctx, "corpus export", stats, prog.n, prog)
+    n, skipped = export_annif(records(), annif_dir, tax, text_field, base_uri=base_uri, check=batch.check)
+    finish_batch(ctx, "corpus export", batch, prog.n, prog)
     click.echo(f"wrote {n} documents to {Path(annif_dir) / 'corpus.tsv'} ({skipped} without text or tags skipped) "
                f"and the vocabulary to {Path(annif_dir) / 'vocab.tsv'}", err=True)

@@ -1,6 +1,7 @@
 """Release checks of the shipped model, too slow or corpus-bound for CI: run before committing a new model.
 
-* integrity: the sha256 of arrays.npz matches model.json, card.json and models/MANIFEST.json;
+* integrity: the sha256 of arrays.npz matches model.json and card.json, every file matches the folder's
+  manifest.json, and models/MANIFEST.json pins that manifest;
 * size: the model folder is at most --max-mb (25 MB);
 * privacy: every vocabulary term occurs in >= 5 corpus cables (scripts/tools/check_model_privacy.py,
   a recount over the whole corpus, about 100 s).
@@ -42,9 +43,13 @@ def main(argv=None) -> int:
     card = d / "card.json"
     if card.is_file():
         check(json.loads(card.read_text(encoding="utf-8")).get("arrays_sha256") == sha, "card.json describes these arrays")
-    manifest = d.parent / "MANIFEST.json"
-    if manifest.is_file() and d.name in json.loads(manifest.read_text(encoding="utf-8")):
-        check(json.loads(manifest.read_text(encoding="utf-8"))[d.name] == sha, "MANIFEST.json lists these arrays")
+    own = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    for name, want in sorted(own["files"].items()):
+        check(hashlib.sha256((d / name).read_bytes()).hexdigest() == want, f"manifest.json covers {name}")
+    pins = d.parent / "MANIFEST.json"
+    if pins.is_file() and d.name in json.loads(pins.read_text(encoding="utf-8")):
+        got = hashlib.sha256((d / "manifest.json").read_bytes()).hexdigest()
+        check(json.loads(pins.read_text(encoding="utf-8"))[d.name] == got, "MANIFEST.json pins this manifest.json")
     size = sum(f.stat().st_size for f in d.iterdir() if f.is_file()) / 1e6
     check(size <= a.max_mb, f"model folder {size:.1f} MB <= {a.max_mb:g} MB")
     import check_model_privacy
