@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable, Iterator
 
 from .normalizer import NormalizedTags, get_normalizer
@@ -74,12 +75,14 @@ class Decoded:
 
 def did_you_mean(token: str, taxonomy: Taxonomy | None = None, limit: int = 5) -> list[str]:
     """Codes close to `token` (one edit, substitutions included), most used first."""
-    n = get_normalizer(taxonomy)
     if len(token) > 64:  # no code is near a long token; and the work would grow with its square
         return []
     up = "".join(ch for ch in token.upper() if ch.isalpha())
-    if not up:
-        return []
+    return list(_near(get_normalizer(taxonomy), up)[:limit]) if up else []
+
+
+@lru_cache(maxsize=100_000)  # a stream repeats its unknown tokens; normalizers are few and long-lived
+def _near(n, up: str) -> tuple[str, ...]:
     found = set(n.typo_candidates(up)) if len(up) >= 3 else set()
     for i in range(len(up)):
         for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
@@ -88,7 +91,7 @@ def did_you_mean(token: str, taxonomy: Taxonomy | None = None, limit: int = 5) -
                 found.add(s)
     if up in n.aliases:
         found.add(n.aliases[up][0])
-    return sorted(found, key=lambda c: (-n.count.get(c, 0), c))[:limit]
+    return tuple(sorted(found, key=lambda c: (-n.count.get(c, 0), c)))
 
 
 def decode(items: list[str] | str, taxonomy: Taxonomy | None = None) -> list[Decoded]:

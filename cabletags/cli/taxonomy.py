@@ -59,7 +59,8 @@ def show(ctx, code, corpus, fmt):
         from ..decoder import did_you_mean
 
         dym = did_you_mean(code, tax)
-        raise CLIError(f"unknown code {code!r}" + (f"; did you mean: {', '.join(dym)}" if dym else ""),
+        shown = code if len(code) <= 40 else code[:40] + "…"
+        raise CLIError(f"unknown code {shown!r}" + (f"; did you mean: {', '.join(dym)}" if dym else ""),
                        EXIT_UNRESOLVED)
     d = e.to_dict()
     d["verified"] = e.verified
