@@ -1,24 +1,34 @@
 """cabletags: decode, clean and suggest TAGS codes of US diplomatic cables.
 
-Light by design: importing the package loads neither scikit-learn nor the model; the suggestion API
-(`Suggester`, `Suggestion`) is imported on first use.
+Light by design: importing the package loads nothing but this table; each name of the API is imported from
+its module on first use, so a command loads only what it needs (and never scikit-learn or the model unless
+it suggests).
 """
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
-from .decoder import Decoded, decode  # noqa: E402
-from .normalizer import NormalizedTags, Repair, normalize  # noqa: E402
-from .parser import ParsedCable, parse_cable  # noqa: E402
-from .taxonomy import Entry, Taxonomy, TaxonomyError, load_taxonomy  # noqa: E402
+# public name -> the module that defines it
+_API = {
+    "Decoded": "decoder", "decode": "decoder",
+    "NormalizedTags": "normalizer", "Repair": "normalizer", "normalize": "normalizer",
+    "ParsedCable": "parser", "parse_cable": "parser",
+    "Entry": "taxonomy", "Taxonomy": "taxonomy", "TaxonomyError": "taxonomy", "load_taxonomy": "taxonomy",
+    "Suggester": "suggester", "Suggestion": "suggester",
+}
 
-__all__ = ["__version__", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "normalize", "NormalizedTags",
-           "Repair", "decode", "Decoded", "parse_cable", "ParsedCable", "Suggester", "Suggestion"]
+__all__ = ["__version__", *_API]
 
 
-def __getattr__(name):  # lazy: keeps `import cabletags` free of scikit-learn
-    if name in ("Suggester", "Suggestion"):
-        from . import suggester
-
-        return getattr(suggester, name)
+def __getattr__(name):
+    if name in _API:
+        value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
     raise AttributeError(f"module 'cabletags' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -51,7 +51,10 @@ class RecordNormalizer:
             return self._empty
         text = self._cache.get(value)
         if text is None:
-            text = dumps(dict(self.norm.normalize(value).to_dict(), taxonomy_version=self.version))
+            codes = self.norm.plain_code_line(value)  # most lines: codes as written, no rule needed
+            text = dumps({"codes": codes, "names": [], "unknown": [], "repairs": [], "taxonomy_version": self.version}
+                         if codes is not None else dict(self.norm.normalize(value).to_dict(),
+                                                        taxonomy_version=self.version))
             if len(self._cache) < self._cache_size:
                 self._cache[value] = text
         return text

@@ -69,14 +69,16 @@ PAGE_HEADERS = [
 CABLE_ID = re.compile(r"^(\d\d)([A-Z]+?)(\d+)$")
 # "06 BAKU 1835", "SANAA 02498", "USUN NEW YORK 123": an optional year, an upper-case post name of up to
 # three words, a number
-REFERENCE = re.compile(r"\b(?:(\d\d)\s+)?([A-Z][A-Z]+(?:\s[A-Z]+){0,2})\s+0*(\d{1,6})\b")
+REFERENCE_BODY = r"\b(?:(\d\d)\s+)?([A-Z][A-Z]+(?:\s[A-Z]+){0,2})\s+0*(\d{1,6})\b"
+# a reference starts with a digit or a capital: the lookahead skips other positions at once
+REFERENCE = re.compile(r"(?=[\dA-Z])" + REFERENCE_BODY)
 
 # --- boilerplate (removed before the classifier reads a text) -----------------------------------
 # words of 2+ characters: 2-letter tokens are kept (country codes and acronyms matter here)
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
 _BOILER_STOP = r"(?=\s+(?:Classified|CLASSIFIED|Summary|SUMMARY|1\.\s)|\n\s*\n|$)"
-BOILERPLATE = re.compile("|".join([
+BOILERPLATE_PARTS = [
     # banners, upper case only (prose keeps its words): "C O N F I D E N T I A L", "UNCLAS SECTION 01 OF 02"
     r"\b(?:[A-Z] ){4,}[A-Z]\b",
     r"\b(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|NOFORN|SIPDIS|LIMDIS|EXDIS|NODIS|SENSITIVE BUT UNCLASSIFIED|"
@@ -91,7 +93,9 @@ BOILERPLATE = re.compile("|".join([
     r"1\.[45]\s*(?:[\(\[]?[a-hA-H][\)\]]?\s*(?:,|and|AND|&|/)?\s*)*\.?",
     # paragraph markings
     r"\((?:U|C|S|SBU|S/NF|C/NF|U/FOUO|S/REL[^)]{0,20})\)",
-]), re.S)
+]
+# every part starts with a capital or "(": the lookahead lets the scan skip other positions at once
+BOILERPLATE = re.compile("(?=[A-Z(])(?:" + "|".join(BOILERPLATE_PARTS) + ")", re.S)
 
 
 def strip_boilerplate(text: str) -> str:

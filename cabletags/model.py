@@ -20,9 +20,10 @@ import scipy.sparse as sp
 
 from .cableformat import strip_boilerplate
 from .calibration import Calibration, tune
-from .fitting import fit_linear, make_vectorizer
+from .fitting import fit_linear
 from .references import ReferenceIndex
 from .storage import MODEL_FORMAT, ModelError, load_model, save_model
+from .vectorizer import TfidfTransform
 
 __all__ = ["TagModel", "ModelSettings", "ModelError", "MODEL_FORMAT"]
 
@@ -91,6 +92,7 @@ class TagModel:
     references: ReferenceIndex | None = None
     info: dict = field(default_factory=dict)
     _vectorizer: object = field(default=None, repr=False)
+    _weights_t: object = field(default=None, repr=False)
 
     # --- fitting ---------------------------------------------------------------------------------
     def _prepare(self, texts):
@@ -114,7 +116,7 @@ class TagModel:
         self.calibration = Calibration()
         self.references = (ReferenceIndex.build(ids, texts, Y)
                            if ids is not None and self.settings.references else None)
-        self._vectorizer = None
+        self._vectorizer = self._weights_t = None
         self.info.update(train_texts=len(texts), fit_seconds=round(time.perf_counter() - t0, 1),
                          terms_before_pruning=lin.terms_before_pruning)
         return self
@@ -150,23 +152,32 @@ class TagModel:
 
     # --- scoring ---------------------------------------------------------------------------------
     @property
-    def vectorizer(self):
+    def vectorizer(self) -> TfidfTransform:
+        """The prediction-time TF-IDF transform over the model's vocabulary (built on first use)."""
         if self._vectorizer is None:
             if self.idf is None:
                 raise ModelError("model is not fitted")
-            vec = make_vectorizer(self.settings, {t: i for i, t in enumerate(self.vocabulary)})
-            vec.idf_ = self.idf  # a fixed vocabulary with the fitted idf: no refit needed
-            self._vectorizer = vec
+            self._vectorizer = TfidfTransform(self.vocabulary, self.idf, self.settings.ngram_max)
         return self._vectorizer
 
     def transform(self, texts) -> sp.csr_matrix:
         """(n, V) TF-IDF features of n texts (boilerplate stripped)."""
         return self.vectorizer.transform(self._prepare(texts))
 
+    @property
+    def weights_t(self) -> sp.csr_matrix:
+        """(V, L) the weights transposed, for the products with TF-IDF rows: converted once, on first use
+        (a product with weights.T would convert all the weights for every batch). From then on `weights`
+        is a view of the same numbers, so they are held once."""
+        if self._weights_t is None:
+            self._weights_t = self.weights.T.tocsr()
+            self.weights = self._weights_t.T
+        return self._weights_t
+
     def decision_function(self, texts) -> np.ndarray:
         """(n, L) SVM margins."""
         X = self.transform(texts)
-        return np.asarray((X @ self.weights.T).toarray(), dtype=np.float32) + self.intercept
+        return np.asarray((X @ self.weights_t).toarray(), dtype=np.float32) + self.intercept
 
     def reference_features(self, texts, ids=None) -> tuple[np.ndarray, np.ndarray] | None:
         """(cited, cociting) tag shares from the reference index, each (n, L); None without an index.

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from .cableformat import PAGE_HEADERS, TAGS_LABEL_AT_START
 from .taxonomy import Taxonomy, load_taxonomy
+from .wordmodel import CharModel, char_ngram_counts
 
 __all__ = ["normalize", "NormalizedTags", "Repair", "Normalizer", "render_line"]
 
@@ -86,6 +87,9 @@ _PAREN = re.compile(r"\(([^()]*)\)")
 _HAS_DIGIT = re.compile(r"\d")
 _SPACED_HINT = re.compile(r"\b[A-Z] [A-Z] [A-Z] ")
 _TOKEN_SPLIT = re.compile(r"\s+")
+_FAST_SPLIT = re.compile(r"[,;\s]+")
+_PARTS_SPLIT = re.compile(r"[/-]+")
+_ITEM_SPLIT = re.compile(r"[,;]+")
 _STRIP = ".:'\"!?*[]{}<>_=+|\\`~#()"
 _TITLES = {"MR", "MRS", "MS", "DR", "GEN", "AMB", "SEN", "REP", "PM", "FM", "HON", "SIR", "PRES", "MINISTER"}
 _LETTERS = re.compile(r"^[A-Za-z]+$")
@@ -98,34 +102,6 @@ MAX_LINE_CHARS = 20_000
 
 WORDLIKE_MAX = -2.8  # mean log-probability per character above which a token reads as a word
 WORDLIKE_MAX_MIXED = -2.45  # the same, for splits that include a 4+ letter code (RUPREL -2.53)
-
-
-class _CharModel:
-    """Character trigram model of ordinary words: how word-like is a string of capitals?
-
-    Trained on the plain-word list; returns the mean natural-log probability per character (with
-    word boundaries), add-one smoothed. Real words score around -2, runs of codes (IZSA, KUMYDJ) lower.
-    """
-
-    def __init__(self, words):
-        from collections import Counter
-
-        tri, bi = Counter(), Counter()
-        for w in words:
-            s = "^^" + w.upper() + "$"
-            for i in range(len(s) - 2):
-                tri[s[i:i + 3]] += 1
-                bi[s[i:i + 2]] += 1
-        self.tri, self.bi = tri, bi
-
-    def score(self, up: str) -> float:
-        import math
-
-        s = "^^" + up + "$"
-        total = 0.0
-        for i in range(len(s) - 2):
-            total += math.log((self.tri.get(s[i:i + 3], 0) + 1) / (self.bi.get(s[i:i + 2], 0) + 27))
-        return total / (len(s) - 2)
 
 
 def _clean_text(raw: str) -> str:
@@ -145,6 +121,9 @@ class Normalizer:
         self.aliases = taxonomy.aliases
         self.count = {c: max(e.corpus_count, 0) for c, e in self.codes.items()}
         self.name_tags = {c for c, e in self.codes.items() if e.takes_name}
+        # codes that need no rule when written exactly: not label or junk words, taking no name
+        self.plain_codes = frozenset(c for c in self.codes if c not in self.name_tags and c.isupper()
+                                     and c not in taxonomy.junk and not TAGS_LABEL_AT_START.match(c))
         # forms a run-together token may be made of: codes, and short aliases (RUPREL = RU PREL -> RS PREL)
         self.split_forms = {c: (c, 0.0) for c in self.codes if 2 <= len(c) <= 8 and c.isalpha()}
         for form, (code, atype) in self.aliases.items():
@@ -152,6 +131,7 @@ class Normalizer:
                 self.split_forms.setdefault(form, (code, 0.2))
         self._resolve = lru_cache(maxsize=200_000)(self._resolve_token)
         self._line = lru_cache(maxsize=50_000)(self._normalize_uncached)
+        self._items: dict[str, tuple] = {}
         self._wordlike_model = None  # built on first use: most lines never need it
         self._deletes_index: dict[str, set[str]] | None = None
 
@@ -169,9 +149,11 @@ class Normalizer:
 
     # --- single tokens ----------------------------------------------------------------------------
     @property
-    def _wordlike(self) -> "_CharModel":
+    def _wordlike(self) -> CharModel:
         if self._wordlike_model is None:
-            self._wordlike_model = _CharModel(self.tax.plainwords)
+            tables = self.tax.wordmodel  # counted when the taxonomy was compiled, kept in its cache
+            self._wordlike_model = CharModel(tables["tri"], tables["bi"]) if tables else \
+                CharModel(*char_ngram_counts(self.tax.plainwords))
         return self._wordlike_model
 
     def is_plain_word(self, up: str) -> bool:
@@ -350,6 +332,24 @@ class Normalizer:
                               dict(res.candidates), res.taxonomy_version)
 
     def _normalize_uncached(self, raw: str) -> NormalizedTags:
+        # most lines are clean codes ("PGOV, PREL, AJ"): they need none of the rules (the result is the
+        # same: tests/test_normalizer.py compares the two paths)
+        codes = self.plain_code_line(raw)
+        if codes is not None:
+            return NormalizedTags(codes, taxonomy_version=self.tax.version)
+        return self._normalize_full(raw)
+
+    def plain_code_line(self, raw: str) -> list[str] | None:
+        """The codes of a line made only of codes written exactly ("PGOV, PREL, AJ"), in order without
+        repeats; None for any other line (it needs the rules)."""
+        if not raw.isascii() or _HAS_DIGIT.search(raw) or _SPACED_HINT.search(raw):
+            return None
+        toks = _FAST_SPLIT.split(raw.strip())
+        if not toks[0] or not toks[-1] or not self.plain_codes.issuperset(toks):
+            return None
+        return list(dict.fromkeys(toks))
+
+    def _normalize_full(self, raw: str) -> NormalizedTags:
         out = NormalizedTags(taxonomy_version=self.tax.version)
         text = _clean_text(raw)
         seen_codes: set[str] = set()
@@ -382,9 +382,15 @@ class Normalizer:
         # inline, as part of a free phrase ("Trafficking (in persons)")
         def _paren(m):
             return " , " if self._paren(m.group(1), out, add_code) else m.group(0)
-        text = _PAREN.sub(_paren, text)
-        for item in re.split(r"[,;]+", text):
-            self._item(item, out, add_code)
+        if "(" in text:
+            text = _PAREN.sub(_paren, text)
+        plain = self.plain_codes
+        for item in _ITEM_SPLIT.split(text):
+            item = item.strip()
+            if item in plain:  # one clean code, the common item
+                add_code(item)
+            elif item:
+                self._replay(self._item_result(item), out, add_code)
         # an unmatched "(" leaves a bare parenthesis in an unknown token; that is kept verbatim
         return out
 
@@ -430,21 +436,51 @@ class Normalizer:
             out.names.append(name)
         out.repairs.append(Repair("name", original.strip(), (name,), conf))
 
+    def _item_result(self, item: str) -> tuple:
+        """What one comma-separated item contributes, computed once per distinct item (items recur across
+        lines far more than whole lines do): (codes, its own NormalizedTags for the rest)."""
+        hit = self._items.get(item)
+        if hit is None:
+            part = NormalizedTags()
+            codes: list[str] = []
+            self._item(item, part, codes.append)
+            hit = (codes, part)
+            if len(self._items) < 200_000:
+                self._items[item] = hit
+        return hit
+
+    @staticmethod
+    def _replay(result: tuple, out: NormalizedTags, add_code) -> None:
+        """Add an item's result to the line's, with the line's own rules against repeats."""
+        codes, part = result
+        for c in codes:
+            add_code(c)
+        if part:  # it has names or unknown items
+            for u in part.unknown:
+                if u not in out.unknown:
+                    out.unknown.append(u)
+            for n in part.names:
+                if n not in out.names:
+                    out.names.append(n)
+        if part.candidates:
+            out.candidates.update(part.candidates)
+        if part.repairs:
+            out.repairs.extend(part.repairs)
+
     def _item(self, item: str, out: NormalizedTags, add_code):
         s = item.strip()
-        if s in self.codes and not self.codes[s].takes_name:  # the common case: one clean code
+        if s in self.plain_codes:  # the common case: one clean code
             add_code(s)
             return
         raw_toks = s.split()
         if not raw_toks:
             return
-        codes = self.codes
-        if all(t in codes and not codes[t].takes_name for t in raw_toks):  # "PGOV PREL TU": all clean codes
+        if self.plain_codes.issuperset(raw_toks):  # "PGOV PREL TU": all clean codes
             for t in raw_toks:
                 add_code(t)
             return
         # English context: an item with a lower-case word that is not itself a code reads as a phrase
-        lower_words = [t for t in raw_toks if any(ch.islower() for ch in t)]
+        lower_words = [t for t in raw_toks if any(map(str.islower, t))]
         words_context = len(raw_toks) > 1 and any(t.strip(_STRIP).upper() not in self.codes for t in lower_words)
         pending: list[str] = []  # unresolved tokens, merged into one phrase
 
@@ -462,7 +498,7 @@ class Normalizer:
             if phrase not in out.unknown:
                 out.unknown.append(phrase)
             for t in raw_toks:
-                for part in re.split(r"[/-]+", t.strip(_STRIP + "()")):
+                for part in _PARTS_SPLIT.split(t.strip(_STRIP + "()")):
                     if part in self.codes and part.isupper():
                         add_code(part)
             return
@@ -528,7 +564,7 @@ class Normalizer:
             return [(kind, result, conf, tok)]
         if kind == "ambiguous":
             return [(kind, result, conf, tok)]
-        parts = [p for p in re.split(r"[/-]+", tok) if p]
+        parts = [p for p in _PARTS_SPLIT.split(tok) if p]
         if len(parts) > 1:
             res = [self._resolve(p.strip(_STRIP), words_context) + (p,) for p in parts if p.strip(_STRIP)]
             if any(r[0] not in ("unknown", "word", "ambiguous", "junk") for r in res):

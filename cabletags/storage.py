@@ -30,6 +30,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -278,7 +279,7 @@ def _check_format(doc, d: Path) -> None:
 
 
 def _strings(x, what: str, unique: bool = True) -> list[str]:
-    if not isinstance(x, list) or not all(isinstance(t, str) for t in x):
+    if not isinstance(x, list) or not set(map(type, x)) <= {str}:
         raise ValueError(f"{what} must be a list of strings")
     if unique and len(set(x)) != len(x):
         raise ValueError(f"{what} repeat an entry")
@@ -324,7 +325,6 @@ def _read_arrays(data: bytes, declared: dict, expected: dict, d: Path) -> dict:
     missing = [n for n in _REQUIRED if n not in names]
     if missing or ("ref_own" in names) != all(n in names for n in _REFERENCE):
         raise ModelError(f"{d / 'arrays.npz'}: arrays missing ({', '.join(missing) or 'part of the reference index'})")
-    out = {}
     for name, info in names.items():
         dtype, shape = np.dtype(_ARRAYS[name]), expected[name]
         if declared.get(name) != {"dtype": dtype.str, "shape": list(shape)}:
@@ -332,7 +332,18 @@ def _read_arrays(data: bytes, declared: dict, expected: dict, d: Path) -> dict:
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if info.file_size > nbytes + _HEADER_SLACK:
             raise ModelError(f"{d / 'arrays.npz'}: member {name} is larger than its declared shape needs")
-        with z.open(info) as f:
+
+    def read(name):
+        try:
+            return _read_member(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+            raise ModelError(f"{d / 'arrays.npz'}: member {name} cannot be read ({type(e).__name__})") from None
+
+    def _read_member(name):
+        # one archive handle per member: zlib releases the GIL, so members decompress in parallel threads
+        dtype, shape = np.dtype(_ARRAYS[name]), expected[name]
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        with zipfile.ZipFile(io.BytesIO(data)) as zz, zz.open(names[name]) as f:
             try:
                 got_shape, fortran, got_dtype = _npy_header(f)
             except ValueError:
@@ -343,8 +354,13 @@ def _read_arrays(data: bytes, declared: dict, expected: dict, d: Path) -> dict:
             buf = f.read(nbytes)
         if len(buf) != nbytes:
             raise ModelError(f"{d / 'arrays.npz'}: member {name} is truncated")
-        out[name] = np.frombuffer(buf, dtype=dtype).reshape(shape)
-    return out
+        return name, np.frombuffer(buf, dtype=dtype).reshape(shape)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    biggest_first = sorted(names, key=lambda n: -names[n].compress_size)
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return dict(pool.map(read, biggest_first))
 
 
 def _check_values(a: dict, L: int, V: int, d: Path) -> None:

@@ -21,7 +21,7 @@ __all__ = ["Alias", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "vali
 
 KINDS = ("subject", "program", "geographic", "organization")
 TAXONOMY_VERSION = "1.0"  # bump when the curated content changes meaningfully; the hash tracks every edit
-_CACHE_FORMAT = 5
+_CACHE_FORMAT = 6
 
 
 class TaxonomyError(ValueError):
@@ -90,6 +90,7 @@ class Taxonomy:
     repaired_forms: dict = field(default_factory=dict)
     source: str = ""
     typo_aliases: bool = True
+    wordmodel: dict | None = None  # character n-gram counts of the plain words (cabletags.wordmodel)
     _by_kind: dict = field(default_factory=dict, repr=False)
 
     def __contains__(self, code: str) -> bool:
@@ -306,15 +307,19 @@ def _compile(files: list[Path], overlays: list[Path]) -> dict:
     if problems:
         raise TaxonomyError(problems[0] if len(problems) == 1 else
                             f"{len(problems)} problems; first: {problems[0]}\n" + "\n".join(problems[1:]), problems)
+    from .wordmodel import char_ngram_counts
+
+    tri, bi = char_ngram_counts(plain)
     return {"format": _CACHE_FORMAT, "entries": entries, "aliases": aliases, "words": words, "junk": junk,
-            "repaired_forms": repaired, "plainwords": plain}
+            "repaired_forms": repaired, "plainwords": plain, "wordmodel": {"tri": tri, "bi": bi}}
 
 
 def _valid_cache(data, digest: str) -> bool:
     """A cache file's content is usable: this format, these files, and every part of the right type."""
     if not isinstance(data, dict) or data.get("format") != _CACHE_FORMAT or data.get("digest") != digest:
         return False
-    types = {"entries": dict, "aliases": dict, "words": dict, "junk": dict, "repaired_forms": dict, "plainwords": list}
+    types = {"entries": dict, "aliases": dict, "words": dict, "junk": dict, "repaired_forms": dict, "plainwords": list,
+             "wordmodel": dict}
     if not all(isinstance(data.get(k), t) for k, t in types.items()):
         return False
     entry_keys = {"kind", "status", "provenance"}
@@ -388,7 +393,7 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
     aliases = {f: (c, t) for f, (c, t) in data["aliases"].items() if typo_aliases or t != "typo"}
     tax = Taxonomy(entries=entries, aliases=aliases, words=data["words"], junk=data["junk"],
                    plainwords=frozenset(data["plainwords"]), version=f"{TAXONOMY_VERSION}+{digest}",
-                   repaired_forms=data.get("repaired_forms", {}),
+                   repaired_forms=data.get("repaired_forms", {}), wordmodel=data.get("wordmodel"),
                    source=str(directory), typo_aliases=typo_aliases)
     _LOADED[key_in] = tax
     return tax

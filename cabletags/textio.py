@@ -5,14 +5,11 @@ counted), lines that are not JSON objects are yielded as errors with their line 
 """
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import os
 import stat
 import sys
-import tempfile
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +83,8 @@ def open_binary(path: str | None) -> IO[bytes]:
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from None
     if path.endswith(".gz"):
+        import gzip
+
         return gzip.open(f, "rb")  # type: ignore[return-value]
     return f
 
@@ -94,7 +93,10 @@ def _peekable(f):
     return f if hasattr(f, "peek") else io.BufferedReader(f)  # stdin under a test runner is a BytesIO
 
 
-_GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+def _gzip_errors() -> tuple:
+    """What a truncated or corrupt gzip stream raises (gzip is imported only when a .gz file is read)."""
+    gzip, zlib = sys.modules.get("gzip"), sys.modules.get("zlib")
+    return (EOFError,) + ((zlib.error,) if zlib else ()) + ((gzip.BadGzipFile,) if gzip else ())
 
 
 def iter_lines(path: str | None, stats: Stats | None = None) -> Iterator[tuple[int, str]]:
@@ -126,7 +128,7 @@ def iter_lines(path: str | None, stats: Stats | None = None) -> Iterator[tuple[i
                 text = raw.decode("utf-8", errors="replace")
                 stats.replaced_lines.append(n)
             yield n, text.rstrip("\r\n")
-    except _GZIP_ERRORS as e:
+    except _gzip_errors() as e:
         raise InputError(f"{path}: truncated or corrupt gzip data after line {n} ({type(e).__name__})") from None
     except OSError as e:
         raise InputError(f"{path or 'stdin'}: read failed after line {n}: {e}") from None
@@ -158,7 +160,7 @@ def read_text(path: str | None, max_bytes: int = 200 * 1024 * 1024) -> tuple[str
     f = open_binary(path)
     try:
         data = f.read(max_bytes + 1)
-    except _GZIP_ERRORS as e:
+    except _gzip_errors() as e:
         raise InputError(f"{path}: truncated or corrupt gzip data ({type(e).__name__})") from None
     except OSError as e:
         raise InputError(f"{path or 'stdin'}: read failed: {e}") from None
@@ -199,6 +201,8 @@ def atomic_output(path: str | None):
         what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
         raise InputError(f"{path}: is {what}; --output writes regular files only")
     mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+    import tempfile
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))

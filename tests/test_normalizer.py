@@ -181,3 +181,20 @@ def test_normalize_is_deterministic_and_idempotent(raw):
     assert again.codes == first.codes
     assert again.names == first.names
     assert again.unknown == first.unknown
+
+
+def test_clean_code_fast_path_gives_what_the_rules_give():
+    import random
+
+    n = get_normalizer()
+    codes = sorted(n.codes)
+    rng = random.Random(5)
+    lines = ["PGOV, PREL, AJ", "PREL PREL", "OVIP POWELL", "TAGS PREL", "X Y Z W V", "PREL, G8", "prel, PGOV",
+             " PREL ;PGOV ", ", PREL", "SIPDIS PREL", "C O N F I D E N T I A L PREL"]
+    lines += [rng.choice([", ", " ", ",", "; "]).join(rng.choice(codes) for _ in range(rng.randint(1, 6)))
+              for _ in range(3000)]
+    taken = 0
+    for raw in lines:
+        assert n._normalize_uncached(raw).to_dict() == n._normalize_full(raw).to_dict(), raw
+        taken += all(t in n.plain_codes for t in raw.replace(",", " ").replace(";", " ").split())
+    assert taken > 1000  # the fast path is exercised, not only the rules
