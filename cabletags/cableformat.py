@@ -13,6 +13,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+
+class _Lazy:
+    """A pattern compiled on first use: a command that never reads a cable body pays nothing for it."""
+
+    __slots__ = ("_args", "_re")
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self._args, self._re = (pattern, flags), None
+
+    def __getattr__(self, name):
+        if self._re is None:
+            self._re = re.compile(*self._args)
+        return getattr(self._re, name)
+
 __all__ = ["Paragraph", "split_paragraphs", "strip_boilerplate", "TOKEN_PATTERN", "CLASSIFICATION",
            "SPACED_BANNERS", "TAGS_LABEL", "TAGS_LABEL_AT_START", "FIELD_STOP", "CONTINUATION_LINE",
            "PAGE_HEADERS", "CABLE_ID", "REFERENCE", "REF_LINE", "SUBJECT", "REFERENCE_ID_IN_HEADER"]
@@ -20,58 +34,58 @@ __all__ = ["Paragraph", "split_paragraphs", "strip_boilerplate", "TOKEN_PATTERN"
 # --- header fields ------------------------------------------------------------------------------
 CLASSIFICATION = r"(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|SENSITIVE BUT UNCLASSIFIED)"
 SPACED_BANNERS = {"U N C L A S": "UNCLASSIFIED", "C O N F I D E N T I A L": "CONFIDENTIAL", "S E C R E T": "SECRET"}
-CLASSIFICATION_LINE = re.compile(rf"(?m)^\s*{CLASSIFICATION}\b|\b{CLASSIFICATION}\b")
+CLASSIFICATION_LINE = _Lazy(rf"(?m)^\s*{CLASSIFICATION}\b|\b{CLASSIFICATION}\b")
 # "CONFIDENTIAL SECTION 01 OF 02 ANKARA 000123": the posting post and serial after the banner
-POST_SERIAL = re.compile(rf"(?:{CLASSIFICATION}|(?:[A-Z] ){{4,}}[A-Z])\s+(?:SECTION\s+\d+\s+OF\s+\d+\s+)?"
+POST_SERIAL = _Lazy(rf"(?:{CLASSIFICATION}|(?:[A-Z] ){{4,}}[A-Z])\s+(?:SECTION\s+\d+\s+OF\s+\d+\s+)?"
                          r"([A-Z][A-Z .'-]{1,30}?)\s+(\d{3,6})\b")
-REFERENCE_ID_IN_HEADER = re.compile(r"\b(\d{2}[A-Z][A-Z-]{2,}\d{1,6})\b")
+REFERENCE_ID_IN_HEADER = _Lazy(r"\b(\d{2}[A-Z][A-Z-]{2,}\d{1,6})\b")
 CAVEATS = ("SIPDIS", "NOFORN", "EXDIS", "NODIS", "LIMDIS", "SENSITIVE", "FOUO")
-DATE_TIME_GROUP = re.compile(r"\b(\d{6}Z\s+[A-Z]{3}\s+\d{2,4})\b")
-FROM_LINE = re.compile(r"(?m)^\s*FM\s+(.+)$")
-TO_LINES = re.compile(r"(?m)^\s*(?:TO|INFO)\s+(.+)$")
-EO_LINE = re.compile(r"\bE\.\s?O\.\s*1\d{4}\s*:?[^\n]*?(?=\s{2,}|\n|TAGS|$)")
+DATE_TIME_GROUP = _Lazy(r"\b(\d{6}Z\s+[A-Z]{3}\s+\d{2,4})\b")
+FROM_LINE = _Lazy(r"(?m)^\s*FM\s+(.+)$")
+TO_LINES = _Lazy(r"(?m)^\s*(?:TO|INFO)\s+(.+)$")
+EO_LINE = _Lazy(r"\bE\.\s?O\.\s*1\d{4}\s*:?[^\n]*?(?=\s{2,}|\n|TAGS|$)")
 
 # a TAGS label inside a cable: safe spellings anywhere a field may start; risky ones (TAS, AGS) only with a colon
-TAGS_LABEL = re.compile(
+TAGS_LABEL = _Lazy(
     r"(?:(?<=\n)|(?<=^)|(?<=\s\s)|(?<=[\s:]\s)|(?<=\b))"
     r"(?P<label>T\s?A\s?G\s?S|TAGE|TABS|TGS|TAG|TAS(?=\s*:)|AGS(?=\s*:))\s*(?::|\.|;|\s)\s*",
     re.I)
 # a label word at the start of a raw TAGS value ("TAGS: PREL", "TAGS TAGS PREL")
 TAGS_LABEL_AT_START = re.compile(r"^\s*(?:TAGS?|TAGE|TAS|TABS|TGS|AGS)\s*[:.;]?(?=\s|$|[:.;,])\s*", re.I)
 # where a header field's value stops: the next header field
-FIELD_STOP = re.compile(
+FIELD_STOP = _Lazy(
     r"(?:\bSUBJ(?:ECT)?\s*[:.]|\bSUBJECT\b\s+(?=[A-Z])|\bREF(?:S|ERENCE)?\s*[:.]|\bClassified\s+By\b|"
     r"\bCLASSIFIED\s+BY\b|\bE\.\s?O\.\s*1\d{4}|\b1\.\s+\((?:U|C|S|SBU)\)|\bSUMMARY\s*[:.]|\n\s*\n)", re.I)
 # a line that may continue a TAGS list: capitals, digits and punctuation only
-CONTINUATION_LINE = re.compile(r"^[\sA-Z0-9,;:()/&.'-]*$")
-SUBJECT = re.compile(r"\bSUBJ(?:ECT)?\s*[:.]\s*(.+?)(?=\n\s*\n|\s+REFS?\s*:|\s+Classified\s+By|\s+1\.\s*\(|"
+CONTINUATION_LINE = _Lazy(r"^[\sA-Z0-9,;:()/&.'-]*$")
+SUBJECT = _Lazy(r"\bSUBJ(?:ECT)?\s*[:.]\s*(.+?)(?=\n\s*\n|\s+REFS?\s*:|\s+Classified\s+By|\s+1\.\s*\(|"
                      r"\s{2,}1\.\s|\n\s*1\.\s|$)", re.S | re.I)
-REF_LINE = re.compile(r"(?m)\bREF(?:S)?\s*:\s*(.+?)(?=\n\s*\n|Classified|\n\s*1\.|$)", re.S)
-SUMMARY = re.compile(r"\bSUMMARY\s*[:.]?\s*(.+?)\s*END\s+SUMMARY", re.S | re.I)
-COMMENT = re.compile(r"\bCOMMENT\s*[:.]\s*(.+?)\s*END\s+COMMENT", re.S | re.I)
+REF_LINE = _Lazy(r"(?m)\bREF(?:S)?\s*:\s*(.+?)(?=\n\s*\n|Classified|\n\s*1\.|$)", re.S)
+SUMMARY = _Lazy(r"\bSUMMARY\s*[:.]?\s*(.+?)\s*END\s+SUMMARY", re.S | re.I)
+COMMENT = _Lazy(r"\bCOMMENT\s*[:.]\s*(.+?)\s*END\s+COMMENT", re.S | re.I)
 
 # page headers and banners that break a TAGS list in multi-page cables (junk for the normalizer)
 PAGE_HEADERS = [
     # "SECRET PAGE 02 LIMA 02475 01 OF 03 251228Z"
-    re.compile(r"\b(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)?\s*PAGE\s+\d+\s+"
+    _Lazy(r"\b(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)?\s*PAGE\s+\d+\s+"
                r"(?:[A-Z][A-Z.'-]*\s+){1,3}\d+\s+(?:\d+\s+OF\s+\d+\s+)?(?:\d{6}Z)?", re.I),
-    re.compile(r"\bSECTION\s+\d+\s+OF\s+\d+\b", re.I),
-    re.compile(r"\b\d+\s+OF\s+\d+\s+\d{6}Z\b", re.I),
-    re.compile(r"\bPAGE\s+\d+\b", re.I),
-    re.compile(r"\b(?:E\.\s?O\.|EO)\s*1\d{4}:?(?:\s*DECL:?\s*[\d/]+)?(?:\s*N/A)?", re.I),
-    re.compile(r"\bDECL:\s*\S+", re.I),
+    _Lazy(r"\bSECTION\s+\d+\s+OF\s+\d+\b", re.I),
+    _Lazy(r"\b\d+\s+OF\s+\d+\s+\d{6}Z\b", re.I),
+    _Lazy(r"\bPAGE\s+\d+\b", re.I),
+    _Lazy(r"\b(?:E\.\s?O\.|EO)\s*1\d{4}:?(?:\s*DECL:?\s*[\d/]+)?(?:\s*N/A)?", re.I),
+    _Lazy(r"\bDECL:\s*\S+", re.I),
     # spaced-out banners: "C O N F I D E N T I A L", "S E C R E T", "U N C L A S"
-    re.compile(r"\b(?:[A-Z] ){4,}[A-Z]\b"),
+    _Lazy(r"\b(?:[A-Z] ){4,}[A-Z]\b"),
 ]
 
 # --- references ---------------------------------------------------------------------------------
 # a cable id: 06BAKU1835 (two-digit year, post, serial number)
-CABLE_ID = re.compile(r"^(\d\d)([A-Z]+?)(\d+)$")
+CABLE_ID = _Lazy(r"^(\d\d)([A-Z]+?)(\d+)$")
 # "06 BAKU 1835", "SANAA 02498", "USUN NEW YORK 123": an optional year, an upper-case post name of up to
 # three words, a number
 REFERENCE_BODY = r"\b(?:(\d\d)\s+)?([A-Z][A-Z]+(?:\s[A-Z]+){0,2})\s+0*(\d{1,6})\b"
 # a reference starts with a digit or a capital: the lookahead skips other positions at once
-REFERENCE = re.compile(r"(?=[\dA-Z])" + REFERENCE_BODY)
+REFERENCE = _Lazy(r"(?=[\dA-Z])" + REFERENCE_BODY)
 
 # --- boilerplate (removed before the classifier reads a text) -----------------------------------
 # words of 2+ characters: 2-letter tokens are kept (country codes and acronyms matter here)
@@ -95,7 +109,7 @@ BOILERPLATE_PARTS = [
     r"\((?:U|C|S|SBU|S/NF|C/NF|U/FOUO|S/REL[^)]{0,20})\)",
 ]
 # every part starts with a capital or "(": the lookahead lets the scan skip other positions at once
-BOILERPLATE = re.compile("(?=[A-Z(])(?:" + "|".join(BOILERPLATE_PARTS) + ")", re.S)
+BOILERPLATE = _Lazy("(?=[A-Z(])(?:" + "|".join(BOILERPLATE_PARTS) + ")", re.S)
 
 
 def strip_boilerplate(text: str) -> str:
@@ -109,9 +123,9 @@ def strip_boilerplate(text: str) -> str:
 _MARK = r"\(([A-Z]{1,3}(?:/[A-Z]{1,4})?)\)"
 # "2. (C) text" after a line break or two spaces; in flattened text (single spaces) the marking is required.
 # A marking may be glued to the text that follows ("7.(SBU)PREVENTION").
-PARAGRAPH_START = re.compile(rf"(?:(?:(?<=\n)|(?<=\s\s)|^)\s*(\d{{1,3}})\s*\.\s*(?:{_MARK}\s*|\s+)"
+PARAGRAPH_START = _Lazy(rf"(?:(?:(?<=\n)|(?<=\s\s)|^)\s*(\d{{1,3}})\s*\.\s*(?:{_MARK}\s*|\s+)"
                              rf"|(?<=\s)(\d{{1,3}})\s*\.\s*{_MARK}\s*)")
-_BLANK_LINE = re.compile(r"\n\s*\n")
+_BLANK_LINE = _Lazy(r"\n\s*\n")
 
 
 @dataclass

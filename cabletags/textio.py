@@ -99,7 +99,7 @@ def _gzip_errors() -> tuple:
     return (EOFError,) + ((zlib.error,) if zlib else ()) + ((gzip.BadGzipFile,) if gzip else ())
 
 
-def iter_lines(path: str | None, stats: Stats | None = None) -> Iterator[tuple[int, str]]:
+def iter_lines(path: str | None, stats: Stats | None = None, _parse: bool = False) -> Iterator[tuple]:
     """(line number, text) for every line, decoded as UTF-8 with undecodable bytes replaced.
 
     A UTF-8 byte-order mark is dropped; input starting with a UTF-16 byte-order mark is read as UTF-16.
@@ -116,7 +116,11 @@ def iter_lines(path: str | None, stats: Stats | None = None) -> Iterator[tuple[i
                 stats.lines = n
                 if "\ufffd" in text:
                     stats.replaced_lines.append(n)
-                yield n, text.rstrip("\r\n")
+                text = text.rstrip("\r\n")
+                if not _parse:
+                    yield n, text
+                elif (rec := _parsed(n, text, stats)) != ():
+                    yield n, rec, text
             return
         for n, raw in enumerate(f, 1):
             stats.lines = n
@@ -127,7 +131,11 @@ def iter_lines(path: str | None, stats: Stats | None = None) -> Iterator[tuple[i
             except UnicodeDecodeError:
                 text = raw.decode("utf-8", errors="replace")
                 stats.replaced_lines.append(n)
-            yield n, text.rstrip("\r\n")
+            text = text.rstrip("\r\n")
+            if not _parse:
+                yield n, text
+            elif (rec := _parsed(n, text, stats)) != ():
+                yield n, rec, text
     except _gzip_errors() as e:
         raise InputError(f"{path}: truncated or corrupt gzip data after line {n} ({type(e).__name__})") from None
     except OSError as e:
@@ -138,21 +146,24 @@ def iter_lines(path: str | None, stats: Stats | None = None) -> Iterator[tuple[i
 
 
 def iter_jsonl(path: str | None, stats: Stats) -> Iterator[tuple[int, dict | None, str]]:
-    """(line number, record or None, raw line) for every non-blank line; bad lines go to stats.bad."""
-    for n, line in iter_lines(path, stats):
-        if not line.strip():
-            continue
-        try:
-            rec = loads(line)
-        except ValueError as e:
-            stats.bad.append((n, f"not JSON ({str(e).splitlines()[0][:80]})"))
-            yield n, None, line
-            continue
-        if not isinstance(rec, dict):
-            stats.bad.append((n, f"not a JSON object (a {type(rec).__name__})"))
-            yield n, None, line
-            continue
-        yield n, rec, line
+    """(line number, record or None, raw line) for every non-blank line; bad lines go to stats.bad.
+    Lines are read as iter_lines() reads them (one generator, not two: this is the batch commands' loop)."""
+    return iter_lines(path, stats, _parse=True)
+
+
+def _parsed(n: int, line: str, stats: Stats):
+    """The record of one JSON line, or None (the reason goes to stats.bad)."""
+    if not line.strip():
+        return ()
+    try:
+        rec = loads(line)
+    except ValueError as e:
+        stats.bad.append((n, f"not JSON ({str(e).splitlines()[0][:80]})"))
+        return None
+    if not isinstance(rec, dict):
+        stats.bad.append((n, f"not a JSON object (a {type(rec).__name__})"))
+        return None
+    return rec
 
 
 def read_text(path: str | None, max_bytes: int = 200 * 1024 * 1024) -> tuple[str, bool]:
