@@ -102,16 +102,18 @@ def parse_records(records: Iterable[dict], field: str = "text", taxonomy=None) -
 
 
 def suggest_records(records: Iterable[dict], suggester, text_field: str = "body", id_field: str = "id",
-                    limit: int = 10, batch_size: int = 256) -> Iterator[dict]:
+                    limit: int = 10, batch_size: int = 256, cable: bool = False) -> Iterator[dict]:
     """``{"id", "tags"}`` for each record: the suggester's ranking of the text in `text_field`, at most
     `limit` tags (none for a record without text), scored `batch_size` records at a time. The id is only
-    used to keep a training cable from finding itself in the model's reference index."""
-    batch: list[tuple[object, str]] = []
+    used to keep a training cable from finding itself in the model's reference index. cable=True reads each
+    text as a whole cable, as Suggester.suggest_cable ranks it (its paragraphs and REF line, not its header
+    or TAGS line; the cable's own reference id, when it shows one, stands in for a missing id)."""
+    batch: list[tuple[object, str, str]] = []
 
     def flush():
-        texts = [t for _, t in batch]
-        rows = suggester.suggest_batch(texts, limit, batch_size=batch_size, ids=[i for i, _ in batch])
-        for (rid, text), row in zip(batch, rows):
+        texts = [t for _, _, t in batch]
+        rows = suggester.suggest_batch(texts, limit, batch_size=batch_size, ids=[i for i, _, _ in batch])
+        for (rid, text, _), row in zip(batch, rows):
             yield {"id": rid, "tags": [x.to_dict() for x in row] if text.strip() else []}
         batch.clear()
 
@@ -119,7 +121,13 @@ def suggest_records(records: Iterable[dict], suggester, text_field: str = "body"
         if not isinstance(rec, dict):
             raise TypeError(f"a record must be a dict, not {type(rec).__name__}")
         text = rec.get(text_field)
-        batch.append((rec.get(id_field), text if isinstance(text, str) else ""))
+        text = text if isinstance(text, str) else ""
+        rid = rec.get(id_field)
+        if cable and text.strip():
+            parsed, model_text = suggester.cable_text(text)
+            batch.append((rid if rid is not None else parsed.reference_id, text, model_text))
+        else:
+            batch.append((rid, text, text))
         if len(batch) >= batch_size:
             yield from flush()
     if batch:

@@ -142,6 +142,17 @@ class Suggester:
             out.extend(self.rank(p, limit, sel) for p, sel in zip(P, S))
         return out
 
+    def cable_text(self, text: str):
+        """(ParsedCable, the text the model reads for a whole cable): its paragraphs with its REF line (the
+        reference index reads the cables it cites), never its header (its own serial would read as a
+        reference) nor its TAGS line (what is being checked); the text as given when it has no paragraphs."""
+        from .parser import parse_cable
+
+        p = parse_cable(text, self.taxonomy)
+        paras = [q.text for q in p.paragraphs if q.text.strip()]
+        refs = "REF: " + " ".join(p.refs) + "\n\n" if p.refs else ""
+        return p, (refs + "\n\n".join(paras) if paras else text)
+
     def suggest_cable(self, text: str, limit: int = 10) -> dict:
         """Suggestions for a whole cable, beside its own tags: the cable's paragraphs (with its REF line, so
         the reference index reads the cables it cites; the header is left out, as its own serial would read
@@ -151,13 +162,9 @@ class Suggester:
         (selected tags not on the TAGS line), present_but_unsupported (own tags scored under 0.1),
         not_in_model (own tags outside the label space), paragraphs [{number, tags}].
         """
-        from .parser import parse_cable
-
-        p = parse_cable(text, self.taxonomy)
+        p, whole_text = self.cable_text(text)
         own = set(p.tags.codes)
         paras = [q for q in p.paragraphs if q.text.strip()]
-        refs = "REF: " + " ".join(p.refs) + "\n\n" if p.refs else ""
-        whole_text = refs + "\n\n".join(q.text for q in paras) if paras else text
         P, S = self.predict([whole_text], [p.reference_id])
         whole = self.rank(P[0], limit, S[0])
         per = self.suggest_batch([q.text for q in paras], min(limit, 5)) if paras else []

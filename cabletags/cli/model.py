@@ -79,10 +79,10 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
     """
     require_input(file)
     if jsonl:
-        refused = [name for name, on in (("--cable", cable), ("--paragraphs", paragraphs), ("--explain", explain)) if on]
+        refused = [name for name, on in (("--paragraphs", paragraphs), ("--explain", explain)) if on]
         if refused:
             raise CLIError(f"--jsonl cannot be combined with {', '.join(refused)}", EXIT_USAGE)
-        return _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict)
+        return _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict, cable)
     s = load_suggester(ctx, model_path)
     text = read_text_input(file, "text")
     if cable:
@@ -155,11 +155,11 @@ def _worker_init(model_path, taxonomy, overlay):
 def _worker_run(args):
     from ..batch import suggest_records
 
-    records, text_field, id_field, limit = args
-    return list(suggest_records(records, _WORKER["s"], text_field, id_field, limit))
+    records, text_field, id_field, limit, cable = args
+    return list(suggest_records(records, _WORKER["s"], text_field, id_field, limit, cable=cable))
 
 
-def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict):
+def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict, cable=False):
     from ..batch import suggest_records
 
     batch, prog = BatchInput(file, (text_field,)), Progress("suggested")
@@ -175,11 +175,11 @@ def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, j
 
     with atomic_output(output) as out:
         if jobs == 1:
-            for row in suggest_records(records(), s, text_field, id_field, limit):
+            for row in suggest_records(records(), s, text_field, id_field, limit, cable=cable):
                 out.write(dumps(row) + "\n")
                 prog.tick()
         else:
-            _suggest_pool(ctx, records(), out, prog, (text_field, id_field, limit), model_path, jobs)
+            _suggest_pool(ctx, records(), out, prog, (text_field, id_field, limit, cable), model_path, jobs)
         batch.check()
     if no_text:
         click.echo(f"warning: {no_text} record(s) had no text in field {text_field!r}: empty tag lists written", err=True)
