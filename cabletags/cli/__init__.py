@@ -33,6 +33,7 @@ COMMANDS = {
     "evaluate": ("model", "evaluate"),
     "taxonomy": ("taxonomy", "taxonomy"),
     "corpus": ("taxonomy", "corpus"),
+    "serve": ("serve", "serve"),
 }
 
 

@@ -1,0 +1,296 @@
+"""`cabletags serve`: an Annif-compatible REST API, cabletags' own endpoints, and a web page.
+
+Built on FastAPI (request validation, the OpenAPI schema and interactive docs come from the type hints) and
+served by uvicorn (a real ASGI server: worker processes, graceful shutdown on SIGTERM). The model and the
+taxonomy are loaded once, when the app is made; requests share them (the scoring code holds no per-request
+state).
+
+Annif's API, under /v1/ (existing clients such as annif-client work unchanged): ``GET /v1/``,
+``GET /v1/projects``, ``GET /v1/projects/{project_id}``, ``POST /v1/projects/{project_id}/suggest`` (form
+fields text, limit, threshold) and ``.../suggest-batch`` (JSON documents, at most 32). A result is
+``{uri, label, notation, score}``: the SKOS export's concept URI, the title, the code.
+
+cabletags' endpoints: ``GET /v1/decode``, ``POST /v1/normalize``, ``POST /v1/parse``, ``POST /v1/suggest``,
+``GET /v1/taxonomy`` (search or list) and ``GET /v1/taxonomy/{code}``; the schema is at /v1/openapi.json and
+the docs at /v1/docs. The page at / uses them.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from . import __version__
+
+__all__ = ["create_app", "create_app_from_env", "serve", "PROJECT_ID", "MAX_REQUEST_BYTES"]
+
+PROJECT_ID = "cabletags"
+MAX_REQUEST_BYTES = 2 << 20  # a whole cable is rarely over 100 KB; a batch of 32 fits easily
+MAX_BATCH = 32
+
+
+class _SizeLimit:
+    """ASGI middleware: a request body over `limit` bytes gets 413, whether it declares its length or not."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or {}).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await _too_large(send, self.limit)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send, self.limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send, limit: int):
+    body = ('{"detail": "request body over %d bytes"}' % limit).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Document(BaseModel):
+    text: str = Field(description="The document's text.")
+    document_id: str | None = Field(default=None, description="Echoed back with its results.")
+
+
+class Documents(BaseModel):
+    documents: list[Document] = Field(max_length=MAX_BATCH, description=f"At most {MAX_BATCH} documents.")
+
+
+class SuggestRequest(BaseModel):
+    text: str = Field(min_length=1, description="A paragraph, a text, or a whole cable.")
+    limit: int = Field(default=10, ge=1, le=100)
+    cable: bool = Field(default=False, description="Read the text as a whole cable, beside its own tags.")
+    paragraphs: bool = Field(default=False, description="Also score each paragraph.")
+    explain: bool = Field(default=False, description="Name the terms and cited cables behind each tag.")
+
+
+class NormalizeRequest(BaseModel):
+    line: str | None = Field(default=None, description="One raw TAGS line.")
+    lines: list[str] | None = Field(default=None, max_length=1000, description="Several raw TAGS lines.")
+
+
+class ParseRequest(BaseModel):
+    text: str = Field(min_length=1, description="A whole cable (or a page holding one).")
+
+
+def create_app(model: str | Path | None = None, taxonomy: str | Path | None = None,
+               overlay: str | Path | None = None, max_request_bytes: int = MAX_REQUEST_BYTES):
+    """The ASGI app, with the model (None: the shipped one) and the taxonomy loaded now, once."""
+    from .decoder import decode
+    from .normalizer import get_normalizer
+    from .parser import parse_cable
+    from .suggester import Suggester
+    from .taxonomy import load_taxonomy
+    from .vocabulary import concept_uri, search
+
+    tax = load_taxonomy(taxonomy, overlay=overlay)
+    suggester = Suggester.load(model, taxonomy=tax)
+    suggester.suggest("warm up")  # builds the lookup tables before the first request, not during it
+    norm = get_normalizer(tax)
+    project = {"project_id": PROJECT_ID, "name": "cabletags: TAGS codes of US diplomatic cables",
+               "language": "en", "backend": {"backend_id": "cabletags-svm"}, "is_trained": True,
+               "modification_time": None}
+
+    app = FastAPI(title="cabletags", version=__version__, openapi_url="/v1/openapi.json", docs_url="/v1/docs",
+                  redoc_url=None, description=__doc__.split("\n\n", 1)[1])
+    app.state.suggester, app.state.taxonomy = suggester, tax
+
+    def check_project(project_id: str):
+        if project_id != PROJECT_ID:
+            raise HTTPException(404, f"Project '{project_id}' not found")
+
+    def check_text(text: str):
+        if not text or not text.strip():
+            raise HTTPException(400, "text is empty")
+
+    def annif_results(row, threshold: float) -> list[dict]:
+        return [{"uri": concept_uri(x.tag), "label": x.title or x.tag, "notation": x.tag,
+                 "score": round(float(x.score), 4)} for x in row if x.score >= threshold]
+
+    def entry_dict(code: str) -> dict:
+        e = tax.entries[code]
+        d = e.to_dict()
+        d.update(uri=concept_uri(code), verified=e.verified)
+        return d
+
+    # --- Annif-compatible API ---------------------------------------------------------------------
+    @app.get("/v1/", tags=["annif"])
+    def api_info():
+        """Basic information about this API."""
+        return {"title": "cabletags REST API (Annif-compatible)", "version": __version__}
+
+    @app.get("/v1/projects", tags=["annif"])
+    def projects():
+        """The projects this server offers: one, the cabletags model."""
+        return {"projects": [project]}
+
+    @app.get("/v1/projects/{project_id}", tags=["annif"])
+    def get_project(project_id: str):
+        check_project(project_id)
+        return project
+
+    @app.post("/v1/projects/{project_id}/suggest", tags=["annif"])
+    def annif_suggest(project_id: str, text: Annotated[str, Form()] = "",
+                      limit: Annotated[int, Form(ge=1, le=1000)] = 10,
+                      threshold: Annotated[float, Form(ge=0, le=1)] = 0.0):
+        """Suggest tags for a text (form fields, as Annif): results best first, score >= threshold."""
+        check_project(project_id)
+        check_text(text)
+        return {"results": annif_results(suggester.suggest(text, limit), threshold)}
+
+    @app.post("/v1/projects/{project_id}/suggest-batch", tags=["annif"])
+    def annif_suggest_batch(project_id: str, body: Documents, limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+                            threshold: Annotated[float, Query(ge=0, le=1)] = 0.0):
+        """Suggest tags for up to 32 documents (JSON, as Annif); limit and threshold as query parameters."""
+        check_project(project_id)
+        rows = suggester.suggest_batch([d.text for d in body.documents], limit)
+        return [{"document_id": d.document_id, "results": annif_results(row, threshold) if d.text.strip() else []}
+                for d, row in zip(body.documents, rows)]
+
+    # --- cabletags endpoints ----------------------------------------------------------------------
+    @app.get("/v1/decode", tags=["cabletags"])
+    def decode_items(item: Annotated[list[str], Query(min_length=1, max_length=100,
+                                                      description="Codes or raw TAGS lines")]):
+        """Decode codes (KTIP, AJ) or whole raw TAGS lines."""
+        out = []
+        for d in decode(item, tax):
+            row = d.to_dict()
+            row.update(title=d.title, notes=d.notes())
+            if d.entry is not None:
+                row["uri"] = concept_uri(d.entry.code)
+            out.append(row)
+        return {"results": out, "taxonomy_version": tax.version}
+
+    @app.post("/v1/normalize", tags=["cabletags"])
+    def normalize_lines(body: NormalizeRequest):
+        """Clean one raw TAGS line (`line`) or several (`lines`): codes, names, unknown items, repairs."""
+        lines = ([body.line] if body.line is not None else []) + (body.lines or [])
+        if not lines:
+            raise HTTPException(400, "give 'line' or 'lines'")
+        results = [dict(norm.normalize(x).to_dict(), input=x) for x in lines]
+        return {"results": results, "taxonomy_version": tax.version}
+
+    @app.post("/v1/parse", tags=["cabletags"])
+    def parse(body: ParseRequest):
+        """Read a whole cable: header fields, TAGS (raw and normalized), subject, references, paragraphs."""
+        check_text(body.text)
+        return parse_cable(body.text, tax).to_dict()
+
+    @app.post("/v1/suggest", tags=["cabletags"])
+    def suggest(body: SuggestRequest):
+        """Tags for a text or a whole cable, with titles, the selected set and, on request, the terms behind
+        each tag and the scores of each paragraph."""
+        check_text(body.text)
+        from .cableformat import split_paragraphs
+
+        def described(row, text):
+            out = []
+            for x in row:
+                d = dict(x.to_dict(), kind=x.kind, title=x.title, uri=concept_uri(x.tag))
+                if body.explain:
+                    d["because"] = [w for w, _ in suggester.explain(text, x.tag, 6)]
+                out.append(d)
+            return out
+
+        if body.cable:
+            d = suggester.suggest_cable(body.text, body.limit)
+            _, model_text = suggester.cable_text(body.text)
+            for w in d["whole"]:
+                e = tax.entries.get(w["tag"])
+                w.update(kind=e.kind if e else "", title=e.title if e else None, uri=concept_uri(w["tag"]))
+                if body.explain:
+                    w["because"] = [t for t, _ in suggester.explain(model_text, w["tag"], 6)]
+            return d
+        out = {"tags": described(suggester.suggest(body.text, body.limit), body.text)}
+        if body.paragraphs:
+            paras = split_paragraphs(body.text)
+            rows = suggester.suggest_batch([p.text for p in paras], min(body.limit, 5))
+            out["paragraphs"] = [{"number": p.number, "marking": p.marking, "text": p.text[:200],
+                                  "tags": described(row, p.text)} for p, row in zip(paras, rows)]
+        return out
+
+    @app.get("/v1/taxonomy", tags=["cabletags"])
+    def taxonomy_list(q: Annotated[str | None, Query(max_length=200, description="Words to search for")] = None,
+                      kind: Annotated[str | None, Query(pattern="^(subject|program|geographic|organization)$")] = None,
+                      limit: Annotated[int, Query(ge=1, le=2000)] = 50):
+        """Search the taxonomy (`q`) or list its codes, optionally of one kind."""
+        if q:
+            hits = [h for h in search(tax, q, limit * 4) if not kind or h["kind"] == kind][:limit]
+        else:
+            hits = [{"code": c, "kind": e.kind, "title": e.title} for c, e in sorted(tax.entries.items())
+                    if not kind or e.kind == kind][:limit]
+        for h in hits:
+            h["uri"] = concept_uri(h["code"])
+        return {"results": hits, "taxonomy_version": tax.version}
+
+    @app.get("/v1/taxonomy/{code}", tags=["cabletags"])
+    def taxonomy_show(code: str):
+        """Everything known about one code (an alias is followed to its code)."""
+        c = code.strip().upper()[:64]
+        if c not in tax.entries and c in tax.aliases:
+            c = tax.aliases[c][0]
+        if c not in tax.entries:
+            raise HTTPException(404, f"unknown code {code[:40]!r}")
+        return entry_dict(c)
+
+    # --- the page -------------------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page():
+        from .webpage import PAGE
+
+        return PAGE.replace("{{version}}", __version__)
+
+    @app.exception_handler(ValueError)
+    async def bad_value(request: Request, exc: ValueError):  # bad input that slipped past validation: 400
+        return JSONResponse({"detail": str(exc)[:200]}, status_code=400)
+
+    return _SizeLimit(app, max_request_bytes) if max_request_bytes else app
+
+
+def create_app_from_env():
+    """create_app() configured by CABLETAGS_SERVE_MODEL / _TAXONOMY / _OVERLAY (for uvicorn's workers)."""
+    env = os.environ.get
+    return create_app(env("CABLETAGS_SERVE_MODEL") or None, env("CABLETAGS_TAXONOMY") or None,
+                      env("CABLETAGS_TAXONOMY_OVERLAY") or None)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, model=None, taxonomy=None, overlay=None,
+          workers: int = 1) -> None:
+    """Run the app on uvicorn until SIGTERM or Ctrl-C (requests in flight are finished first)."""
+    import uvicorn
+
+    if workers == 1:
+        uvicorn.run(create_app(model, taxonomy, overlay), host=host, port=port, log_level="info")
+        return
+    for name, value in (("CABLETAGS_SERVE_MODEL", model), ("CABLETAGS_TAXONOMY", taxonomy),
+                        ("CABLETAGS_TAXONOMY_OVERLAY", overlay)):
+        if value:
+            os.environ[name] = str(Path(value).resolve())
+    uvicorn.run("cabletags.service:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="info")

@@ -1,0 +1,118 @@
+"""`cabletags serve` under load, on the loopback only: --requests suggest requests from --threads threads.
+
+Starts `cabletags serve` on a free port of 127.0.0.1 (the shipped model), waits until it answers, sends the
+requests (Annif's form-encoded suggest, the first substantive paragraph of corpus cables, limit 10), and
+prints throughput, p50/p99 latency, errors and the server's peak memory (VmHWM); then stops it with
+SIGTERM. Bounded: the requests are counted, each has a 60 s timeout, and the run stops after --max-seconds.
+
+usage: python scripts/benchmarks/bench_serve.py [--corpus PATH] [--requests 400] [--threads 16] [--workers 1]
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from cabletags.cableformat import split_paragraphs  # noqa: E402
+from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus")
+    ap.add_argument("--requests", type=int, default=400)
+    ap.add_argument("--threads", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--max-seconds", type=float, default=300)
+    a = ap.parse_args(argv)
+    paras = []
+    for r in read_corpus(corpus_or_exit(a.corpus)):
+        p = [q.text for q in split_paragraphs(r.get("body") or "") if len(q.text) >= 300]
+        if p:
+            paras.append(p[0])
+        if len(paras) == a.requests:
+            break
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "cabletags", "serve", "--port", str(port), "--workers",
+                               str(a.workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(ROOT))
+    try:
+        t0 = time.monotonic()
+        while True:
+            try:
+                urllib.request.urlopen(base + "/v1/", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() - t0 > 60:
+                    sys.exit("error: the server did not start within 60 s")
+                time.sleep(0.1)
+        start_s = time.monotonic() - t0
+        deadline = time.monotonic() + a.max_seconds
+
+        def ask(text):
+            if time.monotonic() > deadline:
+                return None, False
+            data = urllib.parse.urlencode({"text": text, "limit": 10}).encode()
+            t = time.perf_counter()
+            try:
+                with urllib.request.urlopen(base + "/v1/projects/cabletags/suggest", data=data, timeout=60) as r:
+                    ok = r.status == 200 and bool(r.read())
+            except OSError:
+                ok = False
+            return time.perf_counter() - t, ok
+
+        t = time.perf_counter()
+        with ThreadPoolExecutor(a.threads) as pool:
+            answers = list(pool.map(ask, paras))
+        wall = time.perf_counter() - t
+        done = [x for x in answers if x[0] is not None]
+        lat = sorted(x[0] for x in done)
+        errors = sum(not ok for _, ok in done)
+        peak = _peak_mb(server.pid, a.workers)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            code = server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            code = "killed"
+    print(f"server start (model load included)  : {start_s:.2f} s")
+    print(f"{len(done)} suggest requests from {a.threads} threads, {a.workers} server process(es): {wall:.2f} s = "
+          f"{len(done) / wall:,.0f} requests/s, {errors} error(s)")
+    print(f"latency p50 {statistics.median(lat) * 1000:.0f} ms, p99 {lat[int(0.99 * (len(lat) - 1))] * 1000:.0f} ms")
+    print(f"server peak memory (VmHWM, all processes): {peak:.0f} MB; exit code after SIGTERM: {code}")
+
+
+def _peak_mb(pid: int, workers: int) -> float:
+    pids = [pid]
+    if workers > 1:  # uvicorn's worker processes are children of the server
+        try:
+            pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            pass
+    total = 0.0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return total
+
+
+if __name__ == "__main__":
+    main()

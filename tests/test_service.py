@@ -1,0 +1,214 @@
+"""`cabletags serve`: the API through the ASGI test client, annif-client against a live server on
+127.0.0.1, the page in a real headless browser, and the server's own process (SIGTERM)."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import ROOT
+
+from cabletags.service import MAX_BATCH, PROJECT_ID, create_app
+
+TRAFFICKING = ("Police arrested a ring of traffickers who forced young women into prostitution, and the government "
+               "opened two shelters for trafficking victims.")
+CABLE = ("CONFIDENTIAL ANKARA 000123\n\nTAGS: PREL, TU, IZ\nSUBJECT: TURKEY AND IRAQ DISCUSS BORDER SECURITY\n\n"
+         "1. (C) Turkish officials met their Iraqi counterparts to discuss the security of the border.\n")
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app(max_request_bytes=200_000)
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    from fastapi.testclient import TestClient
+
+    return TestClient(app)
+
+
+def test_annif_api_shapes(client):
+    assert client.get("/v1/").json()["title"].startswith("cabletags")
+    projects = client.get("/v1/projects").json()["projects"]
+    assert [p["project_id"] for p in projects] == [PROJECT_ID]
+    assert client.get(f"/v1/projects/{PROJECT_ID}").json()["language"] == "en"
+    r = client.post(f"/v1/projects/{PROJECT_ID}/suggest", data={"text": TRAFFICKING, "limit": 4})
+    results = r.json()["results"]
+    assert r.status_code == 200 and len(results) == 4 and results[0]["notation"] == "PHUM"
+    assert results[0]["uri"].endswith("/PHUM") and results[0]["label"] == "Human Rights"
+    assert [x["score"] for x in results] == sorted((x["score"] for x in results), reverse=True)
+    high = client.post(f"/v1/projects/{PROJECT_ID}/suggest", data={"text": TRAFFICKING, "threshold": 0.9}).json()
+    assert high["results"] and all(x["score"] >= 0.9 for x in high["results"])
+    docs = {"documents": [{"text": TRAFFICKING, "document_id": "a"}, {"text": "budget deficit and inflation"}]}
+    batch = client.post(f"/v1/projects/{PROJECT_ID}/suggest-batch?limit=2", json=docs).json()
+    assert [d["document_id"] for d in batch] == ["a", None] and all(len(d["results"]) == 2 for d in batch)
+    assert batch[0]["results"] == results[:2]
+
+
+def test_bad_requests_get_clear_4xx_never_500(client):
+    cases = [
+        (client.get("/v1/projects/nope"), 404),
+        (client.post("/v1/projects/nope/suggest", data={"text": "x"}), 404),
+        (client.post(f"/v1/projects/{PROJECT_ID}/suggest", data={"text": "   "}), 400),
+        (client.post(f"/v1/projects/{PROJECT_ID}/suggest", data={"text": "x", "limit": "many"}), 422),
+        (client.post(f"/v1/projects/{PROJECT_ID}/suggest-batch", content=b"{not json",
+                     headers={"content-type": "application/json"}), 422),
+        (client.post(f"/v1/projects/{PROJECT_ID}/suggest-batch",
+                     json={"documents": [{"text": "x"}] * (MAX_BATCH + 1)}), 422),
+        (client.post("/v1/suggest", json={"text": ""}), 422),
+        (client.post("/v1/suggest", json={"text": "x" * 300_000}), 413),
+        (client.post("/v1/normalize", json={}), 400),
+        (client.get("/v1/taxonomy/NOSUCHCODE"), 404),
+        (client.get("/v1/taxonomy", params={"kind": "planet"}), 422),
+        (client.get("/v1/decode"), 422),
+    ]
+    for i, (r, status) in enumerate(cases):
+        assert r.status_code == status, (i, r.status_code, r.text[:200])
+        assert isinstance(r.json()["detail"], (str, list))
+
+
+def test_cabletags_endpoints(client):
+    d = client.post("/v1/suggest", json={"text": TRAFFICKING, "explain": True, "limit": 3}).json()
+    assert d["tags"][0]["tag"] == "PHUM" and d["tags"][0]["title"] == "Human Rights" and d["tags"][0]["because"]
+    c = client.post("/v1/suggest", json={"text": CABLE, "cable": True, "limit": 5}).json()
+    assert c["own_tags"] == ["PREL", "TU", "IZ"] and c["whole"][0]["tag"] in ("TU", "IZ") and c["whole"][0]["own"]
+    p = client.post("/v1/suggest", json={"text": "1. (C) Troops.\n\n2. (U) Budget.", "paragraphs": True}).json()
+    assert [x["number"] for x in p["paragraphs"]] == [1, 2]
+    n = client.post("/v1/normalize", json={"lines": ["OSCEPREF, KTIPP", "prel"]}).json()["results"]
+    assert n[0]["codes"] == ["OSCE", "PREF", "KTIP"] and n[1]["codes"] == ["PREL"]
+    dec = client.get("/v1/decode", params={"item": ["KTIP", "AJ"]}).json()["results"]
+    assert [x["title"] for x in dec] == ["Trafficking in Persons", "Azerbaijan"]
+    assert client.get("/v1/taxonomy/RU").json()["code"] == "RS"
+    hits = client.get("/v1/taxonomy", params={"q": "trafficking", "limit": 5}).json()["results"]
+    assert "KTIP" in [h["code"] for h in hits]
+    assert client.get("/v1/taxonomy", params={"kind": "program", "limit": 3}).json()["results"][0]["kind"] == "program"
+    assert client.post("/v1/parse", json={"text": CABLE}).json()["subject"].startswith("TURKEY AND IRAQ")
+    paths = client.get("/v1/openapi.json").json()["paths"]
+    assert {"/v1/projects/{project_id}/suggest", "/v1/suggest", "/v1/taxonomy/{code}"} <= set(paths)
+    page = client.get("/").text
+    assert "<label for=\"text\">" in page and "http" not in page.split("<script>")[1].split("fetch")[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live(app):
+    """The app on a real uvicorn server on 127.0.0.1 (a free port), stopped after the tests."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_annif_client_against_a_live_server(live):
+    from annif_client import AnnifClient
+
+    annif = AnnifClient(api_base=live + "/v1/")
+    assert annif.api_info["version"]
+    assert [p["project_id"] for p in annif.projects] == [PROJECT_ID]
+    assert annif.get_project(PROJECT_ID)["project_id"] == PROJECT_ID
+    with pytest.raises(ValueError, match="not found"):
+        annif.get_project("nope")
+    results = annif.suggest(PROJECT_ID, TRAFFICKING, limit=3)
+    assert [r["notation"] for r in results][0] == "PHUM" and {"uri", "label", "notation", "score"} <= set(results[0])
+    batch = annif.suggest_batch(PROJECT_ID, [{"text": TRAFFICKING, "document_id": "d1"}], limit=3)
+    assert batch[0]["document_id"] == "d1" and batch[0]["results"] == results
+
+
+def test_concurrent_requests_share_one_model(live):
+    def ask(i):
+        data = json.dumps({"text": TRAFFICKING if i % 2 else "budget deficit and inflation", "limit": 3}).encode()
+        req = urllib.request.Request(live + "/v1/suggest", data=data, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())["tags"][0]["tag"]
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(ask, range(48)))
+    assert all(s == 200 for s, _ in answers)
+    assert {t for i, (_, t) in enumerate(answers) if i % 2} == {"PHUM"}
+    assert {t for i, (_, t) in enumerate(answers) if not i % 2} == {"ECON"}
+
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or ""
+
+
+@pytest.mark.skipif(not (os.path.exists(CHROMIUM) and CHROMEDRIVER),
+                    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+def test_the_page_in_a_real_browser(live):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1400"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        driver.get(live + "/")
+        assert "cabletags" in driver.title
+        driver.find_element(By.ID, "text").send_keys(TRAFFICKING)
+        driver.find_element(By.ID, "suggest-button").click()
+        wait = WebDriverWait(driver, 30)
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#suggest-out td.tag")))
+        tags = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#suggest-out td.tag")]
+        assert tags[0] == "PHUM" and len(tags) == 10
+        # the TAGS-line form, driven by the keyboard: Enter submits it
+        line = driver.find_element(By.ID, "tags-line")
+        line.send_keys("TAGS: PGOV, PRELL, OSCEPREF\n")
+        wait.until(EC.text_to_be_present_in_element((By.ID, "repaired-codes"), "PGOV"))
+        assert driver.find_element(By.ID, "repaired-codes").text == "PGOV, PREL, OSCE, PREF"
+        assert "typo: PRELL" in driver.find_element(By.ID, "repair-out").text
+        artifacts = ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        driver.save_screenshot(str(artifacts / "webpage.png"))
+        assert (artifacts / "webpage.png").stat().st_size > 10_000
+    finally:
+        driver.quit()
+
+
+def test_serve_stops_cleanly_on_sigterm(tmp_path):
+    port = _free_port()
+    p = subprocess.Popen([sys.executable, "-m", "cabletags", "serve", "--port", str(port)], cwd=str(ROOT),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("server did not start")
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=20) == 0
+        assert b"Traceback" not in p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
