@@ -27,7 +27,7 @@ class _Lazy:
             self._re = re.compile(*self._args)
         return getattr(self._re, name)
 
-__all__ = ["Paragraph", "split_paragraphs", "strip_boilerplate", "TOKEN_PATTERN", "CLASSIFICATION",
+__all__ = ["Paragraph", "split_paragraphs", "prose_paragraphs", "signature", "strip_boilerplate", "TOKEN_PATTERN", "CLASSIFICATION",
            "SPACED_BANNERS", "TAGS_LABEL", "TAGS_LABEL_AT_START", "FIELD_STOP", "CONTINUATION_LINE",
            "PAGE_HEADERS", "CABLE_ID", "REFERENCE", "REF_LINE", "SUBJECT", "REFERENCE_ID_IN_HEADER"]
 
@@ -141,14 +141,43 @@ class Paragraph:
         return {"number": self.number, "marking": self.marking, "text": self.text}
 
 
+# the last line of a cable: its signature (one or two capitalised words: the ambassador's or the
+# secretary's name, sometimes the post) or an end marker; never a line with a full stop ("END COMMENT.")
+_SIGNATURE = _Lazy(r"\n[ \t]*((?:[A-Z][A-Z'-]{1,24}(?:[ \t]+[A-Z][A-Z'-]{1,24})?)|NNNN|BT)[ \t]*\s*$")
+
+
+# a block of routing or header lines, not prose: what a paragraph of a cable's text never starts with
+HEADER_BLOCK = _Lazy(r"^(?:VZCZC|[ROPZ] \d{6}Z|RR |FM |TO |INFO |E\.\s?O\.|TAGS?\s*:|SUBJ(?:ECT)?\s*:|SIPDIS|"
+                     r"(?:UNCLAS|UNCLASSIFIED|CONFIDENTIAL|SECRET)\b|(?:[A-Z] ){4,}[A-Z]\b|\d\d[A-Z]{3,}\d+\b)")
+
+
+def prose_paragraphs(text: str) -> list[Paragraph]:
+    """The paragraphs worth scoring in a text: the drafter's numbered ones, or else its blank-line blocks
+    that are not routing or header lines."""
+    paras = split_paragraphs(text)
+    if any(p.number is not None for p in paras):
+        return paras
+    return [p for p in paras if not HEADER_BLOCK.match(p.text)]
+
+
+def signature(body: str) -> str | None:
+    """The signature (or end marker) on the last line of a cable body, or None."""
+    m = _SIGNATURE.search(body or "")
+    return m.group(1) if m else None
+
+
 def split_paragraphs(body: str) -> list[Paragraph]:
     """The paragraphs of a cable body (or any text).
 
     Numbered paragraphs 1., 2., 3. ... as the drafter wrote them (numbers out of sequence are text, so
     sub-items "A." and numbers in prose stay inside their paragraph); text without such numbering is cut
-    at blank lines. Empty paragraphs are dropped.
+    at blank lines. The signature on the last line is not part of the last paragraph. Empty paragraphs
+    are dropped.
     """
     body = body or ""
+    m = _SIGNATURE.search(body)
+    if m:
+        body = body[:m.start()]
     seq, want = [], 1
     for m in PARAGRAPH_START.finditer(body):
         if int(m.group(1) or m.group(3)) == want:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from . import cableformat as cf
 from .cableformat import Paragraph, split_paragraphs
 from .normalizer import NormalizedTags, get_normalizer
+from .pages import cable_start, page_reference_id, page_text
 
 __all__ = ["ParsedCable", "Paragraph", "parse_cable", "find_tags_line"]
 
@@ -36,6 +37,7 @@ class ParsedCable:
     paragraphs: list[Paragraph] = field(default_factory=list)
     summary: str | None = None
     comment: str | None = None
+    signature: str | None = None
 
     def to_dict(self) -> dict:
         return {"reference_id": self.reference_id, "post": self.post, "serial": self.serial,
@@ -43,22 +45,17 @@ class ParsedCable:
                 "classification": self.classification, "caveats": self.caveats, "eo_line": self.eo_line,
                 "tags_raw": self.tags_raw, "tags": self.tags.to_dict(), "subject": self.subject, "refs": self.refs,
                 "paragraphs": [p.to_dict() for p in self.paragraphs], "summary": self.summary,
-                "comment": self.comment}
-
-
-def _strip_html(text: str) -> str:
-    if "<" not in text or not re.search(r"<(?:html|body|div|p|br|pre|table|span|a)\b", text, re.I):
-        return text
-    text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
-    text = re.sub(r"(?i)<br\s*/?>|</(?:p|div|tr|li|h\d|pre)>", "\n", text)
-    text = re.sub(r"<[^>]+>", " ", text)
-    import html
-
-    return html.unescape(text)
+                "comment": self.comment, "signature": self.signature}
 
 
 def find_tags_line(text: str) -> tuple[str | None, str | None, int]:
     """(raw TAGS value, label as written, end offset) of the first TAGS field, or (None, None, 0)."""
+    value, label, _, end = _find_tags(text)
+    return value, label, end
+
+
+def _find_tags(text: str) -> tuple[str | None, str | None, int | None, int]:
+    """(raw TAGS value, label, start offset of the label, end offset) of the first TAGS field."""
     for m in cf.TAGS_LABEL.finditer(text):
         label = m.group("label")
         start = m.end()
@@ -94,20 +91,21 @@ def find_tags_line(text: str) -> tuple[str | None, str | None, int]:
         value = " ".join(value.split())
         if not value or not re.search(r"[A-Za-z]{2}", value):
             continue
-        return value, label, end
-    return None, None, 0
+        return value, label, m.start(), end
+    return None, None, None, 0
 
 
 def parse_cable(text: str, taxonomy=None) -> ParsedCable:
     """Parse a cable given as plain text (or an HTML page holding one)."""
     if not isinstance(text, str):
         raise TypeError(f"parse_cable() expects a str, got {type(text).__name__}")
-    text = _strip_html(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = page_text(text.replace("\r\n", "\n").replace("\r", "\n"))
     out = ParsedCable()
-    head = text[:6000]
+    raw, label, tags_at, end = _find_tags(text)
+    start = cable_start(text, tags_at)  # a page's chrome above the cable is not its header
+    head = text[start:start + 6000]
     m = cf.REFERENCE_ID_IN_HEADER.search(head)
-    if m:
-        out.reference_id = m.group(1)
+    out.reference_id = m.group(1) if m else page_reference_id(text[:start + 6000])
     for spaced, word in cf.SPACED_BANNERS.items():
         if spaced in head:
             out.classification = word
@@ -132,11 +130,10 @@ def parse_cable(text: str, taxonomy=None) -> ParsedCable:
     m = cf.EO_LINE.search(head)
     if m:
         out.eo_line = " ".join(m.group(0).split())
-    raw, label, end = find_tags_line(text)
     out.tags_raw, out.tags_label = raw, label
     norm = get_normalizer(taxonomy)
     out.tags = norm.normalize(raw) if raw else NormalizedTags(taxonomy_version=norm.tax.version)
-    after = text[end:] if raw else text
+    after = text[end:] if raw else text[start:]
     m = cf.SUBJECT.search(after[:3000])
     body_start = 0
     if m:
@@ -145,6 +142,7 @@ def parse_cable(text: str, taxonomy=None) -> ParsedCable:
     body = after[body_start:]
     out.refs = [" ".join(r.split()) for r in cf.REF_LINE.findall(body[:3000])]
     out.paragraphs = split_paragraphs(body)
+    out.signature = cf.signature(body)
     m = cf.SUMMARY.search(body)
     if m:
         out.summary = " ".join(m.group(1).split())

@@ -158,7 +158,8 @@ class Suggester:
         the reference index reads the cables it cites; the header is left out, as its own serial would read
         as a reference) ranked as one text, and each paragraph on its own (at most 5 tags each).
 
-        Returns reference_id, subject, own_tags, whole [{tag, score, selected, own}], suggested_but_absent
+        Returns reference_id, subject, own_tags, whole [{tag, score, selected, own}], own_below (own tags
+        ranked below the list: [{tag, rank, score}]), suggested_but_absent
         (selected tags not on the TAGS line), present_but_unsupported (own tags scored under 0.1),
         not_in_model (own tags outside the label space), paragraphs [{number, tags}].
         """
@@ -169,7 +170,12 @@ class Suggester:
         whole = self.rank(P[0], limit, S[0])
         per = self.suggest_batch([q.text for q in paras], min(limit, 5)) if paras else []
         scores = dict(zip(self.labels, P[0]))
+        order = {self.labels[j]: r for r, j in enumerate(np.lexsort((np.arange(len(P[0])), -P[0])), 1)}
+        listed = {x.tag for x in whole}
         return {
+            # the cable's own tags that rank below the list: never silently absent
+            "own_below": [{"tag": t, "rank": order[t], "score": round(float(scores[t]), 4)}
+                          for t in p.tags.codes if t in order and t not in listed],
             "reference_id": p.reference_id, "subject": p.subject, "own_tags": p.tags.codes,
             "whole": [dict(x.to_dict(), own=x.tag in own) for x in whole],
             "suggested_but_absent": [x.tag for x in whole if x.selected and x.tag not in own],

@@ -7,8 +7,8 @@ import click
 
 from ..formatting import render
 from ..textio import atomic_output, dumps
-from .common import (BatchInput, Progress, finish_batch, format_option, get_taxonomy, load_suggester, model_option,
-                     output_option, read_text_input, strict_option)
+from .common import (EXIT_INPUT, BatchInput, CLIError, Progress, finish_batch, format_option, get_taxonomy,
+                     load_suggester, model_option, output_option, read_text_input, strict_option)
 
 
 @click.command()
@@ -55,6 +55,7 @@ def parse(ctx, file, jsonl, field_name, output, strict, fmt):
             ("TAGS (codes)", ", ".join(t.codes)), ("names", "; ".join(t.names)), ("unknown", "; ".join(t.unknown)),
             ("repairs", "; ".join(f"{r.kind}: {r.original} -> {' '.join(r.result) or '(removed)'}" for r in t.repairs)),
             ("subject", p.subject), ("refs", " | ".join(p.refs)), ("summary", p.summary), ("comment", p.comment),
+            ("signature", p.signature),
             ("paragraphs", str(len(p.paragraphs)))] if v]
         rows += [{"field": f"  {q.number or '-'} {('(' + q.marking + ')') if q.marking else ''}".rstrip(),
                   "value": q.text} for q in p.paragraphs]
@@ -79,6 +80,8 @@ def audit(ctx, corpus, text_field, tags_field, id_field, model_path, min_score, 
     from ..audit import Auditor
 
     auditor = Auditor(load_suggester(ctx, model_path), min_score, text_field, tags_field, id_field)
+    if corpus not in (None, "-") and not _looks_like_jsonl(corpus):
+        return _audit_cable(ctx, auditor, corpus, output)
     batch, prog = BatchInput(corpus, (text_field, tags_field)), Progress("audited")
     with atomic_output(output) as out:
         for finding in auditor.audit(batch.records()):
@@ -90,3 +93,32 @@ def audit(ctx, corpus, text_field, tags_field, id_field, model_path, min_score, 
     click.echo(f"audited {sm.cables} cables; {sm.flagged} with findings", err=True)
     click.echo("repairs by kind: " + (", ".join(f"{k} {v}" for k, v in sm.repairs.most_common()) or "none"), err=True)
     click.echo("missing tags: " + (", ".join(f"{k} {v}" for k, v in sm.missing.most_common(20)) or "none"), err=True)
+
+
+def _looks_like_jsonl(path) -> bool:
+    """JSON Lines start with "{" (after blank space); a cable or a page does not."""
+    from ..textio import open_binary
+
+    f = open_binary(path)
+    try:
+        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    finally:
+        f.close()
+    return not head or head.startswith(b"{")
+
+
+def _audit_cable(ctx, auditor, path, output):
+    """`audit cable.txt`: one cable (or a page holding one) audited as a one-record corpus."""
+    from ..parser import parse_cable
+
+    p = parse_cable(read_text_input(path, "a cable"), auditor.s.taxonomy)
+    if p.tags_raw is None:
+        raise CLIError(f"{path}: neither JSON Lines nor a cable (no TAGS line to audit)", EXIT_INPUT)
+    rec = {auditor.id_field: p.reference_id or str(path), auditor.tags_field: p.tags_raw,
+           auditor.text_field: auditor.s.cable_text(read_text_input(path, "a cable"))[1]}
+    with atomic_output(output) as out:
+        for finding in auditor.audit([rec]):
+            out.write(dumps(finding) + "\n")
+    sm = auditor.summary
+    click.echo(f"audited 1 cable ({path}); {sm.flagged} with findings", err=True)
+

@@ -87,10 +87,23 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
     text = read_text_input(file, "text")
     if cable:
         return _suggest_cable(s, text, limit, output, fmt)
-    from ..cableformat import split_paragraphs
+    if paragraphs:
+        from ..parser import find_tags_line
 
-    parts = [p.text for p in split_paragraphs(text)] if paragraphs else [text]
+        if find_tags_line(text)[0] is not None:  # a whole cable: its own paragraphs, not its header
+            paras = s.cable_text(text)[0].paragraphs
+        else:
+            from ..cableformat import prose_paragraphs
+
+            paras = prose_paragraphs(text)
+        parts = [p.text for p in paras]
+    else:
+        paras, parts = [], [text]
     results = s.suggest_batch(parts, limit)
+
+    def where(n):  # the drafter's number and marking, and the paragraph's start
+        p = paras[n - 1]
+        return {"number": p.number, "marking": p.marking, "text": p.text[:60] + ("…" if len(p.text) > 60 else "")}
 
     def because(part, tag):
         return [w for w, _ in s.explain(part, tag, 6)]
@@ -99,7 +112,7 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
         if fmt == "json":
             docs = []
             for n, (part, sugg) in enumerate(zip(parts, results), 1):
-                d = {"paragraph": n} if paragraphs else {}
+                d = dict(paragraph=n, **where(n)) if paragraphs else {}
                 d["tags"] = [dict(x.to_dict(), because=because(part, x.tag)) if explain else x.to_dict()
                              for x in sugg]
                 docs.append(d)
@@ -107,10 +120,13 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
             return
         rows = [{"paragraph": n, "rank": rank, "tag": x.tag, "score": round(x.score, 4), "selected": x.selected,
                  "kind": x.kind, "title": x.title or "", **({"because": ", ".join(because(part, x.tag))}
-                                                            if explain else {})}
+                                                            if explain else {}),
+                 **({"number": (lambda w: f"{w['number'] or '-'}" + (f" ({w['marking']})" if w['marking'] else ""))(
+                     where(n)), "text": where(n)["text"]} if paragraphs and rank == 1 else {})}
                 for n, (part, sugg) in enumerate(zip(parts, results), 1) for rank, x in enumerate(sugg, 1)]
-        cols = (["paragraph"] if paragraphs else []) + ["rank", "tag", "score", "selected", "kind", "title"] + \
-            (["because"] if explain else [])
+        cols = (["paragraph", "number"] if paragraphs else []) + ["rank", "tag", "score", "selected", "kind",
+                                                                  "title"] + \
+            (["because"] if explain else []) + (["text"] if paragraphs else [])
         out.write(render(rows, cols, fmt) + "\n")
 
 
@@ -128,11 +144,18 @@ def _suggest_cable(s, text, limit, output, fmt):
         out.write(f"cable {d['reference_id'] or '(no reference id)'}: {d['subject'] or '(no subject)'}\n")
         out.write(f"own tags: {', '.join(d['own_tags']) or '(no TAGS line)'}\n")
         out.write(render(rows, ["rank", "tag", "score", "selected", "on TAGS line", "note"], fmt) + "\n")
+        if d["own_below"]:
+            out.write("own tags below the list: " + ", ".join(f"{x['tag']} {_ordinal(x['rank'])} ({x['score']:.2f})"
+                                                              for x in d["own_below"]) + "\n")
         if d["present_but_unsupported"]:
             out.write("present but unsupported by the text: " + ", ".join(d["present_but_unsupported"]) + "\n")
         for para in d["paragraphs"]:
             out.write(f"paragraph {para['number'] or '-'}: " +
                       ", ".join(f"{t['tag']} {t['score']:.2f}" for t in para["tags"]) + "\n")
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 # --- suggest --jsonl --jobs N: worker processes, each loading the model once ---------------------------
