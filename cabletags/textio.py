@@ -110,19 +110,11 @@ def iter_lines(path: str | None, stats: Stats | None = None, _parse: bool = Fals
     n = 0
     try:
         f = _peekable(f)
-        head = f.peek(4)[:4]
-        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            for n, text in enumerate(io.TextIOWrapper(f, encoding="utf-16", errors="replace", newline=None), 1):
-                stats.lines = n
-                if "\ufffd" in text:
-                    stats.replaced_lines.append(n)
-                text = text.rstrip("\r\n")
-                if not _parse:
-                    yield n, text
-                elif (rec := _parsed(n, text, stats)) != ():
-                    yield n, rec, text
-            return
-        for n, raw in enumerate(f, 1):
+        utf16 = f.peek(4)[:2] in (b"\xff\xfe", b"\xfe\xff")
+        # UTF-16 (rare) is re-encoded line by line; everything else is read as the bytes it is
+        source = (t.encode("utf-8") for t in io.TextIOWrapper(f, encoding="utf-16", errors="replace",
+                                                                newline=None)) if utf16 else f
+        for n, raw in enumerate(source, 1):
             stats.lines = n
             if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
@@ -130,6 +122,8 @@ def iter_lines(path: str | None, stats: Stats | None = None, _parse: bool = Fals
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 text = raw.decode("utf-8", errors="replace")
+                stats.replaced_lines.append(n)
+            if utf16 and "\ufffd" in text:
                 stats.replaced_lines.append(n)
             text = text.rstrip("\r\n")
             if not _parse:
@@ -212,14 +206,19 @@ def atomic_output(path: str | None):
         what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
         raise InputError(f"{path}: is {what}; --output writes regular files only")
     mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
-    import tempfile
+    import secrets
 
+    # the temporary name is chosen before the file exists, so that an interrupt at any moment after its
+    # creation finds it to remove
+    tmp = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
-    except OSError as e:
-        raise InputError(f"{path}: cannot write: {e.strerror}") from None
-    try:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as e:
+            if isinstance(e, FileExistsError):
+                tmp = None  # not ours: never remove it
+            raise InputError(f"{path}: cannot write: {e.strerror}") from None
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             yield f
             f.flush()
@@ -228,7 +227,8 @@ def atomic_output(path: str | None):
         os.replace(tmp, target)
     except BaseException:
         try:
-            os.unlink(tmp)
+            if tmp is not None:
+                os.unlink(tmp)
         except OSError:
             pass
         raise

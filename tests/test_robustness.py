@@ -128,10 +128,12 @@ def test_jsonl_batch_streams_its_output(tmp_path):
         p.communicate()
 
 
-def test_interrupted_batch_leaves_previous_output(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_batch_leaves_previous_output(tmp_path, sig):
+    """Ctrl-C and SIGTERM alike: exit 130, one line, the earlier output file untouched, no temporary file."""
     f = tmp_path / "big.jsonl"
     with f.open("w") as fh:
-        for i in range(400_000):
+        for i in range(300_000):
             fh.write(json.dumps({"id": i, "tags": f"PREL, PGOV, OSCEPREF, X{i}"}) + "\n")
     out = tmp_path / "out.jsonl"
     out.write_text("previous good output\n")
@@ -141,9 +143,9 @@ def test_interrupted_batch_leaves_previous_output(tmp_path):
     # interrupt once the run is writing: its temporary output file exists
     while not [x for x in tmp_path.iterdir() if x.name.startswith(".out")] and time.monotonic() < deadline:
         time.sleep(0.01)
-    p.send_signal(signal.SIGINT)
+    p.send_signal(sig)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     assert b"interrupted" in err and b"Traceback" not in err
     assert out.read_text() == "previous good output\n"
-    assert [x.name for x in tmp_path.iterdir() if x.name.startswith(".out")] == []
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["big.jsonl", "out.jsonl"]

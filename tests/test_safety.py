@@ -6,7 +6,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import stat
 import subprocess
 import sys
@@ -321,7 +320,7 @@ def test_train_and_evaluate_report_malformed_lines(tiny, tmp_path):
     assert time.perf_counter() - t < 5 and not (tmp_path / "m").exists()
 
 
-# --- signals (real processes) -------------------------------------------------------------------------
+# --- signals (real processes; SIGTERM and Ctrl-C: tests/test_robustness.py) ------------------------------
 def _records(path, n=300_000):
     with open(path, "w") as fh:
         for i in range(n):
@@ -337,20 +336,6 @@ def test_a_closed_pipe_exits_0_quietly(tmp_path):
     p.stdout.close()  # as `| head -1` does
     err = p.stderr.read()
     assert p.wait(timeout=60) == 0 and b"Traceback" not in err and b"error" not in err
-
-
-def test_sigterm_acts_as_ctrl_c(tmp_path):
-    f = _records(tmp_path / "in.jsonl")
-    out = tmp_path / "out.jsonl"
-    p = subprocess.Popen([sys.executable, "-m", "cabletags", "normalize", "--jsonl", "--input", str(f), "-o", str(out)],
-                         stderr=subprocess.PIPE, cwd=str(ROOT))
-    deadline = time.monotonic() + 60
-    while not [x for x in tmp_path.iterdir() if x.name.startswith(".out")] and time.monotonic() < deadline:
-        time.sleep(0.01)
-    p.send_signal(signal.SIGTERM)
-    _, err = p.communicate(timeout=60)
-    assert p.returncode == 130 and b"interrupted" in err and b"Traceback" not in err
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["in.jsonl"]
 
 
 def test_real_process_exit_codes_for_crafted_model(tiny, tmp_path):
