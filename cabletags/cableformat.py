@@ -58,8 +58,11 @@ FIELD_STOP = _Lazy(
     r"\bCLASSIFIED\s+BY\b|\bE\.\s?O\.\s*1\d{4}|\b1\.\s+\((?:U|C|S|SBU)\)|\bSUMMARY\s*[:.]|\n\s*\n)", re.I)
 # a line that may continue a TAGS list: capitals, digits and punctuation only
 CONTINUATION_LINE = _Lazy(r"^[\sA-Z0-9,;:()/&.'-]*$")
-SUBJECT = _Lazy(r"\bSUBJ(?:ECT)?\s*[:.]\s*(.+?)(?=\n\s*\n|\s+REFS?\s*:|\s+Classified\s+By|\s+1\.\s*\(|"
-                     r"\s{2,}1\.\s|\n\s*1\.\s|$)", re.S | re.I)
+# the subject runs to the next field: a blank line, REF/REFTEL/REF(S), the classified-by line, an E.O. line
+# (OCR reads E.0.), a page header of a multi-page cable, a rule of dashes, or paragraph 1 (glued or not)
+SUBJECT = _Lazy(r"\bSUBJ(?:ECT)?\s*[:.]\s*(.+?)(?=\n\s*\n|\s+REF(?:S|TEL|\(S\))?\s*:|\s+Classified\s+By|"
+                r"\s+1\.\s*\(|\s{2,}1\.\s|\n\s*1\.\s*\)?\s*\S|\s+E\.\s?[O0]\.\s*1\d{4}|"
+                r"\s+(?:(?:UNCLAS\w*|CONFIDENTIAL|SECRET)\s+)?PAGE\s+\d+\s|\n\s*-{4,}|$)", re.S | re.I)
 REF_LINE = _Lazy(r"(?m)\bREF(?:S)?\s*:\s*(.+?)(?=\n\s*\n|Classified|\n\s*1\.|$)", re.S)
 SUMMARY = _Lazy(r"\bSUMMARY\s*[:.]?\s*(.+?)\s*END\s+SUMMARY", re.S | re.I)
 COMMENT = _Lazy(r"\bCOMMENT\s*[:.]\s*(.+?)\s*END\s+COMMENT", re.S | re.I)
