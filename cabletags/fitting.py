@@ -60,11 +60,13 @@ def nb_scale(present: sp.csr_matrix, df: np.ndarray, y: np.ndarray, power: float
     return (np.abs(r) ** power).astype(np.float32)
 
 
-def fit_linear(texts: list[str], Y: np.ndarray, settings, n_jobs: int = 2, progress=None) -> LinearFit:
+def fit_linear(texts: list[str], Y: np.ndarray, settings, n_jobs: int = 2, progress=None,
+               on_tag=None) -> LinearFit:
     """Fit the vectorizer and one (naive-Bayes-scaled) LinearSVC per column of Y.
 
     texts: n prepared texts (boilerplate already stripped); Y: (n, L) 0/1 labels. A tag carried by every
-    text or by none gets a constant margin (+1 / -1) and no weights.
+    text or by none gets a constant margin (+1 / -1) and no weights. progress(message) hears of the phases;
+    on_tag(), when given, is called once per tag fitted (for a progress bar).
     """
     from joblib import Parallel, delayed
     from sklearn.svm import LinearSVC
@@ -97,7 +99,11 @@ def fit_linear(texts: list[str], Y: np.ndarray, settings, n_jobs: int = 2, progr
         w = clf.coef_[0] if scale is None else clf.coef_[0] * scale
         return w.astype(np.float32), float(clf.intercept_[0])
 
-    results = Parallel(n_jobs=n_jobs)(delayed(fit_one)(j) for j in range(Y.shape[1]))
+    results = []
+    for r in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fit_one)(j) for j in range(Y.shape[1])):
+        results.append(r)  # in tag order, as they complete
+        if on_tag is not None:
+            on_tag()
     rows, cols, vals = [], [], []
     for j, (w, _) in enumerate(results):
         keep = np.argsort(-np.abs(w))[: s.keep_weights]

@@ -99,9 +99,10 @@ class TagModel:
         n = self.settings.max_chars
         return [strip_boilerplate(t[:n] if n else t) if t else "" for t in texts]
 
-    def fit(self, texts, label_sets, labels, n_jobs: int = 2, progress=None, ids=None) -> "TagModel":
+    def fit(self, texts, label_sets, labels, n_jobs: int = 2, progress=None, ids=None, on_tag=None) -> "TagModel":
         """Fit on n texts with their label sets; `ids` (n cable ids, optional) build the reference index.
-        The calibration is reset (offsets 0, scale 1, threshold 0.5) until tune()."""
+        The calibration is reset (offsets 0, scale 1, threshold 0.5) until tune(). progress(message) and
+        on_tag() (once per tag fitted) report progress."""
         if len(texts) != len(label_sets):
             raise ValueError(f"{len(texts)} texts but {len(label_sets)} label sets")
         if ids is not None and len(ids) != len(texts):
@@ -111,7 +112,7 @@ class TagModel:
         t0 = time.perf_counter()
         self.labels = list(labels)
         Y = self.label_matrix(label_sets)
-        lin = fit_linear(self._prepare(texts), Y, self.settings, n_jobs=n_jobs, progress=progress)
+        lin = fit_linear(self._prepare(texts), Y, self.settings, n_jobs=n_jobs, progress=progress, on_tag=on_tag)
         self.vocabulary, self.idf, self.weights, self.intercept = lin.vocabulary, lin.idf, lin.weights, lin.intercept
         self.calibration = Calibration()
         self.references = (ReferenceIndex.build(ids, texts, Y)

@@ -122,14 +122,15 @@ def _round(d):
 def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | None = None,
                 validation_share: float = 0.2, seed: int = 0, min_label_count: int = 20, refit: bool = True,
                 text_field: str = "body", n_jobs: int = 2, progress=print, force: bool = False,
-                strict: bool = False) -> tuple[TagModel, dict]:
+                strict: bool = False, phase_bar=None) -> tuple[TagModel, dict]:
     """Train, tune on the validation split, optionally refit on all data, and save with a model card.
 
     out: the model folder to write (None: write nothing). It is checked before training (a file, a folder
     that is not a model, or an existing model without `force` is refused with ModelError) and locked for
     the whole run (a second run on the same folder is refused); the new folder is built beside it and
     swapped in whole, card included. Malformed corpus lines are reported through `progress`; with
-    `strict`, they raise BadRecordsError before any fitting.
+    `strict`, they raise BadRecordsError before any fitting. phase_bar(label, total), when given, returns a
+    function called once per tag fitted in each fitting phase (the CLI draws progress bars with it).
     """
     from contextlib import ExitStack
 
@@ -140,11 +141,11 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
             check_target(out, force)
             stack.enter_context(folder_lock(out))
         return _train(corpus, out, settings or ModelSettings(), validation_share, seed, min_label_count, refit,
-                      text_field, n_jobs, progress, force, strict)
+                      text_field, n_jobs, progress, force, strict, phase_bar or (lambda label, total: None))
 
 
 def _train(corpus, out, settings, validation_share, seed, min_label_count, refit, text_field, n_jobs, progress,
-           force, strict):
+           force, strict, phase_bar):
     tax = load_taxonomy()
     corpus_path = require_corpus(corpus)
     t0 = time.perf_counter()
@@ -166,7 +167,7 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
     progress(f"label space: {len(labels)} codes carried by >= {min_label_count} of the {len(ids)} cables")
     model = TagModel(settings=settings)
     model.fit([texts[i] for i in tr_idx], [label_sets[i] for i in tr_idx], labels, n_jobs=n_jobs, progress=progress,
-              ids=[ids[i] for i in tr_idx])
+              ids=[ids[i] for i in tr_idx], on_tag=phase_bar("fitting on the training split", len(labels)))
     progress(f"fitted on the training split in {model.info['fit_seconds']} s")
     va_texts, va_labels = [texts[i] for i in va_idx], [label_sets[i] for i in va_idx]
     M = model.decision_function(va_texts)
@@ -181,7 +182,8 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
     if refit:
         final = TagModel(settings=settings)
         labels_all = labels  # keep the tuned label space so the offsets line up
-        final.fit(texts, label_sets, labels_all, n_jobs=n_jobs, progress=progress, ids=ids)
+        final.fit(texts, label_sets, labels_all, n_jobs=n_jobs, progress=progress, ids=ids,
+                  on_tag=phase_bar("refitting on all cables", len(labels_all)))
         final.calibration = model.calibration  # tuned on the validation split; the refit keeps it
         full_fit_seconds = final.info["fit_seconds"]
         progress(f"refitted on all {len(texts)} cables in {full_fit_seconds} s")

@@ -149,6 +149,11 @@ class Progress:
 
             self._bar = tqdm(total=total, desc=label, unit=" rec", file=sys.stderr, leave=False)
 
+    @property
+    def on_terminal(self) -> bool:
+        """Whether a bar is drawn (stderr is a terminal)."""
+        return self._bar is not None
+
     def tick(self, k: int = 1) -> None:
         self.n += k
         if self._bar is not None:

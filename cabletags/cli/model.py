@@ -47,7 +47,7 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
         _, card = train_model(corpus, out, settings=settings, validation_share=validation_share, seed=seed,
                               min_label_count=min_label_count, refit=not no_refit, text_field=text_field,
                               n_jobs=jobs, progress=lambda msg: click.echo(msg, err=True), force=force,
-                              strict=strict)
+                              strict=strict, phase_bar=_phase_bar)
     except (ValueError, ModelError) as e:
         raise CLIError(str(e), EXIT_INPUT) from None
     click.echo(f"wrote {out} ({card.get('size_bytes', 0) / 1e6:.1f} MB, {card['labels']['count']} labels); "
@@ -152,6 +152,19 @@ def _suggest_cable(s, text, limit, output, fmt):
         for para in d["paragraphs"]:
             out.write(f"paragraph {para['number'] or '-'}: " +
                       ", ".join(f"{t['tag']} {t['score']:.2f}" for t in para["tags"]) + "\n")
+
+
+def _phase_bar(label: str, total: int):
+    """A progress bar for one fitting phase (tags fitted), on a terminal; None elsewhere."""
+    bar = Progress(label, total=total)
+    if not bar.on_terminal:
+        return None
+
+    def tick():
+        bar.tick()
+        if bar.n >= total:
+            bar.close()
+    return tick
 
 
 def _ordinal(n: int) -> str:
