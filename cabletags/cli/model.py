@@ -85,6 +85,10 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
         return _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict, cable)
     s = load_suggester(ctx, model_path)
     text = read_text_input(file, "text")
+    from ..pages import is_html, page_text
+
+    if is_html(text):  # a saved web page: its text, not its markup
+        text = page_text(text)
     if cable:
         return _suggest_cable(s, text, limit, output, fmt)
     if paragraphs:
