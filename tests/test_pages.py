@@ -130,3 +130,13 @@ def test_batch_whole_cables_and_audit_of_a_cable_file(tiny, tmp_path):
     f.write_text("just a note, no cable here\n")
     p = run_cli("audit", str(f), "--model", str(tiny / "model"))
     assert p.returncode == 3 and "neither JSON Lines nor a cable" in p.stderr
+
+
+def test_suggest_reads_a_page_as_its_text(tiny, tmp_path):
+    text = "Inflation and the budget deficit worry the central bank."
+    (tmp_path / "p.html").write_text(f"<html><body><nav>Home | Tags</nav><p>{text}</p>"
+                                     "<script>var tags = 'MARR troops navy';</script></body></html>")
+    (tmp_path / "p.txt").write_text(f"\n{text}\n")
+    page = run_cli("suggest", str(tmp_path / "p.html"), "--model", str(tiny / "model"), "--format", "json")
+    plain = run_cli("suggest", str(tmp_path / "p.txt"), "--model", str(tiny / "model"), "--format", "json")
+    assert page.returncode == 0 and json.loads(page.stdout) == json.loads(plain.stdout)
