@@ -434,7 +434,8 @@ class Normalizer:
     def _add_name(self, original: str, name: str, out: NormalizedTags, conf: float):
         if name not in out.names:
             out.names.append(name)
-        out.repairs.append(Repair("name", original.strip(), (name,), conf))
+        if name != " ".join(original.split()):  # a name already written as SURNAME, GIVEN needs no repair
+            out.repairs.append(Repair("name", original.strip(), (name,), conf))
 
     def _item_result(self, item: str) -> tuple:
         """What one comma-separated item contributes, computed once per distinct item (items recur across

@@ -24,6 +24,9 @@ def concept_uri(code: str, base: str = BASE_URI) -> str:
     return base + quote(code, safe="")
 
 
+_STOPWORDS = frozenset("a an and the of for in on to with by at from or".split())
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", (text or "").lower())
 
@@ -54,9 +57,12 @@ def search(tax: Taxonomy, query: str, limit: int = 20) -> list[dict]:
         if tw:
             exact = sum(w in tw for w in qwords)
             prefix = sum(any(t.startswith(w) or w.startswith(t) and len(t) >= 4 for t in tw) for w in qwords)
-            if exact == len(qwords):
-                # all words in the title; shorter titles are closer matches
-                add(e, 60 + 20 * len(qwords) / len(tw) + min(e.corpus_count, 1000) / 1000, "title")
+            content = [t for t in tw if t not in _STOPWORDS] or tw
+            if tw == qwords:
+                add(e, 95 + min(e.corpus_count, 1000) / 1000, "title")  # the query is the title
+            elif exact == len(qwords):
+                # all words in the title; titles with fewer other words are closer matches
+                add(e, 60 + 20 * len(qwords) / len(content) + min(e.corpus_count, 1000) / 1000, "title")
             elif prefix == len(qwords):
                 add(e, 40 + 10 * len(qwords) / len(tw) + min(e.corpus_count, 1000) / 1000, "title (word stem)")
             elif exact:

@@ -110,3 +110,14 @@ def test_csv_and_json_exports(tax):
     assert len(rows) == len(tax.entries) and {"code", "kind", "title", "iso3166"} <= set(rows[0])
     doc = json.loads(run_cli("taxonomy", "export", "--format", "json").stdout)
     assert len(doc["entries"]) == len(tax.entries) and doc["taxonomy_version"] == tax.version
+
+
+def test_search_puts_the_code_named_by_the_query_first():
+    def first(q):
+        p = run_cli("taxonomy", "search", q, "--format", "json", "--limit", "3")
+        return json.loads(p.stdout)["results"][0]["code"]
+
+    assert first("united kingdom") == "UK" and first("Britain") == "UK" and first("Holland") == "NL"
+    assert first("terrorism") == "PTER" and first("human rights") == "PHUM" and first("Burma") == "BM"
+    d = json.loads(run_cli("taxonomy", "show", "NL", "--format", "json").stdout)
+    assert d["iso3166"] == "NL" and d["title"] == "Netherlands"
