@@ -220,6 +220,30 @@ class Normalizer:
             return best, conf
         return None, [c for c, _ in scored[:5]]
 
+    def _substitution(self, up: str):
+        """(code, confidence) for one substituted letter of a frequent code (PTEF for PTER), else (None, []).
+
+        The least certain of the typo rules, so the strictest: tokens of 4+ letters, candidates carried by
+        >= 20 corpus cables (or handbook subject/program codes), and one candidate at least 3 times as used as
+        any other; confidence 0.7. Ordinary words never get here (they are refused before any typo rule).
+        """
+        if len(up) < 4 or not up.isalpha():
+            return None, []
+        found = {}
+        for i in range(len(up)):
+            for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+                c = up[:i] + ch + up[i + 1:]
+                if ch != up[i] and c in self.codes:
+                    e = self.codes[c]
+                    if self.count.get(c, 0) >= 20 or (e.kind in ("subject", "program") and e.verified):
+                        found[c] = self.count.get(c, 0)
+        if not found:
+            return None, []
+        ranked = sorted(found, key=lambda c: (-found[c], c))
+        if len(ranked) == 1 or found[ranked[0]] >= 3 * max(found[ranked[1]], 1):
+            return ranked[0], 0.7
+        return None, ranked[:5]
+
     def split(self, up: str):
         """Best segmentation of a run-together token into known codes, or None.
 
@@ -305,6 +329,11 @@ class Normalizer:
             return "split", sp[0], sp[1]
         if len(up) >= 3:
             code, info = self._typo(up)
+            if code:
+                return "typo", (code,), info
+            if info:
+                return "ambiguous", tuple(info), 0.0
+            code, info = self._substitution(up)  # the last rule tried: nothing else explains the token
             if code:
                 return "typo", (code,), info
             if info:

@@ -199,3 +199,16 @@ def test_clean_code_fast_path_gives_what_the_rules_give():
         assert n._normalize_uncached(raw).to_dict() == n._normalize_full(raw).to_dict(), raw
         taken += all(t in n.plain_codes for t in raw.replace(",", " ").replace(";", " ").split())
     assert taken > 1000  # the fast path is exercised, not only the rules
+
+
+def test_a_substituted_letter_of_a_frequent_code_is_repaired_with_less_confidence():
+    r = normalize("PTEF, KCRN, PGOB")
+    assert r.codes == ["PTER", "KCRM", "PGOV"] and not r.unknown
+    assert {x.confidence for x in r.repairs} == {0.7}  # below a dropped, doubled or swapped letter (0.85-0.95)
+    assert normalize("PRELL").repairs[0].confidence > 0.7
+    # never a word or a listed non-code word (DTRA is an agency, not a typo of OTRA)
+    for word in ("TERRORISM", "DTRA"):
+        assert normalize(word).codes == [], word
+    n = get_normalizer()
+    assert n._substitution("PTF") == (None, [])  # 3 letters: too short to trust a substitution
+    assert n._substitution("EXXX")[0] is None  # no frequent code one letter away: left alone
