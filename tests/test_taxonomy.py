@@ -170,3 +170,12 @@ def test_edited_file_is_revalidated_not_served_from_cache(taxonomy_copy):
     _edit(taxonomy_copy, "subject.yaml", lambda d: d["entries"][0].update(status="nope"))
     with pytest.raises(TaxonomyError):
         load_taxonomy(taxonomy_copy)
+
+
+def test_world_region_codes_decode_as_the_1974_handbook_lists_them():
+    # expectations written from the handbook's list of world regions (TL:TAGS-1, 1974, sections 11-12)
+    tax = load_taxonomy()
+    for code, title in (("XF", "Middle East"), ("XA", "Africa"), ("XZ", "Scandinavia"), ("XJ", "Africa South of the Sahara"),
+                        ("XX", "Worldwide")):
+        e = tax.entries[code]
+        assert e.title == title and e.kind == "geographic" and e.verified and "TL:TAGS-1" in e.provenance["reference"]
