@@ -179,3 +179,13 @@ def test_world_region_codes_decode_as_the_1974_handbook_lists_them():
                         ("XX", "Worldwide")):
         e = tax.entries[code]
         assert e.title == title and e.kind == "geographic" and e.verified and "TL:TAGS-1" in e.provenance["reference"]
+
+
+def test_1970s_codes_decode_and_are_not_repaired_into_later_ones():
+    # expectations written from the 1974 handbook (TL:TAGS-1, sections 8 and 15)
+    from cabletags import decode
+
+    got = {d.code: d for d in decode(["EEWT", "AORG", "OGEN", "CSCE", "PFOR", "PINT"])}
+    assert got["EEWT"].entry.title == "East-West Trade" and got["EEWT"].status == "known"  # not EWWT
+    assert got["AORG"].status == "known" and got["CSCE"].entry.kind == "organization"
+    assert all(d.entry.status == "historic" for d in got.values())
