@@ -207,7 +207,6 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         """Tags for a text or a whole cable, with titles, the selected set and, on request, the terms behind
         each tag and the scores of each paragraph."""
         check_text(body.text)
-        from .cableformat import split_paragraphs
 
         def described(row, text):
             out = []
@@ -229,7 +228,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
             return d
         out = {"tags": described(suggester.suggest(body.text, body.limit), body.text)}
         if body.paragraphs:
-            paras = split_paragraphs(body.text)
+            paras = suggester.paragraphs(body.text)
             rows = suggester.suggest_batch([p.text for p in paras], min(body.limit, 5))
             out["paragraphs"] = [{"number": p.number, "marking": p.marking, "text": p.text[:200],
                                   "tags": described(row, p.text)} for p, row in zip(paras, rows)]

@@ -153,6 +153,16 @@ class Suggester:
         refs = "REF: " + " ".join(p.refs) + "\n\n" if p.refs else ""
         return p, (refs + "\n\n".join(paras) if paras else text)
 
+    def paragraphs(self, text: str):
+        """The paragraphs of a text worth scoring one by one: a whole cable's own numbered paragraphs (never
+        its header), else the text's numbered paragraphs or its prose blocks (never routing or header lines)."""
+        from .cableformat import prose_paragraphs
+        from .parser import find_tags_line
+
+        if find_tags_line(text)[0] is not None:
+            return self.cable_text(text)[0].paragraphs
+        return prose_paragraphs(text)
+
     def suggest_cable(self, text: str, limit: int = 10) -> dict:
         """Suggestions for a whole cable, beside its own tags: the cable's paragraphs (with its REF line, so
         the reference index reads the cables it cites; the header is left out, as its own serial would read

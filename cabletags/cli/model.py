@@ -91,23 +91,9 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
         text = page_text(text)
     if cable:
         return _suggest_cable(s, text, limit, output, fmt)
-    if paragraphs:
-        from ..parser import find_tags_line
-
-        if find_tags_line(text)[0] is not None:  # a whole cable: its own paragraphs, not its header
-            paras = s.cable_text(text)[0].paragraphs
-        else:
-            from ..cableformat import prose_paragraphs
-
-            paras = prose_paragraphs(text)
-        parts = [p.text for p in paras]
-    else:
-        paras, parts = [], [text]
+    paras = s.paragraphs(text) if paragraphs else []
+    parts = [p.text for p in paras] if paragraphs else [text]
     results = s.suggest_batch(parts, limit)
-
-    def where(n):  # the drafter's number and marking, and the paragraph's start
-        p = paras[n - 1]
-        return {"number": p.number, "marking": p.marking, "text": p.text[:60] + ("…" if len(p.text) > 60 else "")}
 
     def because(part, tag):
         return [w for w, _ in s.explain(part, tag, 6)]
@@ -116,22 +102,33 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
         if fmt == "json":
             docs = []
             for n, (part, sugg) in enumerate(zip(parts, results), 1):
-                d = dict(paragraph=n, **where(n)) if paragraphs else {}
+                d = dict(paragraph=n, **_where(paras[n - 1])) if paragraphs else {}
                 d["tags"] = [dict(x.to_dict(), because=because(part, x.tag)) if explain else x.to_dict()
                              for x in sugg]
                 docs.append(d)
             out.write(json.dumps(docs if paragraphs else docs[0], indent=2) + "\n")
             return
-        rows = [{"paragraph": n, "rank": rank, "tag": x.tag, "score": round(x.score, 4), "selected": x.selected,
-                 "kind": x.kind, "title": x.title or "", **({"because": ", ".join(because(part, x.tag))}
-                                                            if explain else {}),
-                 **({"number": (lambda w: f"{w['number'] or '-'}" + (f" ({w['marking']})" if w['marking'] else ""))(
-                     where(n)), "text": where(n)["text"]} if paragraphs and rank == 1 else {})}
-                for n, (part, sugg) in enumerate(zip(parts, results), 1) for rank, x in enumerate(sugg, 1)]
+        rows = []
+        for n, (part, sugg) in enumerate(zip(parts, results), 1):
+            for rank, x in enumerate(sugg, 1):
+                row = {"paragraph": n, "rank": rank, "tag": x.tag, "score": round(x.score, 4),
+                       "selected": x.selected, "kind": x.kind, "title": x.title or ""}
+                if explain:
+                    row["because"] = ", ".join(because(part, x.tag))
+                if paragraphs and rank == 1:  # the paragraph's number, marking and start, once
+                    w = _where(paras[n - 1])
+                    row["number"] = f"{w['number'] or '-'}" + (f" ({w['marking']})" if w["marking"] else "")
+                    row["text"] = w["text"]
+                rows.append(row)
         cols = (["paragraph", "number"] if paragraphs else []) + ["rank", "tag", "score", "selected", "kind",
                                                                   "title"] + \
             (["because"] if explain else []) + (["text"] if paragraphs else [])
         out.write(render(rows, cols, fmt) + "\n")
+
+
+def _where(p) -> dict:
+    """A paragraph's number and marking as the drafter wrote them, and its first words."""
+    return {"number": p.number, "marking": p.marking, "text": p.text[:60] + ("…" if len(p.text) > 60 else "")}
 
 
 def _suggest_cable(s, text, limit, output, fmt):
