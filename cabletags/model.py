@@ -100,9 +100,30 @@ class TagModel:
         return [strip_boilerplate(t[:n] if n else t) if t else "" for t in texts]
 
     def fit(self, texts, label_sets, labels, n_jobs: int = 2, progress=None, ids=None, on_tag=None) -> "TagModel":
-        """Fit on n texts with their label sets; `ids` (n cable ids, optional) build the reference index.
-        The calibration is reset (offsets 0, scale 1, threshold 0.5) until tune(). progress(message) and
-        on_tag() (once per tag fitted) report progress."""
+        """Fit the TF-IDF features, one SVM per label and (with ids) the reference index.
+
+        Parameters
+        ----------
+        texts : list of str, length n
+            Training texts (boilerplate is stripped here).
+        label_sets : list of iterables of str, length n
+            Each text's tags; tags outside `labels` are ignored.
+        labels : list of str, length L
+            The label space, in the order of every (n, L) output.
+        n_jobs : int, default 2
+            Processes for the per-label fits.
+        progress : callable(str) or None, default None
+            Hears of the phases.
+        ids : list of str, length n, or None, default None
+            Cable ids; with them (and settings.references) the reference index is built.
+        on_tag : callable() or None, default None
+            Called once per label fitted.
+
+        Returns
+        -------
+        self
+            The calibration is reset (offsets 0, scale 1, threshold 0.5) until tune().
+        """
         if len(texts) != len(label_sets):
             raise ValueError(f"{len(texts)} texts but {len(label_sets)} label sets")
         if ids is not None and len(ids) != len(texts):
@@ -123,9 +144,23 @@ class TagModel:
         return self
 
     def tune(self, texts, label_sets, margins: np.ndarray | None = None) -> dict:
-        """Calibrate on n validation texts and their label sets (cabletags.calibration.tune): the reference
-        weights when the model has an index, offsets, scale and the selection threshold.
-        margins: (n, L) decision_function(texts), when already computed. Returns the tuned values."""
+        """Calibrate on validation texts (cabletags.calibration.tune).
+
+        Parameters
+        ----------
+        texts : list of str, length n
+            Validation texts.
+        label_sets : list of iterables of str, length n
+            Their tags.
+        margins : ndarray of shape (n, L) or None, default None
+            decision_function(texts), when already computed.
+
+        Returns
+        -------
+        dict
+            The tuned values: offsets_mean, scale, select_score, ref_weights (the reference index's two
+            weights, 0 without an index).
+        """
         M = self.decision_function(texts) if margins is None else margins
         refs = self.reference_features(texts) if self.references is not None else None
         self.calibration = tune(M, self.label_matrix(label_sets), self.settings.threshold_shrink, refs,
@@ -162,7 +197,17 @@ class TagModel:
         return self._vectorizer
 
     def transform(self, texts) -> sp.csr_matrix:
-        """(n, V) TF-IDF features of n texts (boilerplate stripped)."""
+        """TF-IDF features of texts (boilerplate stripped).
+
+        Parameters
+        ----------
+        texts : list of str, length n
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix of shape (n, V), float32
+            Unit-length rows over the model's V vocabulary terms.
+        """
         return self.vectorizer.transform(self._prepare(texts))
 
     @property
@@ -176,7 +221,17 @@ class TagModel:
         return self._weights_t
 
     def decision_function(self, texts) -> np.ndarray:
-        """(n, L) SVM margins."""
+        """SVM margins.
+
+        Parameters
+        ----------
+        texts : list of str, length n
+
+        Returns
+        -------
+        ndarray of shape (n, L), float32
+            w_j . tfidf(x) + b_j for every text and label (no calibration, no reference term).
+        """
         X = self.transform(texts)
         return np.asarray((X @ self.weights_t).toarray(), dtype=np.float32) + self.intercept
 
@@ -194,9 +249,21 @@ class TagModel:
         return wa * A + wb * B
 
     def predict(self, texts, ids=None) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, selected): (n, L) scores in [0, 1] and (n, L) booleans of the selected set
-        (cabletags.calibration: score >= one threshold, best tag always). `ids` (optional, one per text)
-        only keep a text's own cable out of the reference index."""
+        """Scores and the selected set.
+
+        Parameters
+        ----------
+        texts : list of str, length n
+        ids : list of str or None, length n, default None
+            Cable ids; they only keep a text that is itself an indexed cable out of the reference index.
+
+        Returns
+        -------
+        scores : ndarray of shape (n, L), float
+            In [0, 1]; ranking by score is ranking by the calibrated margin.
+        selected : ndarray of shape (n, L), bool
+            score >= the one threshold, and each text's best label (cabletags.calibration).
+        """
         texts = list(texts)
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(ids)} ids")

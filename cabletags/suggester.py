@@ -101,10 +101,20 @@ class Suggester:
         return self.model.labels
 
     def predict(self, texts: list[str], ids=None) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, selected) for a list of texts: (n, L) in [0, 1] and (n, L) booleans. Never raises on text.
+        """Scores and selected flags for texts; never raises on text (non-strings count as empty).
 
-        ids: optional cable ids, one per text; they only keep a text that is itself one of the model's
-        training cables from finding itself in the reference index (ids are never used as features)."""
+        Parameters
+        ----------
+        texts : list of str, length n
+        ids : list or None, length n, default None
+            Cable ids; they only keep a text that is itself one of the model's training cables from finding
+            itself in the reference index (ids are never used as features).
+
+        Returns
+        -------
+        scores : ndarray of shape (n, L), in [0, 1]
+        selected : ndarray of shape (n, L), bool
+        """
         texts = [t if isinstance(t, str) else "" for t in texts]
         if not texts:
             z = np.zeros((0, len(self.labels)), dtype=np.float32)
@@ -116,8 +126,22 @@ class Suggester:
         return self.predict(texts, ids)[0]
 
     def rank(self, p: np.ndarray, limit: int = 10, sel: np.ndarray | None = None) -> list[Suggestion]:
-        """Suggestions from one row of `predict`: p the (L,) scores, sel the (L,) selected flags (None:
-        the model's selection rule on p). Best first, at most `limit`; ties in label order."""
+        """Suggestions from one row of predict().
+
+        Parameters
+        ----------
+        p : ndarray of shape (L,)
+            Scores.
+        limit : int, default 10
+            At most this many suggestions.
+        sel : ndarray of shape (L,), bool, or None, default None
+            Selected flags (None: the model's selection rule applied to p).
+
+        Returns
+        -------
+        list of Suggestion
+            Best first; ties in label order.
+        """
         limit = max(0, int(limit))
         if limit == 0:
             return []
