@@ -70,15 +70,6 @@ def write_rows(out: IO[str], rows: Iterable[dict], columns: list[str], fmt: str,
     return n
 
 
-def table(rows: list[dict], columns: list[str], max_width: int = 60) -> str:
-    """Columns padded to their widest cell (cut at max_width with an ellipsis)."""
-    return render(rows, columns, "table")
-
-
-def tsv(rows: list[dict], columns: list[str]) -> str:
-    return render(rows, columns, "tsv")
-
-
 def render(rows: list[dict], columns: list[str], fmt: str, meta: dict | None = None) -> str:
     """rows in the chosen format, as one string without the final newline."""
     buf = io.StringIO()

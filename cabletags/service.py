@@ -218,13 +218,10 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
             return out
 
         if body.cable:
-            d = suggester.suggest_cable(body.text, body.limit)
-            _, model_text = suggester.cable_text(body.text)
+            d = suggester.suggest_cable(body.text, body.limit, explain=body.explain)
             for w in d["whole"]:
                 e = tax.entries.get(w["tag"])
                 w.update(kind=e.kind if e else "", title=e.title if e else None, uri=concept_uri(w["tag"]))
-                if body.explain:
-                    w["because"] = [t for t, _ in suggester.explain(model_text, w["tag"], 6)]
             return d
         out = {"tags": described(suggester.suggest(body.text, body.limit), body.text)}
         if body.paragraphs:

@@ -187,7 +187,7 @@ class Suggester:
             return self.cable_text(text)[0].paragraphs
         return prose_paragraphs(text)
 
-    def suggest_cable(self, text: str, limit: int = 10) -> dict:
+    def suggest_cable(self, text: str, limit: int = 10, explain: bool = False) -> dict:
         """Suggestions for a whole cable, beside its own tags: the cable's paragraphs (with its REF line, so
         the reference index reads the cables it cites; the header is left out, as its own serial would read
         as a reference) ranked as one text, and each paragraph on its own (at most 5 tags each).
@@ -195,7 +195,8 @@ class Suggester:
         Returns reference_id, subject, own_tags, whole [{tag, score, selected, own}], own_below (own tags
         ranked below the list: [{tag, rank, score}]), suggested_but_absent
         (selected tags not on the TAGS line), present_but_unsupported (own tags scored under 0.1),
-        not_in_model (own tags outside the label space), paragraphs [{number, tags}].
+        not_in_model (own tags outside the label space), paragraphs [{number, tags}]. explain=True adds
+        `because` (the terms and cited cables behind each tag, as explain() gives them) to the whole ranking.
         """
         p, whole_text = self.cable_text(text)
         own = set(p.tags.codes)
@@ -211,7 +212,9 @@ class Suggester:
             "own_below": [{"tag": t, "rank": order[t], "score": round(float(scores[t]), 4)}
                           for t in p.tags.codes if t in order and t not in listed],
             "reference_id": p.reference_id, "subject": p.subject, "own_tags": p.tags.codes,
-            "whole": [dict(x.to_dict(), own=x.tag in own) for x in whole],
+            "whole": [dict(x.to_dict(), own=x.tag in own,
+                           **({"because": [t for t, _ in self.explain(whole_text, x.tag, 6)]} if explain else {}))
+                      for x in whole],
             "suggested_but_absent": [x.tag for x in whole if x.selected and x.tag not in own],
             "present_but_unsupported": [t for t in p.tags.codes if t in scores and scores[t] < 0.1],
             "not_in_model": [t for t in p.tags.codes if t not in scores],

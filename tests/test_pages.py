@@ -111,7 +111,10 @@ def test_own_tags_below_the_list_are_reported_by_rank(tiny, tmp_path):
     f = tmp_path / "cable.txt"
     f.write_text(CABLE)
     out = run_cli("suggest", "--cable", str(f), "--model", str(tiny / "model"), "--limit", "2").stdout
-    assert "own tags below the list: " in out and "rd (" in out or "th (" in out
+    line = next(x for x in out.splitlines() if x.startswith("own tags below the list: "))
+    for tag, rank in below.items():  # each named with its rank as an ordinal: "KCRM 5th (0.12)"
+        suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+        assert f"{tag} {rank}{suffix} (" in line
 
 
 def test_batch_whole_cables_and_audit_of_a_cable_file(tiny, tmp_path):

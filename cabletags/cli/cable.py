@@ -109,13 +109,11 @@ def _looks_like_jsonl(path) -> bool:
 
 def _audit_cable(ctx, auditor, path, output):
     """`audit cable.txt`: one cable (or a page holding one) audited as a one-record corpus."""
-    from ..parser import parse_cable
-
-    p = parse_cable(read_text_input(path, "a cable"), auditor.s.taxonomy)
+    p, model_text = auditor.s.cable_text(read_text_input(path, "a cable"))
     if p.tags_raw is None:
         raise CLIError(f"{path}: neither JSON Lines nor a cable (no TAGS line to audit)", EXIT_INPUT)
     rec = {auditor.id_field: p.reference_id or str(path), auditor.tags_field: p.tags_raw,
-           auditor.text_field: auditor.s.cable_text(read_text_input(path, "a cable"))[1]}
+           auditor.text_field: model_text}
     with atomic_output(output) as out:
         for finding in auditor.audit([rec]):
             out.write(dumps(finding) + "\n")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -28,40 +27,14 @@ from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.cableformat import split_paragraphs  # noqa: E402
 from cabletags.suggester import shipped_model_dir  # noqa: E402
 
-
-_WRAP = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]).returncode; "
-         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r, file=sys.stderr)")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import measure, median_run  # noqa: E402
 
 
 def run(cmd, stdin_path=None):
-    """(seconds, peak RSS in MB, return code) of one new process.
-
-    The command runs under a tiny wrapper whose RUSAGE_CHILDREN is the command's own peak RSS (measuring
-    from this big benchmark process would count the pages a fork copies before exec)."""
-    with open(stdin_path or os.devnull, "rb") as fin:
-        t = time.perf_counter()
-        p = subprocess.run([sys.executable, "-c", _WRAP, *map(str, cmd)], stdin=fin, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE)
-        dt = time.perf_counter() - t
-    last = p.stderr.decode().strip().splitlines()[-1].split()
-    return dt, int(last[0]) / 1024, int(last[1])
-
-
-def timed(cmd, stdin_path=None):
-    """(seconds, return code) of one new process, started directly (no wrapper in the timing)."""
-    with open(stdin_path or os.devnull, "rb") as fin:
-        t = time.perf_counter()
-        rc = subprocess.run(list(map(str, cmd)), stdin=fin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-        return time.perf_counter() - t, rc
-
-
-def median_run(cmd, runs, stdin_path=None):
-    """(median seconds over `runs` direct runs, peak RSS in MB of one wrapped run)."""
-    res = [timed(cmd, stdin_path) for _ in range(runs)]
-    if any(rc not in (0, 1) for _, rc in res):
-        sys.exit(f"error: {' '.join(map(str, cmd))} failed (exit {res[0][1]})")
-    _, mem, _ = run(cmd, stdin_path)
-    return statistics.median(t for t, _ in res), mem
+    """(seconds, peak RSS in MB, return code) of one new process under the memory wrapper (measure.py)."""
+    code, secs, peak, _ = measure(cmd, stdin_path, timeout=3600)
+    return secs, peak, code
 
 
 def main(argv=None):

@@ -33,33 +33,8 @@ sys.path.insert(0, str(ROOT))
 from cabletags.cableformat import split_paragraphs  # noqa: E402
 from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 
-_WRAP = """import os, sys
-pid = os.fork()
-if pid == 0:
-    os.execvp(sys.argv[1], sys.argv[1:])
-_, status, usage = os.wait4(pid, 0)
-os.write(2, b"\\nMAXRSS %d\\n" % usage.ru_maxrss)
-sys.exit(os.waitstatus_to_exitcode(status) & 255)
-"""
-
-
-def timed(cmd, stdin=None, runs=3):
-    """(median seconds, peak MB) of a command in a new process: timed runs of the command itself, then one
-    run under the small wrapper that reads its peak memory."""
-    times = []
-    for _ in range(runs):
-        with open(stdin or os.devnull, "rb") as fin:
-            t = time.perf_counter()
-            p = subprocess.run(cmd, stdin=fin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            times.append(time.perf_counter() - t)
-        if p.returncode not in (0, 1):
-            sys.exit(f"error: {' '.join(cmd)} exited {p.returncode}: {p.stderr.decode()[-300:]}")
-    with open(stdin or os.devnull, "rb") as fin:
-        p = subprocess.run([sys.executable, "-c", _WRAP, *cmd], stdin=fin, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE)
-    peak = int(p.stderr.decode().rsplit("MAXRSS", 1)[1].split()[0]) / 1024
-    return statistics.median(times), peak
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import median_run  # noqa: E402
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -85,14 +60,14 @@ def main(argv=None):
         par.write_text("".join(json.dumps({"id": i, "body": p}) + "\n" for i, p in enumerate(paras)))
         bodies.write_text("".join(json.dumps({"id": r["id"], "body": r.get("body") or ""}) + "\n" for r in recs))
         subprocess.run([exe, "decode", "PHUM"], stdout=subprocess.DEVNULL)  # warm the taxonomy cache
-        t, mb = timed([exe, "normalize", "--jsonl", "--input", str(tags)], runs=a.runs)
-        floor, _ = timed([sys.executable, "-c", "import orjson, sys\nw = sys.stdout.buffer.write\n"
+        t, mb = median_run([exe, "normalize", "--jsonl", "--input", str(tags)], a.runs)
+        floor, _ = median_run([sys.executable, "-c", "import orjson, sys\nw = sys.stdout.buffer.write\n"
                           f"for line in open({str(tags)!r}, 'rb'): w(orjson.dumps(orjson.loads(line)) + b'\\n')"],
-                         runs=a.runs)
+                         a.runs)
         rows.append(("normalize --jsonl, corpus TAGS lines", f"{len(recs) / t:,.0f} lines/s ({t:.2f} s, {mb:.0f} MB)",
                      ">= 50,000 lines/s", f"orjson loads+dumps floor {len(recs) / floor:,.0f} lines/s"))
-        t_pass, _ = timed([sys.executable, "-c", "pass"], runs=a.runs)
-        t_dec, _ = timed([exe, "decode", "KTIP", "PHUM", "AJ"], runs=a.runs)
+        t_pass, _ = median_run([sys.executable, "-c", "pass"], a.runs)
+        t_dec, _ = median_run([exe, "decode", "KTIP", "PHUM", "AJ"], a.runs)
         probe = subprocess.run([sys.executable, "-c", "import sys\nfrom cabletags.cli import cli\n"
                                 "cli.main(['decode', 'KTIP'], standalone_mode=False)\n"
                                 "print('numpy' in sys.modules, 'sklearn' in sys.modules, file=sys.stderr)"],
@@ -100,10 +75,10 @@ def main(argv=None):
         heavy = probe.stderr.split()[-2:]
         rows.append(("decode KTIP PHUM AJ", f"{t_dec * 1000:.0f} ms = {t_dec / t_pass:.1f}x python -c pass "
                      f"({t_pass * 1000:.0f} ms)", "<= 6x", f"imports numpy: {heavy[0]}, scikit-learn: {heavy[1]}"))
-        t, mb = timed([exe, "suggest", "--jsonl", str(par)], runs=a.runs)
+        t, mb = median_run([exe, "suggest", "--jsonl", str(par)], a.runs)
         rows.append((f"suggest --jsonl, {len(paras)} paragraphs, one process", f"{len(paras) / t:,.0f} paragraphs/s "
                      f"({t:.2f} s, {mb:.0f} MB)", ">= 1,000 paragraphs/s", "start-up and model load included"))
-        t, mb = timed([exe, "suggest", "--jsonl", str(bodies)], runs=a.runs)
+        t, mb = median_run([exe, "suggest", "--jsonl", str(bodies)], a.runs)
         rows.append((f"suggest --jsonl, {len(recs)} whole cables", f"{len(recs) / t:,.0f} cables/s ({t:.1f} s)",
                      ">= 600 cables/s", ""))
         rows.append(("suggest peak memory (whole cables)", f"{mb:.0f} MB", "<= 250 MB", "peak resident set"))

@@ -21,7 +21,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -32,58 +31,17 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from cabletags.storage import folder_lock, write_manifest  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import measure, peak_from_stderr, wrapped  # noqa: E402
 from cabletags.suggester import shipped_model_dir  # noqa: E402
 
-# a small wrapper process runs each case: ru_maxrss counts what a process held before exec too, so the
-# case is forked from a fresh interpreter of ~10 MB rather than from this one; signals are passed on
-_WRAP = """import os, signal, sys
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.executable, [sys.executable] + sys.argv[1:])
-for sig in (signal.SIGTERM, signal.SIGINT):
-    signal.signal(sig, lambda s, f: os.kill(pid, s))
-_, status, usage = os.wait4(pid, 0)
-os.write(2, b"\\nMAXRSS %d\\n" % usage.ru_maxrss)
-code = os.waitstatus_to_exitcode(status)
-sys.exit(code if code >= 0 else 128 - code)
-"""
-CLI = [sys.executable, "-c", _WRAP, "-m", "cabletags"]
-
-
-def _peak(err: bytes) -> tuple[float, str]:
-    text = err.decode(errors="replace")
-    head, _, tail = text.rpartition("\nMAXRSS ")
-    return (int(tail.split()[0]) / 1024, head) if tail.strip() else (float("nan"), text)
+CLI = [sys.executable, "-m", "cabletags"]
 
 
 def run(args, stdin=None, after=None, timeout=60):
-    """(exit code, seconds, peak MB, stderr) of one real process; after(proc) runs while it works."""
-    t = time.perf_counter()
-    p = subprocess.Popen(CLI + args, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT))
-    out = {}
-    readers = [threading.Thread(target=lambda k=k: out.__setitem__(k, getattr(p, k).read()), daemon=True)
-               for k in ("stdout", "stderr")]
-    for r in readers:
-        r.start()
-    if stdin is not None:
-        try:
-            p.stdin.write(stdin)
-            p.stdin.close()
-        except BrokenPipeError:
-            pass
-    if after:
-        after(p)
-    try:
-        code = p.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        code = p.wait()
-    secs = time.perf_counter() - t
-    for r in readers:
-        r.join(timeout=10)
-    peak, err = _peak(out.get("stderr", b""))
-    return code, secs, peak, err
+    """(exit code, seconds, peak MB, stderr) of one case, a real process under the memory wrapper."""
+    return measure(CLI + args, stdin, after, timeout)
 
 
 def crafted_model(work: Path, name: str, edit_arrays=None, edit_json=None, manifest=True) -> Path:
@@ -241,12 +199,12 @@ def main(argv=None) -> int:
 
 def _pipe_case(args):
     t = time.perf_counter()
-    p = subprocess.Popen(CLI + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT))
+    p = subprocess.Popen(wrapped(CLI + args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT))
     p.stdout.readline()
     p.stdout.close()
     err = p.stderr.read()
     code = p.wait()
-    peak, text = _peak(err)
+    peak, text = peak_from_stderr(err)
     return code, time.perf_counter() - t, peak, text
 
 
