@@ -86,8 +86,9 @@ def normalize_records(records: Iterable[dict], field: str = "tags", taxonomy=Non
         yield rn.record(rec)
 
 
-def parse_records(records: Iterable[dict], field: str = "text", taxonomy=None) -> Iterator[dict]:
-    """Each record with a ``parsed`` field: parse_cable() of the cable text in `field` (non-text: "")."""
+def parse_records(records: Iterable[dict], field: str = "text", taxonomy=None, era: str = "auto") -> Iterator[dict]:
+    """Each record with a ``parsed`` field: parse_cable() of the cable text in `field` (non-text: ""); `era` as in
+    parse_cable."""
     from .normalizer import get_normalizer
     from .parser import parse_cable
 
@@ -96,7 +97,7 @@ def parse_records(records: Iterable[dict], field: str = "text", taxonomy=None) -
         if not isinstance(rec, dict):
             raise TypeError(f"a record must be a dict, not {type(rec).__name__}")
         text = rec.get(field)
-        p = parse_cable(text if isinstance(text, str) else "", tax).to_dict()
+        p = parse_cable(text if isinstance(text, str) else "", tax, era).to_dict()
         p["tags"]["taxonomy_version"] = tax.version
         yield dict(rec, parsed=p)
 

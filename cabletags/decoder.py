@@ -1,6 +1,7 @@
 """Decode codes (or whole raw TAGS lines) into taxonomy entries, with "did you mean" for unknowns."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Iterator
@@ -8,7 +9,9 @@ from typing import Iterable, Iterator
 from .normalizer import NormalizedTags, get_normalizer
 from .taxonomy import Entry, Taxonomy
 
-__all__ = ["Decoded", "decode", "iter_decode", "did_you_mean"]
+__all__ = ["Decoded", "decode", "iter_decode", "did_you_mean", "ERAS"]
+
+ERAS = ("cablegate", "1970s", "current")  # cablegate: the default; see taxonomy/eras.yaml and docs/taxonomy.md
 
 
 @dataclass
@@ -26,12 +29,18 @@ class Decoded:
     via: str = ""
     candidates: list[str] = field(default_factory=list)
     reason: str = ""
+    era: str = "cablegate"
+    era_title: str | None = None  # the code's meaning in `era` when it differs from the entry's title
+    era_notes: list[str] = field(default_factory=list)  # the code's other meanings, in plain words
 
     @property
     def title(self) -> str:
-        """The entry's title, or what the item is when it has no entry (personal name, not a code, unknown)."""
+        """The code's meaning in the era decoded (the entry's title by default), or what the item is when it has
+        no entry (personal name, not a code, unknown)."""
+        if self.era_title:
+            return self.era_title
         if self.entry is not None:
-            return self.entry.title or "(title unknown)"
+            return self.entry.title or "(meaning unknown)"
         return {"name": "(personal name)", "word": "(not a code)"}.get(self.status, "(unknown)")
 
     def notes(self) -> str:
@@ -43,12 +52,14 @@ class Decoded:
                 notes.append(f"{e.category['letter']}: {e.category['name']}")
             if e.iso3166:
                 notes.append(f"ISO {e.iso3166}")
-            if e.status != "current":
-                notes.append(f"status {e.status}")
+            if e.status != "current":  # in plain words (docs/taxonomy.md, Status)
+                notes.append({"historic": "historic: retired or of an earlier era",
+                              "unknown": "in use? no source says"}.get(e.status, f"status {e.status}"))
             if e.replaced_by:
                 notes.append(f"replaced by {e.replaced_by}")
             if not e.verified:
                 notes.append("title unverified")
+        notes.extend(self.era_notes)
         if self.via:
             notes.append(f"from {self.via}")
         if self.reason:
@@ -57,13 +68,28 @@ class Decoded:
             notes.append("did you mean: " + ", ".join(self.candidates))
         return "; ".join(notes)
 
+    def short_definition(self) -> str:
+        """The first sentence of the entry's 1974 definition ("" when it has none): the table's short form."""
+        e = self.entry
+        return short_definition(e.definition["text"]) if e is not None and e.definition else ""
+
     def to_dict(self) -> dict:
         d = {"input": self.input, "status": self.status, "code": self.code}
         if self.entry is not None:
             e = self.entry
-            d.update(kind=e.kind, title=e.title, category=e.category, iso3166=e.iso3166,
-                     entry_status=e.status, verified=e.verified, replaced_by=e.replaced_by)
+            d.update(kind=e.kind, title=self.title, category=e.category, iso3166=e.iso3166,
+                     entry_status=e.status, verified=e.verified, replaced_by=e.replaced_by,
+                     definition=dict(e.definition) if e.definition else None,
+                     attested=[dict(a) for a in e.attested] or None)
             d = {k: v for k, v in d.items() if v is not None}
+        if self.era != "cablegate":
+            d["era"] = self.era
+        if self.era_title and self.entry is not None and self.entry.title != self.era_title:
+            d["cablegate_title"] = self.entry.title
+        if self.entry is not None and self.code and self.entry.code != self.code:
+            d["cablegate_code"] = self.entry.code  # GENC CH is Cablegate's SZ
+        if self.era_notes:
+            d["era_notes"] = list(self.era_notes)
         if self.via:
             d["via"] = self.via
         if self.candidates:
@@ -71,6 +97,89 @@ class Decoded:
         if self.reason:
             d["reason"] = self.reason
         return d
+
+
+def short_definition(text: str, width: int = 90) -> str:
+    """A definition's first sentence, cut at `width` characters (the table's short form)."""
+    first = text.split("\n")[0]
+    m = re.search(r"(?<!U\.S)(?<![A-Z])\.\s", first)
+    first = first[:m.start() + 1] if m else first
+    return first if len(first) <= width else first[:width - 1].rstrip() + "…"
+
+
+def era_meaning(tax: Taxonomy, code: str, era: str) -> tuple[Entry | None, str | None, list[str]]:
+    """What `code` means in `era`: (entry, title in that era when it differs, notes in plain words).
+
+    cablegate: the entry as it is, with notes when the code meant another place in the 1970s or names another place
+    in today's GENC/ISO tables (an ambiguous code says so). 1970s: the 1974 handbook's meaning (eras.yaml, or the
+    title the code's 1974/NARA attestation gives). current: a two-letter code read as GENC (= ISO 3166 alpha-2)."""
+    if era not in ERAS:
+        raise ValueError(f"unknown era {era!r}; choose from {', '.join(ERAS)}")
+    e = tax.entries.get(code)
+    old = (tax.eras.get("1970s") or {}).get("codes", {}).get(code)
+    genc = _genc_place(tax, code) if "current" in tax.eras else None
+    notes: list[str] = []
+    if era == "cablegate":
+        if e is not None and e.kind == "geographic":
+            if old and old["title"] != e.title:
+                notes.append(f"1970s: {old['title']}")
+            if genc is not None and genc.code != code:
+                notes.append(f"GENC/ISO today: {genc.title} ({genc.code})")
+        return e, None, notes
+    if era == "1970s":
+        if old:
+            if e is None:
+                e = Entry(code=code, kind="geographic", title=old["title"], status="historic",
+                          provenance={"source": "listed", "reference": tax.eras["1970s"].get("source", ""),
+                                      "evidence": old["evidence"]})
+                notes.append("a 1970s code Cablegate does not use")
+            elif e.title != old["title"]:
+                notes.append(f"Cablegate: {e.title}")
+            return e, old["title"], notes
+        if e is None:
+            return None, None, notes
+        seventies = [a for a in e.attested if a.get("source") in ("handbook-1974", "nara-1973-79")]
+        if seventies:
+            # the NARA list is typed; a title read by OCR from the handbook is shown only when it reads cleanly
+            t = next((a.get("title") for a in seventies if a.get("source") == "nara-1973-79"), None) or \
+                next((a.get("title") for a in seventies if _reads_cleanly(a.get("title"), tax)), None)
+            return e, t if t and t != e.title else None, notes
+        if e.kind in ("subject", "geographic"):
+            notes.append("not found in the 1970s lists as read (1974 handbook, NARA 1973-79)")
+        return e, None, notes
+    # current
+    if e is not None and e.kind != "geographic" and len(code) != 2:
+        return e, None, notes
+    if genc is not None:
+        if genc.code != code:
+            notes.append(f"GENC/ISO code; FIPS/Cablegate {code}: {e.title if e else 'not a code'}")
+        return genc, None, notes
+    if e is not None and e.kind == "geographic" and len(code) == 2:
+        notes.append("not a GENC/ISO country code; read as FIPS (Cablegate)")
+    return e, None, notes
+
+
+def _reads_cleanly(title: str | None, tax: Taxonomy) -> bool:
+    """Every word of the title is an ordinary word (or a small one): no OCR fragments ("East-W est")."""
+    if not title:
+        return False
+    words = re.findall(r"[A-Za-z]+", title)
+    return bool(words) and all(w.lower() in tax.plainwords or w.lower() in ("and", "of", "the", "to", "for", "on")
+                               or w.isupper() and len(w) >= 2 for w in words)
+
+
+def _genc_place(tax: Taxonomy, code: str) -> Entry | None:
+    """The geographic entry whose ISO 3166 alpha-2 (= GENC two-letter) code is `code`."""
+    if len(code) != 2:
+        return None
+    index = tax.__dict__.setdefault("_iso_index", None)
+    if index is None:
+        index = {}
+        for x in tax.by_kind("geographic"):
+            if x.iso3166 and (x.iso3166 not in index or x.status == "current"):
+                index[x.iso3166] = x
+        tax.__dict__["_iso_index"] = index
+    return index.get(code)
 
 
 def did_you_mean(token: str, taxonomy: Taxonomy | None = None, limit: int = 5) -> list[str]:
@@ -94,36 +203,58 @@ def _near(n, up: str) -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda c: (-n.count.get(c, 0), c)))
 
 
-def decode(items: list[str] | str, taxonomy: Taxonomy | None = None) -> list[Decoded]:
+def decode(items: list[str] | str, taxonomy: Taxonomy | None = None, era: str = "cablegate") -> list[Decoded]:
     """Decode codes or raw TAGS lines. Each argument that is not a bare code is normalized first.
 
+    era: "cablegate" (default), "1970s" or "current" (ERAS): the meaning of the codes in that era.
     Returns one Decoded per resulting code, name and unknown item, in input order.
     """
-    return list(iter_decode([items] if isinstance(items, str) else items, taxonomy))
+    return list(iter_decode([items] if isinstance(items, str) else items, taxonomy, era))
 
 
-def iter_decode(items: Iterable[str], taxonomy: Taxonomy | None = None) -> Iterator[Decoded]:
+def _in_era(d: Decoded, tax: Taxonomy, era: str) -> Decoded:
+    if d.code and d.status in ("known", "repaired"):
+        entry, title, notes = era_meaning(tax, d.code, era)
+        d.entry = entry or d.entry
+        d.era, d.era_title, d.era_notes = era, title, notes
+    return d
+
+
+def iter_decode(items: Iterable[str], taxonomy: Taxonomy | None = None, era: str = "cablegate") -> Iterator[Decoded]:
     """decode() one item at a time, for streams of any length."""
     n = get_normalizer(taxonomy)
+    if era not in ERAS:
+        raise ValueError(f"unknown era {era!r}; choose from {', '.join(ERAS)}")
+    tax = n.tax
     for item in items:
         out: list[Decoded] = []
         s = item.strip()
         if s in n.codes:
-            yield Decoded(s, "known", s, n.codes[s])
+            yield _in_era(Decoded(s, "known", s, n.codes[s]), tax, era)
             continue
+        if era != "cablegate" and len(s) == 2 and s.isupper():
+            entry, title, notes = era_meaning(tax, s, era)  # a code of that era only (UR, GW in the 1970s)
+            if entry is not None:
+                yield Decoded(s, "known", entry.code, entry, era=era, era_title=title, era_notes=notes)
+                continue
         norm: NormalizedTags = n.normalize(item)
         via = {}
         for r in norm.repairs:
             for c in r.result:
                 via.setdefault(c, f"{r.kind}: {r.original}")
         for c in norm.codes:
-            out.append(Decoded(s, "repaired" if c in via else "known", c, n.codes[c], via.get(c, "")))
+            out.append(_in_era(Decoded(s, "repaired" if c in via else "known", c, n.codes[c], via.get(c, "")),
+                               tax, era))
         for name in norm.names:
             out.append(Decoded(s, "name", None, None, "personal name"))
             out[-1].code = name
+        old = (tax.eras.get("1970s") or {}).get("codes", {})
         for u in norm.unknown:
             reason = n.tax.words.get(u.upper(), "")
             cands = norm.candidates.get(u) or did_you_mean(u, taxonomy)
-            out.append(Decoded(u, "word" if reason else "unknown", None, None, "", cands,
-                               f"non-code word: {reason}" if reason else ""))
+            d = Decoded(u, "word" if reason else "unknown", None, None, "", cands,
+                        f"non-code word: {reason}" if reason else "")
+            if u.upper() in old:  # not a Cablegate code, but one of the 1970s (UR): say so
+                d.era_notes = [f"1970s: {old[u.upper()]['title']} (decode --era 1970s)"]
+            out.append(d)
         yield from out

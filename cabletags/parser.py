@@ -38,6 +38,9 @@ class ParsedCable:
     summary: str | None = None
     comment: str | None = None
     signature: str | None = None
+    year: int | None = None  # from the reference id (09BAKU141) or the date-time group
+    era: str = "cablegate"  # the era the codes were read in (cabletags.decoder.ERAS)
+    meanings: dict = field(default_factory=dict)  # code -> its title in `era` (and 1970s-only codes such as UR)
 
     def to_dict(self) -> dict:
         return {"reference_id": self.reference_id, "post": self.post, "serial": self.serial,
@@ -45,7 +48,8 @@ class ParsedCable:
                 "classification": self.classification, "caveats": self.caveats, "eo_line": self.eo_line,
                 "tags_raw": self.tags_raw, "tags": self.tags.to_dict(), "subject": self.subject, "refs": self.refs,
                 "paragraphs": [p.to_dict() for p in self.paragraphs], "summary": self.summary,
-                "comment": self.comment, "signature": self.signature}
+                "comment": self.comment, "signature": self.signature, "year": self.year, "era": self.era,
+                "meanings": self.meanings}
 
 
 def find_tags_line(text: str) -> tuple[str | None, str | None, int]:
@@ -95,8 +99,26 @@ def _find_tags(text: str) -> tuple[str | None, str | None, int | None, int]:
     return None, None, None, 0
 
 
-def parse_cable(text: str, taxonomy=None) -> ParsedCable:
-    """Parse a cable given as plain text (or an HTML page holding one)."""
+def cable_year(reference_id: str | None, date_time_group: str | None) -> int | None:
+    """A cable's year from its reference id (75STATE123: 1975) or its date-time group (121212Z JAN 75)."""
+    for m in (re.match(r"(\d{2})[A-Z]", reference_id or ""), re.search(r"(\d{2,4})$", date_time_group or "")):
+        if m:
+            y = int(m.group(1))
+            return y if y > 999 else (1900 + y if y >= 66 else 2000 + y)
+    return None
+
+
+def era_of(year: int | None) -> str:
+    """The era a cable's codes belong to: the 1970s tables up to 1979, Cablegate's after (and when unknown)."""
+    return "1970s" if year is not None and year <= 1979 else "cablegate"
+
+
+def parse_cable(text: str, taxonomy=None, era: str = "auto") -> ParsedCable:
+    """Parse a cable given as plain text (or an HTML page holding one).
+
+    era: "auto" (default: by the cable's year, see era_of) or one of cabletags.decoder.ERAS; the codes' titles in
+    that era are in `meanings` (a 1975 cable's UR is the Soviet Union).
+    """
     if not isinstance(text, str):
         raise TypeError(f"parse_cable() expects a str, got {type(text).__name__}")
     text = page_text(text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -149,4 +171,18 @@ def parse_cable(text: str, taxonomy=None) -> ParsedCable:
     m = cf.COMMENT.search(body)
     if m:
         out.comment = " ".join(m.group(1).split())
+    out.year = cable_year(out.reference_id, out.date_time_group)
+    out.era = era_of(out.year) if era == "auto" else era
+    out.meanings = _meanings(out.tags, norm.tax, out.era)
+    return out
+
+
+def _meanings(tags: NormalizedTags, tax, era: str) -> dict:
+    from .decoder import era_meaning
+
+    out = {}
+    for code in list(tags.codes) + [u for u in tags.unknown if len(u) == 2 and u.isupper()]:
+        entry, title, _ = era_meaning(tax, code, era)
+        if entry is not None:
+            out[code] = title or entry.title
     return out

@@ -20,8 +20,8 @@ __all__ = ["Alias", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "vali
            "default_taxonomy_dir", "shipped_taxonomy_dir", "KINDS"]
 
 KINDS = ("subject", "program", "geographic", "organization")
-TAXONOMY_VERSION = "1.0"  # bump when the curated content changes meaningfully; the hash tracks every edit
-_CACHE_FORMAT = 6
+TAXONOMY_VERSION = "1.1"  # bump when the curated content changes meaningfully; the hash tracks every edit
+_CACHE_FORMAT = 7
 
 
 class TaxonomyError(ValueError):
@@ -55,6 +55,8 @@ class Entry:
     iso3166: str | None = None
     corpus_count: int = 0
     takes_name: bool = False
+    definition: dict | None = None  # {text, reference, ocr}: what the code covers, from the 1974 handbook
+    attested: tuple = ()  # ({source, title?, reference?, first?, last?, count?}, ...): where the code is found
 
     @property
     def verified(self) -> bool:
@@ -70,6 +72,10 @@ class Entry:
                 d[k] = v
         if self.aliases:
             d["aliases"] = [{k: v for k, v in vars(a).items() if v} for a in self.aliases]
+        if self.definition:
+            d["definition"] = dict(self.definition)
+        if self.attested:
+            d["attested"] = [dict(a) for a in self.attested]
         return d
 
 
@@ -78,7 +84,7 @@ class Taxonomy:
     """All codes, keyed by code, with the lookups the normalizer needs.
 
     entries: code -> Entry; aliases: FORM -> (code, alias type); words / junk: WORD -> reason;
-    plainwords: lower-cased ordinary words; version: "1.0+<hash of the files>".
+    plainwords: lower-cased ordinary words; version: "1.1+<hash of the files>".
     """
 
     entries: dict[str, Entry]
@@ -91,6 +97,7 @@ class Taxonomy:
     source: str = ""
     typo_aliases: bool = True
     wordmodel: dict | None = None  # character n-gram counts of the plain words (cabletags.wordmodel)
+    eras: dict = field(default_factory=dict)  # {"1970s": {"codes": {CODE: {title, evidence}}, ...}, "current": {...}}
     _by_kind: dict = field(default_factory=dict, repr=False)
 
     def __contains__(self, code: str) -> bool:
@@ -135,6 +142,44 @@ def _files(directory: Path) -> list[Path]:
     if missing:
         raise TaxonomyError(f"{directory}: missing taxonomy file(s): {', '.join(missing)}")
     return files
+
+
+ERAS_FILE = "eras.yaml"  # optional: a taxonomy directory without it decodes Cablegate-era meanings only
+ERA_NAMES = ("1970s", "cablegate", "current")
+
+
+def _eras(path: Path, entries: dict, problems: list[str]) -> dict:
+    """eras.yaml as {"1970s": {"source", "codes": {CODE: {title, evidence}}}, "current": {"source", "rule"}}."""
+    if not path.is_file():
+        return {}
+    doc = _yaml_load(path) or {}
+    eras = doc.get("eras") if isinstance(doc, dict) else None
+    if not isinstance(eras, dict):
+        problems.append(f"{path}: expected a mapping 'eras' of era name -> table")
+        return {}
+    out = {}
+    for name, table in eras.items():
+        if name not in ERA_NAMES or not isinstance(table, dict):
+            problems.append(f"{path}: era {name!r}: expected one of {', '.join(ERA_NAMES)} with a table")
+            continue
+        if "rule" in table:
+            if table["rule"] != "iso3166":
+                problems.append(f"{path}: era {name}: unknown rule {table['rule']!r} (known: iso3166)")
+            out[name] = {"source": str(table.get("source", "")), "rule": table["rule"]}
+            continue
+        codes = {}
+        for i, c in enumerate(table.get("codes") or [], 1):
+            if not (isinstance(c, dict) and isinstance(c.get("code"), str) and isinstance(c.get("title"), str)
+                    and isinstance(c.get("evidence"), str)):
+                problems.append(f"{path}: era {name} item {i}: needs 'code', 'title' and 'evidence' strings")
+                continue
+            names = c.get("names") or []
+            if not (isinstance(names, list) and all(isinstance(x, str) for x in names)):
+                problems.append(f"{path}: era {name} item {i} ({c['code']}): 'names' must be a list of strings")
+                names = []
+            codes[c["code"]] = {"title": c["title"], "evidence": c["evidence"], "names": names}
+        out[name] = {"source": str(table.get("source", "")), "codes": codes}
+    return out
 
 
 def _cache_dir() -> Path:
@@ -307,11 +352,15 @@ def _compile(files: list[Path], overlays: list[Path]) -> dict:
     if problems:
         raise TaxonomyError(problems[0] if len(problems) == 1 else
                             f"{len(problems)} problems; first: {problems[0]}\n" + "\n".join(problems[1:]), problems)
+    eras = _eras(files[0].parent / ERAS_FILE, entries, problems)
+    if problems:
+        raise TaxonomyError(problems[0] if len(problems) == 1 else
+                            f"{len(problems)} problems; first: {problems[0]}\n" + "\n".join(problems[1:]), problems)
     from .wordmodel import char_ngram_counts
 
     tri, bi = char_ngram_counts(plain)
     return {"format": _CACHE_FORMAT, "entries": entries, "aliases": aliases, "words": words, "junk": junk,
-            "repaired_forms": repaired, "plainwords": plain, "wordmodel": {"tri": tri, "bi": bi}}
+            "repaired_forms": repaired, "plainwords": plain, "wordmodel": {"tri": tri, "bi": bi}, "eras": eras}
 
 
 def _valid_cache(data, digest: str) -> bool:
@@ -319,7 +368,7 @@ def _valid_cache(data, digest: str) -> bool:
     if not isinstance(data, dict) or data.get("format") != _CACHE_FORMAT or data.get("digest") != digest:
         return False
     types = {"entries": dict, "aliases": dict, "words": dict, "junk": dict, "repaired_forms": dict, "plainwords": list,
-             "wordmodel": dict}
+             "wordmodel": dict, "eras": dict}
     if not all(isinstance(data.get(k), t) for k, t in types.items()):
         return False
     entry_keys = {"kind", "status", "provenance"}
@@ -356,7 +405,8 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
     files = _files(directory)
     ov_files = [f for ov in overlays for f in ([ov] if ov.is_file() else sorted(ov.glob("*.yaml")))]
     h = hashlib.sha256()
-    for f in files + ov_files:
+    eras_file = directory / ERAS_FILE
+    for f in files + ov_files + ([eras_file] if eras_file.is_file() else []):
         h.update(f.name.encode())
         h.update(f.read_bytes())
     digest = h.hexdigest()[:12]
@@ -389,11 +439,12 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
             category=e.get("category"), scope=e.get("scope"), note=e.get("note"),
             aliases=tuple(Alias(a["form"], a["type"], a.get("evidence")) for a in e.get("aliases", [])),
             replaced_by=e.get("replaced_by"), iso3166=e.get("iso3166"),
-            corpus_count=e.get("corpus_count", 0), takes_name=e.get("takes_name", False))
+            corpus_count=e.get("corpus_count", 0), takes_name=e.get("takes_name", False),
+            definition=e.get("definition"), attested=tuple(e.get("attested", ())))
     aliases = {f: (c, t) for f, (c, t) in data["aliases"].items() if typo_aliases or t != "typo"}
     tax = Taxonomy(entries=entries, aliases=aliases, words=data["words"], junk=data["junk"],
                    plainwords=frozenset(data["plainwords"]), version=f"{TAXONOMY_VERSION}+{digest}",
-                   repaired_forms=data.get("repaired_forms", {}), wordmodel=data.get("wordmodel"),
+                   repaired_forms=data.get("repaired_forms", {}), wordmodel=data.get("wordmodel"), eras=data["eras"],
                    source=str(directory), typo_aliases=typo_aliases)
     _LOADED[key_in] = tax
     return tax

@@ -32,7 +32,8 @@ def _words(text: str) -> list[str]:
 
 
 def search(tax: Taxonomy, query: str, limit: int = 20) -> list[dict]:
-    """Codes ranked for a free-text query: exact code, alias, title words, scope/note words.
+    """Codes ranked for a free-text query: exact code, alias, title words, 1970s titles and meanings, scope/note
+    words, the 1974 definitions.
 
     Each hit: {code, kind, title, score, why}; `why` says what matched (e.g. "alias RU of RS").
     """
@@ -74,10 +75,29 @@ def search(tax: Taxonomy, query: str, limit: int = 20) -> list[dict]:
         notes = _words((e.scope or "") + " " + (e.note or ""))
         if notes and all(w in notes for w in qwords):
             add(e, 15, "scope note")
+        for a in e.attested:  # the title a 1970s source gives (Management and Organization for AMGT)
+            aw = _words(a.get("title") or "")
+            if aw and a["source"] in ("handbook-1974", "nara-1973-79") and all(w in aw for w in qwords):
+                add(e, 50 + 10 * len(qwords) / len(aw), f"1970s title ({a['source']}): {a['title']}")
+        if e.definition:
+            dw = set(_words(e.definition["text"]))
+            content = [w for w in qwords if w not in _STOPWORDS] or qwords
+            if all(w in dw for w in content):
+                add(e, 12 + min(e.corpus_count, 1000) / 2000, "1974 definition")
+    for code, old in ((tax.eras.get("1970s") or {}).get("codes") or {}).items():
+        ow = next((_words(n) for n in [old["title"]] + old.get("names", []) if all(w in _words(n) for w in qwords)),
+                  None)
+        if ow:
+            e = tax.entries.get(code)
+            score = 85 if ow == qwords else 55 + 10 * len(qwords) / len(ow)
+            hit = {"code": code, "kind": "geographic", "title": old["title"] if e is None else e.title,
+                   "score": round(score, 2), "why": f"1970s meaning: {old['title']} (decode --era 1970s)"}
+            if code not in hits or hits[code]["score"] < score:
+                hits[code] = hit
     ranked = sorted(hits.values(), key=lambda h: (-h["score"], h["code"]))
     for h in ranked:  # tell about aliases of the found codes ("RU is an alias")
-        e = tax.entries[h["code"]]
-        if e.aliases:
+        e = tax.entries.get(h["code"])
+        if e is not None and e.aliases:
             h["aliases"] = [a.form for a in e.aliases if a.type != "typo"]
     return ranked[:limit]
 
@@ -107,7 +127,9 @@ def _rows(tax: Taxonomy) -> list[dict]:
                      "replaced_by": e.replaced_by or "",
                      "aliases": " ".join(a.form for a in e.aliases if a.type != "typo"),
                      "typo_aliases": " ".join(a.form for a in e.aliases if a.type == "typo"),
-                     "scope": e.scope or e.note or ""})
+                     "scope": e.scope or e.note or "",
+                     "definition": e.definition["text"] if e.definition else "",
+                     "attested": " ".join(sorted({a["source"] for a in e.attested}))})
     return rows
 
 
@@ -164,6 +186,13 @@ def _skos(tax: Taxonomy, base: str) -> str:
             g.add((c, SKOS.hiddenLabel if a.type == "typo" else SKOS.altLabel, Literal(a.form, lang="en")))
         if e.scope or e.note:
             g.add((c, SKOS.scopeNote, Literal(e.scope or e.note, lang="en")))
+        if e.definition:
+            g.add((c, SKOS.definition, Literal(e.definition["text"], lang="en")))
+            g.add((c, SKOS.editorialNote, Literal(f"definition: {e.definition['reference']}; OCR "
+                                                  f"{e.definition.get('ocr', 'unmarked')}", lang="en")))
+        for a in e.attested:
+            if a["source"] in ("handbook-1974", "nara-1973-79") and a.get("title"):
+                g.add((c, SKOS.historyNote, Literal(f"{a['source']}: {a['title']}", lang="en")))
         if e.category:
             g.add((c, DCTERMS.subject, Literal(f"{e.category['letter']}: {e.category['name']}")))
         g.add((c, DCTERMS.source, Literal(f"{e.provenance.get('source')}: {e.provenance.get('evidence', '')}")))

@@ -144,7 +144,7 @@ async function showCode(code) {
     const e = await call("/v1/taxonomy/" + encodeURIComponent(code));
     const rows = Object.entries(e).filter(([k, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length))
       .map(([k, v]) => ["<th scope=row>" + esc(k) + "</th>", "<td>" + esc(typeof v === "object" ? JSON.stringify(v) : v) + "</td>"]);
-    out.innerHTML = "<h3>" + esc(e.code) + ": " + esc(e.title || "(title unknown)") + "</h3>" + table(["field", "value"], rows);
+    out.innerHTML = "<h3>" + esc(e.code) + ": " + esc(e.title || "(meaning unknown)") + "</h3>" + table(["field", "value"], rows);
     out.scrollIntoView();
   } catch (err) { out.innerHTML = "<p class=error role=alert>" + esc(err.message) + "</p>"; }
 }
@@ -160,7 +160,7 @@ document.getElementById("browse-form").addEventListener("submit", async ev => {
     const d = await call("/v1/taxonomy?limit=50" + (q ? "&q=" + encodeURIComponent(q) : "") + (kind ? "&kind=" + kind : ""));
     out.innerHTML = d.results.length ? table(["code", "kind", "title"], d.results.map(h => [
       "<td><a href='#' data-code='" + esc(h.code) + "'>" + esc(h.code) + "</a></td>", "<td>" + esc(h.kind) + "</td>",
-      "<td>" + esc(h.title || "(title unknown)") + "</td>"])) : "<p>Nothing found.</p>";
+      "<td>" + esc(h.title || "(meaning unknown)") + "</td>"])) : "<p>Nothing found.</p>";
   } catch (e) { out.innerHTML = "<p class=error role=alert>" + esc(e.message) + "</p>"; }
 });
 </script>

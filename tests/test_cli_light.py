@@ -10,7 +10,7 @@ def test_decode_table_and_exit_zero():
     p = run_cli("decode", "KTIP", "PHUM", "AJ")
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
-    assert lines[0].split() == ["code", "kind", "title", "notes"]
+    assert lines[0].split() == ["code", "kind", "title", "notes", "definition", "(1974)"]
     assert any(line.startswith("AJ") and "Azerbaijan" in line and "ISO AZ" in line for line in lines)
     assert any(line.startswith("KTIP") and "Trafficking in Persons" in line for line in lines)
 
@@ -36,7 +36,7 @@ def test_decode_did_you_mean():
 def test_decode_tsv_and_stdin():
     p = run_cli("decode", "--format", "tsv", input="PREL\nGM\n")
     assert p.returncode == 0
-    assert p.stdout.splitlines()[0] == "code\tkind\ttitle\tnotes"
+    assert p.stdout.splitlines()[0] == "code\tkind\ttitle\tnotes\tdefinition (1974)"
     assert p.stdout.splitlines()[2].startswith("GM\tgeographic\tGermany")
 
 

@@ -15,11 +15,14 @@ from .common import (EXIT_INPUT, BatchInput, CLIError, Progress, finish_batch, f
 @click.argument("file", required=False, type=click.Path(allow_dash=True))
 @click.option("--jsonl", is_flag=True, help="FILE is JSON Lines: add a 'parsed' field to every record.")
 @click.option("--field", "field_name", default="text", show_default=True, help="Record field with the cable text.")
+@click.option("--era", type=click.Choice(["auto", "cablegate", "1970s", "current"]), default="auto", show_default=True,
+              help="Era the codes' meanings are read in; auto: the 1970s for cables up to 1979 (by reference id or "
+                   "date-time group), Cablegate's otherwise.")
 @output_option
 @strict_option
 @format_option
 @click.pass_context
-def parse(ctx, file, jsonl, field_name, output, strict, fmt):
+def parse(ctx, file, jsonl, field_name, era, output, strict, fmt):
     """Parse a whole cable (FILE or - for stdin): header fields, TAGS (raw and normalized), subject, paragraphs.
 
     \b
@@ -34,12 +37,12 @@ def parse(ctx, file, jsonl, field_name, output, strict, fmt):
 
         batch, prog = BatchInput(file, (field_name,)), Progress("parsed")
         with atomic_output(output) as out:
-            for rec in parse_records(batch.records(), field_name, tax):
+            for rec in parse_records(batch.records(), field_name, tax, era):
                 out.write(dumps(rec) + "\n")
                 prog.tick()
             batch.check()
         return finish_batch(ctx, "parse", batch, prog.n, prog, strict)
-    p = parse_cable(read_text_input(file, "a cable"), tax)
+    p = parse_cable(read_text_input(file, "a cable"), tax, era)
     d = p.to_dict()
     with atomic_output(output) as out:
         if fmt in ("json", "jsonl"):
@@ -48,11 +51,13 @@ def parse(ctx, file, jsonl, field_name, output, strict, fmt):
             return
         t = p.tags
         rows = [{"field": k, "value": v} for k, v in [
-            ("reference id", p.reference_id), ("post / serial", " ".join(x for x in (p.post, p.serial) if x)),
+            ("reference id", p.reference_id), ("year", p.year), ("post / serial", " ".join(x for x in (p.post, p.serial) if x)),
             ("date-time group", p.date_time_group), ("from", p.from_), ("to", "; ".join(p.to)),
             ("classification", p.classification), ("caveats", ", ".join(p.caveats)), ("E.O.", p.eo_line),
             ("TAGS (raw)", p.tags_raw if p.tags_raw is not None else "(no TAGS line)"),
-            ("TAGS (codes)", ", ".join(t.codes)), ("names", "; ".join(t.names)), ("unknown", "; ".join(t.unknown)),
+            ("TAGS (codes)", ", ".join(t.codes)),
+            (f"meanings ({p.era})", "; ".join(f"{c} {title}" for c, title in p.meanings.items())),
+            ("names", "; ".join(t.names)), ("unknown", "; ".join(t.unknown)),
             ("repairs", "; ".join(f"{r.kind}: {r.original} -> {' '.join(r.result) or '(removed)'}" for r in t.repairs)),
             ("subject", p.subject), ("refs", " | ".join(p.refs)), ("summary", p.summary), ("comment", p.comment),
             ("signature", p.signature),

@@ -13,13 +13,16 @@ from .common import EXIT_INPUT, EXIT_UNRESOLVED, CLIError, format_option, get_ta
 
 @click.command()
 @click.argument("items", nargs=-1)
+@click.option("--era", type=click.Choice(["cablegate", "1970s", "current"]), default="cablegate", show_default=True,
+              help="Read the codes as in that era: Cablegate (2000s, FIPS), the 1970s (1974 handbook, UR = USSR) or "
+                   "current GENC/ISO tables (CH = Switzerland).")
 @format_option
 @click.pass_context
-def decode(ctx, items, fmt):
+def decode(ctx, items, era, fmt):
     """Decode codes (KTIP PHUM AJ) or whole raw TAGS lines ("TAGS: PGOV, OSCEPREF").
 
     Reads lines from stdin when no argument is given (streamed: any number of lines). Exit 1 when
-    something stayed unknown.
+    something stayed unknown. A code that means another place in another era says so in its notes.
     """
     from ..decoder import iter_decode
 
@@ -35,13 +38,16 @@ def decode(ctx, items, fmt):
 
     def rows():
         nonlocal unresolved
-        for d in iter_decode(items, tax):
+        for d in iter_decode(items, tax, era):
             row = d.to_dict()
             row.update(code=d.code or d.input, kind=d.entry.kind if d.entry else d.status, title=d.title,
                        notes=d.notes())
+            if fmt in ("table", "tsv"):
+                row["definition (1974)"] = d.short_definition()
             unresolved = unresolved or d.status in ("unknown", "word")
             yield row
 
-    write_rows(sys.stdout, rows(), ["code", "kind", "title", "notes"], fmt, {"taxonomy_version": tax.version})
+    write_rows(sys.stdout, rows(), ["code", "kind", "title", "notes", "definition (1974)"], fmt,
+               {"taxonomy_version": tax.version})
     if unresolved:
         ctx.exit(EXIT_UNRESOLVED)

@@ -35,7 +35,7 @@ def list_(ctx, kind, category, status, fmt):
             continue
         if category and (not e.category or e.category["letter"] != category.upper()):
             continue
-        rows.append({"code": e.code, "kind": e.kind, "title": e.title or "(title unknown)",
+        rows.append({"code": e.code, "kind": e.kind, "title": e.title or "(meaning unknown)",
                      "category": e.category["letter"] if e.category else "", "status": e.status,
                      "verified": e.verified, "iso3166": e.iso3166 or ""})
     click.echo(render(rows, ["code", "kind", "title", "category", "status", "iso3166"], fmt,
@@ -78,10 +78,24 @@ def show(ctx, code, corpus, fmt):
         return
     rows = []
     for k, v in d.items():
-        if isinstance(v, (dict, list)):
+        if k == "definition":
+            rows.append({"field": "definition", "value": v["text"].replace("\n\n", " / ")})
+            v = f"{v['reference']} (OCR {v.get('ocr', 'unmarked')})"
+            k = "definition from"
+        elif k == "attested":
+            v = "; ".join(_attestation(a) for a in v)
+        elif isinstance(v, (dict, list)):
             v = json.dumps(v, ensure_ascii=False)
         rows.append({"field": k, "value": v})
     click.echo(render(rows, ["field", "value"], fmt))
+
+
+def _attestation(a: dict) -> str:
+    """One attestation in plain words: "cablegate: 12 cables, 2003-2009", "nara-1973-79: Audits (temporary)"."""
+    if a["source"] == "cablegate":
+        return f"cablegate: {a.get('count', 0)} cables, {a.get('first')}-{a.get('last')}"
+    extra = f" ({a['disposition']})" if a.get("disposition") else ""
+    return f"{a['source']}: {a.get('title', '')}{extra}"
 
 
 @taxonomy.command("search")

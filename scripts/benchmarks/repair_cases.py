@@ -9,6 +9,12 @@ exact taxonomy codes in real TAGS lines, then damaged the way real lines are dam
 * whole: words that must stay whole: free words of 4+ letters from real TAGS lines, and rarer
          upper-cased prose words (in the body of 5-19 cables, so NOT in taxonomy/plainwords.txt, whose
          threshold is 20): the general rules alone must refuse to split or "correct" them.
+* substitution: one letter of a code carried by >= 20 cables replaced by another (a neighbour on the keyboard half
+         the time): repaired to the code, or left flagged when another code is as close; never another code.
+         (Added on 2026-11-30, after the substitution rule existed: these cases did not shape it.)
+* name:  the parts (4+ letters) of the personal names in real TAGS lines (written after OVIP, OREP, OTRA, OEXC or
+         OCON, which is how normalize() tells them), each on its own, without that context: kept whole, never
+         split into codes or "corrected" (the names are read at run time, never stored).
 
 The halves are fixed by a hash of the case text: `dev` is for developing rules, `test` is held out.
 This file was committed before the rules were tuned on its dev half.
@@ -51,10 +57,13 @@ def damage(code: str, rng: random.Random) -> tuple[str, str]:
 
 
 def build_cases(corpus_path) -> list[dict]:
+    from cabletags.normalizer import get_normalizer
+
     tax = load_taxonomy(typo_aliases=False)
+    norm = get_normalizer(tax)
     taken = set(tax.entries) | set(tax.aliases) | set(tax.words) | set(tax.junk)
     rng = random.Random(SEED)
-    lines, tag_words = [], Counter()
+    lines, tag_words, surnames = [], Counter(), set()
     body_df = Counter()
     for rec in read_corpus(corpus_path):
         toks = re.findall(r"[A-Za-z]+", rec.get("tags") or "")
@@ -62,6 +71,8 @@ def build_cases(corpus_path) -> list[dict]:
         if codes:
             lines.append(codes)
         tag_words.update(t for t in toks if t.isupper() and len(t) >= 4 and t not in taken)
+        for name in norm.normalize(rec.get("tags") or "").names:
+            surnames.update(p for p in re.findall(r"[A-Z][A-Z'-]+", name.upper()) if p.isalpha())
         body_df.update({w.lower() for w in re.findall(r"[A-Za-z]{5,12}", rec.get("body") or "")})
     cases, seen = [], set()
 
@@ -106,7 +117,27 @@ def build_cases(corpus_path) -> list[dict]:
             add("whole", w, [], "free word in a TAGS line")
     for w in prose[: N_PER_KIND]:
         add("whole", w, [], "rare prose word (not in plainwords)")
+    frequent = sorted(c for c, e in tax.entries.items() if e.corpus_count >= 20 and c.isalpha() and len(c) >= 4)
+    tries = 0
+    while sum(c["kind"] == "substitution" for c in cases) < N_PER_KIND and tries < 100_000:
+        tries += 1
+        code = rng.choice(frequent)
+        i = rng.randrange(len(code))
+        near = KEYBOARD.get(code[i], "") if rng.random() < 0.5 else ""
+        ch = rng.choice(near or "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        text = code[:i] + ch + code[i + 1:]
+        if ch == code[i] or text in taken or text.lower() in tax.plainwords:
+            continue
+        add("substitution", text, [code], "keyboard neighbour" if near else "any letter")
+    for name in sorted(surnames - taken):
+        if len(name) >= 4 and name.lower() not in tax.plainwords:
+            add("name", name, [], "surname after a person-taking code")
     return cases
+
+
+KEYBOARD = {k: v for row in ("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
+            for k, v in ((row[i], row[max(0, i - 1):i] + row[i + 1:i + 2]) for i in range(len(row)))}
+
 
 
 def main(argv=None):
