@@ -99,7 +99,12 @@ class TagModel:
         n = self.settings.max_chars
         return [strip_boilerplate(t[:n] if n else t) if t else "" for t in texts]
 
-    def fit(self, texts, label_sets, labels, n_jobs: int = 2, progress=None, ids=None, on_tag=None) -> "TagModel":
+    def prepare(self, texts) -> list[str]:
+        """The texts as the features see them (cut at settings.max_chars, boilerplate stripped)."""
+        return self._prepare(texts)
+
+    def fit(self, texts, label_sets, labels, n_jobs: int = 2, progress=None, ids=None, on_tag=None,
+            counts=None, rows=None) -> "TagModel":
         """Fit the TF-IDF features, one SVM per label and (with ids) the reference index.
 
         Parameters
@@ -118,6 +123,9 @@ class TagModel:
             Cable ids; with them (and settings.references) the reference index is built.
         on_tag : callable() or None, default None
             Called once per label fitted.
+        counts, rows : TermCounts and array of int, or None, default None
+            Term counts of a larger set of texts (``count_terms(model.prepare(all_texts), settings)``) and which of
+            them `texts` are, in order: a training run counts its texts once for both of its fits.
 
         Returns
         -------
@@ -133,7 +141,8 @@ class TagModel:
         t0 = time.perf_counter()
         self.labels = list(labels)
         Y = self.label_matrix(label_sets)
-        lin = fit_linear(self._prepare(texts), Y, self.settings, n_jobs=n_jobs, progress=progress, on_tag=on_tag)
+        lin = fit_linear(None if counts is not None else self._prepare(texts), Y, self.settings, n_jobs=n_jobs,
+                         progress=progress, on_tag=on_tag, counts=counts, rows=rows)
         self.vocabulary, self.idf, self.weights, self.intercept = lin.vocabulary, lin.idf, lin.weights, lin.intercept
         self.calibration = Calibration()
         self.references = (ReferenceIndex.build(ids, texts, Y)

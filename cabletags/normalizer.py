@@ -28,7 +28,7 @@ __all__ = ["normalize", "NormalizedTags", "Repair", "Normalizer", "render_line"]
 
 @dataclass(frozen=True)
 class Repair:
-    """One change made to the raw line. kind: split | typo | alias | case | junk | name | cut."""
+    """One change made to the raw line. kind: split | typo | alias | case | junk | name | phrase | cut."""
 
     kind: str
     original: str
@@ -104,6 +104,11 @@ WORDLIKE_MAX = -2.8  # mean log-probability per character above which a token re
 WORDLIKE_MAX_MIXED = -2.45  # the same, for splits that include a 4+ letter code (RUPREL -2.53)
 
 
+def _phrase_key(text: str) -> str:
+    """A phrase's words, lower case, without punctuation: "HUMAN RIGHTS" and "Human Rights" are "human rights"."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 def _clean_text(raw: str) -> str:
     if not raw.isascii():
         raw = unicodedata.normalize("NFKC", raw)
@@ -134,6 +139,7 @@ class Normalizer:
         self._items: dict[str, tuple] = {}
         self._wordlike_model = None  # built on first use: most lines never need it
         self._deletes_index: dict[str, set[str]] | None = None
+        self._phrases: dict[str, str] | None = None  # title words -> code, built on first use
 
     @property
     def _deletes(self) -> dict[str, set[str]]:
@@ -517,7 +523,7 @@ class Normalizer:
         def flush():
             if pending:
                 phrase = " ".join(pending)
-                if phrase not in out.unknown:
+                if not self._phrase(phrase, out, add_code) and phrase not in out.unknown:
                     out.unknown.append(phrase)
                 pending.clear()
 
@@ -525,6 +531,8 @@ class Normalizer:
             # a free phrase ("Defense Reform (Mil & NATO)") is kept whole; exact upper-case codes in it
             # are taken as codes too, since they are what the writer tagged
             phrase = " ".join(raw_toks)
+            if self._phrase(phrase, out, add_code):
+                return
             if phrase not in out.unknown:
                 out.unknown.append(phrase)
             for t in raw_toks:
@@ -579,6 +587,28 @@ class Normalizer:
         if name_after is not None:
             self._flush_name(name_after, name_buf, out)
         flush()
+
+    def _phrase(self, phrase: str, out: NormalizedTags, add_code) -> bool:
+        """A free phrase of two or more words that is word for word the title of one code, as a source gives it
+        (a verified title; a current code before a historic one): "Human Rights" is PHUM's title. Repaired as
+        "phrase" (confidence 0.6), the phrase kept as the repair's original. True when it was."""
+        if self._phrases is None:
+            index: dict[str, list] = {}
+            for e in self.codes.values():
+                words = _phrase_key(e.title or "")
+                if e.verified and words.count(" ") >= 1:
+                    index.setdefault(words, []).append(e)
+            self._phrases = {}
+            for k, es in index.items():
+                current = [e for e in es if e.status != "historic"] or es
+                if len(current) == 1:
+                    self._phrases[k] = current[0].code
+        code = self._phrases.get(_phrase_key(phrase))
+        if code is None:
+            return False
+        out.repairs.append(Repair("phrase", phrase, (code,), 0.6, f"the title of {code}"))
+        add_code(code)
+        return True
 
     def _flush_name(self, tag: str, buf: list[str], out: NormalizedTags):
         if not buf:

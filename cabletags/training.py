@@ -21,6 +21,7 @@ import numpy as np
 
 from .corpus import is_validation, read_corpus, require_corpus
 from .evaluation import evaluate_rankings, per_tag_scores
+from .fitting import count_terms
 from .model import ModelSettings, TagModel
 from .normalizer import get_normalizer
 from .taxonomy import load_taxonomy
@@ -166,8 +167,12 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
     labels = label_space(label_sets, min_label_count, tax)
     progress(f"label space: {len(labels)} codes carried by >= {min_label_count} of the {len(ids)} cables")
     model = TagModel(settings=settings)
+    # the texts are tokenized and counted once, for the fit on the training split and the refit on all of them
+    counts = count_terms(model.prepare(texts), settings)
+    progress(f"counted the terms of {len(texts)} cables: {len(counts.terms)} in >= {settings.min_df} of them")
     model.fit([texts[i] for i in tr_idx], [label_sets[i] for i in tr_idx], labels, n_jobs=n_jobs, progress=progress,
-              ids=[ids[i] for i in tr_idx], on_tag=phase_bar("fitting on the training split", len(labels)))
+              ids=[ids[i] for i in tr_idx], on_tag=phase_bar("fitting on the training split", len(labels)),
+              counts=counts, rows=tr_idx)
     progress(f"fitted on the training split in {model.info['fit_seconds']} s")
     va_texts, va_labels = [texts[i] for i in va_idx], [label_sets[i] for i in va_idx]
     M = model.decision_function(va_texts)
@@ -183,11 +188,12 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
         final = TagModel(settings=settings)
         labels_all = labels  # keep the tuned label space so the offsets line up
         final.fit(texts, label_sets, labels_all, n_jobs=n_jobs, progress=progress, ids=ids,
-                  on_tag=phase_bar("refitting on all cables", len(labels_all)))
+                  on_tag=phase_bar("refitting on all cables", len(labels_all)), counts=counts)
         final.calibration = model.calibration  # tuned on the validation split; the refit keeps it
         full_fit_seconds = final.info["fit_seconds"]
         progress(f"refitted on all {len(texts)} cables in {full_fit_seconds} s")
-    elif model.references is not None:
+    del counts
+    if not refit and model.references is not None:
         # the index is a lookup, not a fit: it covers every cable given, as the refit model's does
         model.index_references(ids, texts, label_sets)
     card = {

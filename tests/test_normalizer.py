@@ -67,8 +67,10 @@ def test_case_repair():
 
 
 def test_lower_case_words_in_phrases_are_not_codes():
-    r = normalize("Trafficking (in persons)")
-    assert r.codes == [] and r.unknown == ["Trafficking (in persons)"]
+    r = normalize("Smuggling (in ports)")
+    assert r.codes == [] and r.unknown == ["Smuggling (in ports)"]  # not IN India
+    r = normalize("Trafficking (in persons)")  # KTIP's title word for word: a phrase repair, still no IN
+    assert r.codes == ["KTIP"] and [x.kind for x in r.repairs] == ["phrase"]
 
 
 def test_free_phrase_kept_whole_and_codes_inside_taken():
@@ -212,3 +214,16 @@ def test_a_substituted_letter_of_a_frequent_code_is_repaired_with_less_confidenc
     n = get_normalizer()
     assert n._substitution("PTF") == (None, [])  # 3 letters: too short to trust a substitution
     assert n._substitution("EXXX")[0] is None  # no frequent code one letter away: left alone
+
+
+def test_a_phrase_that_is_a_codes_title_is_repaired_as_phrase():
+    from cabletags import normalize
+
+    r = normalize("PREL, Human Rights")  # PHUM's title, word for word (the handbook's)
+    assert r.codes == ["PREL", "PHUM"] and r.unknown == []
+    rep = r.repairs[-1]
+    assert (rep.kind, rep.original, rep.result, rep.confidence) == ("phrase", "Human Rights", ("PHUM",), 0.6)
+    # a lone word is never a phrase, a phrase unlike any verified title stays a phrase
+    assert normalize("PREL, Security").unknown == ["Security"]
+    assert normalize("PREL, War Crimes").unknown == ["War Crimes"]  # KWAC's title is read from corpus use only
+    assert normalize("PREL, COUNTER TERRORISM").unknown == ["COUNTER TERRORISM"]

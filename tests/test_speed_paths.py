@@ -47,3 +47,72 @@ def test_anchored_patterns_match_what_the_plain_ones_match():
     for text in TEXTS + ["REF: STATE 123 and 09 USUN NEW YORK 0042; refs: 07 ROME 5", "(U) (S/NF) (S/REL TO UK)"]:
         assert BOILERPLATE.sub(" ", text) == plain_boiler.sub(" ", text)
         assert REFERENCE.findall(text) == plain_ref.findall(text)
+
+
+def _fit_the_plain_way(texts, Y, s):
+    """The per-tag fit as written before it was made fast: vectorize the texts, copy X for every tag."""
+    from sklearn.svm import LinearSVC
+
+    from cabletags.fitting import nb_scale
+
+    vec = make_vectorizer(s)
+    X = vec.fit_transform(texts).astype(np.float64)
+    X.sort_indices()
+    present = X.copy()
+    present.data[:] = 1
+    df = np.asarray(present.sum(axis=0), dtype=np.float64).ravel()
+    out = []
+    for j in range(Y.shape[1]):
+        scale = nb_scale(present, df, Y[:, j], s.nb_scaling)
+        Xj = X.copy()
+        Xj.data *= scale[Xj.indices]
+        clf = LinearSVC(C=s.C, random_state=0).fit(Xj, Y[:, j])
+        out.append(((clf.coef_[0] * scale).astype(np.float32), np.float32(clf.intercept_[0])))
+    return vec.get_feature_names_out(), vec.idf_.astype(np.float32), out
+
+
+def test_training_counts_once_and_fits_exactly_as_the_plain_way():
+    # the training run counts terms once for both fits and scales X into reused buffers: same model
+    from cabletags.fitting import count_terms, fit_linear
+    from cabletags.model import ModelSettings
+
+    records = make_records(n=120, seed=3)
+    texts = [r["body"] for r in records]
+    own = [r["tags"].removeprefix("TAGS: ").split(", ") for r in records]
+    tags = sorted({t for x in own for t in x if t != "PREL"})
+    Y = np.array([[t in x for t in tags] for x in own], dtype=np.int8)
+    s = ModelSettings(min_df=5, max_features=60, keep_weights=25)
+    counts = count_terms(texts, s)
+    rows = np.arange(0, 120, 2)  # a split, as the fit on the training part sees it
+    for sel in (rows, None):
+        sub = [texts[i] for i in (sel if sel is not None else range(len(texts)))]
+        Ysub = Y[sel] if sel is not None else Y
+        fast = fit_linear(None, Ysub, s, n_jobs=1, counts=counts, rows=sel)
+        terms, idf, plain = _fit_the_plain_way(sub, Ysub, s)
+        assert fast.terms_before_pruning == len(terms)
+        vocab = {t: i for i, t in enumerate(terms)}
+        kept = np.array([vocab[t] for t in fast.vocabulary])
+        assert np.array_equal(fast.idf, idf[kept])
+        for j, (w, b) in enumerate(plain):
+            keep = np.argsort(-np.abs(w))[: s.keep_weights]
+            keep = keep[w[keep] != 0]
+            dense = np.zeros(len(terms), dtype=np.float32)
+            dense[kept] = fast.weights[j].toarray().ravel()
+            expected = np.zeros(len(terms), dtype=np.float32)
+            expected[keep] = w[keep]
+            assert np.array_equal(dense, expected) and fast.intercept[j] == b
+
+
+def test_term_counts_equal_scikit_learns_with_empty_and_one_word_texts():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from cabletags.cableformat import TOKEN_PATTERN
+    from cabletags.fitting import count_terms
+    from cabletags.model import ModelSettings
+
+    texts = ["Alpha beta gamma"] * 5 + ["", "alpha", "x y"] + ["alpha BETA, delta"] * 5 + [""]
+    got = count_terms(texts, ModelSettings(min_df=5))
+    cv = CountVectorizer(ngram_range=(1, 2), token_pattern=TOKEN_PATTERN, min_df=5)
+    want = cv.fit_transform(texts)
+    assert list(got.terms) == list(cv.get_feature_names_out())
+    assert np.array_equal(got.matrix.toarray(), want.toarray())

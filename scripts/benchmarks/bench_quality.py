@@ -254,45 +254,23 @@ def run_plain(work, train, test, gold, space, shared_bench):
 
 def run_annif(a, work, train, test, shared_bench, space) -> dict:
     """Annif (omikuji parabel) in its own venv; returns {} with a message when it cannot run here."""
+    from annif_project import install, project, write_docs
+
     venv = Path(a.annif_venv)
-    annif = venv / "bin" / "annif"
     try:
-        if not annif.exists():
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "annif[omikuji]"], check=True, timeout=1800)
+        annif = install(venv)
         from cabletags.normalizer import get_normalizer as _g
 
         norm = _g()
         proj = work / "annif"
-        (proj / "data").mkdir(parents=True, exist_ok=True)
-        codes = sorted({c for r in train for c in norm.normalize(r.get("tags") or "").codes})
-        with open(proj / "vocab.tsv", "w") as f:
-            for c in codes:
-                f.write(f"<http://cabletags/{c}>\t{c}\n")
-        with open(proj / "train.tsv", "w") as f:
-            for r in train:
-                text = " ".join((r.get("body") or "").split())
-                subj = " ".join(f"<http://cabletags/{c}>" for c in norm.normalize(r.get("tags") or "").codes)
-                if text and subj:
-                    f.write(f"{text}\t{subj}\n")
-        (proj / "projects.cfg").write_text("[omikuji]\nname=omikuji\nlanguage=en\nbackend=omikuji\n"
-                                           "analyzer=snowball(english)\nvocab=tags\nlimit=10\n")
-        # Annif's analyzers ask NLTK for punkt_tab, normally downloaded: empty files are enough here
-        nltk = proj / "nltk_data" / "tokenizers" / "punkt_tab" / "english"
-        nltk.mkdir(parents=True, exist_ok=True)
-        for name in ("abbrev_types.txt", "collocations.tab", "ortho_context.tab", "sent_starters.txt"):
-            (nltk / name).touch()
-        env = {"ANNIF_PROJECTS": str(proj / "projects.cfg"), "HF_HUB_OFFLINE": "1", "NLTK_DATA": str(proj / "nltk_data"),
-               "PATH": f"{venv}/bin:/usr/bin:/bin"}
+        env = project(venv, proj, train, norm)
         subprocess.run([str(annif), "load-vocab", "--language", "en", "tags", str(proj / "vocab.tsv")], check=True,
                        cwd=proj, env=env)
         t0 = time.perf_counter()
         subprocess.run([str(annif), "train", "omikuji", str(proj / "train.tsv")], check=True, cwd=proj, env=env)
         print(f"  annif: trained omikuji in {time.perf_counter() - t0:.0f} s")
         docs = proj / "docs"
-        docs.mkdir(exist_ok=True)
-        for k, r in enumerate(test):
-            (docs / f"{k}.txt").write_text(" ".join((r.get("body") or "").split()) or ".", encoding="utf-8")
+        write_docs(docs, test)
         subprocess.run([str(annif), "index", "omikuji", str(docs), "--limit", "10", "--threshold", "0", "--force"],
                        check=True, cwd=proj, env=env)
         rows = []

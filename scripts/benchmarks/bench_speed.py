@@ -10,9 +10,14 @@ resident set (wait4 in a small wrapper process). Rows:
 * suggest --jsonl over every corpus body (whole cables), cables/s and peak memory;
 * model load, in process;
 * a plain scikit-learn pipeline (TfidfVectorizer 1-2 grams + one-vs-rest LinearSVC, fitted on --fit-cables
-  cables) scoring the same 2,000 paragraphs in process, paragraphs/s, for comparison.
+  cables) scoring the same 2,000 paragraphs in process, paragraphs/s, for comparison;
+* with --annif: Annif's omikuji (parabel) backend, installed into its own virtual environment (--annif-venv,
+  as bench_quality.py does), trained on --fit-cables cables, then `annif index` over --annif-cables whole cables
+  (one file each, start-up and model load included), cables/s; beside it `cabletags suggest --jsonl` over the
+  same cables in the same run.
 
 usage: python scripts/benchmarks/bench_speed.py [--corpus PATH] [--runs 3] [--fit-cables 3000]
+                                                [--annif] [--annif-cables 2000] [--annif-venv DIR]
 """
 from __future__ import annotations
 
@@ -41,6 +46,9 @@ def main(argv=None):
     ap.add_argument("--corpus")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--fit-cables", type=int, default=3000)
+    ap.add_argument("--annif", action="store_true", help="also time Annif omikuji on the same whole cables")
+    ap.add_argument("--annif-cables", type=int, default=2000)
+    ap.add_argument("--annif-venv", default=str(Path(tempfile.gettempdir()) / "cabletags-annif-venv"))
     a = ap.parse_args(argv)
     corpus = corpus_or_exit(a.corpus)
     exe = shutil.which("cabletags") or sys.exit("error: `cabletags` is not on PATH (pip install -e .)")
@@ -92,6 +100,8 @@ def main(argv=None):
         loads.append(time.perf_counter() - t)
     rows.append(("model load (in process)", f"{statistics.median(loads) * 1000:.0f} ms", "<= 300 ms", ""))
     rows.append(plain_pipeline(recs, paras, a.fit_cables))
+    if a.annif:
+        rows.extend(annif_rows(a, exe, recs))
     w = [max(len(r[i]) for r in rows) for i in range(4)]
     head = ("what", "measured", "floor", "beside it")
     print("  ".join(h.ljust(x) for h, x in zip(head, w)))
@@ -124,6 +134,43 @@ def plain_pipeline(recs, paras, n_fit):
     t = time.perf_counter() - t
     return (f"plain scikit-learn pipeline, {len(paras)} paragraphs", f"{len(paras) / t:,.0f} paragraphs/s",
             "", f"in process, fitted on {n_fit} cables ({int(keep.sum())} tags), load not included")
+
+
+def annif_rows(a, exe, recs) -> list[tuple]:
+    """Annif omikuji and cabletags over the same whole cables, timed in this run (start-up included)."""
+    from cabletags.normalizer import get_normalizer
+
+    from annif_project import install, project, write_docs
+
+    venv = Path(a.annif_venv)
+    try:
+        annif = install(venv)
+    except (subprocess.SubprocessError, OSError) as e:
+        return [("Annif omikuji", f"not installable here ({type(e).__name__})", "", "")]
+    norm = get_normalizer()
+    fit, test = recs[:a.fit_cables], recs[-a.annif_cables:]
+    with tempfile.TemporaryDirectory() as tmp:
+        proj = Path(tmp)
+        env = project(venv, proj, fit, norm)
+        run = dict(check=True, cwd=proj, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([str(annif), "load-vocab", "--language", "en", "tags", str(proj / "vocab.tsv")], **run)
+        subprocess.run([str(annif), "train", "omikuji", str(proj / "train.tsv")], **run)
+        docs = proj / "docs"
+        write_docs(docs, test)
+        jsonl = proj / "test.jsonl"
+        jsonl.write_text("".join(json.dumps({"id": r["id"], "body": r.get("body") or ""}) + "\n" for r in test))
+        t0 = time.perf_counter()
+        subprocess.run([str(annif), "index", "omikuji", str(docs), "--limit", "10", "--force"], **run)
+        t_annif = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        subprocess.run([exe, "suggest", "--jsonl", str(jsonl)], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        t_ours = time.perf_counter() - t0
+    n = len(test)
+    return [(f"Annif omikuji, annif index, {n} whole cables", f"{n / t_annif:,.0f} cables/s ({t_annif:.1f} s)", "",
+             f"trained on {len(fit)} cables; start-up and model load included"),
+            (f"cabletags suggest --jsonl, the same {n} cables", f"{n / t_ours:,.0f} cables/s ({t_ours:.1f} s)", "",
+             f"{t_annif / t_ours:.1f}x Annif's speed, same run")]
 
 
 if __name__ == "__main__":

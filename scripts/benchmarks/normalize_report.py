@@ -52,8 +52,9 @@ def main(argv=None):
         unknown.update(r.unknown)
     total = sum(c.values())
     print(f"{lines} TAGS lines ({empty} empty); {total} items; typo aliases {'off' if a.no_typo_aliases else 'on'}")
-    for k in ["valid as written", "repaired: split", "repaired: typo", "repaired: alias", "repaired: case", "name",
-              "junk removed", "unknown (kept, flagged)"]:
+    rows = ["valid as written", "repaired: split", "repaired: typo", "repaired: alias", "repaired: case"]
+    rows += sorted(k for k in c if k.startswith("repaired: ") and k not in rows)  # phrase, cut ...
+    for k in rows + ["name", "junk removed", "unknown (kept, flagged)"]:
         print(f"  {k:26s} {c[k]:7d}  {100 * c[k] / max(total, 1):6.2f}%")
     print("most frequent unknown items: " + "; ".join(f"{u} ({n})" for u, n in unknown.most_common(a.top)))
 
