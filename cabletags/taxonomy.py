@@ -238,6 +238,26 @@ def _schema_errors(doc, schema) -> list[str]:
     return out
 
 
+_CHECKED: dict[str, tuple] = {}  # sha256 of a file's bytes -> (document, schema problems): read-only use
+
+
+def _checked(path: Path, schema: dict) -> tuple:
+    """A taxonomy file's document and its schema problems, remembered by the file's content for this process
+    (re-validating a directory where one file changed reads the others once). Callers never mutate it."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_YAML_BYTES + 1)  # never more than a taxonomy file may hold
+    except OSError as e:
+        raise TaxonomyError(f"{path}: cannot read: {e.strerror}") from None
+    if len(data) > MAX_YAML_BYTES:
+        return _yaml_load(path), []  # raises: too large
+    key = hashlib.sha256(data).hexdigest()
+    if key not in _CHECKED:
+        doc = _yaml_load(path)
+        _CHECKED[key] = (doc, _schema_errors(doc, schema) if isinstance(doc, dict) else [])
+    return _CHECKED[key]
+
+
 def _compile(files: list[Path], overlays: list[Path]) -> dict:
     """Validate the YAML files and return the plain-data form that is cached."""
     # the schema is the package's contract, so a user's taxonomy is checked against the shipped one
@@ -247,11 +267,10 @@ def _compile(files: list[Path], overlays: list[Path]) -> dict:
     origin: dict[str, str] = {}
 
     def add_file(path: Path, overlay: bool):
-        doc = _yaml_load(path)
+        doc, errs = _checked(path, schema)
         if not isinstance(doc, dict):
             problems.append(f"{path}: expected a mapping with 'kind' and 'entries'")
             return
-        errs = _schema_errors(doc, schema)
         if errs:
             problems.extend(f"{path}: {e}" for e in errs)
             return
