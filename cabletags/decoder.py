@@ -172,14 +172,13 @@ def _genc_place(tax: Taxonomy, code: str) -> Entry | None:
     """The geographic entry whose ISO 3166 alpha-2 (= GENC two-letter) code is `code`."""
     if len(code) != 2:
         return None
-    index = tax.__dict__.setdefault("_iso_index", None)
-    if index is None:
+    if tax._iso_index is None:
         index = {}
         for x in tax.by_kind("geographic"):
             if x.iso3166 and (x.iso3166 not in index or x.status == "current"):
                 index[x.iso3166] = x
-        tax.__dict__["_iso_index"] = index
-    return index.get(code)
+        tax._iso_index = index
+    return tax._iso_index.get(code)
 
 
 def did_you_mean(token: str, taxonomy: Taxonomy | None = None, limit: int = 5) -> list[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -176,10 +176,12 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
     # --- cabletags endpoints ----------------------------------------------------------------------
     @app.get("/v1/decode", tags=["cabletags"])
     def decode_items(item: Annotated[list[str], Query(min_length=1, max_length=100,
-                                                      description="Codes or raw TAGS lines")]):
-        """Decode codes (KTIP, AJ) or whole raw TAGS lines."""
+                                                      description="Codes or raw TAGS lines")],
+                     era: Annotated[Literal["cablegate", "1970s", "current"],
+                                    Query(description="Read the codes as in that era")] = "cablegate"):
+        """Decode codes (KTIP, AJ) or whole raw TAGS lines, in an era (Cablegate's by default)."""
         out = []
-        for d in decode(item, tax):
+        for d in decode(item, tax, era=era):
             row = d.to_dict()
             row.update(title=d.title, notes=d.notes())
             if d.entry is not None:

@@ -99,6 +99,7 @@ class Taxonomy:
     wordmodel: dict | None = None  # character n-gram counts of the plain words (cabletags.wordmodel)
     eras: dict = field(default_factory=dict)  # {"1970s": {"codes": {CODE: {title, evidence}}, ...}, "current": {...}}
     _by_kind: dict = field(default_factory=dict, repr=False)
+    _iso_index: dict | None = field(default=None, repr=False)  # ISO 3166 alpha-2 -> geographic entry
 
     def __contains__(self, code: str) -> bool:
         return code in self.entries

@@ -88,6 +88,9 @@ def test_cabletags_endpoints(client):
     assert n[0]["codes"] == ["OSCE", "PREF", "KTIP"] and n[1]["codes"] == ["PREL"]
     dec = client.get("/v1/decode", params={"item": ["KTIP", "AJ"]}).json()["results"]
     assert [x["title"] for x in dec] == ["Trafficking in Persons", "Azerbaijan"]
+    old = client.get("/v1/decode", params={"item": ["UR", "CH"], "era": "1970s"}).json()["results"]
+    assert [x["title"] for x in old] == ["Soviet Union", "China (Mainland)"]
+    assert client.get("/v1/decode", params={"item": "CH", "era": "1990s"}).status_code == 422
     assert client.get("/v1/taxonomy/RU").json()["code"] == "RS"
     hits = client.get("/v1/taxonomy", params={"q": "trafficking", "limit": 5}).json()["results"]
     assert "KTIP" in [h["code"] for h in hits]
