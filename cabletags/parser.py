@@ -38,6 +38,7 @@ class ParsedCable:
     summary: str | None = None
     comment: str | None = None
     signature: str | None = None
+    reading_text: str = ""  # what a model reads of the whole cable: its header and body without the TAGS field
     year: int | None = None  # from the reference id (09BAKU141) or the date-time group
     era: str = "cablegate"  # the era the codes were read in (cabletags.decoder.ERAS)
     meanings: dict = field(default_factory=dict)  # code -> its title in `era` (and 1970s-only codes such as UR)
@@ -153,6 +154,7 @@ def parse_cable(text: str, taxonomy=None, era: str = "auto") -> ParsedCable:
     if m:
         out.eo_line = " ".join(m.group(0).split())
     out.tags_raw, out.tags_label = raw, label
+    out.reading_text = _reading_text(text, start, tags_at, end, raw, out)
     norm = get_normalizer(taxonomy)
     out.tags = norm.normalize(raw) if raw else NormalizedTags(taxonomy_version=norm.tax.version)
     after = text[end:] if raw else text[start:]
@@ -175,6 +177,17 @@ def parse_cable(text: str, taxonomy=None, era: str = "auto") -> ParsedCable:
     out.era = era_of(out.year) if era == "auto" else era
     out.meanings = _meanings(out.tags, norm.tax, out.era)
     return out
+
+
+def _reading_text(text: str, start: int, tags_at, end: int, raw, p: ParsedCable) -> str:
+    """The cable from where it starts (a page's chrome left out), without its TAGS field (what a suggestion is
+    checked against) and without its own reference id and serial (the reference index would read them as a
+    citation of itself): its header (addressees, subject, REF lines) and body."""
+    body = text[start:tags_at] + " " + text[end:] if raw and tags_at is not None else text[start:]
+    for own in (p.reference_id, f"{p.post} {p.serial}" if p.post and p.serial else None):
+        if own:
+            body = body.replace(own, " ")
+    return body
 
 
 def _meanings(tags: NormalizedTags, tax, era: str) -> dict:

@@ -123,3 +123,18 @@ def test_cli_parse_invalid_utf8(tmp_path):
     f.write_bytes(HEADER.format(label="TAGS:").encode() + b"\xff\xfe")
     p = run_cli("parse", "--format", "json", str(f))
     assert p.returncode == 0 and "replaced" in p.stderr
+
+
+def test_reading_text_is_the_cable_without_its_tags_and_own_serial():
+    from cabletags import parse_cable
+
+    cable = ("R 121212Z JAN 09\nFM AMEMBASSY BAKU\nTO SECSTATE WASHDC 1234\n"
+             "C O N F I D E N T I A L BAKU 000141\nSIPDIS\nE.O. 12958: DECL: 01/01/2019\n"
+             "TAGS: KTIP, PHUM, AJ,\n     KCRM\nSUBJECT: AZERBAIJAN: TRAFFICKING REPORT\n\n"
+             "REF: STATE 5678\n\nClassified by the ambassador.\n\n1. (SBU) Shelters for victims opened.\n")
+    p = parse_cable(cable)
+    text = p.reading_text
+    assert "KTIP" not in text and "KCRM" not in text  # the TAGS field and its continuation line
+    assert "BAKU 000141" not in text  # its own serial would read as a citation of itself
+    assert "AZERBAIJAN: TRAFFICKING REPORT" in text and "REF: STATE 5678" in text
+    assert "AMEMBASSY BAKU" in text and "Classified by the ambassador." in text and "Shelters for victims" in text
