@@ -111,8 +111,9 @@ def test_term_counts_equal_scikit_learns_with_empty_and_one_word_texts():
     from cabletags.model import ModelSettings
 
     texts = ["Alpha beta gamma"] * 5 + ["", "alpha", "x y"] + ["alpha BETA, delta"] * 5 + [""]
-    got = count_terms(texts, ModelSettings(min_df=5))
-    cv = CountVectorizer(ngram_range=(1, 2), token_pattern=TOKEN_PATTERN, min_df=5)
-    want = cv.fit_transform(texts)
-    assert list(got.terms) == list(cv.get_feature_names_out())
-    assert np.array_equal(got.matrix.toarray(), want.toarray())
+    for n in (1, 2, 3):
+        got = count_terms(texts, ModelSettings(min_df=5, ngram_max=n))
+        cv = CountVectorizer(ngram_range=(1, n), token_pattern=TOKEN_PATTERN, min_df=5)
+        want = cv.fit_transform(texts)
+        assert list(got.terms) == list(cv.get_feature_names_out()), n
+        assert np.array_equal(got.matrix.toarray(), want.toarray()), n
