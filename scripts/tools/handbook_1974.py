@@ -48,7 +48,7 @@ FIELDS = {"A": "Administration", "B": "Business Services", "C": "Consular Affair
           "T": "Technology and Science"}
 
 GAP = re.compile(r" {3,}(?=\S)")
-DEBUG = False
+DEBUG = False  # print every heading read and the code matched (to review a run)
 
 
 # -- 1. columns -------------------------------------------------------------------------------------------
@@ -272,7 +272,6 @@ def _title_words(t: str) -> set[str]:
 
 
 ORDER = "ABCEMOPST"  # the fields in the handbook's order
-_VOCAB_WORDS: set = set()  # title words known to be read cleanly (set by read_definitions)
 
 
 def code_like(token: str, vocab: Vocabulary) -> bool:
@@ -283,21 +282,22 @@ def code_like(token: str, vocab: Vocabulary) -> bool:
     return not (word and word.group(1).lower() in vocab.counts)
 
 
-def match_code(raw: str, title: str, known: dict[str, list[str]], field: str,
-               era_codes: frozenset = frozenset(), taken: frozenset = frozenset()) -> tuple[str | None, float, bool]:
+def match_code(raw: str, title: str, known: dict[str, list[str]], field: str, era_codes: frozenset = frozenset(),
+               taken: frozenset = frozenset(), words: frozenset = frozenset()) -> tuple[str | None, float, bool]:
     """The code an OCR'd heading names within the current field: (code, how sure 0-1, confirmed).
 
     Candidates are the known codes of the field (taxonomy, NARA lists, codes the handbook itself cites); the score
     is OCR-aware code similarity with the title's agreement deciding between close codes, and codes of the same era
     (`era_codes`: the NARA lists, the handbook's own cross-references) weigh a little more. A cleanly read code of
     the field that no source knows is returned unconfirmed, only when no known code is close. Codes in `taken`
-    (already read from a clearer heading) are passed over."""
+    (already read from a clearer heading) are passed over; `words` are the words known to be read cleanly (the
+    title of a heading made of them is trusted to disagree with a neighbour's)."""
     c = clean_code(raw)
     variants = {c, "A" + c[1:] if field == "A" and c[:1] == "X" else c, field + c[1:] if len(c) == 4 else c,
                 field + c if len(c) == 3 else c}
     tw = _title_words(title)
     best, best_score = None, 0.0
-    clean_title = bool(tw) and all(w in _VOCAB_WORDS for w in tw)
+    clean_title = bool(tw) and all(w in words for w in tw)
     for code, titles in known.items():
         if code[0] != field or code in taken:
             continue
@@ -365,8 +365,7 @@ def read_definitions(text: str, vocab: Vocabulary, known: dict[str, list[str]],
     for number, page in enumerate(pages[start:], 1):
         lines.extend((number, line) for line in column_text(columns(page)))
     entries: dict[str, dict] = {}
-    _VOCAB_WORDS.clear()
-    _VOCAB_WORDS.update(w.rstrip("s") for w in vocab.counts)
+    words = frozenset(w.rstrip("s") for w in vocab.counts)
     # codes the handbook prints cleanly and exactly in a heading are taken first: a blurred heading cannot claim them
     taken = set()
     for _, line in lines:
@@ -407,9 +406,9 @@ def read_definitions(text: str, vocab: Vocabulary, known: dict[str, list[str]],
             # the field moves forward only: to a later field whose known code matches clearly better
             title = " ".join(vocab.fix(w) for w in rejoin(title, vocab).split())
             others = frozenset(taken - {clean_code(raw)})
-            code, sure, confirmed = match_code(raw, title, known, field, era_codes, others)
+            code, sure, confirmed = match_code(raw, title, known, field, era_codes, others, words)
             for later in ORDER[ORDER.find(field) + 1:ORDER.find(field) + 3]:
-                c2, s2, ok2 = match_code(raw, title, known, later, era_codes, others)
+                c2, s2, ok2 = match_code(raw, title, known, later, era_codes, others, words)
                 if c2 and ((ok2 and s2 >= 0.7 and (not confirmed or s2 > sure)) or code is None):
                     code, sure, confirmed, field = c2, s2, ok2, later
                     break
