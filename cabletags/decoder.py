@@ -99,6 +99,7 @@ class Decoded:
         return d
 
 
+@lru_cache(maxsize=4096)  # a stream repeats its codes
 def short_definition(text: str, width: int = 90) -> str:
     """A definition's first sentence, cut at `width` characters (the table's short form)."""
     first = text.split("\n")[0]

@@ -39,7 +39,7 @@ def decode(ctx, items, era, fmt):
     def rows():
         nonlocal unresolved
         for d in iter_decode(items, tax, era):
-            row = d.to_dict()
+            row = {} if fmt in ("table", "tsv") else d.to_dict()  # a table shows five columns: build only those
             row.update(code=d.code or d.input, kind=d.entry.kind if d.entry else d.status, title=d.title,
                        notes=d.notes())
             if fmt in ("table", "tsv"):
