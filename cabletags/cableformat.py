@@ -163,9 +163,37 @@ def prose_paragraphs(text: str) -> list[Paragraph]:
     return [p for p in paras if not HEADER_BLOCK.match(p.text)]
 
 
+# the end of a cable's text: what follows the last paragraph's end marker (a page's footer, a site's notices) is
+# not the cable. NNNN also closes each section of a cable sent in sections, so only the last paragraph is cut.
+_END_MARK = _Lazy(r"(?im)^[ \t]*(?:NNNN|END (?:OF )?CABLE(?: TEXT)?|END OF MESSAGE)\b.*$")
+_SITE_END = _Lazy(r"(?im)^[ \t]*END CABLE TEXT\b.*$")
+
+
+def _numbered(body: str) -> list:
+    """The matches of the paragraph numbers 1., 2., 3. ... in sequence (numbers out of sequence are text)."""
+    seq, want = [], 1
+    for m in PARAGRAPH_START.finditer(body):
+        if int(m.group(1) or m.group(3)) == want:
+            seq.append(m)
+            want += 1
+    return seq
+
+
+def cable_end(body: str, seq: list | None = None) -> str:
+    """The body up to the end of the cable's text: the first end marker (NNNN, "End Cable Text") after the last
+    numbered paragraph starts, or, without numbered paragraphs, the last "End Cable Text"; all of it without."""
+    body = body or ""
+    seq = _numbered(body) if seq is None else seq
+    if seq:
+        m = _END_MARK.search(body, seq[-1].end())
+        return body[:m.start()] if m else body
+    ends = list(_SITE_END.finditer(body))
+    return body[:ends[-1].start()] if ends else body
+
+
 def signature(body: str) -> str | None:
-    """The signature (or end marker) on the last line of a cable body, or None."""
-    m = _SIGNATURE.search(body or "")
+    """The signature (or end marker) on the last line of a cable's text (cable_end), or None."""
+    m = _SIGNATURE.search(cable_end(body))
     return m.group(1) if m else None
 
 
@@ -174,18 +202,16 @@ def split_paragraphs(body: str) -> list[Paragraph]:
 
     Numbered paragraphs 1., 2., 3. ... as the drafter wrote them (numbers out of sequence are text, so
     sub-items "A." and numbers in prose stay inside their paragraph); text without such numbering is cut
-    at blank lines. The signature on the last line is not part of the last paragraph. Empty paragraphs
-    are dropped.
+    at blank lines. Text after an end marker (NNNN, "End Cable Text": a page's footer) and the signature on
+    the last line before it are not part of the last paragraph. Empty paragraphs are dropped.
     """
     body = body or ""
+    seq = _numbered(body)
+    body = cable_end(body, seq)
     m = _SIGNATURE.search(body)
     if m:
         body = body[:m.start()]
-    seq, want = [], 1
-    for m in PARAGRAPH_START.finditer(body):
-        if int(m.group(1) or m.group(3)) == want:
-            seq.append(m)
-            want += 1
+        seq = [x for x in seq if x.start() < len(body)]
     if not seq:
         return [Paragraph(None, None, " ".join(p.split())) for p in _BLANK_LINE.split(body) if p.strip()]
     out = []

@@ -183,7 +183,9 @@ def _reading_text(text: str, start: int, tags_at, end: int, raw, p: ParsedCable)
     """The cable from where it starts (a page's chrome left out), without its TAGS field (what a suggestion is
     checked against) and without its own reference id and serial (the reference index would read them as a
     citation of itself): its header (addressees, subject, REF lines) and body."""
-    body = text[start:tags_at] + " " + text[end:] if raw and tags_at is not None else text[start:]
+    # a page's footer after the cable's end marker is not the cable (cf.cable_end)
+    body = text[start:tags_at] + " " + cf.cable_end(text[end:]) if raw and tags_at is not None else \
+        cf.cable_end(text[start:])
     for own in (p.reference_id, f"{p.post} {p.serial}" if p.post and p.serial else None):
         if own:
             body = body.replace(own, " ")

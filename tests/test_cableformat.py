@@ -61,3 +61,22 @@ def test_strip_boilerplate_keeps_the_prose():
     text = "C O N F I D E N T I A L SECTION 01 OF 02 SIPDIS E.O. 12958: DECL: 01/01/2018 1. (C) Police arrested traffickers."
     out = " ".join(strip_boilerplate(text).split())
     assert out == "1. Police arrested traffickers."
+
+
+def test_a_pages_footer_after_the_end_marker_is_not_the_last_paragraph():
+    from cabletags.cableformat import signature, split_paragraphs
+
+    body = ("1. (C) First paragraph about the elections.\n\n2. (C) Second paragraph. Comment: this matters.\n"
+            "DERSE\n\nNNNN\nEnd Cable Text\nSite notice: browse more cables by tag.\n")
+    paras = split_paragraphs(body)
+    assert [p.text for p in paras] == ["First paragraph about the elections.", "Second paragraph. Comment: this matters."]
+    assert signature(body) == "DERSE"
+
+
+def test_sections_closed_by_nnnn_keep_every_paragraph():
+    from cabletags.cableformat import split_paragraphs
+
+    # a cable sent in sections: NNNN closes each one, the paragraphs go on after it
+    body = "1. (C) Section one text.\nNNNN\nPAGE 01 BERLIN 03009 02 OF 06\n2. (C) Section two text.\nSMITH\n"
+    assert [(p.number, p.text.split(".")[0]) for p in split_paragraphs(body)] == [(1, "Section one text"),
+                                                                                  (2, "Section two text")]
