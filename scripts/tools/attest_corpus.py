@@ -22,6 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from taxonomy_yaml import write as write_yaml  # noqa: E402
+
 CORPUS = ROOT.parent / "shared" / "corpus" / "cables.jsonl.gz"
 
 
@@ -81,8 +85,7 @@ def main(argv=None):
                 e["attested"] = sorted(att, key=lambda x: x["source"])
             else:
                 e.pop("attested", None)
-        head = "".join(line for line in path.read_text(encoding="utf-8").splitlines(True) if line.startswith("#"))
-        path.write_text(head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+        write_yaml(path, doc)
     for k, v in sorted(summary.items()):
         print(f"{k}: {v} codes")
 

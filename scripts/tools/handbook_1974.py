@@ -35,6 +35,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from taxonomy_yaml import write as write_yaml  # noqa: E402
+
 SOURCES = ROOT.parent / "shared" / "taxonomy-sources"
 CORPUS = ROOT.parent / "shared" / "corpus" / "cables.jsonl.gz"
 HANDBOOK_REF = ("Department of State, Traffic Analysis by Geography and Subject, TL:TAGS-1 (6-28-74), "
@@ -609,8 +613,6 @@ def _readability(title: str, vocab: Vocabulary) -> float:
 def write_subjects(path: Path, doc: dict, defs: dict, nara: dict, listed: dict, vocab: Vocabulary) -> None:
     """Lay what was read over the subject file: definitions and attestations replace the ones a previous run
     wrote; a code no entry has is added as historic with the best-read title; curated titles are kept."""
-    import yaml
-
     by_code = {e["code"]: e for e in doc["entries"]}
     added = []
     for code in sorted(set(defs) | set(nara) | set(listed)):
@@ -650,8 +652,7 @@ def write_subjects(path: Path, doc: dict, defs: dict, nara: dict, listed: dict, 
         if attested:
             e["attested"] = sorted(attested, key=lambda a: a["source"])
     doc["entries"].sort(key=lambda e: e["code"])
-    head = "".join(line for line in path.read_text(encoding="utf-8").splitlines(True) if line.startswith("#"))
-    path.write_text(head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+    write_yaml(path, doc)
     print(f"{path.relative_to(ROOT)}: {len(added)} codes added ({' '.join(added)}), {len(defs)} definitions")
 
 
@@ -767,8 +768,7 @@ def write_geographic(folder: Path, doc: dict, geo: dict) -> None:
         if att:
             e["attested"] = sorted(att, key=lambda x: x["source"])
     path = folder / "geographic.yaml"
-    head = "".join(line for line in path.read_text(encoding="utf-8").splitlines(True) if line.startswith("#"))
-    path.write_text(head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+    write_yaml(path, doc)
     eras_path = folder / "eras.yaml"
     eras = yaml.safe_load(eras_path.read_text(encoding="utf-8")) if eras_path.is_file() else {}
     eras.setdefault("eras", {})
@@ -781,9 +781,7 @@ def write_geographic(folder: Path, doc: dict, geo: dict) -> None:
                       **({"names": old[code]["names"]} if old.get(code, {}).get("names") else {}),
                       "evidence": f"read {g['votes']:g} times: " + "; ".join(g["readings"])})
     eras["eras"]["1970s"] = {"source": GEO_REF, "codes": codes}
-    head = "".join(line for line in eras_path.read_text(encoding="utf-8").splitlines(True)
-                   if line.startswith("#")) if eras_path.is_file() else ""
-    eras_path.write_text(head + yaml.safe_dump(eras, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+    write_yaml(eras_path, eras)
     print(f"{path.relative_to(ROOT)}: 1974 attestations; {eras_path.relative_to(ROOT)}: {len(codes)} 1970s codes")
 
 
