@@ -117,7 +117,7 @@ def era_meaning(tax: Taxonomy, code: str, era: str) -> tuple[Entry | None, str |
     if era not in ERAS:
         raise ValueError(f"unknown era {era!r}; choose from {', '.join(ERAS)}")
     e = tax.entries.get(code)
-    old = (tax.eras.get("1970s") or {}).get("codes", {}).get(code)
+    old = tax.era_codes("1970s").get(code)
     genc = _genc_place(tax, code) if "current" in tax.eras else None
     notes: list[str] = []
     if era == "cablegate":
@@ -248,7 +248,7 @@ def iter_decode(items: Iterable[str], taxonomy: Taxonomy | None = None, era: str
         for name in norm.names:
             out.append(Decoded(s, "name", None, None, "personal name"))
             out[-1].code = name
-        old = (tax.eras.get("1970s") or {}).get("codes", {})
+        old = tax.era_codes("1970s")
         for u in norm.unknown:
             reason = n.tax.words.get(u.upper(), "")
             cands = norm.candidates.get(u) or did_you_mean(u, taxonomy)

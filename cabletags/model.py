@@ -95,13 +95,10 @@ class TagModel:
     _weights_t: object = field(default=None, repr=False)
 
     # --- fitting ---------------------------------------------------------------------------------
-    def _prepare(self, texts):
-        n = self.settings.max_chars
-        return [strip_boilerplate(t[:n] if n else t) if t else "" for t in texts]
-
     def prepare(self, texts) -> list[str]:
         """The texts as the features see them (cut at settings.max_chars, boilerplate stripped)."""
-        return self._prepare(texts)
+        n = self.settings.max_chars
+        return [strip_boilerplate(t[:n] if n else t) if t else "" for t in texts]
 
     def fit(self, texts, label_sets, labels, n_jobs: int = 2, progress=None, ids=None, on_tag=None,
             counts=None, rows=None) -> "TagModel":
@@ -141,7 +138,7 @@ class TagModel:
         t0 = time.perf_counter()
         self.labels = list(labels)
         Y = self.label_matrix(label_sets)
-        lin = fit_linear(None if counts is not None else self._prepare(texts), Y, self.settings, n_jobs=n_jobs,
+        lin = fit_linear(None if counts is not None else self.prepare(texts), Y, self.settings, n_jobs=n_jobs,
                          progress=progress, on_tag=on_tag, counts=counts, rows=rows)
         self.vocabulary, self.idf, self.weights, self.intercept = lin.vocabulary, lin.idf, lin.weights, lin.intercept
         self.calibration = Calibration()
@@ -217,7 +214,7 @@ class TagModel:
         scipy.sparse.csr_matrix of shape (n, V), float32
             Unit-length rows over the model's V vocabulary terms.
         """
-        return self.vectorizer.transform(self._prepare(texts))
+        return self.vectorizer.transform(self.prepare(texts))
 
     @property
     def weights_t(self) -> sp.csr_matrix:

@@ -107,6 +107,10 @@ class Taxonomy:
     def get(self, code: str) -> Entry | None:
         return self.entries.get(code)
 
+    def era_codes(self, era: str) -> dict:
+        """CODE -> {title, evidence, names} of an era's table in eras.yaml ("1970s"); empty when it has none."""
+        return (self.eras.get(era) or {}).get("codes") or {}
+
     def by_kind(self, kind: str) -> list[Entry]:
         if not self._by_kind:
             for e in self.entries.values():

@@ -84,7 +84,7 @@ def search(tax: Taxonomy, query: str, limit: int = 20) -> list[dict]:
             content = [w for w in qwords if w not in _STOPWORDS] or qwords
             if all(w in dw for w in content):
                 add(e, 12 + min(e.corpus_count, 1000) / 2000, "1974 definition")
-    for code, old in ((tax.eras.get("1970s") or {}).get("codes") or {}).items():
+    for code, old in tax.era_codes("1970s").items():
         ow = next((_words(n) for n in [old["title"]] + old.get("names", []) if all(w in _words(n) for w in qwords)),
                   None)
         if ow:

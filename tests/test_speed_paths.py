@@ -21,7 +21,7 @@ def test_tfidf_without_scikit_learn_is_bit_identical(tiny):
     texts = TEXTS + [r["body"] for r in make_records(n=40, seed=7)]
     vec = make_vectorizer(m.settings, {t: i for i, t in enumerate(m.vocabulary)})
     vec.idf_ = m.idf
-    want = vec.transform(m._prepare(texts)).tocsr()
+    want = vec.transform(m.prepare(texts)).tocsr()
     want.sort_indices()
     got = m.transform(texts)
     assert got.shape == want.shape and got.dtype == np.float32
@@ -35,7 +35,7 @@ def test_suggestions_are_the_same_with_either_transform(tiny):
     fast = [[x.to_dict() for x in row] for row in s.suggest_batch(texts, 8)]
     vec = make_vectorizer(s.model.settings, {t: i for i, t in enumerate(s.model.vocabulary)})
     vec.idf_ = s.model.idf
-    s.model.transform = lambda ts: vec.transform(s.model._prepare(ts))
+    s.model.transform = lambda ts: vec.transform(s.model.prepare(ts))
     s.model.decision_function = lambda ts: np.asarray((s.model.transform(ts) @ s.model.weights.T).toarray(),
                                                       dtype=np.float32) + s.model.intercept
     assert [[x.to_dict() for x in row] for row in s.suggest_batch(texts, 8)] == fast

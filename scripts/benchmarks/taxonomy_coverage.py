@@ -86,7 +86,7 @@ def report_entries(tax, min_cables: int) -> list[str]:
     widths = [max(len(str(x)) for x in col) for col in zip(cols, *rows)]
     for r in [cols] + rows:
         print("  ".join(str(x).rjust(w) if i else str(x).ljust(w) for i, (x, w) in enumerate(zip(r, widths))))
-    old = (tax.eras.get("1970s") or {}).get("codes", {})
+    old = tax.era_codes("1970s")
     print(f"eras: 1970s table {len(old)} codes whose 1974 meaning differs from Cablegate's or that Cablegate does not "
           f"use; current: {'GENC/ISO rule' if 'current' in tax.eras else 'none'}")
     listed = [e.code for e in tax.entries.values() if any(x["source"] in ("handbook-1974", "nara-1973-79")

@@ -39,10 +39,10 @@ def main(argv=None) -> int:
     for rec in read_corpus(corpus):
         batch.append(rec.get("body") or "")
         if len(batch) == 2000:
-            df += np.asarray(cv.transform(m._prepare(batch)).sum(axis=0)).ravel()
+            df += np.asarray(cv.transform(m.prepare(batch)).sum(axis=0)).ravel()
             batch = []
     if batch:
-        df += np.asarray(cv.transform(m._prepare(batch)).sum(axis=0)).ravel()
+        df += np.asarray(cv.transform(m.prepare(batch)).sum(axis=0)).ravel()
     low = np.flatnonzero(df < a.min_df)
     print(f"{len(m.vocabulary)} vocabulary terms; minimum document frequency {df.min()}; "
           f"terms below {a.min_df}: {len(low)}")
