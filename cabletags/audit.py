@@ -28,10 +28,11 @@ class AuditSummary:
 
 class Auditor:
     """Findings per record: a suggester (the model), the fields to read, and the score from which a tag
-    the TAGS line lacks is reported as missing (default 0.8)."""
+    the TAGS line lacks is reported as missing (default 0.8); cable=True when the texts are whole cables as
+    Suggester.cable_text reads them (scored by the whole-cable model)."""
 
     def __init__(self, suggester, min_score: float = 0.8, text_field: str = "body", tags_field: str = "tags",
-                 id_field: str = "id", batch_size: int = 512):
+                 id_field: str = "id", batch_size: int = 512, cable: bool = False):
         from .normalizer import get_normalizer
 
         self.s = suggester
@@ -39,6 +40,7 @@ class Auditor:
         self.min_score, self.batch_size = min_score, batch_size
         self.text_field, self.tags_field, self.id_field = text_field, tags_field, id_field
         self.summary = AuditSummary()
+        self.cable = cable  # the texts are whole cables as Suggester.cable_text reads them
 
     def audit(self, records: Iterable[dict]) -> Iterator[dict]:
         """One finding per record, in order: id, tags_raw, codes, missing [{tag, score}], malformed, repairs
@@ -56,7 +58,7 @@ class Auditor:
     def _flush(self, batch) -> Iterator[dict]:
         if not batch:
             return
-        P = self.s.scores([t for _, _, t in batch], [rid for rid, _, _ in batch])
+        P = self.s.scores([t for _, _, t in batch], [rid for rid, _, _ in batch], cable=self.cable)
         labels, sm = self.s.labels, self.summary
         for (rid, raw, text), p in zip(batch, P):
             nt = self.norm.normalize(raw)

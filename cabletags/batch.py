@@ -107,13 +107,13 @@ def suggest_records(records: Iterable[dict], suggester, text_field: str = "body"
     """``{"id", "tags"}`` for each record: the suggester's ranking of the text in `text_field`, at most
     `limit` tags (none for a record without text), scored `batch_size` records at a time. The id is only
     used to keep a training cable from finding itself in the model's reference index. cable=True reads each
-    text as a whole cable, as Suggester.suggest_cable ranks it (its paragraphs and REF line, not its header
-    or TAGS line; the cable's own reference id, when it shows one, stands in for a missing id)."""
+    text as a whole cable, as Suggester.suggest_cable ranks it (its header and body read by the whole-cable model,
+    never its TAGS field; the cable's own reference id, when it shows one, stands in for a missing id)."""
     batch: list[tuple[object, str, str]] = []
 
     def flush():
         texts = [t for _, _, t in batch]
-        rows = suggester.suggest_batch(texts, limit, batch_size=batch_size, ids=[i for i, _, _ in batch])
+        rows = suggester.suggest_batch(texts, limit, batch_size=batch_size, ids=[i for i, _, _ in batch], cable=cable)
         for (rid, text, _), row in zip(batch, rows):
             yield {"id": rid, "tags": [x.to_dict() for x in row] if text.strip() else []}
         batch.clear()

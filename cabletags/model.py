@@ -49,6 +49,13 @@ class ModelSettings:
     short_intercept_scale: float = 0.7
     # keep the reference index (tags of cited and co-citing training cables) when fit() is given ids
     references: bool = True
+    # how texts are read: "text" as given (bodies, paragraphs); "cable" as whole cables, through
+    # cabletags.parser.cable_reading (the reader of the model, Suggester, does it; the model sees the result)
+    reading: str = "text"
+    # > 0: the header terms (cabletags.vectorizer.HEADER_PREFIX, written by cable_reading) are normalized as a
+    # block of their own, times this weight; 0: one block. A whole-cable model joined with a model of its header
+    # (TagModel.join_header) has 1.0: the header model's weights, scaled, are the block's weights
+    header_weight: float = 0.0
 
     def __post_init__(self):
         def number(name, lo, hi, integer=False):
@@ -67,8 +74,13 @@ class ModelSettings:
         number("nb_scaling", 0.0, 2.0)
         number("short_text_chars", 0, 10**9, integer=True)
         number("short_intercept_scale", 0.0, 2.0)
+        number("header_weight", 0.0, 10.0)
+        if self.header_weight and self.reading != "cable":
+            raise ValueError("header_weight needs reading 'cable' (a header is a whole cable's)")
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"class_weight must be null or 'balanced', not {self.class_weight!r}")
+        if self.reading not in ("text", "cable"):
+            raise ValueError(f"reading must be 'text' or 'cable', not {self.reading!r}")
         if not isinstance(self.references, bool):
             raise ValueError(f"references must be true or false, not {self.references!r}")
 
@@ -199,7 +211,8 @@ class TagModel:
         if self._vectorizer is None:
             if self.idf is None:
                 raise ModelError("model is not fitted")
-            self._vectorizer = TfidfTransform(self.vocabulary, self.idf, self.settings.ngram_max)
+            self._vectorizer = TfidfTransform(self.vocabulary, self.idf, self.settings.ngram_max,
+                                              self.settings.header_weight)
         return self._vectorizer
 
     def transform(self, texts) -> sp.csr_matrix:
@@ -285,6 +298,37 @@ class TagModel:
         if not short.any():
             return None
         return np.where(short, np.float32(s.short_intercept_scale - 1), np.float32(0))[:, None] * self.intercept
+
+    def join_header(self, header: "TagModel", c: float, keep: int | None = None) -> "TagModel":
+        """This model and a model of the header block (its terms all HEADER_PREFIX words, the same labels) as one
+        linear model over two blocks of features, each normalized on its own: margins m = m_self + c * m_header.
+        keep: the header model's largest weights kept per tag (None: all). The calibration and reference index
+        are this model's (tune() the result again for its own)."""
+        from dataclasses import replace
+
+        from .vectorizer import HEADER_PREFIX
+
+        if header.labels != self.labels:
+            raise ValueError("the header model's labels differ")
+        if not all(t.startswith(HEADER_PREFIX) for t in header.vocabulary) or \
+                any(t.startswith(HEADER_PREFIX) for t in self.vocabulary):
+            raise ValueError(f"the header model's terms, and only they, must start with {HEADER_PREFIX!r}")
+        H = sp.csr_matrix(header.weights, dtype=np.float32, copy=True)
+        if keep is not None:  # a header's few words: most of its weights are tiny (docs/research.md)
+            for j in range(H.shape[0]):
+                a, b = H.indptr[j], H.indptr[j + 1]
+                if b - a > keep:
+                    row = H.data[a:b]
+                    row[np.argsort(-np.abs(row), kind="stable")[keep:]] = 0
+            H.eliminate_zeros()
+        W = sp.hstack([self.weights, H * np.float32(c)], format="csr", dtype=np.float32)
+        W.eliminate_zeros()
+        return TagModel(settings=replace(self.settings, header_weight=1.0), labels=list(self.labels),
+                        vocabulary=list(self.vocabulary) + list(header.vocabulary),
+                        idf=np.concatenate([self.idf, header.idf]).astype(np.float32), weights=W,
+                        intercept=(self.intercept + np.float32(c) * header.intercept).astype(np.float32),
+                        calibration=self.calibration, references=self.references,
+                        info=dict(self.info, header_join=round(float(c), 6)))
 
     # --- persistence -----------------------------------------------------------------------------
     def save(self, directory: str | Path, force: bool = True) -> dict:

@@ -14,7 +14,10 @@ from .cableformat import Paragraph, split_paragraphs
 from .normalizer import NormalizedTags, get_normalizer
 from .pages import cable_start, page_reference_id, page_text
 
-__all__ = ["ParsedCable", "Paragraph", "parse_cable", "find_tags_line"]
+__all__ = ["ParsedCable", "Paragraph", "parse_cable", "find_tags_line", "cable_reading", "header_words", "READINGS"]
+
+# how a model reads its texts (ModelSettings.reading): "text" as given; "cable" as whole cables (cable_reading)
+READINGS = ("text", "cable")
 
 @dataclass
 class ParsedCable:
@@ -39,6 +42,7 @@ class ParsedCable:
     comment: str | None = None
     signature: str | None = None
     reading_text: str = ""  # what a model reads of the whole cable: its header and body without the TAGS field
+    header_text: str = ""  # the part of reading_text up to and including the SUBJECT field (addressees, subject)
     year: int | None = None  # from the reference id (09BAKU141) or the date-time group
     era: str = "cablegate"  # the era the codes were read in (cabletags.decoder.ERAS)
     meanings: dict = field(default_factory=dict)  # code -> its title in `era` (and 1970s-only codes such as UR)
@@ -164,6 +168,8 @@ def parse_cable(text: str, taxonomy=None, era: str = "auto") -> ParsedCable:
         out.subject = " ".join(m.group(1).split()) or None
         body_start = m.end()
     body = after[body_start:]
+    head_end = (end if raw else start) + body_start
+    out.header_text = _reading_text(text[:head_end], start, tags_at, end, raw, out) if body_start else ""
     out.refs = [" ".join(r.split()) for r in cf.REF_LINE.findall(body[:3000])]
     out.paragraphs = split_paragraphs(body)
     out.signature = cf.signature(body)
@@ -177,6 +183,36 @@ def parse_cable(text: str, taxonomy=None, era: str = "auto") -> ParsedCable:
     out.era = era_of(out.year) if era == "auto" else era
     out.meanings = _meanings(out.tags, norm.tax, out.era)
     return out
+
+
+# how many times cable_reading writes the header before the whole cable (which holds it once more)
+HEADER_REPEATS = 2
+
+
+def cable_reading(p: ParsedCable, header_block: bool = False) -> str:
+    """What a whole-cable model (ModelSettings.reading "cable") reads of a parsed cable: the SUBJECT line twice
+    and the header (addressees, subject) HEADER_REPEATS times, then the whole cable (reading_text). A cable's
+    header says in a few words what its body says at length; in one bag of words with a long body it would
+    weigh next to nothing. Weighted so, a model trained and read on whole cables ranks their tags best
+    (docs/research.md: header once, twice, three times more). header_block=True (a model with
+    ModelSettings.header_weight > 0) adds the subject twice and the header once more as words of their own
+    (cabletags.vectorizer.HEADER_PREFIX), which that model normalizes apart from the rest."""
+    subject = p.subject or ""
+    if not (subject or p.header_text):
+        return p.reading_text
+    text = f"{subject}\n{subject}\n\n" + f"{p.header_text}\n\n" * HEADER_REPEATS + p.reading_text
+    return text + "\n\n" + header_words(p) if header_block else text
+
+
+def header_words(p: ParsedCable) -> str:
+    """The header block of a whole cable: the words of its SUBJECT line twice and of its header once (boilerplate
+    left out), each written with cabletags.vectorizer.HEADER_PREFIX ("hdr_trafficking"), so that a model reads
+    them as features of their own, apart from the same words in the body."""
+    from .vectorizer import HEADER_PREFIX
+
+    subject = p.subject or ""
+    head = cf.strip_boilerplate(f"{subject}\n{subject}\n{p.header_text}").lower()
+    return " ".join(HEADER_PREFIX + w for w in re.findall(cf.TOKEN_PATTERN, head))
 
 
 def _reading_text(text: str, start: int, tags_at, end: int, raw, p: ParsedCable) -> str:

@@ -112,6 +112,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
     tax = load_taxonomy(taxonomy, overlay=overlay)
     suggester = Suggester.load(model, taxonomy=tax)
     suggester.suggest("warm up")  # builds the lookup tables before the first request, not during it
+    suggester.cable_model  # and loads (and checks) the whole-cable model now: a bad one stops the start
     norm = get_normalizer(tax)
     project = {"project_id": PROJECT_ID, "name": "cabletags: TAGS codes of US diplomatic cables",
                "language": "en", "backend": {"backend_id": "cabletags-svm"}, "is_trained": True,

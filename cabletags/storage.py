@@ -423,7 +423,9 @@ def _load(d: Path):
             if not isinstance(rw, list) or len(rw) != 2:
                 raise ValueError("ref_weights must be two numbers")
             cal.ref_weights = (_number(rw[0], "ref_weights", -1e3, 1e3), _number(rw[1], "ref_weights", -1e3, 1e3))
-        expected = _expected_shapes(manifest["arrays"], L, V, settings.keep_weights)
+        expected = _expected_shapes(manifest["arrays"], L, V,
+                                    # a whole-cable model with its header block keeps the weights of two fits
+                                    settings.keep_weights * (2 if settings.header_weight else 1))
     except (ValueError, TypeError) as e:
         raise ModelError(f"{d}: corrupt model ({str(e)[:120]})") from None
     a = _read_arrays(data, manifest["arrays"], expected, d)

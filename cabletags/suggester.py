@@ -16,9 +16,12 @@ import numpy as np
 from .model import ModelError, TagModel
 from .taxonomy import load_taxonomy
 
-__all__ = ["Suggestion", "Suggester", "shipped_model_dir", "DEFAULT_MODEL"]
+__all__ = ["Suggestion", "Suggester", "shipped_model_dir", "DEFAULT_MODEL", "CABLE_MODEL"]
 
 DEFAULT_MODEL = "cabletags-default"
+# the shipped model for whole cables (trained on header + body, ModelSettings.reading "cable"): it reads whole
+# cables better than DEFAULT_MODEL, and bodies and paragraphs worse, so each reads what it reads best
+CABLE_MODEL = "cabletags-cable"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,21 @@ def shipped_model_dir(name: str = DEFAULT_MODEL) -> Path:
     return Path(__file__).resolve().parent.parent / "models" / name
 
 
+def _load_shipped(name: str) -> TagModel:
+    """A shipped model, its manifest checked against the pin in models/MANIFEST.json first."""
+    import hashlib
+
+    d = shipped_model_dir(name)
+    want = _trusted_hashes().get(d.name)
+    try:
+        got = hashlib.sha256((d / "manifest.json").read_bytes()).hexdigest()
+    except OSError:
+        got = None
+    if not want or want != got:
+        raise ModelError(f"{d}: shipped model does not match MANIFEST.json (modified installation?)")
+    return TagModel.load(d)
+
+
 def _trusted_hashes() -> dict:
     """sha256 of each shipped model's manifest.json, from models/MANIFEST.json (shipped with the package)."""
     p = shipped_model_dir().parent / "MANIFEST.json"
@@ -67,40 +85,55 @@ class Suggester:
     ``predict(texts)`` and ``rank(row)`` for callers that need the score matrix too.
     """
 
-    def __init__(self, model: TagModel, taxonomy=None, source: str = ""):
+    def __init__(self, model: TagModel, taxonomy=None, source: str = "", cable_model=None):
+        """model: the TagModel for texts (bodies, paragraphs); cable_model: the TagModel for whole cables, or a
+        function that loads it on first use (None: `model` reads whole cables too). Both share one label list."""
         self.model = model
         self.taxonomy = taxonomy or load_taxonomy()
         self.source = source
+        self._cable = cable_model
         self._meta = [(self.taxonomy.entries[t].kind if t in self.taxonomy.entries else "",
                        self.taxonomy.entries[t].title if t in self.taxonomy.entries else None)
                       for t in model.labels]
 
     @classmethod
-    def load(cls, path: str | Path | None = None, taxonomy=None) -> "Suggester":
+    def load(cls, path: str | Path | None = None, taxonomy=None, cable_path: str | Path | None = None) -> "Suggester":
         """Load a model directory (None: the shipped model). Raises ModelError with a clear message.
 
+        Whole cables (suggest_cable, cable=True) are read by `cable_path`'s model when given; else, with no
+        path, by the shipped whole-cable model (loaded on first use); else by the model at `path`.
         Model files hold only JSON and plain arrays, every file is checked against the folder's
-        manifest.json and every array is validated (cabletags.storage); the shipped model's manifest is
-        itself pinned by models/MANIFEST.json, so no file of it can be changed.
+        manifest.json and every array is validated (cabletags.storage); the shipped models' manifests are
+        themselves pinned by models/MANIFEST.json, so no file of them can be changed.
         """
-        d = Path(path) if path else shipped_model_dir()
         if path is None:
-            import hashlib
+            d, model = shipped_model_dir(), _load_shipped(DEFAULT_MODEL)
+        else:
+            d = Path(path)
+            model = TagModel.load(d)
+        if cable_path is not None:
+            cable = TagModel.load(cable_path)
+        elif path is None and CABLE_MODEL in _trusted_hashes():
+            cable = lambda: _load_shipped(CABLE_MODEL)  # noqa: E731 - loaded only when a whole cable is read
+        else:
+            cable = None
+        return cls(model, taxonomy, str(d), cable)
 
-            want = _trusted_hashes().get(d.name)
-            try:
-                got = hashlib.sha256((d / "manifest.json").read_bytes()).hexdigest()
-            except OSError:
-                got = None
-            if not want or want != got:
-                raise ModelError(f"{d}: shipped model does not match MANIFEST.json (modified installation?)")
-        return cls(TagModel.load(d), taxonomy, str(d))
+    @property
+    def cable_model(self) -> TagModel:
+        """The model that reads whole cables (the text model when there is no whole-cable model)."""
+        if callable(self._cable):
+            self._cable = self._cable()
+        m = self._cable if self._cable is not None else self.model
+        if m.labels != self.model.labels:
+            raise ModelError("the whole-cable model's labels differ from the text model's: train both on one corpus")
+        return m
 
     @property
     def labels(self) -> list[str]:
         return self.model.labels
 
-    def predict(self, texts: list[str], ids=None) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, texts: list[str], ids=None, cable: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Scores and selected flags for texts; never raises on text (non-strings count as empty).
 
         Parameters
@@ -109,6 +142,8 @@ class Suggester:
         ids : list or None, length n, default None
             Cable ids; they only keep a text that is itself one of the model's training cables from finding
             itself in the reference index (ids are never used as features).
+        cable : bool, default False
+            The texts are whole cables as cable_text() reads them: scored by the whole-cable model.
 
         Returns
         -------
@@ -119,11 +154,12 @@ class Suggester:
         if not texts:
             z = np.zeros((0, len(self.labels)), dtype=np.float32)
             return z, z.astype(bool)
-        return self.model.predict(texts, None if ids is None else [None if i is None else str(i) for i in ids])
+        model = self.cable_model if cable else self.model
+        return model.predict(texts, None if ids is None else [None if i is None else str(i) for i in ids])
 
-    def scores(self, texts: list[str], ids=None) -> np.ndarray:
+    def scores(self, texts: list[str], ids=None, cable: bool = False) -> np.ndarray:
         """(n, L) scores in [0, 1] for a list of texts (empty texts get low scores, never an error)."""
-        return self.predict(texts, ids)[0]
+        return self.predict(texts, ids, cable)[0]
 
     def rank(self, p: np.ndarray, limit: int = 10, sel: np.ndarray | None = None) -> list[Suggestion]:
         """Suggestions from one row of predict().
@@ -158,23 +194,28 @@ class Suggester:
         return self.rank(P[0], limit, S[0])
 
     def suggest_batch(self, texts: list[str], limit: int = 10, batch_size: int = 512,
-                      ids=None) -> list[list[Suggestion]]:
-        """suggest() for many texts, vectorized in batches of `batch_size` (ids: as in predict())."""
+                      ids=None, cable: bool = False) -> list[list[Suggestion]]:
+        """suggest() for many texts, vectorized in batches of `batch_size` (ids, cable: as in predict())."""
         out: list[list[Suggestion]] = []
         for i in range(0, len(texts), batch_size):
-            P, S = self.predict(list(texts[i:i + batch_size]), None if ids is None else list(ids[i:i + batch_size]))
+            P, S = self.predict(list(texts[i:i + batch_size]), None if ids is None else list(ids[i:i + batch_size]),
+                                cable)
             out.extend(self.rank(p, limit, sel) for p, sel in zip(P, S))
         return out
 
     def cable_text(self, text: str):
-        """(ParsedCable, the text the model reads for a whole cable): its header (addressees, SUBJECT, REF
-        lines) and body, without its TAGS field (what is being checked) nor its own reference id and serial
-        (the reference index would read them as a citation of itself). Measured on held-out whole cables, the
-        header and unnumbered text read better than the numbered paragraphs alone (docs/benchmarks.md)."""
-        from .parser import parse_cable
+        """(ParsedCable, the text the whole-cable model reads): its header (addressees, SUBJECT, REF lines) and
+        body, without its TAGS field (what is being checked) nor its own reference id and serial (the reference
+        index would read them as a citation of itself); for a model trained on whole cables, with its header
+        weighted as in training (cabletags.parser.cable_reading). Measured on held-out whole cables, the header
+        and unnumbered text read better than the numbered paragraphs alone (docs/benchmarks.md)."""
+        from .parser import cable_reading, parse_cable
 
         p = parse_cable(text, self.taxonomy)
-        return p, (p.reading_text if p.reading_text.strip() else text)
+        if not p.reading_text.strip():
+            return p, text
+        s = self.cable_model.settings
+        return p, (cable_reading(p, s.header_weight > 0) if s.reading == "cable" else p.reading_text)
 
     def paragraphs(self, text: str):
         """The paragraphs of a text worth scoring one by one: a whole cable's own numbered paragraphs (never
@@ -200,7 +241,7 @@ class Suggester:
         p, whole_text = self.cable_text(text)
         own = set(p.tags.codes)
         paras = [q for q in p.paragraphs if q.text.strip()]
-        P, S = self.predict([whole_text], [p.reference_id])
+        P, S = self.predict([whole_text], [p.reference_id], cable=True)
         whole = self.rank(P[0], limit, S[0])
         per = self.suggest_batch([q.text for q in paras], min(limit, 5)) if paras else []
         scores = dict(zip(self.labels, P[0]))
@@ -212,7 +253,8 @@ class Suggester:
                           for t in p.tags.codes if t in order and t not in listed],
             "reference_id": p.reference_id, "subject": p.subject, "own_tags": p.tags.codes,
             "whole": [dict(x.to_dict(), own=x.tag in own,
-                           **({"because": [t for t, _ in self.explain(whole_text, x.tag, 6)]} if explain else {}))
+                           **({"because": [t for t, _ in self.explain(whole_text, x.tag, 6, cable=True)]}
+                              if explain else {}))
                       for x in whole],
             "suggested_but_absent": [x.tag for x in whole if x.selected and x.tag not in own],
             "present_but_unsupported": [t for t in p.tags.codes if t in scores and scores[t] < 0.1],
@@ -220,17 +262,19 @@ class Suggester:
             "paragraphs": [{"number": q.number, "tags": [x.to_dict() for x in sug]} for q, sug in zip(paras, per)],
         }
 
-    def explain(self, text: str, tag: str, k: int = 8) -> list[tuple[str, float]]:
+    def explain(self, text: str, tag: str, k: int = 8, cable: bool = False) -> list[tuple[str, float]]:
         """The k reasons that push `tag` up the most, with what each adds to the margin: terms of `text`
         (tf-idf weight x model weight) and, with a reference index, the training cables it cites carrying
-        the tag ("cites 06BAKU1835") or citing the same references ("shares references with 06BAKU1835 +2")."""
+        the tag ("cites 06BAKU1835") or citing the same references ("shares references with 06BAKU1835 +2").
+        cable=True: `text` is a whole cable as cable_text() reads it, explained by the whole-cable model."""
         if tag not in self.labels:
             return []
+        model = self.cable_model if cable else self.model
         j = self.labels.index(tag)
-        x = self.model.transform([text or ""]).tocsr()
-        w = self.model.weights.getrow(j).toarray()[0]
-        contrib = [(self.model.vocabulary[i], float(v * w[i])) for i, v in zip(x.indices, x.data) if v * w[i] > 0]
-        refs, (wa, wb) = self.model.references, self.model.calibration.ref_weights
+        x = model.transform([text or ""]).tocsr()
+        w = model.weights.getrow(j).toarray()[0]
+        contrib = [(model.vocabulary[i], float(v * w[i])) for i, v in zip(x.indices, x.data) if v * w[i] > 0]
+        refs, (wa, wb) = model.references, model.calibration.ref_weights
         if refs is not None and (wa or wb):
             for rows, weight, what in zip(refs.resolve(text or ""), (wa, wb), ("cites", "shares references with")):
                 carrying = [r for r in rows if j in refs.tags_of(r)]

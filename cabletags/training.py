@@ -14,7 +14,7 @@ import json
 import platform
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,21 +27,33 @@ from .normalizer import get_normalizer
 from .taxonomy import load_taxonomy
 from .textio import BadRecordsError, InputError, Stats
 
-__all__ = ["load_labelled", "label_space", "train_model", "validation_report", "rank_and_select", "evaluate_model",
+__all__ = ["load_labelled", "read_as_cables", "label_space", "train_model", "validation_report", "rank_and_select", "evaluate_model",
            "Evaluation"]
 
 
-def load_labelled(corpus, text_field: str = "body", taxonomy=None, stats: Stats | None = None):
+def load_labelled(corpus, text_field: str = "body", taxonomy=None, stats: Stats | None = None,
+                  whole: bool = False):
     """(ids, texts, label_sets) for every good record; label sets are normalized taxonomy codes.
-    Malformed lines are counted in `stats` (cabletags.textio.Stats) when given."""
+    Malformed lines are counted in `stats` (cabletags.textio.Stats) when given. whole=True: each text is the
+    record as a whole cable, its `preamble` field (when it has one) followed by its `text_field`."""
     norm = get_normalizer(taxonomy)
     ids, texts, labels = [], [], []
     for rec in read_corpus(require_corpus(corpus), stats):
         ids.append(str(rec.get("id", len(ids))))
         t = rec.get(text_field)
-        texts.append(t if isinstance(t, str) else "")
+        t = t if isinstance(t, str) else ""
+        pre = rec.get("preamble") if whole else None
+        texts.append(pre + "\n" + t if isinstance(pre, str) and pre else t)
         labels.append(norm.normalize(rec.get("tags") if isinstance(rec.get("tags"), str) else "").codes)
     return ids, texts, labels
+
+
+def read_as_cables(texts, taxonomy=None, header_block: bool = False) -> list[str]:
+    """What a whole-cable model (ModelSettings.reading "cable") reads of each whole cable:
+    cabletags.parser.cable_reading (the TAGS field is never part of it; header_block: as it says)."""
+    from .parser import cable_reading, parse_cable
+
+    return [cable_reading(parse_cable(t, taxonomy), header_block) for t in texts]
 
 
 def label_space(label_sets, min_count: int = 20, taxonomy=None) -> list[str]:
@@ -103,13 +115,18 @@ class Evaluation:
             yield {"id": rid, "tags": [x.to_dict() for x in self.suggester.rank(row, limit, sel)]}
 
 
-def evaluate_model(suggester, corpus, text_field: str = "body", stats: Stats | None = None) -> Evaluation:
+def evaluate_model(suggester, corpus, text_field: str = "body", stats: Stats | None = None,
+                   cable: bool = False) -> Evaluation:
     """Score a Suggester on a tagged JSON Lines corpus (labels: normalize(record["tags"]).codes).
-    Malformed lines are counted in `stats`. Raises InputError when the corpus has no records."""
-    ids, texts, gold = load_labelled(corpus, text_field, suggester.taxonomy, stats=stats)
+    Malformed lines are counted in `stats`. Raises InputError when the corpus has no records.
+    cable=True reads each record as a whole cable (its `preamble`, when it has one, then `text_field`), as
+    `suggest --cable` does: the suggester's whole-cable model, its TAGS field never read."""
+    ids, texts, gold = load_labelled(corpus, text_field, suggester.taxonomy, stats=stats, whole=cable)
     if not ids:
         raise InputError(f"{corpus}: no records to evaluate")
-    P, S = suggester.predict(texts, ids)
+    if cable:
+        texts = [suggester.cable_text(t)[1] for t in texts]
+    P, S = suggester.predict(texts, ids, cable=cable)
     report = validation_report(suggester.model, texts, gold, suggester.taxonomy, P=P, S=S)
     return Evaluation(suggester, ids, gold, P, S, report)
 
@@ -151,7 +168,8 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
     corpus_path = require_corpus(corpus)
     t0 = time.perf_counter()
     stats = Stats()
-    ids, texts, label_sets = load_labelled(corpus_path, text_field, tax, stats=stats)
+    whole = settings.reading == "cable"
+    ids, texts, label_sets = load_labelled(corpus_path, text_field, tax, stats=stats, whole=whole)
     if stats.bad:
         shown = ", ".join(str(n) for n, _ in stats.bad[:10]) + (" ..." if len(stats.bad) > 10 else "")
         progress(f"warning: skipped {len(stats.bad)} malformed line(s) of {stats.lines}: line(s) {shown}")
@@ -161,6 +179,17 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
         raise ValueError(f"{corpus_path}: no records")
     val = np.array([is_validation(i, validation_share, seed) for i in ids])
     tr_idx, va_idx = np.flatnonzero(~val), np.flatnonzero(val)
+    header_texts = None
+    if whole:
+        from .parser import cable_reading, header_words, parse_cable
+
+        parsed = [parse_cable(t, tax) for t in texts]
+        texts = [cable_reading(p) for p in parsed]
+        if settings.header_weight:  # a model of the header block, joined to the whole-cable model below
+            header_texts = [header_words(p) for p in parsed]
+        del parsed
+        progress(f"read {len(texts)} records as whole cables (preamble + {text_field}; TAGS fields left out)")
+    joined_settings, settings = settings, replace(settings, header_weight=0.0)
     progress(f"{len(ids)} cables: {len(tr_idx)} training, {len(va_idx)} validation (seed {seed})")
     # counted on every cable given: the final model is fitted on all of them, and a code just under the count
     # in the training split would otherwise be left out of the model for good
@@ -196,6 +225,10 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
     if not refit and model.references is not None:
         # the index is a lookup, not a fit: it covers every cable given, as the refit model's does
         model.index_references(ids, texts, label_sets)
+    if header_texts is not None:
+        model, final, report, settings = _join_header_model(
+            model, final, M, header_texts, texts, label_sets, labels, tr_idx, va_idx, joined_settings, refit, n_jobs,
+            progress, phase_bar, tax) or (model, final, report, settings)
     card = {
         "model": ("TF-IDF (word 1-%d grams, sublinear tf) + one-vs-rest LinearSVC%s, per-tag offsets"
                   % (settings.ngram_max, f" on naive-Bayes-scaled features (|r|^{settings.nb_scaling:g}, NBSVM)"
@@ -213,6 +246,8 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
                         "stores": "each training cable's own reference number, the reference numbers it cites and "
                                   "its tag indices (no text)"} if final.references is not None else None),
         "refit_on_all_data": refit,
+        **({"header_model": {"joined": True, "margin_weight": final.info["header_join"],
+                             "chosen_from": list(HEADER_JOIN_WEIGHTS)}} if "header_join" in final.info else {}),
         "timing_seconds": {"fit_training_split": model.info["fit_seconds"], "fit_full_corpus": full_fit_seconds,
                            "total": round(time.perf_counter() - t0, 1)},
         "vocabulary": {"terms": len(final.vocabulary), "terms_before_pruning": final.info.get("terms_before_pruning"),
@@ -229,6 +264,61 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
 
         save_model(final, out, force=force, extra=add_card, lock=False)
     return final, card
+
+
+# the weights tried for the header model's calibrated logits beside the whole-cable model's (0: not joined)
+HEADER_JOIN_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4)
+# the header model's weights kept per tag: 500-5,000 rank held-out whole cables alike (docs/research.md), and
+# all 12,800 of them would make the model a third larger
+HEADER_KEEP_WEIGHTS = 1000
+
+
+def _join_header_model(model, final, M, header_texts, texts, label_sets, labels, tr_idx, va_idx, settings, refit,
+                       n_jobs, progress, phase_bar, tax):
+    """A model of the header block alone, fitted and tuned like the whole-cable model, then joined to it
+    (TagModel.join_header) with the weight of HEADER_JOIN_WEIGHTS that ranks the validation split best (F1@5,
+    then NDCG@5). The header's words weigh in a model of their own as they cannot in one bag of words with a long
+    body (docs/research.md). Returns (joined model on the training split, joined final model, validation report,
+    settings), or None when no weight beats the whole-cable model alone."""
+    hs = replace(settings, header_weight=0.0, references=False)
+    head = TagModel(settings=hs)
+    tr = [header_texts[i] for i in tr_idx]
+    head.fit(tr, [label_sets[i] for i in tr_idx], labels, n_jobs=n_jobs,
+             on_tag=phase_bar("fitting the header model", len(labels)))
+    va_head, va_labels = [header_texts[i] for i in va_idx], [label_sets[i] for i in va_idx]
+    M2 = head.decision_function(va_head)
+    head.tune(va_head, va_labels, margins=M2)
+    va_joined = [texts[i] + "\n\n" + header_texts[i] for i in va_idx]
+    best = None
+    for w in HEADER_JOIN_WEIGHTS:
+        if not w:
+            rep = validation_report(model, [texts[i] for i in va_idx], va_labels, tax)
+            cand = (model, rep, 0.0)
+        else:
+            c = w * head.calibration.scale / model.calibration.scale
+            joined = model.join_header(head, c, HEADER_KEEP_WEIGHTS)
+            joined.tune(va_joined, va_labels, margins=M + np.float32(c) * M2)
+            rep = validation_report(joined, va_joined, va_labels, tax)
+            cand = (joined, rep, c)
+        a = rep["all"]
+        progress(f"header model weight {w:g}: validation F1@5 {a['F1@5']:.4f}, NDCG@5 {a['NDCG@5']:.4f}")
+        if best is None or (a["F1@5"], a["NDCG@5"]) > (best[1]["all"]["F1@5"], best[1]["all"]["NDCG@5"]):
+            best = cand
+    joined, rep, c = best
+    if not c:
+        progress("the header model is not joined: no weight beats the whole-cable model alone on validation")
+        return None
+    if refit:
+        head_all = TagModel(settings=hs)
+        head_all.fit(header_texts, label_sets, labels, n_jobs=n_jobs,
+                     on_tag=phase_bar("refitting the header model", len(labels)))
+        final = final.join_header(head_all, c, HEADER_KEEP_WEIGHTS)
+    else:
+        final = joined
+    final.calibration = joined.calibration
+    final.info.update(train_texts=len(texts))
+    progress(f"joined the header model (margin weight {c:.4f}) to the whole-cable model")
+    return joined, final, rep, final.settings
 
 
 def _sha256(path: Path) -> str:
@@ -258,13 +348,19 @@ def write_card(directory: Path, card: dict, manifest: bool = True) -> None:
     lines = [f"# Model card: {directory.name}", "", card["model"], "",
              "## Training data",
              f"- {card['training_data']['cables']} cables from `{Path(card['training_data']['corpus']).name}` "
-             f"(sha256 {card['training_data']['corpus_sha256'][:16]}…), text field `{card['training_data']['text_field']}`",
+             f"(sha256 {card['training_data']['corpus_sha256'][:16]}…), text field `{card['training_data']['text_field']}`"
+             + (", read as whole cables (the record's preamble and that field; cabletags.parser.cable_reading)"
+                if card["settings"].get("reading") == "cable" else ""),
              f"- labels: {card['training_data']['labels_from']} (taxonomy {card['training_data']['taxonomy_version']})",
              f"- label space: {card['labels']['count']} codes carried by >= {card['labels']['min_training_cables']} "
              f"training cables; by kind: {card['labels']['by_kind']}",
              f"- validation split: {card['validation']['cables']} cables, {card['validation']['split']}, "
              f"share {card['validation']['share']}, seed {card['validation']['seed']}",
-             f"- refitted on all data after tuning: {card['refit_on_all_data']}", "",
+             f"- refitted on all data after tuning: {card['refit_on_all_data']}"]
+    if card.get("header_model"):
+        lines.append(f"- joined with a model of the header block (margin weight {card['header_model']['margin_weight']}; "
+                     "docs/model.md, \"Whole cables\")")
+    lines += ["",
              "## Validation metrics (model fitted on the training split)", "",
              "| slice | docs | P@1 | P@3 | P@5 | F1@5 | NDCG@5 | F1 micro | F1 macro |",
              "|---|---|---|---|---|---|---|---|---|"]

@@ -17,7 +17,30 @@ import scipy.sparse as sp
 
 from .cableformat import TOKEN_PATTERN
 
-__all__ = ["TfidfTransform"]
+__all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
+
+# a whole-cable model's header terms (ModelSettings.header_weight > 0): the header's words written with this
+# prefix (cabletags.parser.cable_reading) form a block of features of their own, normalized apart from the rest
+HEADER_PREFIX = "hdr_"
+
+
+def header_block(vocabulary) -> np.ndarray:
+    """(V,) bool: the terms of the header block (those that start with HEADER_PREFIX)."""
+    return np.fromiter((t.startswith(HEADER_PREFIX) for t in vocabulary), dtype=bool, count=len(vocabulary))
+
+
+def block_normalize(X: sp.csr_matrix, block: np.ndarray, weight: float) -> sp.csr_matrix:
+    """Rows of X (unnormalized tf-idf) scaled to unit length within each of two blocks of columns (block False /
+    True), the True block then multiplied by `weight`: a short header keeps its own weight beside a long body,
+    as if a model of the header alone were added to one of the whole cable. float32 squares, float64 sums."""
+    X = sp.csr_matrix(X, dtype=np.float32)
+    rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+    key = rows * 2 + block[X.indices]
+    sq = (X.data * X.data).astype(np.float64)
+    norms = np.sqrt(np.bincount(key, weights=sq, minlength=2 * X.shape[0]))
+    data = (X.data / norms[key]).astype(np.float32) if X.nnz else X.data
+    data[block[X.indices]] *= np.float32(weight)
+    return sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
 
 
 class TfidfTransform:
@@ -26,8 +49,11 @@ class TfidfTransform:
     vocabulary: V terms (unigrams and space-joined n-grams), idf: (V,) float32, ngram_max: n.
     """
 
-    def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_max: int):
+    def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_max: int, header_weight: float = 0.0):
         self.index = {t: i for i, t in enumerate(vocabulary)}
+        # header_weight > 0: the header terms are normalized as a block of their own (block_normalize)
+        self.header_weight = float(header_weight)
+        self.block = header_block(vocabulary) if self.header_weight else None
         self.idf = np.asarray(idf, dtype=np.float32)
         self.ngram_max = int(ngram_max)
         self.n_terms = len(vocabulary)
@@ -61,6 +87,9 @@ class TfidfTransform:
         data *= self.idf[cols]
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=len(texts)), out=indptr[1:])
+        if self.block is not None:
+            X = sp.csr_matrix((data, cols.astype(np.int32), indptr.astype(np.int32)), shape=(len(texts), self.n_terms))
+            return block_normalize(X, self.block, self.header_weight)
         # unit rows, as scikit-learn's normalize: squares in float32, summed in float64
         sq = (data * data).astype(np.float64)
         starts = indptr[:-1]

@@ -76,6 +76,21 @@ def tiny(tmp_path_factory):
     return d
 
 
+@pytest.fixture(scope="session")
+def tiny_cable(tmp_path_factory):
+    """A tiny whole-cable model (`train --reading cable`) on tiny_corpus.make_cables, and the text model trained
+    on the same records' bodies (corpus.jsonl, cable_model/ and model/ in its folder)."""
+    from tiny_corpus import make_cables, write_jsonl
+
+    d = tmp_path_factory.mktemp("tiny_cable")
+    corpus = write_jsonl(d / "corpus.jsonl", make_cables())
+    for out, extra in (("model", ()), ("cable_model", ("--reading", "cable"))):
+        p = run_cli("train", "--corpus", str(corpus), "--out", str(d / out), "--min-label-count", "5",
+                    "--validation-share", "0.3", *extra)
+        assert p.returncode == 0, p.stderr
+    return d
+
+
 def craft_model_json(d, edit):
     """Edit a model folder's model.json with edit(doc) and rewrite its manifest to match, as a crafted
     (not merely corrupted) model would be."""

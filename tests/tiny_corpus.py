@@ -30,3 +30,17 @@ def write_jsonl(path, recs):
         for r in recs:
             f.write(json.dumps(r) + "\n")
     return path
+
+
+SUBJECTS = {"KTIP": "TRAFFICKING IN PERSONS UPDATE", "PHUM": "HUMAN RIGHTS REPORT", "ECON": "ECONOMIC OUTLOOK",
+            "MARR": "DEFENSE COOPERATION TALKS"}
+
+
+def make_cables(n=120, seed=1):
+    """make_records() as whole cables: each record also has a `preamble` (header, its TAGS field, SUBJECT)."""
+    recs = make_records(n, seed)
+    for i, r in enumerate(recs):
+        topic = r["tags"].split(", ")[1]
+        r["preamble"] = (f"UNCLAS SECTION 01 OF 02 POSTA {i:06d}\n\nSIPDIS\n\nE.O. 12958: N/A\n{r['tags']}\n"
+                         f"SUBJECT: {SUBJECTS[topic]}")
+    return recs

@@ -84,8 +84,10 @@ def audit(ctx, corpus, text_field, tags_field, id_field, model_path, min_score, 
     """
     from ..audit import Auditor
 
-    auditor = Auditor(load_suggester(ctx, model_path), min_score, text_field, tags_field, id_field)
-    if corpus not in (None, "-") and not _looks_like_jsonl(corpus):
+    one_cable = corpus not in (None, "-") and not _looks_like_jsonl(corpus)
+    auditor = Auditor(load_suggester(ctx, model_path, cable=one_cable), min_score, text_field, tags_field, id_field,
+                      cable=one_cable)
+    if one_cable:
         return _audit_cable(ctx, auditor, corpus, output)
     batch, prog = BatchInput(corpus, (text_field, tags_field)), Progress("audited")
     with atomic_output(output) as out:

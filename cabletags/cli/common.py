@@ -42,6 +42,9 @@ output_option = click.option("--output", "-o", type=click.Path(),
 strict_option = click.option("--strict", is_flag=True, help="Exit 5 when any input record was bad.")
 model_option = click.option("--model", "model_path", type=click.Path(),
                             help="Model directory (default: the shipped model).")
+cable_model_option = click.option("--cable-model", "cable_path", type=click.Path(),
+                                  help="Model directory for whole cables (default: the shipped whole-cable model "
+                                       "without --model, else the --model one).")
 
 
 def get_taxonomy(ctx: click.Context, typo_aliases: bool = True):
@@ -55,14 +58,19 @@ def get_taxonomy(ctx: click.Context, typo_aliases: bool = True):
         raise CLIError(f"taxonomy: {str(e).splitlines()[0]}", EXIT_DATA) from None
 
 
-def load_suggester(ctx: click.Context, model_path):
-    """The model at `model_path` (None: the shipped one) with the chosen taxonomy; exit 4 when unusable."""
+def load_suggester(ctx: click.Context, model_path, cable_path=None, cable: bool = False):
+    """The model at `model_path` (None: the shipped one; `cable_path`: the one for whole cables) with the chosen
+    taxonomy; exit 4 when unusable. cable=True: whole cables will be read, so the whole-cable model is loaded
+    (and checked) now, not on first use."""
     from ..model import ModelError
     from ..suggester import Suggester
 
     tax = get_taxonomy(ctx)
     try:
-        return Suggester.load(model_path, taxonomy=tax)
+        s = Suggester.load(model_path, taxonomy=tax, cable_path=cable_path)
+        if cable:
+            s.cable_model
+        return s
     except ModelError as e:
         raise CLIError(f"model: {e}", EXIT_DATA) from None
 

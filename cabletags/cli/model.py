@@ -11,8 +11,9 @@ import click
 
 from ..formatting import render
 from ..textio import Stats, atomic_output, dumps
-from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, finish_batch, format_option, load_suggester,
-                     model_option, output_option, read_text_input, require_input, strict_option)
+from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, cable_model_option,
+                     finish_batch, format_option, load_suggester, model_option, output_option, read_text_input,
+                     require_input, strict_option)
 
 
 @click.command()
@@ -28,12 +29,15 @@ from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIEr
 @click.option("--C", "C", type=float, help="Override the SVM regularisation.")
 @click.option("--no-references", is_flag=True,
               help="Keep no reference index (the tags of the training cables a text cites); text only.")
+@click.option("--reading", type=click.Choice(["text", "cable"]), default="text", show_default=True,
+              help="text: learn from the text field as it is (bodies); cable: from whole cables (each record's "
+                   "preamble and text field, TAGS field left out), the model `suggest --cable` uses.")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1), help="Processes for fitting.")
 @click.option("--force", is_flag=True, help="Replace the model already in --out (otherwise refused).")
 @strict_option
 @click.pass_context
-def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field, no_refit, C, no_references, jobs,
-          force, strict):
+def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field, no_refit, C, no_references, reading,
+          jobs, force, strict):
     """Train a tag model on a corpus and write it with its model card.
 
     --out is checked and locked before training; the new model folder is built beside it and swapped in
@@ -43,7 +47,9 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
     from ..training import train_model
 
     try:
-        settings = ModelSettings(references=not no_references, **({} if C is None else {"C": C}))
+        # a whole-cable model is joined with a model of its header when that ranks the validation split better
+        settings = ModelSettings(references=not no_references, reading=reading,
+                                 header_weight=1.0 if reading == "cable" else 0.0, **({} if C is None else {"C": C}))
         _, card = train_model(corpus, out, settings=settings, validation_share=validation_share, seed=seed,
                               min_label_count=min_label_count, refit=not no_refit, text_field=text_field,
                               n_jobs=jobs, progress=lambda msg: click.echo(msg, err=True), force=force,
@@ -64,13 +70,14 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
 @click.option("--explain", is_flag=True, help="Show the terms that pushed each suggested tag.")
 @click.option("--cable", is_flag=True, help="FILE is a whole cable: suggest for it and each paragraph, beside its own tags.")
 @model_option
+@cable_model_option
 @output_option
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(1), help="Processes for --jsonl.")
 @strict_option
 @format_option
 @click.pass_context
-def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, cable, model_path, output, jobs, strict,
-            fmt):
+def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, cable, model_path, cable_path, output,
+            jobs, strict, fmt):
     """Suggest tags, with scores, for a text (FILE or - for stdin) or for every record of JSON Lines.
 
     \b
@@ -82,8 +89,9 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
         refused = [name for name, on in (("--paragraphs", paragraphs), ("--explain", explain)) if on]
         if refused:
             raise CLIError(f"--jsonl cannot be combined with {', '.join(refused)}", EXIT_USAGE)
-        return _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict, cable)
-    s = load_suggester(ctx, model_path)
+        return _suggest_jsonl(ctx, file, text_field, id_field, limit, (model_path, cable_path), output, jobs, strict,
+                              cable)
+    s = load_suggester(ctx, model_path, cable_path, cable=cable)
     text = read_text_input(file, "text")
     from ..pages import is_html, page_text
 
@@ -176,7 +184,7 @@ def _ordinal(n: int) -> str:
 _WORKER = {}
 
 
-def _worker_init(model_path, taxonomy, overlay):
+def _worker_init(model_paths, taxonomy, overlay):
     import signal
 
     from ..suggester import Suggester
@@ -186,7 +194,8 @@ def _worker_init(model_path, taxonomy, overlay):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    _WORKER["s"] = Suggester.load(model_path, taxonomy=load_taxonomy(taxonomy, overlay=overlay))
+    model_path, cable_path = model_paths
+    _WORKER["s"] = Suggester.load(model_path, taxonomy=load_taxonomy(taxonomy, overlay=overlay), cable_path=cable_path)
 
 
 def _worker_run(args):
@@ -196,11 +205,12 @@ def _worker_run(args):
     return list(suggest_records(records, _WORKER["s"], text_field, id_field, limit, cable=cable))
 
 
-def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, jobs, strict, cable=False):
+def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_paths, output, jobs, strict, cable=False):
+    """model_paths: (model, whole-cable model), each None for the default."""
     from ..batch import suggest_records
 
     batch, prog = BatchInput(file, (text_field,)), Progress("suggested")
-    s = load_suggester(ctx, model_path)  # also fails fast, with a clear message, before any worker starts
+    s = load_suggester(ctx, *model_paths, cable=cable)  # also fails fast, with a clear message, before any worker starts
     no_text = 0
 
     def records():
@@ -216,20 +226,20 @@ def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_path, output, j
                 out.write(dumps(row) + "\n")
                 prog.tick()
         else:
-            _suggest_pool(ctx, records(), out, prog, (text_field, id_field, limit, cable), model_path, jobs)
+            _suggest_pool(ctx, records(), out, prog, (text_field, id_field, limit, cable), model_paths, jobs)
         batch.check()
     if no_text:
         click.echo(f"warning: {no_text} record(s) had no text in field {text_field!r}: empty tag lists written", err=True)
     finish_batch(ctx, "suggest", batch, prog.n, prog, strict)
 
 
-def _suggest_pool(ctx, records, out, prog, fields, model_path, jobs, chunk=256):
+def _suggest_pool(ctx, records, out, prog, fields, model_paths, jobs, chunk=256):
     import multiprocessing as mp
     from itertools import islice
 
     root = ctx.find_root().obj or {}
     pool = mp.get_context("spawn").Pool(jobs, initializer=_worker_init,
-                                         initargs=(model_path, root.get("taxonomy"), root.get("overlay")))
+                                         initargs=(model_paths, root.get("taxonomy"), root.get("overlay")))
     try:
         while True:
             block = list(islice(records, chunk * jobs))
@@ -247,26 +257,30 @@ def _suggest_pool(ctx, records, out, prog, fields, model_path, jobs, chunk=256):
 @click.command()
 @click.option("--corpus", required=True, type=click.Path(), help="JSON Lines with a text field and a `tags` line.")
 @model_option
+@cable_model_option
 @click.option("--text-field", default="body", show_default=True)
+@click.option("--cable", is_flag=True, help="Read each record as a whole cable (its preamble field and text field), "
+                                            "as `suggest --cable` does.")
 @click.option("--per-tag", "per_tag", type=click.Path(), help="Write per-tag precision/recall/F1/support (TSV).")
 @click.option("--predictions", type=click.Path(), help="Also write the predictions as JSON Lines (scorer format).")
 @strict_option
 @format_option
 @click.pass_context
-def evaluate(ctx, corpus, model_path, text_field, per_tag, predictions, strict, fmt):
+def evaluate(ctx, corpus, model_path, cable_path, text_field, cable, per_tag, predictions, strict, fmt):
     """Score the model on a tagged corpus: P@1, P@3, P@5, F1@5, NDCG@5, F1 micro/macro, per kind."""
     from ..training import evaluate_model
 
-    s = load_suggester(ctx, model_path)
+    s = load_suggester(ctx, model_path, cable_path, cable=cable)
     stats = Stats()
-    ev = evaluate_model(s, corpus, text_field, stats=stats)
+    ev = evaluate_model(s, corpus, text_field, stats=stats, cable=cable)
     stats.report()
     if stats.bad and strict:
         raise CLIError(f"{corpus}: {len(stats.bad)} malformed line(s) (--strict)", EXIT_BAD_RECORDS)
     rows = [{"slice": k, **{m: (round(v, 4) if isinstance(v, float) else v) for m, v in r.items()}}
             for k, r in ev.report.items() if r.get("documents")]
     cols = ["slice", "documents", "P@1", "P@3", "P@5", "F1@5", "NDCG@5", "F1_micro", "F1_macro"]
-    click.echo(render(rows, cols, fmt, {"model": s.source, "taxonomy_version": s.taxonomy.version}))
+    click.echo(render(rows, cols, fmt, {"model": s.source, "taxonomy_version": s.taxonomy.version,
+                                        **({"read_as": "whole cables"} if cable else {})}))
     if per_tag:
         with atomic_output(per_tag) as out:
             out.write(render([{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}

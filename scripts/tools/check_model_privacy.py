@@ -1,7 +1,8 @@
 """Privacy check of a model's vocabulary: every term must occur in >= 5 cables of the corpus.
 
 Recounts, from the corpus itself, the document frequency of every vocabulary term (with the model's
-own tokenization and boilerplate stripping) and fails (exit 1) if any term is below --min-df.
+own tokenization and boilerplate stripping; a whole-cable model's terms in the corpus read as whole cables,
+preamble and body, as it was trained) and fails (exit 1) if any term is below --min-df.
 
 usage: python scripts/tools/check_model_privacy.py [--model DIR] [--corpus PATH] [--min-df 5]
 """
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.model import TagModel  # noqa: E402
 from cabletags.suggester import shipped_model_dir  # noqa: E402
+from cabletags.training import read_as_cables  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -35,14 +37,21 @@ def main(argv=None) -> int:
     cv = CountVectorizer(vocabulary={t: i for i, t in enumerate(m.vocabulary)}, binary=True,
                          ngram_range=(1, m.settings.ngram_max), token_pattern=TOKEN_PATTERN, dtype=np.int32)
     df = np.zeros(len(m.vocabulary), dtype=np.int64)
+    whole = m.settings.reading == "cable"
+
+    def count(batch):
+        texts = read_as_cables(batch, header_block=m.settings.header_weight > 0) if whole else batch
+        return np.asarray(cv.transform(m.prepare(texts)).sum(axis=0)).ravel()
+
     batch = []
     for rec in read_corpus(corpus):
-        batch.append(rec.get("body") or "")
+        body = rec.get("body") or ""
+        batch.append((rec.get("preamble") or "") + "\n" + body if whole else body)
         if len(batch) == 2000:
-            df += np.asarray(cv.transform(m.prepare(batch)).sum(axis=0)).ravel()
+            df += count(batch)
             batch = []
     if batch:
-        df += np.asarray(cv.transform(m.prepare(batch)).sum(axis=0)).ravel()
+        df += count(batch)
     low = np.flatnonzero(df < a.min_df)
     print(f"{len(m.vocabulary)} vocabulary terms; minimum document frequency {df.min()}; "
           f"terms below {a.min_df}: {len(low)}")

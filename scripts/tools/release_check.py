@@ -1,8 +1,10 @@
-"""Release checks of the shipped model, too slow or corpus-bound for CI: run before committing a new model.
+"""Release checks of the shipped models, too slow or corpus-bound for CI: run before committing a new model.
+
+Every model pinned in models/MANIFEST.json (the text model and the whole-cable model) is checked, or --model.
 
 * integrity: the sha256 of arrays.npz matches model.json and card.json, every file matches the folder's
   manifest.json, and models/MANIFEST.json pins that manifest;
-* size: the model folder is at most --max-mb (25 MB);
+* size: each model folder is at most --max-mb (25 MB);
 * privacy: every vocabulary term occurs in >= 5 corpus cables (scripts/tools/check_model_privacy.py,
   a recount over the whole corpus, about 100 s).
 
@@ -25,11 +27,24 @@ from cabletags.suggester import shipped_model_dir  # noqa: E402
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", help="model folder (default: the shipped model)")
+    ap.add_argument("--model", help="model folder (default: every shipped model)")
     ap.add_argument("--corpus")
     ap.add_argument("--max-mb", type=float, default=25.0)
     a = ap.parse_args(argv)
-    d = Path(a.model) if a.model else shipped_model_dir()
+    if a.model:
+        folders = [Path(a.model)]
+    else:
+        pins = shipped_model_dir().parent / "MANIFEST.json"
+        folders = [shipped_model_dir(name) for name in json.loads(pins.read_text(encoding="utf-8"))]
+    failures = []
+    for d in folders:
+        print(f"== {d}")
+        failures += check_model(d, a)
+    print(f"{len(failures)} check(s) failed" if failures else "all checks passed")
+    return 1 if failures else 0
+
+
+def check_model(d: Path, a) -> list[str]:
     failures = []
 
     def check(ok: bool, what: str):
@@ -56,8 +71,7 @@ def main(argv=None) -> int:
 
     args = ["--model", str(d)] + (["--corpus", a.corpus] if a.corpus else [])
     check(check_model_privacy.main(args) == 0, "privacy: every term in >= 5 corpus cables")
-    print(f"{len(failures)} check(s) failed" if failures else "all checks passed")
-    return 1 if failures else 0
+    return failures
 
 
 if __name__ == "__main__":
