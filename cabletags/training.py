@@ -260,7 +260,7 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
         def add_card(d: Path, doc: dict):
             card["arrays_sha256"] = doc["arrays_sha256"]
             card["size_bytes"] = sum((d / f).stat().st_size for f in ("model.json", "arrays.npz"))
-            write_card(d, card, manifest=False)
+            write_card(d, card, manifest=False, name=Path(out).name)  # d is the folder being built beside out
 
         save_model(final, out, force=force, extra=add_card, lock=False)
     return final, card
@@ -340,12 +340,13 @@ def _versions() -> dict:
             "numpy": np.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__}
 
 
-def write_card(directory: Path, card: dict, manifest: bool = True) -> None:
+def write_card(directory: Path, card: dict, manifest: bool = True, name: str | None = None) -> None:
     """MODEL_CARD.md (for people) and card.json (for programs) beside the model; the folder's manifest is
-    rewritten to cover them (manifest=False while the folder is being built)."""
+    rewritten to cover them (manifest=False while the folder is being built). name: the model's name in the
+    card's title (default: the folder's)."""
     (directory / "card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
     m = card["validation"]["metrics"]
-    lines = [f"# Model card: {directory.name}", "", card["model"], "",
+    lines = [f"# Model card: {name or Path(directory).name}", "", card["model"], "",
              "## Training data",
              f"- {card['training_data']['cables']} cables from `{Path(card['training_data']['corpus']).name}` "
              f"(sha256 {card['training_data']['corpus_sha256'][:16]}…), text field `{card['training_data']['text_field']}`"

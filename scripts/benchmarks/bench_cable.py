@@ -11,8 +11,10 @@ paragraphs with the REF line (what `--cable` read before 2026-11-30). Then the i
 F1@5 and +1 NDCG@5 over the body model on bodies), and how often a cable carries its posting post's country
 (the commonest geographic code of the post's training cables) and where the whole-cable model ranks it.
 
+With --card DIR the printed table is also written into that model's card (as bench_quality.py --card does).
+
 usage: python scripts/benchmarks/bench_cable.py --model DIR [--cable-model DIR | --train-cable DIR] [--corpus PATH]
-                                              [--split-seed N]
+                                              [--split-seed N] [--card DIR]
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ def main(argv=None):
     g.add_argument("--train-cable", help="train a whole-cable model on the training part into this folder")
     ap.add_argument("--corpus")
     ap.add_argument("--split-seed", type=int, default=0, help="the held-out split's seed (bench_quality.py's)")
+    ap.add_argument("--card", help="write the table into this model folder's card (the shipped whole-cable model)")
     a = ap.parse_args(argv)
     corpus = corpus_or_exit(a.corpus)
     if not SCORER.is_file():
@@ -90,8 +93,10 @@ def main(argv=None):
                           [(s.cable_text(t)[1], True) for t in whole]),
                          ("whole-cable model, bodies (for comparison; not how it is used)", s,
                           [(t, True) for t in bodies])]
+        report = [f"{len(test)} held-out cables (split seed {a.split_seed})", "",
+                  "| model, text read | P@1 | F1@5 | NDCG@5 | F1@5 topical | F1@5 geo |", "|---|---|---|---|---|---|"]
         print(f"{len(test)} held-out cables (split seed {a.split_seed}); body model {a.model}; whole-cable model {cable_dir or '-'}")
-        print("| model, text read | P@1 | F1@5 | NDCG@5 | F1@5 topical | F1@5 geo |\n|---|---|---|---|---|---|")
+        print("\n".join(report[2:]))
         res, P_cable = {}, None
         for name, sug, items in variants:
             P, _ = sug.predict([t for t, _ in items], ids=ids, cable=items[0][1])
@@ -108,20 +113,33 @@ def main(argv=None):
                                             capture_output=True, text=True, check=True).stdout)
             d, t, g = out["all"], out["topical"], out["geo"]
             res[name] = d
-            print(f"| {name} | {d['P@1']:.3f} | {d['F1@5']:.4f} | {d['NDCG@5']:.4f} | {t['F1@5']:.3f} | "
-                  f"{g['F1@5']:.3f} |", flush=True)
+            report.append(f"| {name} | {d['P@1']:.3f} | {d['F1@5']:.4f} | {d['NDCG@5']:.4f} | {t['F1@5']:.3f} | "
+                          f"{g['F1@5']:.3f} |")
+            print(report[-1], flush=True)
         base = res["body model, bodies (suggest)"]
         best = res.get("whole-cable model, whole cables (suggest --cable)") or \
             res["body model, whole cables (--cable without a whole-cable model)"]
         df, dn = 100 * (best["F1@5"] - base["F1@5"]), 100 * (best["NDCG@5"] - base["NDCG@5"])
         ok = df >= 1.5 and dn >= 1.0
-        print(f"\nwhole cables as `suggest --cable` reads them over the body model on bodies: F1@5 {df:+.2f} points, "
-              f"NDCG@5 {dn:+.2f} points (floor +1.5, +1.0): {'met' if ok else 'NOT met'}")
-        _post_country(train, test, P_cable, labels, get_normalizer(body.taxonomy), body)
+        report += ["", f"whole cables as `suggest --cable` reads them over the body model on bodies: F1@5 {df:+.2f} "
+                       f"points, NDCG@5 {dn:+.2f} points (floor +1.5, +1.0): {'met' if ok else 'NOT met'}"]
+        print(report[-1])
+        report.append(_post_country(train, test, P_cable, labels, get_normalizer(body.taxonomy), body))
+        print(report[-1])
+        if a.card:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from bench_quality import write_benchmark
+
+            how = (f"whole-cable model trained on the rest ({'--train-cable' if a.train_cable else '--cable-model'}),"
+                   " body model trained on the rest by bench_quality.py")
+            write_benchmark(Path(a.card), report, "python scripts/benchmarks/bench_cable.py --model W/model "
+                            + ("--train-cable DIR" if a.train_cable else "--cable-model DIR")
+                            + (f" --split-seed {a.split_seed}" if a.split_seed else ""),
+                            f"validation split sha256('{a.split_seed}:'+id) < 0.2 of the corpus; {how}")
 
 
 def _post_country(train, test, P, labels, norm, s):
-    """How often a cable carries its post's country code (the commonest geographic code on the post's
+    """The line saying how often a cable carries its post's country code (the commonest geographic code on the post's
     training cables), and how often the whole-cable model ranks that code in its top 5 when it does."""
     import numpy as np
 
@@ -146,10 +164,10 @@ def _post_country(train, test, P, labels, norm, s):
             carried += 1
             if P is not None and index[code] in np.argsort(-P[i])[:5]:
                 top5 += 1
-    print(f"posting post: {n} held-out cables from {len(country)} posts with >= 5 training cables; "
-          f"{100 * carried / max(n, 1):.1f}% carry the post's country code"
-          + (f"; when they do, the whole-cable model ranks it in its top 5 for {100 * top5 / max(carried, 1):.1f}%"
-             if P is not None else ""))
+    return (f"posting post: {n} held-out cables from {len(country)} posts with >= 5 training cables; "
+            f"{100 * carried / max(n, 1):.1f}% carry the post's country code"
+            + (f"; when they do, the whole-cable model ranks it in its top 5 for {100 * top5 / max(carried, 1):.1f}%"
+               if P is not None else ""))
 
 
 if __name__ == "__main__":

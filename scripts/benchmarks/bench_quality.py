@@ -206,16 +206,16 @@ def main(argv=None):
                "model fitted on an inner split of the rest, tuned on the other part of it"
                + ("" if a.no_refit else ", then refitted on the whole rest (as the shipped model on the corpus)"))
         held_out = f"validation split sha256('{a.split_seed}:'+id) < 0.2 of the corpus; {how}"
-        write_benchmark(Path(a.card), report, flags, held_out)
+        write_benchmark(Path(a.card), report, "python scripts/benchmarks/bench_quality.py" + flags, held_out)
 
 
-def write_benchmark(model_dir: Path, report: list[str], flags: str, held_out: str) -> None:
-    """Put the report into card.json ("benchmark") and re-render MODEL_CARD.md; `held_out` says which part was
-    held out and how the scored model was trained."""
+def write_benchmark(model_dir: Path, report: list[str], command: str, held_out: str) -> None:
+    """Put the report into card.json ("benchmark") and re-render MODEL_CARD.md; `command` is what printed it,
+    `held_out` says which part was held out and how the scored model was trained."""
     from cabletags.training import write_card
 
     card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
-    card["benchmark"] = {"command": "python scripts/benchmarks/bench_quality.py" + flags,
+    card["benchmark"] = {"command": command,
                          "date": time.strftime("%Y-%m-%d"),
                          "held_out": held_out,
                          "report": report}
