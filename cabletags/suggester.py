@@ -97,15 +97,23 @@ class Suggester:
                       for t in model.labels]
 
     @classmethod
-    def load(cls, path: str | Path | None = None, taxonomy=None, cable_path: str | Path | None = None) -> "Suggester":
+    def load(cls, path: str | Path | None = None, taxonomy=None, cable_path: str | Path | None = None,
+             cables_only: bool = False) -> "Suggester":
         """Load a model directory (None: the shipped model). Raises ModelError with a clear message.
 
         Whole cables (suggest_cable, cable=True) are read by `cable_path`'s model when given; else, with no
         path, by the shipped whole-cable model (loaded on first use); else by the model at `path`.
+        cables_only=True: a Suggester for whole cables alone (batches of cables), holding only the model that
+        reads them, which then reads everything.
         Model files hold only JSON and plain arrays, every file is checked against the folder's
         manifest.json and every array is validated (cabletags.storage); the shipped models' manifests are
         themselves pinned by models/MANIFEST.json, so no file of them can be changed.
         """
+        shipped_cable = path is None and CABLE_MODEL in _trusted_hashes()
+        if cables_only and (cable_path is not None or shipped_cable):
+            d = Path(cable_path) if cable_path is not None else shipped_model_dir(CABLE_MODEL)
+            model = TagModel.load(d) if cable_path is not None else _load_shipped(CABLE_MODEL)
+            return cls(model, taxonomy, str(d))
         if path is None:
             d, model = shipped_model_dir(), _load_shipped(DEFAULT_MODEL)
         else:
@@ -113,7 +121,7 @@ class Suggester:
             model = TagModel.load(d)
         if cable_path is not None:
             cable = TagModel.load(cable_path)
-        elif path is None and CABLE_MODEL in _trusted_hashes():
+        elif shipped_cable:
             cable = lambda: _load_shipped(CABLE_MODEL)  # noqa: E731 - loaded only when a whole cable is read
         else:
             cable = None

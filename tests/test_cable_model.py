@@ -233,3 +233,13 @@ def test_a_joined_whole_cable_model_is_trained_saved_and_read_whole(tmp_path, mo
     got = {x["tag"]: x["score"] for x in s.suggest_cable(CABLE, limit=20)["whole"]}
     want = m.predict([text], ids=[p.reference_id])[0][0]
     assert got == pytest.approx({t: round(float(want[j]), 4) for j, t in enumerate(m.labels) if t in got}, abs=1e-4)
+
+
+def test_a_suggester_for_cables_only_holds_the_whole_cable_model_alone(tiny_cable):
+    both = Suggester.load(tiny_cable / "model", cable_path=tiny_cable / "cable_model")
+    only = Suggester.load(tiny_cable / "model", cable_path=tiny_cable / "cable_model", cables_only=True)
+    assert only.model.settings.reading == "cable" and only.cable_model is only.model
+    assert only.cable_text(CABLE)[1] == both.cable_text(CABLE)[1]
+    assert only.suggest_cable(CABLE, 5)["whole"] == both.suggest_cable(CABLE, 5)["whole"]
+    # without a whole-cable model, the text model reads the cables, as before
+    assert Suggester.load(tiny_cable / "model", cables_only=True).model.settings.reading == "text"

@@ -58,16 +58,16 @@ def get_taxonomy(ctx: click.Context, typo_aliases: bool = True):
         raise CLIError(f"taxonomy: {str(e).splitlines()[0]}", EXIT_DATA) from None
 
 
-def load_suggester(ctx: click.Context, model_path, cable_path=None, cable: bool = False):
+def load_suggester(ctx: click.Context, model_path, cable_path=None, cable: bool = False, cables_only: bool = False):
     """The model at `model_path` (None: the shipped one; `cable_path`: the one for whole cables) with the chosen
     taxonomy; exit 4 when unusable. cable=True: whole cables will be read, so the whole-cable model is loaded
-    (and checked) now, not on first use."""
+    (and checked) now, not on first use; cables_only=True: only whole cables will be read (Suggester.load)."""
     from ..model import ModelError
     from ..suggester import Suggester
 
     tax = get_taxonomy(ctx)
     try:
-        s = Suggester.load(model_path, taxonomy=tax, cable_path=cable_path)
+        s = Suggester.load(model_path, taxonomy=tax, cable_path=cable_path, cables_only=cables_only)
         if cable:
             s.cable_model
         return s

@@ -89,8 +89,9 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
         refused = [name for name, on in (("--paragraphs", paragraphs), ("--explain", explain)) if on]
         if refused:
             raise CLIError(f"--jsonl cannot be combined with {', '.join(refused)}", EXIT_USAGE)
-        return _suggest_jsonl(ctx, file, text_field, id_field, limit, (model_path, cable_path), output, jobs, strict,
-                              cable)
+        # a batch of whole cables needs only the model that reads them (memory: one model per process)
+        return _suggest_jsonl(ctx, file, text_field, id_field, limit, (model_path, cable_path, cable), output, jobs,
+                              strict, cable)
     s = load_suggester(ctx, model_path, cable_path, cable=cable)
     text = read_text_input(file, "text")
     from ..pages import is_html, page_text
@@ -194,8 +195,9 @@ def _worker_init(model_paths, taxonomy, overlay):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    model_path, cable_path = model_paths
-    _WORKER["s"] = Suggester.load(model_path, taxonomy=load_taxonomy(taxonomy, overlay=overlay), cable_path=cable_path)
+    model_path, cable_path, cables_only = model_paths
+    _WORKER["s"] = Suggester.load(model_path, taxonomy=load_taxonomy(taxonomy, overlay=overlay), cable_path=cable_path,
+                                  cables_only=cables_only)
 
 
 def _worker_run(args):
@@ -206,11 +208,11 @@ def _worker_run(args):
 
 
 def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_paths, output, jobs, strict, cable=False):
-    """model_paths: (model, whole-cable model), each None for the default."""
+    """model_paths: (model, whole-cable model, whole cables only), the paths None for the defaults."""
     from ..batch import suggest_records
 
     batch, prog = BatchInput(file, (text_field,)), Progress("suggested")
-    s = load_suggester(ctx, *model_paths, cable=cable)  # also fails fast, with a clear message, before any worker starts
+    s = load_suggester(ctx, *model_paths[:2], cable=cable, cables_only=model_paths[2])  # also fails fast, with a clear message, before any worker starts
     no_text = 0
 
     def records():
