@@ -27,8 +27,8 @@ from .normalizer import get_normalizer
 from .taxonomy import load_taxonomy
 from .textio import BadRecordsError, InputError, Stats
 
-__all__ = ["load_labelled", "read_as_cables", "label_space", "train_model", "validation_report", "rank_and_select", "evaluate_model",
-           "Evaluation"]
+__all__ = ["load_labelled", "read_as_cables", "label_space", "train_model", "validation_report", "rank_and_select",
+           "evaluate_model", "Evaluation"]
 
 
 def load_labelled(corpus, text_field: str = "body", taxonomy=None, stats: Stats | None = None,

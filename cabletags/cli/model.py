@@ -212,7 +212,8 @@ def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_paths, output, 
     from ..batch import suggest_records
 
     batch, prog = BatchInput(file, (text_field,)), Progress("suggested")
-    s = load_suggester(ctx, *model_paths[:2], cable=cable, cables_only=model_paths[2])  # also fails fast, with a clear message, before any worker starts
+    # loaded here too: fails fast, with a clear message, before any worker starts
+    s = load_suggester(ctx, *model_paths[:2], cable=cable, cables_only=model_paths[2])
     no_text = 0
 
     def records():

@@ -1,10 +1,10 @@
 """Whole cables against bodies: how `suggest --cable` reads a cable, on held-out cables, by the reference scorer.
 
-The held-out part is bench_quality.py's (sha256 of seed:id, share 0.2, seed 0; --split-seed N as there). No model may have seen it: give
-the body model bench_quality.py trained on the rest (`bench_quality.py --work DIR` keeps it in DIR/model; the
-shipped models saw everything), and a whole-cable model trained on the same rest (--train-cable DIR trains one
-there as the shipped one is trained, `cabletags train --reading cable`, with the inner split of bench_quality;
-about 5 minutes; or --cable-model DIR). A whole cable is the record's preamble and body, as a saved cable reads;
+The held-out part is bench_quality.py's (sha256 of seed:id, share 0.2, seed 0; --split-seed N as there). No model
+may have seen it: give the body model bench_quality.py trained on the rest (`bench_quality.py --work DIR` keeps it
+in DIR/model; the shipped models saw everything), and a whole-cable model trained on the same rest (--train-cable
+DIR trains one there as the shipped one is trained, `cabletags train --reading cable`, with the inner split of
+bench_quality; about 8 minutes; or --cable-model DIR). A whole cable is the record's preamble and body, as a saved cable reads;
 its TAGS field is never read (cabletags removes it, as the issue asks). Rows: each model on what it reads, the
 body model fed whole cables (what `suggest --cable` reads without a whole-cable model), and the numbered
 paragraphs with the REF line (what `--cable` read before 2026-11-30). Then the issue's floor (whole cables +1.5
