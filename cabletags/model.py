@@ -25,7 +25,11 @@ from .references import ReferenceIndex
 from .storage import MODEL_FORMAT, ModelError, load_model, save_model
 from .vectorizer import TfidfTransform
 
-__all__ = ["TagModel", "ModelSettings", "ModelError", "MODEL_FORMAT"]
+__all__ = ["TagModel", "ModelSettings", "ModelError", "MODEL_FORMAT", "READINGS"]
+
+# how a model reads its texts (ModelSettings.reading): "text" as given; "cable" as whole cables
+# (cabletags.parser.cable_reading)
+READINGS = ("text", "cable")
 
 
 @dataclass
@@ -79,8 +83,8 @@ class ModelSettings:
             raise ValueError("header_weight needs reading 'cable' (a header is a whole cable's)")
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"class_weight must be null or 'balanced', not {self.class_weight!r}")
-        if self.reading not in ("text", "cable"):
-            raise ValueError(f"reading must be 'text' or 'cable', not {self.reading!r}")
+        if self.reading not in READINGS:
+            raise ValueError(f"reading must be one of {', '.join(map(repr, READINGS))}, not {self.reading!r}")
         if not isinstance(self.references, bool):
             raise ValueError(f"references must be true or false, not {self.references!r}")
 

@@ -14,10 +14,7 @@ from .cableformat import Paragraph, split_paragraphs
 from .normalizer import NormalizedTags, get_normalizer
 from .pages import cable_start, page_reference_id, page_text
 
-__all__ = ["ParsedCable", "Paragraph", "parse_cable", "find_tags_line", "cable_reading", "header_words", "READINGS"]
-
-# how a model reads its texts (ModelSettings.reading): "text" as given; "cable" as whole cables (cable_reading)
-READINGS = ("text", "cable")
+__all__ = ["ParsedCable", "Paragraph", "parse_cable", "find_tags_line", "cable_reading", "header_words"]
 
 @dataclass
 class ParsedCable:

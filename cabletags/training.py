@@ -27,7 +27,7 @@ from .normalizer import get_normalizer
 from .taxonomy import load_taxonomy
 from .textio import BadRecordsError, InputError, Stats
 
-__all__ = ["load_labelled", "read_as_cables", "label_space", "train_model", "validation_report", "rank_and_select",
+__all__ = ["load_labelled", "cable_parts", "read_as_cables", "label_space", "train_model", "validation_report", "rank_and_select",
            "evaluate_model", "Evaluation"]
 
 
@@ -48,12 +48,24 @@ def load_labelled(corpus, text_field: str = "body", taxonomy=None, stats: Stats 
     return ids, texts, labels
 
 
-def read_as_cables(texts, taxonomy=None, header_block: bool = False) -> list[str]:
-    """What a whole-cable model (ModelSettings.reading "cable") reads of each whole cable:
-    cabletags.parser.cable_reading (the TAGS field is never part of it; header_block: as it says)."""
-    from .parser import cable_reading, parse_cable
+def cable_parts(texts, taxonomy=None) -> tuple[list[str], list[str]]:
+    """Each whole cable parsed once: (what a whole-cable model reads of it, cabletags.parser.cable_reading; its
+    header block, cabletags.parser.header_words). The TAGS field is in neither."""
+    from .parser import cable_reading, header_words, parse_cable
 
-    return [cable_reading(parse_cable(t, taxonomy), header_block) for t in texts]
+    readings, heads = [], []
+    for t in texts:
+        p = parse_cable(t, taxonomy)
+        readings.append(cable_reading(p))
+        heads.append(header_words(p))
+    return readings, heads
+
+
+def read_as_cables(texts, taxonomy=None, header_block: bool = False) -> list[str]:
+    """What a whole-cable model (ModelSettings.reading "cable") reads of each whole cable: the reading, and with
+    header_block (a model joined with its header model) the header block after it, as cable_reading writes them."""
+    readings, heads = cable_parts(texts, taxonomy)
+    return [r + "\n\n" + h for r, h in zip(readings, heads)] if header_block else readings
 
 
 def label_space(label_sets, min_count: int = 20, taxonomy=None) -> list[str]:
@@ -181,13 +193,9 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
     tr_idx, va_idx = np.flatnonzero(~val), np.flatnonzero(val)
     header_texts = None
     if whole:
-        from .parser import cable_reading, header_words, parse_cable
-
-        parsed = [parse_cable(t, tax) for t in texts]
-        texts = [cable_reading(p) for p in parsed]
+        texts, heads = cable_parts(texts, tax)
         if settings.header_weight:  # a model of the header block, joined to the whole-cable model below
-            header_texts = [header_words(p) for p in parsed]
-        del parsed
+            header_texts = heads
         progress(f"read {len(texts)} records as whole cables (preamble + {text_field}; TAGS fields left out)")
     joined_settings, settings = settings, replace(settings, header_weight=0.0)
     progress(f"{len(ids)} cables: {len(tr_idx)} training, {len(va_idx)} validation (seed {seed})")

@@ -52,7 +52,7 @@ def main(argv=None):
     import numpy as np
 
     from cabletags import Suggester
-    from cabletags.model import ModelSettings
+    from cabletags.model import ModelSettings, TagModel
     from cabletags.normalizer import get_normalizer
     from cabletags.training import train_model
 
@@ -73,7 +73,8 @@ def main(argv=None):
             print(f"  trained the whole-cable model on the training part in {time.perf_counter() - t:.0f} s")
             cable_dir = a.train_cable
         body = Suggester.load(a.model)
-        s = Suggester.load(a.model, cable_path=cable_dir) if cable_dir else body
+        # the same text model, with the whole-cable model beside it (loaded once)
+        s = Suggester(body.model, body.taxonomy, body.source, TagModel.load(cable_dir)) if cable_dir else body
         labels = body.labels
         ids = [r["id"] for r in test]
         whole = [(r.get("preamble") or "") + "\n" + (r.get("body") or "") for r in test]
