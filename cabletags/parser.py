@@ -198,7 +198,8 @@ def cable_reading(p: ParsedCable, header_block: bool = False) -> str:
     if not (subject or p.header_text):
         return p.reading_text
     text = f"{subject}\n{subject}\n\n" + f"{p.header_text}\n\n" * HEADER_REPEATS + p.reading_text
-    return text + "\n\n" + header_words(p) if header_block else text
+    head = header_words(p) if header_block else ""
+    return text + "\n\n" + head if head else text
 
 
 def header_words(p: ParsedCable) -> str:

@@ -65,7 +65,7 @@ def read_as_cables(texts, taxonomy=None, header_block: bool = False) -> list[str
     """What a whole-cable model (ModelSettings.reading "cable") reads of each whole cable: the reading, and with
     header_block (a model joined with its header model) the header block after it, as cable_reading writes them."""
     readings, heads = cable_parts(texts, taxonomy)
-    return [r + "\n\n" + h for r, h in zip(readings, heads)] if header_block else readings
+    return [r + "\n\n" + h if h else r for r, h in zip(readings, heads)] if header_block else readings
 
 
 def label_space(label_sets, min_count: int = 20, taxonomy=None) -> list[str]:
@@ -296,7 +296,7 @@ def _join_header_model(model, final, M, header_texts, texts, label_sets, labels,
     va_head, va_labels = [header_texts[i] for i in va_idx], [label_sets[i] for i in va_idx]
     M2 = head.decision_function(va_head)
     head.tune(va_head, va_labels, margins=M2)
-    va_joined = [texts[i] + "\n\n" + header_texts[i] for i in va_idx]
+    va_joined = [texts[i] + "\n\n" + header_texts[i] if header_texts[i] else texts[i] for i in va_idx]
     best = None
     for w in HEADER_JOIN_WEIGHTS:
         if not w:

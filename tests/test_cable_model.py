@@ -243,3 +243,11 @@ def test_a_suggester_for_cables_only_holds_the_whole_cable_model_alone(tiny_cabl
     assert only.suggest_cable(CABLE, 5)["whole"] == both.suggest_cable(CABLE, 5)["whole"]
     # without a whole-cable model, the text model reads the cables, as before
     assert Suggester.load(tiny_cable / "model", cables_only=True).model.settings.reading == "text"
+
+
+def test_training_reads_cables_as_the_suggester_does():
+    from cabletags.training import read_as_cables
+
+    texts = [r["preamble"] + "\n" + r["body"] for r in make_cables(n=10, seed=2)] + [CABLE, "no header at all"]
+    for block in (False, True):
+        assert read_as_cables(texts, header_block=block) == [cable_reading(parse_cable(t), block) for t in texts]
