@@ -39,6 +39,11 @@ CLASSIFICATION_LINE = _Lazy(rf"(?m)^\s*{CLASSIFICATION}\b|\b{CLASSIFICATION}\b")
 POST_SERIAL = _Lazy(rf"(?:{CLASSIFICATION}|(?:[A-Z] ){{4,}}[A-Z])\s+(?:SECTION\s+\d+\s+OF\s+\d+\s+)?"
                          r"([A-Z][A-Z .'-]{1,30}?)\s+(\d{3,6})\b")
 REFERENCE_ID_IN_HEADER = _Lazy(r"\b(\d{2}[A-Z][A-Z-]{2,}\d{1,6})\b")
+_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|SEPT|OCT|NOV|DEC"
+# the cable's own id on a line of its header: 09PARIS1007, 2000HANOI00686 (a PDF's first line), 1974ATHENS02959_b;
+# never a date written the same way (03APR2003) and never an id inside a REF line (it is at a line start)
+HEADER_REFERENCE_ID = _Lazy(rf"(?m)^[ \t]*(?:Reference ID|Canonical ID|Cable ID)?[ \t:#]*"
+                            rf"((?:\d\d){{1,2}}(?!(?:{_MONTHS})\d)[A-Z][A-Z-]{{2,}}\d{{1,6}}(?:_[a-z])?)\b")
 CAVEATS = ("SIPDIS", "NOFORN", "EXDIS", "NODIS", "LIMDIS", "SENSITIVE", "FOUO")
 DATE_TIME_GROUP = _Lazy(r"\b(\d{6}Z\s+[A-Z]{3}\s+\d{2,4})\b")
 FROM_LINE = _Lazy(r"(?m)^\s*FM\s+(.+)$")
@@ -64,8 +69,6 @@ SUBJECT = _Lazy(r"\bSUBJ(?:ECT)?\s*[:.]\s*(.+?)(?=\n\s*\n|\s+REF(?:S|TEL|\(S\))?
                 r"\s+1\.\s*\(|\s{2,}1\.\s|\n\s*1\.\s*\)?\s*\S|\s+E\.\s?[O0]\.\s*1\d{4}|"
                 r"\s+(?:(?:UNCLAS\w*|CONFIDENTIAL|SECRET)\s+)?PAGE\s+\d+\s|\n\s*-{4,}|$)", re.S | re.I)
 REF_LINE = _Lazy(r"(?m)\bREF(?:S)?\s*:\s*(.+?)(?=\n\s*\n|Classified|\n\s*1\.|$)", re.S)
-SUMMARY = _Lazy(r"\bSUMMARY\s*[:.]?\s*(.+?)\s*END\s+SUMMARY", re.S | re.I)
-COMMENT = _Lazy(r"\bCOMMENT\s*[:.]\s*(.+?)\s*END\s+COMMENT", re.S | re.I)
 
 # page headers and banners that break a TAGS list in multi-page cables (junk for the normalizer)
 PAGE_HEADERS = [
@@ -124,10 +127,13 @@ def strip_boilerplate(text: str) -> str:
 
 # --- paragraphs ---------------------------------------------------------------------------------
 _MARK = r"\(([A-Z]{1,3}(?:/[A-Z]{1,4})?)\)"
-# "2. (C) text" after a line break or two spaces; in flattened text (single spaces) the marking is required.
-# A marking may be glued to the text that follows ("7.(SBU)PREVENTION").
-PARAGRAPH_START = _Lazy(rf"(?:(?:(?<=\n)|(?<=\s\s)|^)\s*(\d{{1,3}})\s*\.\s*(?:{_MARK}\s*|\s+)"
-                             rf"|(?<=\s)(\d{{1,3}})\s*\.\s*{_MARK}\s*)")
+# A paragraph number as drafters and sites write it: "2. (C) text", "2.(SBU)TEXT", "¶2.", "¶ 2.", a pilcrow on
+# the line above (PDFs), "PARA 2.". The pattern starts at the number's first digit, so each candidate costs a
+# bounded amount of work (no leading run of blanks to rescan: linear time on any input); what stands before the
+# number is checked in _starts_paragraph, looking back at most _LOOKBACK characters.
+_NUMBER = _Lazy(rf"(?<!\d)(\d{{1,3}})[ \t]*\.(?!\d)[ \t]*(?:\n[ \t]*)?(?:{_MARK}[ \t]*)?")
+_LOOKBACK = 64
+_PARA_WORD = _Lazy(r"(?:\bPARA(?:GRAPH)?|\bPARAS?)[ \t]*$")
 _BLANK_LINE = _Lazy(r"\n\s*\n")
 
 
@@ -169,13 +175,77 @@ _END_MARK = _Lazy(r"(?im)^[ \t]*(?:NNNN|END (?:OF )?CABLE(?: TEXT)?|END OF MESSA
 _SITE_END = _Lazy(r"(?im)^[ \t]*END CABLE TEXT\b.*$")
 
 
+class _Start:
+    """A paragraph number found in a text: where its mark starts (the pilcrow or PARA when there is one), where its
+    text starts, its number and marking (the same groups as a regex match's: group(1) number, group(2) marking)."""
+
+    __slots__ = ("_start", "_end", "number", "marking")
+
+    def __init__(self, start, end, number, marking):
+        self._start, self._end, self.number, self.marking = start, end, number, marking
+
+    def start(self):
+        return self._start
+
+    def end(self):
+        return self._end
+
+    def group(self, i):
+        return {1: str(self.number), 2: self.marking, 3: None, 4: None}[i]
+
+
+def _starts_paragraph(body: str, m) -> int | None:
+    """Where the paragraph mark of the number matched by `m` starts, or None when the number is prose.
+
+    A number starts a paragraph after a pilcrow ("¶1.", "¶ 1.", a pilcrow on the line above); after the word
+    PARA standing at a line start; at the very start, after a line break or after two blanks, when a marking
+    ("1. (C)") or a blank follows its full stop; after a single blank (flattened text) only with a marking.
+    """
+    i = m.start()
+    lo = max(0, i - _LOOKBACK)
+    j = i
+    while j > lo and body[j - 1] in " \t\n":
+        j -= 1
+    gap = body[j:i]
+    if j > 0 and body[j - 1] == "\u00b6":
+        return j - 1
+    if gap:
+        w = _PARA_WORD.search(body, max(0, j - 12), j)
+        if w is not None:
+            return _placed(body, w.start(), lo)
+    dot = body.index(".", i)
+    spaced = dot + 1 < len(body) and body[dot + 1] in " \t\n"
+    if j == 0 or "\n" in gap or len(gap) >= 2:
+        return j if (m.group(2) or spaced) else None
+    if len(gap) == 1 and m.group(2):  # flattened text: "... end. 2. (C) text"
+        return j
+    return None
+
+
+def _placed(body: str, at: int, lo: int) -> int | None:
+    """`at` when the mark there stands where a paragraph may start (text start, a line start, after two blanks or
+    after a full stop and a blank), else None."""
+    k = at
+    while k > lo and body[k - 1] in " \t":
+        k -= 1
+    if k == 0 or body[k - 1] == "\n" or at - k >= 2:
+        return at
+    return None
+
+
 def _numbered(body: str) -> list:
-    """The matches of the paragraph numbers 1., 2., 3. ... in sequence (numbers out of sequence are text)."""
+    """The paragraph numbers 1., 2., 3. ... in sequence (numbers out of sequence are text), as _Start records."""
     seq, want = [], 1
-    for m in PARAGRAPH_START.finditer(body):
-        if int(m.group(1) or m.group(3)) == want:
-            seq.append(m)
-            want += 1
+    for m in _NUMBER.finditer(body):
+        if int(m.group(1)) != want:
+            continue
+        s = _starts_paragraph(body, m)
+        if s is None:
+            continue
+        if not m.group(2) and m.end() >= len(body):
+            continue
+        seq.append(_Start(s, m.end(), want, m.group(2)))
+        want += 1
     return seq
 
 
@@ -191,13 +261,61 @@ def cable_end(body: str, seq: list | None = None) -> str:
     return body[:ends[-1].start()] if ends else body
 
 
-def signature(body: str) -> str | None:
-    """The signature (or end marker) on the last line of a cable's text (cable_end), or None."""
-    m = _SIGNATURE.search(cable_end(body))
+def signature(body: str, ended: str | None = None) -> str | None:
+    """The signature (or end marker) on the last line of a cable's text (cable_end, or `ended` when the caller
+    has it), or None."""
+    m = _SIGNATURE.search(cable_end(body) if ended is None else ended)
     return m.group(1) if m else None
 
 
-def split_paragraphs(body: str) -> list[Paragraph]:
+# SUMMARY ... END SUMMARY and COMMENT: ... END COMMENT: the start found first, then the first end after it (two
+# searches, each linear; one pattern with a lazy middle rescanned the rest of the text for every start)
+_SUMMARY_START = _Lazy(r"\bSUMMARY[ \t\n]*[:.]?[ \t\n]*", re.I)
+_SUMMARY_END = _Lazy(r"\bEND[ \t\n]+SUMMARY", re.I)
+_COMMENT_START = _Lazy(r"\bCOMMENT[ \t\n]*[:.][ \t\n]*", re.I)
+_COMMENT_END = _Lazy(r"\bEND[ \t\n]+COMMENT", re.I)
+
+
+def _between(text: str, start, end) -> str | None:
+    m = start.search(text)
+    if m is None:
+        return None
+    e = end.search(text, m.end() + 1)
+    if e is None:
+        return None
+    inner = " ".join(text[m.end():e.start()].split())
+    return inner or None
+
+
+def summary(body: str) -> str | None:
+    """The text between SUMMARY and END SUMMARY, whitespace collapsed, or None."""
+    return _between(body, _SUMMARY_START, _SUMMARY_END)
+
+
+def comment(body: str) -> str | None:
+    """The text between COMMENT: and END COMMENT, whitespace collapsed, or None."""
+    return _between(body, _COMMENT_START, _COMMENT_END)
+
+
+# a line that can begin a cable's header: routing, a date-time group, a classification banner, FM/TO/INFO,
+# the E.O. line, the posting post and serial, or the cable's id
+_HEADER_LINE = _Lazy(
+    r"(?m)^[ \t]*(?:VZCZC|[ROPZ] \d{6}Z|FM |TO |INFO |E\.\s?O\.\s*1\d{4}|SIPDIS|"
+    r"(?:UNCLAS|UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)\b|(?:[A-Z] ){4,}[A-Z]\b|\d\d[A-Z]{3,}\d{1,6}\b)")
+
+
+def cable_start(text: str, tags_at: int | None) -> int:
+    """Where the cable begins: the first header-like line in the 3,000 characters before its TAGS line
+    (`tags_at`, the offset of the label), so that chrome further up is left out; 0 (the whole text) when
+    the text has no TAGS line or no header line before it."""
+    if tags_at is None:
+        return 0
+    lo = max(0, tags_at - 3000)
+    m = _HEADER_LINE.search(text, lo, tags_at)
+    return m.start() if m else 0
+
+
+def split_paragraphs(body: str, seq: list | None = None) -> list[Paragraph]:
     """The paragraphs of a cable body (or any text).
 
     Numbered paragraphs 1., 2., 3. ... as the drafter wrote them (numbers out of sequence are text, so
@@ -206,7 +324,7 @@ def split_paragraphs(body: str) -> list[Paragraph]:
     the last line before it are not part of the last paragraph. Empty paragraphs are dropped.
     """
     body = body or ""
-    seq = _numbered(body)
+    seq = _numbered(body) if seq is None else seq
     body = cable_end(body, seq)
     m = _SIGNATURE.search(body)
     if m:
@@ -219,5 +337,5 @@ def split_paragraphs(body: str) -> list[Paragraph]:
         end = seq[i + 1].start() if i + 1 < len(seq) else len(body)
         text = " ".join(body[m.end():end].split())
         if text:
-            out.append(Paragraph(int(m.group(1) or m.group(3)), m.group(2) or m.group(4), text))
+            out.append(Paragraph(m.number, m.marking, text))
     return out

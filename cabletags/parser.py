@@ -12,13 +12,20 @@ from dataclasses import dataclass, field
 from . import cableformat as cf
 from .cableformat import Paragraph, split_paragraphs
 from .normalizer import NormalizedTags, get_normalizer
-from .pages import cable_start, page_reference_id, page_text
 
-__all__ = ["ParsedCable", "Paragraph", "parse_cable", "find_tags_line", "cable_reading", "header_words"]
+__all__ = ["Cable", "ParsedCable", "Paragraph", "parse_cable", "parse_text", "find_tags_line", "cable_reading",
+           "header_words"]
+
 
 @dataclass
-class ParsedCable:
-    """Fields found in a cable (None / empty when absent). tags is always a NormalizedTags."""
+class Cable:
+    """One cable as the reader found it (None / empty when absent); tags is always a NormalizedTags.
+
+    Made by cabletags.reading.read_cable (any input: a path, bytes, text, a file object; a page, a PDF, bare
+    text) or by parse_text (text already known to be one cable). Where a fact came from is kept beside it
+    (reference_id_source: "header", "metadata", "derived" or "filename"; tags_source: "cable" or "metadata"),
+    and what the input says in two ways that disagree is listed in `doubts`, never decided silently.
+    """
 
     reference_id: str | None = None
     post: str | None = None
@@ -43,15 +50,33 @@ class ParsedCable:
     year: int | None = None  # from the reference id (09BAKU141) or the date-time group
     era: str = "cablegate"  # the era the codes were read in (cabletags.decoder.ERAS)
     meanings: dict = field(default_factory=dict)  # code -> its title in `era` (and 1970s-only codes such as UR)
+    reference_id_source: str | None = None  # "header" | "metadata" | "derived" | "filename"
+    reference_id_original: str | None = None  # as written (1974ATHENS02959_b) when it differs from reference_id
+    date: str | None = None  # ISO 8601, to the minute when known ("1974-05-17T16:00")
+    origin: str | None = None  # the sending post ("Embassy Paris")
+    origin_country: str | None = None  # the post's country code (taxonomy/posts.yaml): FR
+    body: str = ""  # the text after the SUBJECT block, up to the cable's end marker
+    tags_source: str | None = None  # "cable" (its TAGS line) | "metadata" (a page's own TAGS field)
+    source: str | None = None  # the file it was read from
+    layout: str = "text"  # "text" | "cablegate" | "plusd" | "page" | "pdf"
+    encoding: str | None = None  # how its bytes were decoded (cabletags.reading.encoding)
+    doubts: list[str] = field(default_factory=list)  # disagreements inside the input, in words
 
     def to_dict(self) -> dict:
-        return {"reference_id": self.reference_id, "post": self.post, "serial": self.serial,
+        return {"reference_id": self.reference_id, "reference_id_source": self.reference_id_source,
+                "reference_id_original": self.reference_id_original, "date": self.date,
+                "origin": self.origin, "origin_country": self.origin_country,
+                "post": self.post, "serial": self.serial,
                 "date_time_group": self.date_time_group, "from": self.from_, "to": self.to,
                 "classification": self.classification, "caveats": self.caveats, "eo_line": self.eo_line,
                 "tags_raw": self.tags_raw, "tags": self.tags.to_dict(), "subject": self.subject, "refs": self.refs,
                 "paragraphs": [p.to_dict() for p in self.paragraphs], "summary": self.summary,
                 "comment": self.comment, "signature": self.signature, "year": self.year, "era": self.era,
-                "meanings": self.meanings}
+                "meanings": self.meanings, "tags_source": self.tags_source, "layout": self.layout,
+                "encoding": self.encoding, "source": self.source, "doubts": self.doubts}
+
+
+ParsedCable = Cable  # the name before the reader stage
 
 
 def find_tags_line(text: str) -> tuple[str | None, str | None, int]:
@@ -103,7 +128,7 @@ def _find_tags(text: str) -> tuple[str | None, str | None, int | None, int]:
 
 def cable_year(reference_id: str | None, date_time_group: str | None) -> int | None:
     """A cable's year from its reference id (75STATE123: 1975) or its date-time group (121212Z JAN 75)."""
-    for m in (re.match(r"(\d{2})[A-Z]", reference_id or ""), re.search(r"(\d{2,4})$", date_time_group or "")):
+    for m in (re.match(r"(\d{4}|\d{2})[A-Z]", reference_id or ""), re.search(r"(\d{2,4})$", date_time_group or "")):
         if m:
             y = int(m.group(1))
             return y if y > 999 else (1900 + y if y >= 66 else 2000 + y)
@@ -115,21 +140,37 @@ def era_of(year: int | None) -> str:
     return "1970s" if year is not None and year <= 1979 else "cablegate"
 
 
-def parse_cable(text: str, taxonomy=None, era: str = "auto") -> ParsedCable:
-    """Parse a cable given as plain text (or an HTML page holding one).
+def parse_cable(text: str, taxonomy=None, era: str = "auto") -> Cable:
+    """A cable given as text (bare, or an HTML page holding one): cabletags.reading.read_cable on a str.
 
     era: "auto" (default: by the cable's year, see era_of) or one of cabletags.decoder.ERAS; the codes' titles in
     that era are in `meanings` (a 1975 cable's UR is the Soviet Union).
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_cable() expects a str, got {type(text).__name__}")
-    text = page_text(text.replace("\r\n", "\n").replace("\r", "\n"))
-    out = ParsedCable()
+    from .reading import read_cable
+
+    return read_cable(text, taxonomy, era)
+
+
+_CAVEATS = cf._Lazy(r"\b(" + "|".join(cf.CAVEATS) + r")\b")
+
+
+def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
+    """The fields of one cable given as plain text (LF line ends; no markup): the header fields, the TAGS line
+    (raw and normalized), subject, refs, paragraphs and body. One pass over the text: the paragraph numbers are
+    found once and every pattern is bounded or linear (docs/reading.md)."""
+    out = Cable()
     raw, label, tags_at, end = _find_tags(text)
-    start = cable_start(text, tags_at)  # a page's chrome above the cable is not its header
+    start = cf.cable_start(text, tags_at)  # a page's chrome above the cable is not its header
     head = text[start:start + 6000]
-    m = cf.REFERENCE_ID_IN_HEADER.search(head)
-    out.reference_id = m.group(1) if m else page_reference_id(text[:start + 6000])
+    header_zone = text[start:tags_at] if tags_at is not None else text[start:start + 3000]
+    # the cable's own id: on a line of its header, or on one of the first lines of the text (a PDF's title line)
+    m = cf.HEADER_REFERENCE_ID.search(header_zone) or cf.HEADER_REFERENCE_ID.search(
+        "\n".join(text[:2000].lstrip().split("\n", 5)[:5]))
+    if m:
+        out.reference_id_original = m.group(1)
+        out.reference_id_source = "header"
     for spaced, word in cf.SPACED_BANNERS.items():
         if spaced in head:
             out.classification = word
@@ -142,8 +183,8 @@ def parse_cable(text: str, taxonomy=None, era: str = "auto") -> ParsedCable:
     m = cf.POST_SERIAL.search(head)
     if m:
         out.post, out.serial = m.group(1).strip(), m.group(2)
-    out.caveats = [c for c in cf.CAVEATS
-                   if re.search(rf"\b{c}\b", head)]
+    found = set(_CAVEATS.findall(head))
+    out.caveats = [c for c in cf.CAVEATS if c in found]
     m = cf.DATE_TIME_GROUP.search(head)
     if m:
         out.date_time_group = m.group(1)
@@ -155,9 +196,10 @@ def parse_cable(text: str, taxonomy=None, era: str = "auto") -> ParsedCable:
     if m:
         out.eo_line = " ".join(m.group(0).split())
     out.tags_raw, out.tags_label = raw, label
-    out.reading_text = _reading_text(text, start, tags_at, end, raw, out)
     norm = get_normalizer(taxonomy)
     out.tags = norm.normalize(raw) if raw else NormalizedTags(taxonomy_version=norm.tax.version)
+    if raw:
+        out.tags_source = "cable"
     after = text[end:] if raw else text[start:]
     m = cf.SUBJECT.search(after[:3000])
     body_start = 0
@@ -165,18 +207,19 @@ def parse_cable(text: str, taxonomy=None, era: str = "auto") -> ParsedCable:
         out.subject = " ".join(m.group(1).split()) or None
         body_start = m.end()
     body = after[body_start:]
+    seq = cf._numbered(body)  # once: the paragraphs, the cable's end and its signature all follow from it
+    ended = cf.cable_end(body, seq)
     head_end = (end if raw else start) + body_start
-    out.header_text = _reading_text(text[:head_end], start, tags_at, end, raw, out) if body_start else ""
+    pre_body = text[start:tags_at] + " " + text[end:head_end] if raw and tags_at is not None else text[start:head_end]
+    out.reading_text = _without_own_id(pre_body + ended, out)
+    out.header_text = _without_own_id(pre_body, out) if body_start else ""
     out.refs = [" ".join(r.split()) for r in cf.REF_LINE.findall(body[:3000])]
-    out.paragraphs = split_paragraphs(body)
-    out.signature = cf.signature(body)
-    m = cf.SUMMARY.search(body)
-    if m:
-        out.summary = " ".join(m.group(1).split())
-    m = cf.COMMENT.search(body)
-    if m:
-        out.comment = " ".join(m.group(1).split())
-    out.year = cable_year(out.reference_id, out.date_time_group)
+    out.paragraphs = cf.split_paragraphs(body, seq)
+    out.signature = cf.signature(body, ended)
+    out.body = ended
+    out.summary = cf.summary(body)
+    out.comment = cf.comment(body)
+    out.year = cable_year(out.reference_id_original, out.date_time_group)
     out.era = era_of(out.year) if era == "auto" else era
     out.meanings = _meanings(out.tags, norm.tax, out.era)
     return out
@@ -213,17 +256,13 @@ def header_words(p: ParsedCable) -> str:
     return " ".join(HEADER_PREFIX + w for w in re.findall(cf.TOKEN_PATTERN, head))
 
 
-def _reading_text(text: str, start: int, tags_at, end: int, raw, p: ParsedCable) -> str:
-    """The cable from where it starts (a page's chrome left out), without its TAGS field (what a suggestion is
-    checked against) and without its own reference id and serial (the reference index would read them as a
-    citation of itself): its header (addressees, subject, REF lines) and body."""
-    # a page's footer after the cable's end marker is not the cable (cf.cable_end)
-    body = text[start:tags_at] + " " + cf.cable_end(text[end:]) if raw and tags_at is not None else \
-        cf.cable_end(text[start:])
-    for own in (p.reference_id, f"{p.post} {p.serial}" if p.post and p.serial else None):
+def _without_own_id(text: str, p: Cable) -> str:
+    """`text` without the cable's own reference id and post + serial: the reference index would read them as a
+    citation of itself."""
+    for own in (p.reference_id_original, p.reference_id, f"{p.post} {p.serial}" if p.post and p.serial else None):
         if own:
-            body = body.replace(own, " ")
-    return body
+            text = text.replace(own, " ")
+    return text
 
 
 def _meanings(tags: NormalizedTags, tax, era: str) -> dict:

@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import FastAPI, Form, HTTPException, Query, Request
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
@@ -104,7 +104,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
     """The ASGI app, with the model (None: the shipped one) and the taxonomy loaded now, once."""
     from .decoder import decode
     from .normalizer import get_normalizer
-    from .parser import parse_cable
+    from .reading import ReadError, read_cable, read_document, scoring_text
     from .suggester import Suggester
     from .taxonomy import load_taxonomy
     from .vocabulary import concept_uri, search
@@ -203,7 +203,20 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
     def parse(body: ParseRequest):
         """Read a whole cable: header fields, TAGS (raw and normalized), subject, references, paragraphs."""
         check_text(body.text)
-        return parse_cable(body.text, tax).to_dict()
+        return read_cable(body.text, tax).to_dict()
+
+    @app.post("/v1/read", tags=["cabletags"])
+    def read_file(file: Annotated[bytes, File(description="A cable as a file: bare text in any encoding, a "
+                                                          "saved page (cablegate, PlusD, others) or a PDF")]):
+        """Read an uploaded file as one cable (the reader stage, as `cabletags parse` reads files): the cable's
+        fields and `text`, what it holds of the cable (a page's cable text without menus or indexes, a PDF's
+        text layer, Windows-1252 decoded)."""
+        try:
+            doc = read_document(file, "upload")
+        except ReadError as e:
+            raise HTTPException(415 if e.exit_code == 2 else 422, str(e).removeprefix("upload: ")) from None
+        return {"text": doc.text, "layout": doc.layout, "encoding": doc.encoding,
+                "cable": read_cable(doc, tax).to_dict()}
 
     @app.post("/v1/suggest", tags=["cabletags"])
     def suggest(body: SuggestRequest):
@@ -226,9 +239,10 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
                 e = tax.entries.get(w["tag"])
                 w.update(kind=e.kind if e else "", title=e.title if e else None, uri=concept_uri(w["tag"]))
             return d
-        out = {"tags": described(suggester.suggest(body.text, body.limit), body.text)}
+        text = scoring_text(body.text, tax)  # a page pasted whole: the cable it holds, never its menus
+        out = {"tags": described(suggester.suggest(text, body.limit), text)}
         if body.paragraphs:
-            paras = suggester.paragraphs(body.text)
+            paras = suggester.paragraphs(text)
             rows = suggester.suggest_batch([p.text for p in paras], min(body.limit, 5))
             out["paragraphs"] = [{"number": p.number, "marking": p.marking, "text": p.text[:200],
                                   "tags": described(row, p.text)} for p, row in zip(paras, rows)]

@@ -211,17 +211,19 @@ class Suggester:
             out.extend(self.rank(p, limit, sel) for p, sel in zip(P, S))
         return out
 
-    def cable_text(self, text: str):
-        """(ParsedCable, the text the whole-cable model reads): its header (addressees, SUBJECT, REF lines) and
+    def cable_text(self, text):
+        """(Cable, the text the whole-cable model reads) of a cable given as text or as a Cable already read
+        (cabletags.reading.read_cable): its header (addressees, SUBJECT, REF lines) and
         body, without its TAGS field (what is being checked) nor its own reference id and serial (the reference
         index would read them as a citation of itself); for a model trained on whole cables, with its header
         weighted as in training (cabletags.parser.cable_reading). Measured on held-out whole cables, the header
         and unnumbered text read better than the numbered paragraphs alone (docs/benchmarks.md)."""
-        from .parser import cable_reading, parse_cable
+        from .parser import Cable, cable_reading
+        from .reading import read_cable
 
-        p = parse_cable(text, self.taxonomy)
+        p = text if isinstance(text, Cable) else read_cable(text if isinstance(text, str) else "", self.taxonomy)
         if not p.reading_text.strip():
-            return p, text
+            return p, p.body if isinstance(text, Cable) else text
         s = self.cable_model.settings
         return p, (cable_reading(p, s.header_weight > 0) if s.reading == "cable" else p.reading_text)
 
@@ -229,13 +231,15 @@ class Suggester:
         """The paragraphs of a text worth scoring one by one: a whole cable's own numbered paragraphs (never
         its header), else the text's numbered paragraphs or its prose blocks (never routing or header lines)."""
         from .cableformat import prose_paragraphs
-        from .parser import find_tags_line
+        from .parser import Cable, find_tags_line
 
+        if isinstance(text, Cable):
+            return text.paragraphs
         if find_tags_line(text)[0] is not None:
             return self.cable_text(text)[0].paragraphs
         return prose_paragraphs(text)
 
-    def suggest_cable(self, text: str, limit: int = 10, explain: bool = False) -> dict:
+    def suggest_cable(self, text, limit: int = 10, explain: bool = False) -> dict:
         """Suggestions for a whole cable, beside its own tags: the cable's paragraphs (with its REF line, so
         the reference index reads the cables it cites; the header is left out, as its own serial would read
         as a reference) ranked as one text, and each paragraph on its own (at most 5 tags each).

@@ -41,7 +41,7 @@ PAGE = """<!doctype html>
     <label for="text">Text (a paragraph, a report, or a whole cable with its header)</label>
     <textarea id="text" name="text" required></textarea>
     <div class="row">
-      <label for="file">or load a file</label> <input id="file" type="file" accept=".txt,.html,.htm,text/*">
+      <label for="file">or load a file</label> <input id="file" type="file" accept=".txt,.html,.htm,.pdf,text/*,application/pdf">
     </div>
     <div class="row">
       <input id="cable" type="checkbox"> <label for="cable">read it as a whole cable (compare with its own TAGS line)</label>
@@ -98,7 +98,16 @@ function tagRows(tags) {
 const heads = ["rank", "tag", "title", "score", "selected", "because"];
 document.getElementById("file").addEventListener("change", async ev => {
   const f = ev.target.files[0];
-  if (f) document.getElementById("text").value = await f.text();
+  if (!f) return;
+  // the server reads the file as the CLI does (encoding, page layout, PDF): the box gets the cable, not the page
+  const form = new FormData();
+  form.append("file", f);
+  try {
+    const d = await call("/v1/read", {method: "POST", body: form});
+    document.getElementById("text").value = d.text;
+  } catch (e) {
+    document.getElementById("suggest-out").innerHTML = "<p class=error role=alert>" + esc(e.message) + "</p>";
+  }
 });
 document.getElementById("suggest-form").addEventListener("submit", async ev => {
   ev.preventDefault();

@@ -123,7 +123,8 @@ def test_batch_whole_cables_and_audit_of_a_cable_file(tiny, tmp_path):
     p = run_cli("suggest", "--jsonl", str(src), "--cable", "--text-field", "text", "--model", str(tiny / "model"),
                 "--limit", "3")
     rows = [json.loads(x) for x in p.stdout.splitlines()]
-    assert p.returncode == 0 and [r["id"] for r in rows] == ["x", None] and all(len(r["tags"]) == 3 for r in rows)
+    # the record without an id gets the cable's own, derived from its header (year, post, serial)
+    assert p.returncode == 0 and [r["id"] for r in rows] == ["x", "09BAKU141"] and all(len(r["tags"]) == 3 for r in rows)
     assert rows[0]["tags"] == rows[1]["tags"]  # the page's chrome changes nothing the model reads
     f = tmp_path / "cable.txt"
     f.write_text(CABLE)

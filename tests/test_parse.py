@@ -118,11 +118,13 @@ def test_cli_parse_bad_files(tmp_path, content, needle):
     assert p.returncode == 3 and needle in p.stderr and "Traceback" not in p.stderr
 
 
-def test_cli_parse_invalid_utf8(tmp_path):
+def test_cli_parse_text_that_is_not_utf8_is_read_as_windows_1252(tmp_path):
     f = tmp_path / "x.txt"
-    f.write_bytes(HEADER.format(label="TAGS:").encode() + b"\xff\xfe")
+    f.write_bytes(HEADER.format(label="TAGS:").split("\n1.")[0].encode() + b"\r\n\xb61. caf\xe9 \x93quoted\x94\xff\r\n")
     p = run_cli("parse", "--format", "json", str(f))
-    assert p.returncode == 0 and "replaced" in p.stderr
+    d = json.loads(p.stdout)
+    assert p.returncode == 0 and d["encoding"] == "cp1252" and "\ufffd" not in p.stdout
+    assert [(q["number"], q["text"]) for q in d["paragraphs"]] == [(1, "café “quoted”ÿ")]
 
 
 def test_reading_text_is_the_cable_without_its_tags_and_own_serial():

@@ -7,12 +7,13 @@ import click
 
 from ..formatting import render
 from ..textio import atomic_output, dumps
-from .common import (EXIT_INPUT, BatchInput, CLIError, Progress, finish_batch, format_option, get_taxonomy,
-                     load_suggester, model_option, output_option, read_text_input, strict_option)
+from .common import (EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, each_cable, finish_batch, finish_files,
+                     format_option, get_taxonomy, is_batch, load_suggester, model_option, output_option,
+                     read_document_input, strict_option)
 
 
 @click.command()
-@click.argument("file", required=False, type=click.Path(allow_dash=True))
+@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
 @click.option("--jsonl", is_flag=True, help="FILE is JSON Lines: add a 'parsed' field to every record.")
 @click.option("--field", "field_name", default="text", show_default=True, help="Record field with the cable text.")
 @click.option("--era", type=click.Choice(["auto", "cablegate", "1970s", "current"]), default="auto", show_default=True,
@@ -22,19 +23,24 @@ from .common import (EXIT_INPUT, BatchInput, CLIError, Progress, finish_batch, f
 @strict_option
 @format_option
 @click.pass_context
-def parse(ctx, file, jsonl, field_name, era, output, strict, fmt):
-    """Parse a whole cable (FILE or - for stdin): header fields, TAGS (raw and normalized), subject, paragraphs.
+def parse(ctx, files, jsonl, field_name, era, output, strict, fmt):
+    """Read whole cables: header fields, TAGS (raw and normalized), subject, paragraphs.
+
+    FILES: a cable as bare text (any encoding), a saved page (cablegate, PlusD, others) or a PDF; - for stdin.
+    Several files, a folder or a glob pattern give one JSON Lines record per file, with its path.
 
     \b
     cabletags parse cable.txt
+    cabletags parse saved-pages/ > cables.jsonl
     cabletags parse --jsonl --field text cables.jsonl > parsed.jsonl
     """
-    from ..parser import parse_cable
-
     tax = get_taxonomy(ctx)
     if jsonl:
         from ..batch import parse_records
 
+        if len(files) > 1:
+            raise CLIError("--jsonl reads one file (or stdin)", EXIT_USAGE)
+        file = files[0] if files else None
         batch, prog = BatchInput(file, (field_name,)), Progress("parsed")
         with atomic_output(output) as out:
             for rec in parse_records(batch.records(), field_name, tax, era):
@@ -42,7 +48,22 @@ def parse(ctx, file, jsonl, field_name, era, output, strict, fmt):
                 prog.tick()
             batch.check()
         return finish_batch(ctx, "parse", batch, prog.n, prog, strict)
-    p = parse_cable(read_text_input(file, "a cable"), tax, era)
+    if is_batch(files):
+        prog = Progress("parsed")
+        cables, bad = each_cable(ctx, files, tax, era, prog)
+        n = 0
+        with atomic_output(output) as out:
+            for path, c in cables:
+                d = c.to_dict()
+                d["tags"]["taxonomy_version"] = tax.version
+                out.write(dumps(d) + "\n")
+                n += 1
+            if bad and not n:
+                finish_files(ctx, "parse", bad, n, prog, strict)
+        return finish_files(ctx, "parse", bad, n, prog, strict)
+    from ..reading import read_cable
+
+    p = read_cable(read_document_input(files[0] if files else None), tax, era)
     d = p.to_dict()
     with atomic_output(output) as out:
         if fmt in ("json", "jsonl"):
@@ -50,8 +71,12 @@ def parse(ctx, file, jsonl, field_name, era, output, strict, fmt):
             out.write((json.dumps(d, indent=2, ensure_ascii=False) if fmt == "json" else dumps(d)) + "\n")
             return
         t = p.tags
+        rid = f"{p.reference_id} ({p.reference_id_source})" if p.reference_id else None
         rows = [{"field": k, "value": v} for k, v in [
-            ("reference id", p.reference_id), ("year", p.year), ("post / serial", " ".join(x for x in (p.post, p.serial) if x)),
+            ("reference id", rid), ("as written", p.reference_id_original), ("read as", p.layout if p.layout != "text" else None),
+            ("date", p.date), ("year", p.year), ("origin", " ".join(x for x in (p.origin, p.origin_country and
+                                                                            f"({p.origin_country})") if x)),
+            ("post / serial", " ".join(x for x in (p.post, p.serial) if x)),
             ("date-time group", p.date_time_group), ("from", p.from_), ("to", "; ".join(p.to)),
             ("classification", p.classification), ("caveats", ", ".join(p.caveats)), ("E.O.", p.eo_line),
             ("TAGS (raw)", p.tags_raw if p.tags_raw is not None else "(no TAGS line)"),
@@ -60,7 +85,7 @@ def parse(ctx, file, jsonl, field_name, era, output, strict, fmt):
             ("names", "; ".join(t.names)), ("unknown", "; ".join(t.unknown)),
             ("repairs", "; ".join(f"{r.kind}: {r.original} -> {' '.join(r.result) or '(removed)'}" for r in t.repairs)),
             ("subject", p.subject), ("refs", " | ".join(p.refs)), ("summary", p.summary), ("comment", p.comment),
-            ("signature", p.signature),
+            ("signature", p.signature), ("doubts", " | ".join(p.doubts)),
             ("paragraphs", str(len(p.paragraphs)))] if v]
         rows += [{"field": f"  {q.number or '-'} {('(' + q.marking + ')') if q.marking else ''}".rstrip(),
                   "value": q.text} for q in p.paragraphs]
@@ -116,7 +141,9 @@ def _looks_like_jsonl(path) -> bool:
 
 def _audit_cable(ctx, auditor, path, output):
     """`audit cable.txt`: one cable (or a page holding one) audited as a one-record corpus."""
-    p, model_text = auditor.s.cable_text(read_text_input(path, "a cable"))
+    from ..reading import read_cable
+
+    p, model_text = auditor.s.cable_text(read_cable(read_document_input(path), auditor.s.taxonomy))
     if p.tags_raw is None:
         raise CLIError(f"{path}: neither JSON Lines nor a cable (no TAGS line to audit)", EXIT_INPUT)
     rec = {auditor.id_field: p.reference_id or str(path), auditor.tags_field: p.tags_raw,

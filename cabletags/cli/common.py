@@ -18,7 +18,7 @@ from ..textio import Stats, iter_jsonl
 __all__ = ["EXIT_OK", "EXIT_UNRESOLVED", "EXIT_USAGE", "EXIT_INPUT", "EXIT_DATA", "EXIT_BAD_RECORDS",
            "EXIT_INTERNAL", "EXIT_INTERRUPTED", "CLIError", "format_option", "output_option", "strict_option",
            "model_option", "get_taxonomy", "load_suggester", "read_text_input", "require_input", "Progress",
-           "BatchInput", "finish_batch"]
+           "BatchInput", "finish_batch", "read_document_input", "is_batch", "each_cable", "finish_files"]
 
 EXIT_OK, EXIT_UNRESOLVED, EXIT_USAGE, EXIT_INPUT, EXIT_DATA, EXIT_BAD_RECORDS, EXIT_INTERNAL, EXIT_INTERRUPTED = \
     0, 1, 2, 3, 4, 5, 70, 130
@@ -94,6 +94,79 @@ def read_text_input(path, what: str = "text") -> str:
     if "\x00" in text[:4096]:
         raise CLIError(f"{path or 'stdin'}: looks like a binary file, not {what}", EXIT_INPUT)
     return text
+
+
+def read_document_input(path, what: str = "a cable"):
+    """One input (FILE or stdin) decoded and its kind found (cabletags.reading.read_document); ReadError becomes
+    its one-line error and exit code, and an input with no text is refused (exit 3)."""
+    from pathlib import Path
+
+    from ..reading import MAX_BYTES, ReadError, read_document
+
+    require_input(path)
+    name = "stdin" if path in (None, "-") else str(path)
+    try:
+        if path in (None, "-"):
+            stdin = getattr(sys.stdin, "buffer", sys.stdin)
+            doc = read_document(stdin.read(MAX_BYTES + 1), name)
+        else:
+            doc = read_document(Path(path))
+    except ReadError as e:
+        raise CLIError(str(e), e.exit_code) from None
+    if doc.replaced:
+        click.echo(f"warning: {name}: undecodable bytes replaced with U+FFFD", err=True)
+    if not doc.text.strip():
+        raise CLIError(f"{name}: empty input (no {what} to read)", EXIT_INPUT)
+    return doc
+
+
+def is_batch(files) -> bool:
+    """Whether FILE arguments name a batch: several, a folder, or a glob pattern the shell left alone."""
+    import glob
+    from pathlib import Path
+
+    return len(files) > 1 or any(f != "-" and (Path(f).is_dir() or (not Path(f).exists() and glob.has_magic(f)))
+                                 for f in files)
+
+
+def each_cable(ctx, files, taxonomy, era: str, progress):
+    """(path, Cable) for every file a batch names (cabletags.reading.iter_sources), in order; a file that cannot
+    be read is reported on stderr by name and skipped (counted in the returned list `bad`)."""
+    from pathlib import Path
+
+    from ..reading import ReadError, iter_sources, read_cable
+
+    bad: list = []
+    if len(files) == 1 and Path(files[0]).is_dir() and not any(why is None for _, why in iter_sources(files)):
+        raise CLIError(f"{files[0]}: an empty folder (no file to read)", EXIT_INPUT)
+
+    def run():
+        for path, why in iter_sources(files):
+            if why:
+                bad.append((path, why))
+                click.echo(f"warning: {path}: {why}; skipped", err=True)
+                continue
+            try:
+                c = read_cable(Path(path), taxonomy, era)
+            except ReadError as e:
+                bad.append((path, str(e)))
+                click.echo(f"warning: {e}; skipped", err=True)
+                continue
+            progress.tick()
+            yield path, c
+
+    return run(), bad
+
+
+def finish_files(ctx, what: str, bad: list, done: int, progress, strict: bool) -> None:
+    """End a batch over files: the summary line; exit 3 when no file could be read, 5 under --strict when some
+    could not."""
+    secs = progress.close()
+    click.echo(f"{what}: {done + len(bad)} file(s) in, {done} out, {len(bad)} skipped, {secs:.1f} s", err=True)
+    if bad and not done:
+        raise CLIError(f"no file could be read ({len(bad)} skipped)", EXIT_INPUT)
+    if bad and strict:
+        ctx.exit(EXIT_BAD_RECORDS)
 
 
 class BatchInput:

@@ -12,8 +12,8 @@ import click
 from ..formatting import render
 from ..textio import Stats, atomic_output, dumps
 from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, cable_model_option,
-                     finish_batch, format_option, load_suggester, model_option, output_option, read_text_input,
-                     require_input, strict_option)
+                     each_cable, finish_batch, finish_files, format_option, is_batch, load_suggester, model_option,
+                     output_option, read_document_input, require_input, strict_option)
 
 
 @click.command()
@@ -61,14 +61,16 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
 
 
 @click.command()
-@click.argument("file", required=False, type=click.Path(allow_dash=True))
+@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
 @click.option("--jsonl", is_flag=True, help="FILE is JSON Lines: one result line per record.")
 @click.option("--text-field", default="body", show_default=True, help="Record field with the text (--jsonl).")
 @click.option("--id-field", default="id", show_default=True, help="Record field with the id (--jsonl).")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(0), help="Suggestions per text.")
 @click.option("--paragraphs", is_flag=True, help="Suggest for each paragraph of the text.")
 @click.option("--explain", is_flag=True, help="Show the terms that pushed each suggested tag.")
-@click.option("--cable", is_flag=True, help="FILE is a whole cable: suggest for it and each paragraph, beside its own tags.")
+@click.option("--cable", is_flag=True, help="FILE is a whole cable (text, saved page or PDF): suggest for it and each "
+                                            "paragraph, beside its own tags; several files, a folder or a glob give "
+                                            "one JSON Lines record per file.")
 @model_option
 @cable_model_option
 @output_option
@@ -76,14 +78,23 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
 @strict_option
 @format_option
 @click.pass_context
-def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, cable, model_path, cable_path, output,
+def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain, cable, model_path, cable_path, output,
             jobs, strict, fmt):
     """Suggest tags, with scores, for a text (FILE or - for stdin) or for every record of JSON Lines.
 
+    A saved page or a PDF is read for the cable it holds (never its menus or indexes); bare text as it is.
+
     \b
     cabletags suggest paragraph.txt
+    cabletags suggest --cable cable.html
+    cabletags suggest --cable saved-pages/ > suggestions.jsonl
     cabletags suggest --jsonl cables.jsonl --text-field body --id-field id > suggestions.jsonl
     """
+    if cable and not jsonl and is_batch(files):
+        return _suggest_cable_files(ctx, files, limit, (model_path, cable_path), output, strict, explain)
+    if len(files) > 1:
+        raise CLIError("give one FILE (or --cable with several files or a folder)", EXIT_USAGE)
+    file = files[0] if files else None
     require_input(file)
     if jsonl:
         refused = [name for name, on in (("--paragraphs", paragraphs), ("--explain", explain)) if on]
@@ -93,14 +104,15 @@ def suggest(ctx, file, jsonl, text_field, id_field, limit, paragraphs, explain, 
         return _suggest_jsonl(ctx, file, text_field, id_field, limit, (model_path, cable_path, cable), output, jobs,
                               strict, cable)
     s = load_suggester(ctx, model_path, cable_path, cable=cable)
-    text = read_text_input(file, "text")
-    from ..pages import is_html, page_text
+    doc = read_document_input(file, "text")
+    from ..reading import read_cable, scoring_text
 
-    if is_html(text):  # a saved web page: its text, not its markup
-        text = page_text(text)
     if cable:
-        return _suggest_cable(s, text, limit, output, fmt)
-    paras = s.paragraphs(text) if paragraphs else []
+        return _suggest_cable(s, read_cable(doc, s.taxonomy), limit, output, fmt, explain)
+    # a page or a PDF: the cable it holds (header and body without its TAGS field), never the page's chrome
+    c = read_cable(doc, s.taxonomy) if doc.layout != "text" else None
+    text = scoring_text(doc, s.taxonomy) if c is None else (c.reading_text if c.reading_text.strip() else doc.text)
+    paras = s.paragraphs(c if c is not None and c.paragraphs else text) if paragraphs else []
     parts = [p.text for p in paras] if paragraphs else [text]
     results = s.suggest_batch(parts, limit)
 
@@ -140,8 +152,23 @@ def _where(p) -> dict:
     return {"number": p.number, "marking": p.marking, "text": p.text[:60] + ("…" if len(p.text) > 60 else "")}
 
 
-def _suggest_cable(s, text, limit, output, fmt):
-    d = s.suggest_cable(text, limit)
+def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain):
+    """suggest --cable over files, folders and globs: one JSON Lines record per readable file, with its path."""
+    s = load_suggester(ctx, *model_paths, cable=True)
+    prog = Progress("suggested")
+    cables, bad = each_cable(ctx, files, s.taxonomy, "auto", prog)
+    n = 0
+    with atomic_output(output) as out:
+        for path, c in cables:
+            out.write(dumps({"source": path, **s.suggest_cable(c, limit, explain)}) + "\n")
+            n += 1
+        if bad and not n:
+            finish_files(ctx, "suggest", bad, n, prog, strict)
+    finish_files(ctx, "suggest", bad, n, prog, strict)
+
+
+def _suggest_cable(s, text, limit, output, fmt, explain=False):
+    d = s.suggest_cable(text, limit, explain)
     with atomic_output(output) as out:
         if fmt in ("json", "jsonl"):
             out.write((json.dumps(d, indent=2) if fmt == "json" else dumps(d)) + "\n")
@@ -149,11 +176,13 @@ def _suggest_cable(s, text, limit, output, fmt):
         own = set(d["own_tags"])
         rows = [{"rank": k, "tag": x["tag"], "score": x["score"], "selected": x["selected"],
                  "on TAGS line": "yes" if x["tag"] in own else "",
-                 "note": "suggested but absent" if x["selected"] and x["tag"] not in own else ""}
+                 "note": "suggested but absent" if x["selected"] and x["tag"] not in own else "",
+                 "because": ", ".join(x.get("because", []))}
                 for k, x in enumerate(d["whole"], 1)]
         out.write(f"cable {d['reference_id'] or '(no reference id)'}: {d['subject'] or '(no subject)'}\n")
         out.write(f"own tags: {', '.join(d['own_tags']) or '(no TAGS line)'}\n")
-        out.write(render(rows, ["rank", "tag", "score", "selected", "on TAGS line", "note"], fmt) + "\n")
+        out.write(render(rows, ["rank", "tag", "score", "selected", "on TAGS line", "note"] +
+                         (["because"] if explain else []), fmt) + "\n")
         if d["own_below"]:
             out.write("own tags below the list: " + ", ".join(f"{x['tag']} {_ordinal(x['rank'])} ({x['score']:.2f})"
                                                               for x in d["own_below"]) + "\n")
