@@ -131,7 +131,7 @@ _MARK = r"\(([A-Z]{1,3}(?:/[A-Z]{1,4})?)\)"
 # the line above (PDFs), "PARA 2.". The pattern starts at the number's first digit, so each candidate costs a
 # bounded amount of work (no leading run of blanks to rescan: linear time on any input); what stands before the
 # number is checked in _starts_paragraph, looking back at most _LOOKBACK characters.
-_NUMBER = _Lazy(rf"(?<!\d)(\d{{1,3}})[ \t]*\.(?!\d)[ \t]*(?:\n[ \t]*)?(?:{_MARK}[ \t]*)?")
+_NUMBER = _Lazy(rf"(?<!\d)(\d{{1,3}})\s*\.(?!\d)\s*(?:{_MARK}\s*)?")
 _LOOKBACK = 64
 _PARA_WORD = _Lazy(r"(?:\bPARA(?:GRAPH)?|\bPARAS?)[ \t]*$")
 _BLANK_LINE = _Lazy(r"\n\s*\n")
@@ -204,7 +204,7 @@ def _starts_paragraph(body: str, m) -> int | None:
     i = m.start()
     lo = max(0, i - _LOOKBACK)
     j = i
-    while j > lo and body[j - 1] in " \t\n":
+    while j > lo and body[j - 1].isspace():
         j -= 1
     gap = body[j:i]
     if j > 0 and body[j - 1] == "\u00b6":
@@ -214,7 +214,7 @@ def _starts_paragraph(body: str, m) -> int | None:
         if w is not None:
             return _placed(body, w.start(), lo)
     dot = body.index(".", i)
-    spaced = dot + 1 < len(body) and body[dot + 1] in " \t\n"
+    spaced = dot + 1 < len(body) and body[dot + 1].isspace()
     if j == 0 or "\n" in gap or len(gap) >= 2:
         return j if (m.group(2) or spaced) else None
     if len(gap) == 1 and m.group(2):  # flattened text: "... end. 2. (C) text"

@@ -70,7 +70,7 @@ class Cable:
                 "date_time_group": self.date_time_group, "from": self.from_, "to": self.to,
                 "classification": self.classification, "caveats": self.caveats, "eo_line": self.eo_line,
                 "tags_raw": self.tags_raw, "tags": self.tags.to_dict(), "subject": self.subject, "refs": self.refs,
-                "paragraphs": [p.to_dict() for p in self.paragraphs], "summary": self.summary,
+                "paragraphs": [p.to_dict() for p in self.paragraphs], "body": self.body, "summary": self.summary,
                 "comment": self.comment, "signature": self.signature, "year": self.year, "era": self.era,
                 "meanings": self.meanings, "tags_source": self.tags_source, "layout": self.layout,
                 "encoding": self.encoding, "source": self.source, "doubts": self.doubts}
@@ -183,6 +183,14 @@ def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
     m = cf.POST_SERIAL.search(head)
     if m:
         out.post, out.serial = m.group(1).strip(), m.group(2)
+        if out.reference_id_original is None:
+            # the cable's own id written anywhere in its first pages (a footer, a repeat of the header): only
+            # when it names the cable's own post and serial, so that ids of cables it cites are never taken
+            own = re.sub(r"[^A-Z]", "", out.post.upper()) + str(int(out.serial))
+            for rid in cf.REFERENCE_ID_IN_HEADER.findall(head):
+                if rid[2:].replace("-", "") == own:
+                    out.reference_id_original, out.reference_id_source = rid, "header"
+                    break
     found = set(_CAVEATS.findall(head))
     out.caveats = [c for c in cf.CAVEATS if c in found]
     m = cf.DATE_TIME_GROUP.search(head)

@@ -198,7 +198,7 @@ def _date(meta: dict, dtg: str | None) -> str | None:
                 return datetime.strptime(v, fmt).strftime(out)
             except ValueError:
                 continue
-    m = re.match(r"(\d\d)(\d\d)(\d\d)Z\s+([A-Z]{3})\s+(\d{2,4})$", dtg or "")
+    m = re.match(r"(\d\d)(\d\d)(\d\d)Z[ \t]+([A-Z]{3})[ \t]+(\d{2,4})$", dtg or "")  # on one line
     if m and m.group(4) in _MONTH:
         y = int(m.group(5))
         y = y if y > 999 else (1900 + y if y >= 66 else 2000 + y)
@@ -284,7 +284,7 @@ def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = N
         c.classification = meta.get("classification") or meta.get("original classification") or None
     c.date = _date(meta, c.date_time_group)
     header_id = c.reference_id_original
-    year = int(c.date[:4]) if c.date else cable_year(header_id, c.date_time_group)
+    year = int(c.date[:4]) if c.date else cable_year(header_id, None)
     candidates = [("metadata", meta.get("reference id") or meta.get("canonical id")
                    or meta.get("md document number")),
                   ("header", header_id), ("derived", _derived_id(c, year)), ("filename", _filename_id(doc.source))]

@@ -1,0 +1,151 @@
+"""The reader's speed and its linear time on pathological inputs (issue 25).
+
+1. Linear time: each pathological shape (long runs of one line, one marker, one word, one character, deep
+   markup) is read at sizes n, 2n, 4n, 8n; the time of each doubling is printed as a ratio. Linear work doubles
+   (ratio ~2); quadratic work quadruples. A shape whose last ratio passes 3 is flagged and the script exits 1.
+2. Throughput on the shared corpus: bare whole cables read (read_cable) and read + suggested by the shipped
+   whole-cable model, as `suggest --jsonl --cable` does, per second; and saved pages (each corpus cable wrapped in
+   a page of the 2011 cablegate layout and in a PlusD-like page, markup written here) read per second.
+
+usage: python scripts/benchmarks/bench_reader.py [--corpus PATH] [--cables 2000] [--base 20000] [--skip-corpus]
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import itertools
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from cabletags.reading import read_cable  # noqa: E402
+
+HEAD = "UNCLAS PARIS 000123\n\nE.O. 12958: N/A\nTAGS: PREL, PGOV, FR\nSUBJECT: A SUBJECT\n\n"
+
+
+def shapes(n: int) -> dict:
+    """name -> a text (or bytes) of about n characters built to stress one pattern."""
+    k = max(1, n // 10)
+    return {
+        "blank lines of one space": HEAD + "\n \n" * (n // 3),
+        "one long line of spaces": HEAD + "1." + " " * n + "x",
+        "SUMMARY with no END SUMMARY": HEAD + "1. SUMMARY: " + "word " * (n // 5),
+        "many SUMMARY words": HEAD + "1. " + "SUMMARY " * (n // 8),
+        "COMMENT: with no END": HEAD + "1. " + "COMMENT: text " * (n // 14),
+        "SUBJECT of one repeated word": "UNCLAS PARIS 000123\nTAGS: PREL\nSUBJECT: " + "WORD " * (n // 5) + "\n\n1. x",
+        "one repeated word": HEAD + "word " * (n // 5),
+        "paragraph numbers out of order": HEAD + "7. x " * (n // 5),
+        "paragraph numbers in order": HEAD + "".join(f"\n{i % 999 + 1}. (C) x" for i in range(n // 10)),
+        "pilcrows": HEAD + "\u00b6" * n,
+        "digits": HEAD + "1" * n,
+        "dots and digits": HEAD + "1." * (n // 2),
+        "TAGS labels": "TAGS: " * (n // 6),
+        "TAGS: and one code a line": "TAGS:\n" + "PREL\n" * (n // 5),
+        "REF lines": HEAD + "REF: A. STATE 1 " * (n // 16),
+        "ids at line starts": "\n".join("09PARIS1007" for _ in range(n // 12)),
+        "nested divs (HTML)": "<html><body>" + "<div>" * k + HEAD + "</div>" * k + "</body></html>",
+        "many pre blocks (HTML)": "<html><body>" + "<pre>TAGS: PREL</pre>" * (n // 20) + "</body></html>",
+        "cp1252 bytes": (HEAD + "\u00b61. caf\u00e9 " * (n // 12)).encode("cp1252"),
+    }
+
+
+def linear(base: int) -> bool:
+    ok = True
+    read_cable(HEAD + "1. warm up")  # the taxonomy and the normalizer load once, outside the timings
+    names = list(shapes(10))
+    print(f"{'shape':34} " + " ".join(f"{base * m:>10,}" for m in (1, 2, 4, 8)) + "   ratios")
+    for name in names:
+        times = []
+        for m in (1, 2, 4, 8):
+            x = shapes(base * m)[name]
+            t0 = time.perf_counter()
+            read_cable(x)
+            times.append(time.perf_counter() - t0)
+        ratios = [b / a if a > 1e-4 else 1.0 for a, b in zip(times, times[1:])]
+        flag = ratios[-1] > 3 and times[-1] > 0.05
+        ok &= not flag
+        print(f"{name:34} " + " ".join(f"{t * 1000:8.1f}ms" for t in times) + "   " +
+              " ".join(f"{r:.1f}" for r in ratios) + ("   SUPERLINEAR" if flag else ""))
+    return ok
+
+
+CABLEGATE = """<!DOCTYPE html><html><head><title>Cable reference id: #{rid}</title></head><body>
+<div id="header"><a href="/">Cable Viewer</a><ul>{menu}</ul></div>
+<div class="pane big">
+<table class="cable"><tr><th>Reference ID</th><th>Created</th><th>Released</th><th>Classification</th><th>Origin</th></tr>
+<tr><td><a href="/cable/{rid}.html">{rid}</a></td><td>{date}</td><td>2011-08-30 01:44</td><td>{cls}</td>
+<td>{origin}</td></tr></table>
+<code><pre>{text}</pre></code></div><div id="sidebar">{side}</div></body></html>"""
+
+PLUSD = """<!DOCTYPE html><html><head><title>Cable: {rid}_a</title></head><body><div id="leftmenu">
+<div class="pick"><h3>Browse by TAGS</h3>{menu}</div></div><table>
+<tr><td><div class="s_key"><a class="i">Date:</a></div><div class="s_val">{date}</div></td>
+<td><div class="s_key"><a class="i">Canonical ID:</a></div><div class="s_val">{rid}_a</div></td></tr>
+<tr><td><div class="s_key"><a class="i">TAGS:</a></div><div class="s_val">{pairs}</div></td></tr></table>
+<div class="pane-tab"><div class="pane-header">Content</div><div class="pane-content"><div class="text-content">
+{text}</div></div></div>
+<div class="pane-tab"><div class="pane-header">Raw content</div><div class="pane-content"><div class="text-content">
+{text}</div></div></div></body></html>"""
+
+
+def pages(recs):
+    menu = "".join(f"<li><a href='/tag/{c}'>{c}</a></li>" for c in ["PREL", "PGOV", "PHUM", "ECON", "KTIP"] * 20)
+    side = "".join(f"<a href='/cable/{i}.html'>09STATE{i}</a> " for i in range(200))
+    for r in recs:
+        text = html.escape((r.get("preamble") or "") + "\n" + (r.get("body") or ""))
+        date = (r.get("date") or "2009-01-01T00:00").replace("T", " ")
+        yield CABLEGATE.format(rid=r["id"], menu=menu, date=date, cls=r.get("classification") or "",
+                               origin=r.get("origin") or "", text=text, side=side).encode("utf-8")
+        pairs = " | ".join(f"{c} - gloss" for c in (r.get("tags") or "").replace(",", " ").split()[:8])
+        yield PLUSD.format(rid=r["id"], menu=menu, date=date, pairs=html.escape(pairs), text=text).encode("utf-8")
+
+
+def throughput(corpus: str, n: int) -> None:
+    from cabletags.batch import suggest_records
+    from cabletags.corpus import read_corpus
+    from cabletags.suggester import Suggester
+
+    recs = list(itertools.islice(read_corpus(corpus), n))
+    texts = [(r.get("preamble") or "") + "\n" + (r.get("body") or "") for r in recs]
+    read_cable(texts[0])
+    t0 = time.perf_counter()
+    for t in texts:
+        read_cable(t)
+    dt = time.perf_counter() - t0
+    print(f"read: {len(texts)} bare whole cables in {dt:.2f} s = {len(texts) / dt:,.0f} cables/s")
+    s = Suggester.load(cables_only=True)
+    list(suggest_records([{"text": texts[0]}], s, "text", "id", 10, cable=True))
+    t0 = time.perf_counter()
+    rows = list(suggest_records(({"text": t} for t in texts), s, "text", "id", 10, cable=True))
+    dt = time.perf_counter() - t0
+    print(f"read + suggested (whole-cable model, suggest --jsonl --cable path): {len(rows)} cables in {dt:.2f} s = "
+          f"{len(rows) / dt:,.0f} cables/s")
+    pg = list(pages(recs[: max(1, n // 4)]))
+    t0 = time.perf_counter()
+    for p in pg:
+        read_cable(p)
+    dt = time.perf_counter() - t0
+    avg = sum(map(len, pg)) / len(pg) / 1024
+    print(f"pages: {len(pg)} saved pages (cablegate 2011 and PlusD layouts, {avg:.0f} KB each) read in {dt:.2f} s = "
+          f"{len(pg) / dt:,.0f} pages/s")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus")
+    ap.add_argument("--cables", type=int, default=2000)
+    ap.add_argument("--base", type=int, default=20000, help="the smallest pathological size, in characters")
+    ap.add_argument("--skip-corpus", action="store_true")
+    a = ap.parse_args(argv)
+    ok = linear(a.base)
+    if not a.skip_corpus:
+        from cabletags.corpus import corpus_or_exit
+
+        throughput(corpus_or_exit(a.corpus), a.cables)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

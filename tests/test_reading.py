@@ -1,0 +1,375 @@
+"""The reader stage (cabletags.reading): every layout, encoding and era a cable comes in, one rule a test.
+Every cable, page and PDF here was written for the tests; the shared samples are read by path at the end."""
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from cabletags.reading import Document, ReadError, normalize_id, read_cable, read_document
+from cabletags.reading.encoding import decode_bytes
+
+# a made-up telegram of 2009 from Paris: no id line, its id follows from year + post + serial
+TELEGRAM = """VZCZCXRO0001
+OO RUEHDBU
+DE RUEHFR #0077 2051555
+ZNY CCCCC ZZH
+O 241555Z JUL 09
+FM AMEMBASSY PARIS
+TO RUEHC/SECSTATE WASHDC IMMEDIATE 0001
+CONFIDENTIAL PARIS 000077
+
+SIPDIS
+
+E.O. 12958: DECL: 07/24/2019
+TAGS: PGOV PREL FR
+SUBJECT: FRANCE: MINISTERS MEET ON HARBOUR TOLLS
+
+REF: STATE 12345
+
+\u00b61. (C) Summary: the ministers met on tolls. End Summary.
+
+\u00b62. (C) They agreed:
+A. a lower toll;
+B. a review in \u00b62010.
+
+\u00b63. (U) Comment: nothing else. End comment.
+EXAMPLE
+"""
+
+
+def test_windows_1252_text_with_crlf_reads_without_replacement_and_pilcrow_paragraphs():
+    data = TELEGRAM.replace("MINISTERS", "MINIST\u00c8RES \u201cBIG\u201d").replace("\n", "\r\n").encode("cp1252")
+    c = read_cable(data)
+    assert c.encoding == "cp1252" and "\ufffd" not in json.dumps(c.to_dict(), ensure_ascii=False)
+    assert c.subject == "FRANCE: MINIST\u00c8RES \u201cBIG\u201d MEET ON HARBOUR TOLLS"
+    assert [(p.number, p.marking) for p in c.paragraphs] == [(1, "C"), (2, "C"), (3, "U")]
+    # lettered sub-paragraphs and a pilcrow before a year stay inside their paragraph
+    assert "A. a lower toll; B. a review in" in c.paragraphs[1].text
+    assert c.signature == "EXAMPLE" and c.tags.codes == ["PGOV", "PREL", "FR"]
+
+
+@pytest.mark.parametrize("encode", [
+    lambda t: t.encode("utf-8"), lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"), lambda t: t.encode("utf-16"),
+    lambda t: t.encode("utf-16-le"), lambda t: t.encode("utf-16-be"), lambda t: t.encode("utf-32"),
+    lambda t: t.replace("\n", "\r").encode("utf-8"), lambda t: t.replace("\n", "\r\n").encode("latin-1"),
+], ids=["utf8", "utf8-bom", "utf16-bom", "utf16le-no-bom", "utf16be-no-bom", "utf32-bom", "cr", "latin1-crlf"])
+def test_every_encoding_and_line_end_reads_the_same_cable(encode):
+    want = read_cable(TELEGRAM)
+    c = read_cable(encode(TELEGRAM))
+    assert (c.reference_id, c.subject, c.tags.codes, [p.text for p in c.paragraphs]) == \
+        (want.reference_id, want.subject, want.tags.codes, [p.text for p in want.paragraphs])
+
+
+def test_cp1252_undefined_bytes_are_kept_as_latin1_never_replaced():
+    d = decode_bytes(b"caf\xe9 \x81\x8d\x8f\x90\x9d \x80")
+    assert d.encoding == "cp1252" and not d.replaced and d.text == "caf\u00e9 \x81\x8d\x8f\x90\x9d \u20ac"
+
+
+def test_reference_id_derived_from_year_post_and_serial():
+    c = read_cable(TELEGRAM)
+    assert (c.reference_id, c.reference_id_source, c.year, c.era) == ("09PARIS77", "derived", 2009, "cablegate")
+    assert c.date == "2009-07-24T15:55" and c.origin == "Embassy Paris" and c.origin_country == "FR"
+
+
+def test_reference_id_on_a_header_line_is_normalized_and_the_original_kept():
+    c = read_cable("2009PARIS00077 - CONFIDENTIAL\n" + TELEGRAM)
+    assert (c.reference_id, c.reference_id_source, c.reference_id_original) == ("09PARIS77", "header",
+                                                                                "2009PARIS00077")
+    assert normalize_id("1974ATHENS02959_b") == "74ATHENS2959" and normalize_id("03APR2003x") is None
+
+
+def test_an_id_that_disagrees_with_the_header_is_a_doubt_not_a_guess():
+    c = read_cable("Reference ID: 09PARIS99\n\n" + TELEGRAM)
+    assert c.reference_id == "09PARIS99" and c.reference_id_source == "header"
+    assert any("09PARIS77" in d for d in c.doubts)
+
+
+def test_a_quoted_or_cited_id_is_never_the_cables_own():
+    text = TELEGRAM.replace("REF: STATE 12345", "REF: 08STATE12345\n08ROME555 said so")
+    c = read_cable(text.replace("O 241555Z JUL 09\n", ""))  # no year: no derived id either
+    assert c.reference_id is None and c.reference_id_source is None
+
+
+def test_the_file_name_is_the_last_resort_for_an_id(tmp_path):
+    f = tmp_path / "09PARIS77.txt"
+    f.write_text(TELEGRAM.replace("O 241555Z JUL 09\n", ""))
+    c = read_cable(f)
+    assert (c.reference_id, c.reference_id_source, c.source) == ("09PARIS77", "filename", str(f))
+    other = tmp_path / "notes.txt"
+    other.write_text(TELEGRAM.replace("O 241555Z JUL 09\n", ""))
+    assert read_cable(other).reference_id is None  # a name that is no id is never used
+
+
+@pytest.mark.parametrize("mark,numbers", [
+    ("{n}. (C) text", [1, 2, 3]), ("{n}.(SBU)TEXT", [1, 2, 3]), ("\u00b6{n}. text", [1, 2, 3]),
+    ("\u00b6 {n}. text", [1, 2, 3]), ("\u00b6\n{n}. (U) text", [1, 2, 3]), ("PARA {n}. text", [1, 2, 3]),
+    ("{n}. text", [1, 2, 3]),
+])
+def test_paragraph_marks(mark, numbers):
+    body = "\n\n".join(mark.format(n=n) + f" number {n}" for n in (1, 2, 3))
+    c = read_cable("UNCLAS ROME 000001\nTAGS: PREL\nSUBJECT: MARKS\n\n" + body)
+    assert [p.number for p in c.paragraphs] == numbers
+    assert [p.text.endswith(f"number {n}") for p, n in zip(c.paragraphs, numbers)] == [True] * 3
+
+
+def test_numbers_in_prose_are_not_paragraphs():
+    c = read_cable("UNCLAS ROME 000001\nTAGS: PREL\nSUBJECT: S\n\n1. In 2009. 3. things, see para 2. here\n"
+                   "2. second")
+    assert [p.number for p in c.paragraphs] == [1, 2] and "see para 2. here" in c.paragraphs[0].text
+
+
+# --- 1970s telegrams ----------------------------------------------------------------------------------------------
+TELEGRAM_1975 = """LIMITED OFFICIAL USE
+PAGE 01  ROME 01234  171944Z
+ACTION EUR-25
+R 171600Z MAY 75
+FM AMEMBASSY ROME
+TO SECSTATE WASHDC 3410
+LIMITED OFFICIAL USE ROME 01234
+E. O. 11652: N/A
+TAGS: PFOR IT UR
+SUBJECT: A SOVIET VISIT
+
+1. THE VISIT WENT AHEAD.
+2. NO MORE NEWS.
+VOLPE
+"""
+
+
+def test_a_1970s_telegram():
+    c = read_cable(TELEGRAM_1975)
+    assert (c.reference_id, c.year, c.era) == ("75ROME1234", 1975, "1970s")
+    # UR is a code of the 1970s only (the Soviet Union): read in the cable's era, not "repaired"
+    assert c.tags.codes[:2] == ["PFOR", "IT"] and "UR" in c.tags.codes + c.tags.unknown
+    assert c.eo_line.startswith("E. O. 11652")
+    assert "Soviet" in c.meanings["UR"] and [p.number for p in c.paragraphs] == [1, 2]
+
+
+# --- saved pages ----------------------------------------------------------------------------------------------
+MENU = "".join(f"<a href='/tag/{t}_0.html'>{t}</a>\n" for t in ["PREL", "PGOV", "KTIP", "PHUM", "ECON"] * 8)
+SIDEBAR = "<div class='side'><a href='/cable/08ROME1.html'>08ROME1</a> <a href='/cable/07ROME9.html'>07ROME9</a></div>"
+
+
+def cablegate_2011(text: str, rid="09PARIS77") -> str:
+    body = text.replace("&", "&amp;").replace("<", "&lt;")
+    for n in (1, 2, 3):  # the site's pilcrow links before each paragraph number
+        body = body.replace(f"\u00b6{n}.", f"<a id='par{n}' href='#par{n}'>\u00b6</a>{n}.")
+    head, rest = body.split("CONFIDENTIAL PARIS", 1)
+    return ("<!DOCTYPE html><html><head><title>Cable</title></head><body><div class='pick'>"
+            f"<h3>Browse by tag</h3>{MENU}</div>{SIDEBAR}<table class='cable'><tr><th>Reference ID</th>"
+            "<th>Created</th><th>Released</th><th>Classification</th><th>Origin</th></tr><tr>"
+            f"<td><a href='/cable/x.html'>{rid}</a></td><td><a href='/date/x'>2009-07-24 15:55</a></td>"
+            "<td>2011-08-30 01:44</td><td>CONFIDENTIAL</td><td><a href='/origin/1'>Embassy Paris</a></td></tr>"
+            f"</table><code><pre>{head.replace(chr(10), '&#x000A;')}</pre></code>"
+            f"<code><pre>CONFIDENTIAL PARIS{rest.replace(chr(10), '&#x000A;')}</pre></code></body></html>")
+
+
+def test_cablegate_2011_page_reads_metadata_and_never_the_menus():
+    c = read_cable(cablegate_2011(TELEGRAM).encode())
+    assert c.layout == "cablegate" and (c.reference_id, c.reference_id_source) == ("09PARIS77", "metadata")
+    assert c.tags.codes == ["PGOV", "PREL", "FR"] and c.origin == "Embassy Paris" and c.date == "2009-07-24T15:55"
+    assert [p.number for p in c.paragraphs] == [1, 2, 3] and c.subject == read_cable(TELEGRAM).subject
+    assert not c.doubts
+
+
+def test_a_page_whose_metadata_id_differs_from_the_header_says_so():
+    c = read_cable(cablegate_2011(TELEGRAM, rid="09PARIS78").encode())
+    assert c.reference_id == "09PARIS78" and any("derived id is 09PARIS77" in d for d in c.doubts)
+
+
+def plusd(telegram: str, meta_tags="PINS, GR, (DOE, JOHN)", pairs="DOE, JOHN | GR - Greece | PINS - Internal "
+          "Security") -> str:
+    esc = telegram.replace("&", "&amp;").replace("<", "&lt;")
+    menu = "<div class='pick'><h3>Browse by TAGS</h3>" + " ".join(
+        f"<a href='/plusd/?qftags={t}'>{t}</a>" for t in ["US", "PFOR", "PGOV", "UR", "KISSINGER, HENRY A"] * 15) + "</div>"
+    return ("<!DOCTYPE html><html><head><title>Cable: 1975ROME01234_b</title></head><body><div id='leftmenu'>"
+            f"{menu}</div><table><tr><td><div class='s_key'><a class='i'>Date:</a></div><div class='s_val'>"
+            "1975 May 17, 16:00 (Saturday)</div></td><td><div class='s_key'><a class='i'>Canonical ID:</a></div>"
+            "<div class='s_val'>1975ROME01234_b</div></td></tr><tr><td><div class='s_key'><a class='i'>TAGS:</a>"
+            f"</div><div class='s_val'>{pairs}</div></td></tr></table>"
+            "<div class='pane-tab'><div class='pane-header'>Content</div><div class='pane-content'>"
+            f"<div class='text-header hidden'>{esc.split('1. THE')[0]}</div><div class='text-button'>Show&nbsp;Headers"
+            f"</div><div class='text-content'><div id='tagged-text'>1. THE{esc.split('1. THE')[1]}</div></div></div></div>"
+            "<div class='pane-tab'><div class='pane-header'>Raw content</div><div class='pane-content'>"
+            f"<div class='text-content'>{esc}</div></div></div><div class='pane-tab'><div class='pane-header'>"
+            f"Metadata</div><div class='pane-content'><div class='text-content'>---\nCopy: SINGLE\n"
+            f"Document Number: 1975ROME01234\nTAGS: {meta_tags}\nSubject: A SOVIET VISIT\n</div></div></div>"
+            "</body></html>")
+
+
+def test_plusd_page_tags_come_from_its_metadata_never_the_navigation_list():
+    c = read_cable(plusd(TELEGRAM_1975.replace("TAGS: PFOR IT UR", "TAGS: PINS, GR")).encode())
+    assert c.layout == "plusd" and c.tags_source == "metadata"
+    assert c.tags.codes == ["PINS", "GR"] and c.tags.names == ["DOE, JOHN"]
+    assert (c.reference_id, c.reference_id_original, c.reference_id_source) == ("75ROME1234", "1975ROME01234_b",
+                                                                                "metadata")
+    assert [p.number for p in c.paragraphs] == [1, 2]  # the telegram once, though the page shows it twice
+    assert (c.year, c.era, c.date) == (1975, "1970s", "1975-05-17T16:00") and not c.doubts
+
+
+def test_plusd_disagreements_are_reported():
+    c = read_cable(plusd(TELEGRAM_1975, pairs="GR - Greece | PINS - Human Rights").encode())
+    assert any("telegram's TAGS line" in d for d in c.doubts)  # the telegram says PFOR IT UR
+    assert any("PlusD glosses PINS as 'Human Rights'" in d and "PHUM" in d for d in c.doubts)
+
+
+def test_a_generic_page_drops_menus_scripts_and_footers():
+    html = (f"<html><body><nav>{MENU}</nav><script>var t='TAGS: PHUM';</script><p>Reference ID: 09PARIS77</p>"
+            f"<pre>{TELEGRAM}</pre><footer>TAGS: KTIP</footer></body></html>")
+    c = read_cable(html)
+    assert c.layout == "page" and c.tags.codes == ["PGOV", "PREL", "FR"] and c.reference_id == "09PARIS77"
+
+
+# --- PDFs -----------------------------------------------------------------------------------------------------
+def tiny_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF whose text layer holds `lines` (Helvetica, one line each)."""
+    def esc(s):
+        return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    content = ("BT /F1 9 Tf 40 780 Td 11 TL " + " ".join(f"({esc(x)}) Tj T*" for x in lines) + " ET") if lines else ""
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            "/Resources << /Font << /F1 5 0 R >> >> >>",
+            f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, o in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{o}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+PDF_LINES = ["P 111147Z DEC 00", "FM AMEMBASSY ROME", "TO SECSTATE WASHDC 0001",
+             "C O N F I D E N T I A L SECTION 01 OF 02 ROME 008112", "E.O. 12958: DECL: 12/07/10", "TAGS: ",
+             "PTER", " ", "IT", "SUBJECT: ITALY: A REPORT", "\u00b6", "1. (U) FIRST.", "\u00b6", "2. (C) SECOND.",
+             "EXAMPLE"]
+
+
+def test_a_pdf_text_layer_with_tags_one_a_line(tmp_path):
+    pytest.importorskip("pypdf")
+    c = read_cable(tiny_pdf(PDF_LINES))
+    assert c.layout == "pdf" and c.tags.codes == ["PTER", "IT"] and c.tags.unknown == []
+    assert (c.reference_id, c.reference_id_source, c.classification) == ("00ROME8112", "derived", "CONFIDENTIAL")
+    assert [(p.number, p.marking) for p in c.paragraphs] == [(1, "U"), (2, "C")]
+
+
+def test_a_pdf_without_a_text_layer_exits_3_saying_ocr(tmp_path):
+    pytest.importorskip("pypdf")
+    f = tmp_path / "scan.pdf"
+    f.write_bytes(tiny_pdf([]))
+    p = run_cli("parse", str(f))
+    assert p.returncode == 3 and "no text layer" in p.stderr and "OCR" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_a_pdf_without_the_extra_exits_2_naming_the_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pypdf", None)  # import pypdf now fails as it does without the extra
+    f = tmp_path / "x.bin"
+    f.write_bytes(tiny_pdf(PDF_LINES))
+    p = run_cli("parse", str(f))
+    assert p.returncode == 2 and "pip install 'cabletags[pdf]'" in p.stderr and len(p.stderr.splitlines()) == 1
+
+
+def test_broken_pdf_is_an_input_error():
+    with pytest.raises(ReadError) as e:
+        read_document(b"%PDF-1.4\nnot really")
+    assert e.value.exit_code in (2, 3)
+
+
+# --- what is not one cable --------------------------------------------------------------------------------------
+def test_json_lines_without_jsonl_exit_2(tmp_path):
+    f = tmp_path / "cables.txt"
+    f.write_text(json.dumps({"id": "a", "text": TELEGRAM}) + "\n" + json.dumps({"id": "b", "text": "x"}) + "\n")
+    for cmd in (["parse"], ["suggest", "--cable"]):
+        p = run_cli(*cmd, str(f))
+        assert p.returncode == 2 and "--jsonl" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_read_cable_takes_paths_bytes_text_file_objects_and_documents(tmp_path):
+    f = tmp_path / "c"
+    f.write_bytes(TELEGRAM.encode("cp1252"))
+    want = read_cable(TELEGRAM).to_dict()
+    with f.open("rb") as fh:
+        got = [read_cable(x).to_dict() for x in (f, f.read_bytes(), TELEGRAM, read_document(f))] + \
+            [read_cable(fh).to_dict()]
+    keys = ("reference_id", "subject", "tags", "paragraphs", "body", "date", "origin_country")
+    assert all({k: g[k] for k in keys} == {k: want[k] for k in keys} for g in got)
+    assert isinstance(read_document(f), Document)
+    with pytest.raises(TypeError):
+        read_cable(12)
+
+
+# --- folders and globs ----------------------------------------------------------------------------------------
+def test_parse_a_folder_one_record_per_file_bad_files_skipped(tmp_path):
+    d = tmp_path / "in"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.txt").write_bytes(TELEGRAM.encode("cp1252"))
+    (d / "sub" / "b.html").write_text(cablegate_2011(TELEGRAM))
+    (d / "c.bin").write_bytes(b"\x00\x01\x02 binary")
+    (d / ".hidden").write_text("ignored")
+    p = run_cli("parse", str(d))
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert p.returncode == 0 and [Path(r["source"]).name for r in rows] == ["a.txt", "b.html"]
+    assert [r["reference_id"] for r in rows] == ["09PARIS77", "09PARIS77"]
+    assert "c.bin" in p.stderr and "skipped" in p.stderr and "2 out, 1 skipped" in p.stderr
+    assert run_cli("parse", "--strict", str(d)).returncode == 5
+    g = run_cli("parse", str(d / "**" / "*.html"))
+    assert [Path(json.loads(x)["source"]).name for x in g.stdout.splitlines()] == ["b.html"]
+
+
+def test_suggest_cable_over_a_folder(tiny, tmp_path):
+    tiny_model = tiny / "model"
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.txt").write_text(TELEGRAM)
+    (d / "b.html").write_text(cablegate_2011(TELEGRAM))
+    p = run_cli("suggest", "--cable", str(d), "--model", str(tiny_model), "--limit", "3")
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert p.returncode == 0 and len(rows) == 2 and rows[0]["whole"] == rows[1]["whole"]
+    assert all(r["own_tags"] == ["PGOV", "PREL", "FR"] and r["source"] for r in rows)
+
+
+def test_plain_suggest_reads_only_the_cable_of_a_page(tiny, tmp_path):
+    tiny_model = tiny / "model"
+    from cabletags import Suggester
+
+    page = tmp_path / "p.html"
+    page.write_text(cablegate_2011(TELEGRAM))
+    got = json.loads(run_cli("suggest", str(page), "--model", str(tiny_model), "--format", "json").stdout)
+    s = Suggester.load(tiny_model)
+    want = [x.to_dict() for x in s.suggest(read_cable(TELEGRAM).reading_text, 10)]
+    assert got["tags"] == want  # the menus, sidebar and tag index change nothing
+
+
+# --- the shared samples (read by path; skipped without ../shared) ---------------------------------------------
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+EXPECTED = {  # id, own TAGS, year, era, paragraph numbers (1..n), layout
+    "72TEHRAN1164.html": ("72TEHRAN1164", ["MASS", "MARR", "IR"], 1972, "1970s", 8, "cablegate"),
+    "1974ATHENS02959_b.html": ("74ATHENS2959", ["PINS", "GR"], 1974, "1970s", 2, "plusd"),
+    "09PARIS1007.txt": ("09PARIS1007", ["PGOV", "PREL", "FR"], 2009, "cablegate", 5, "text"),
+    "07BOGOTA1165.txt": ("07BOGOTA1165", ["PGOV", "CO"], 2007, "cablegate", 4, "text"),
+    "00ANKARA8112.pdf": ("00ANKARA8112", ["PTER", "TU"], 2000, "cablegate", 40, "pdf"),
+    "00HANOI686.pdf": ("00HANOI686", ["PGOV", "PREL", "ECON", "ETRD", "PINR", "PHUM", "VM", "DPOL"], 2000, "cablegate",
+                       27, "pdf"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_shared_samples(name):
+    f = SAMPLES / name
+    if not f.is_file():
+        pytest.skip(f"{f} absent: the shared samples are read by path")
+    if name.endswith(".pdf"):
+        pytest.importorskip("pypdf")
+    rid, tags, year, era, n, layout = EXPECTED[name]
+    c = read_cable(f)
+    assert (c.reference_id, c.tags.codes, c.year, c.era, c.layout) == (rid, tags, year, era, layout)
+    assert [p.number for p in c.paragraphs] == list(range(1, n + 1)) and not c.doubts
+    assert c.subject and "\ufffd" not in c.subject and "\ufffd" not in c.body
+    assert not c.tags.unknown
