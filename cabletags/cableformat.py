@@ -35,6 +35,8 @@ __all__ = ["Paragraph", "split_paragraphs", "prose_paragraphs", "signature", "st
 CLASSIFICATION = r"(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|SENSITIVE BUT UNCLASSIFIED)"
 SPACED_BANNERS = {"U N C L A S": "UNCLASSIFIED", "C O N F I D E N T I A L": "CONFIDENTIAL", "S E C R E T": "SECRET"}
 CLASSIFICATION_LINE = _Lazy(rf"(?m)^\s*{CLASSIFICATION}\b|\b{CLASSIFICATION}\b")
+# the first classification word (the lookahead lets the scan skip to the letters that can start one)
+CLASSIFICATION_WORD = _Lazy(rf"(?=[UCSL])\b{CLASSIFICATION}\b")
 # "CONFIDENTIAL SECTION 01 OF 02 ANKARA 000123": the posting post and serial after the banner
 POST_SERIAL = _Lazy(rf"(?:{CLASSIFICATION}|(?:[A-Z] ){{4,}}[A-Z])\s+(?:SECTION\s+\d+\s+OF\s+\d+\s+)?"
                          r"([A-Z][A-Z .'-]{1,30}?)\s+(\d{3,6})\b")
@@ -46,6 +48,21 @@ HEADER_REFERENCE_ID = _Lazy(rf"(?m)^[ \t]*(?:Reference ID|Canonical ID|Cable ID)
                             rf"((?:\d\d){{1,2}}(?!(?:{_MONTHS})\d)[A-Z][A-Z-]{{2,}}\d{{1,6}}(?:_[a-z])?)\b")
 CAVEATS = ("SIPDIS", "NOFORN", "EXDIS", "NODIS", "LIMDIS", "SENSITIVE", "FOUO")
 DATE_TIME_GROUP = _Lazy(r"\b(\d{6}Z\s+[A-Z]{3}\s+\d{2,4})\b")
+_DTG_AT = _Lazy(r"(\d{6}Z\s+[A-Z]{3}\s+\d{2,4})\b")
+
+
+def date_time_group(text: str) -> str | None:
+    """The first date-time group (241555Z JUL 09) of a text: DATE_TIME_GROUP's match, found from each "Z" (a C
+    scan) instead of a regex tried at every digit."""
+    at = text.find("Z", 6)
+    while at >= 0:
+        start = at - 6
+        if text[start:at].isdigit() and (start == 0 or not text[start - 1].isalnum() and text[start - 1] != "_"):
+            m = _DTG_AT.match(text, start)
+            if m:
+                return m.group(1)
+        at = text.find("Z", at + 1)
+    return None
 FROM_LINE = _Lazy(r"(?m)^\s*FM\s+(.+)$")
 TO_LINES = _Lazy(r"(?m)^\s*(?:TO|INFO)\s+(.+)$")
 EO_LINE = _Lazy(r"\bE\.\s?O\.\s*1\d{4}\s*:?[^\n]*?(?=\s{2,}|\n|TAGS|$)")
@@ -131,7 +148,7 @@ _MARK = r"\(([A-Z]{1,3}(?:/[A-Z]{1,4})?)\)"
 # the line above (PDFs), "PARA 2.". The pattern starts at the number's first digit, so each candidate costs a
 # bounded amount of work (no leading run of blanks to rescan: linear time on any input); what stands before the
 # number is checked in _starts_paragraph, looking back at most _LOOKBACK characters.
-_NUMBER = _Lazy(rf"(?<!\d)(\d{{1,3}})\s*\.(?!\d)\s*(?:{_MARK}\s*)?")
+_NUMBER = _Lazy(rf"(\d{{1,3}})\s*\.(?!\d)\s*(?:{_MARK}\s*)?")  # the digit before is checked in _numbered
 _LOOKBACK = 64
 _PARA_WORD = _Lazy(r"(?:\bPARA(?:GRAPH)?|\bPARAS?)[ \t]*$")
 _BLANK_LINE = _Lazy(r"\n\s*\n")
@@ -237,7 +254,7 @@ def _numbered(body: str) -> list:
     """The paragraph numbers 1., 2., 3. ... in sequence (numbers out of sequence are text), as _Start records."""
     seq, want = [], 1
     for m in _NUMBER.finditer(body):
-        if int(m.group(1)) != want:
+        if int(m.group(1)) != want or (m.start() and body[m.start() - 1].isdigit()):
             continue
         s = _starts_paragraph(body, m)
         if s is None:
@@ -254,6 +271,8 @@ def cable_end(body: str, seq: list | None = None) -> str:
     numbered paragraph starts, or, without numbered paragraphs, the last "End Cable Text"; all of it without."""
     body = body or ""
     seq = _numbered(body) if seq is None else seq
+    if "NNNN" not in body and _find_word(body, "end") < 0:
+        return body
     if seq:
         m = _END_MARK.search(body, seq[-1].end())
         return body[:m.start()] if m else body
@@ -264,8 +283,14 @@ def cable_end(body: str, seq: list | None = None) -> str:
 def signature(body: str, ended: str | None = None) -> str | None:
     """The signature (or end marker) on the last line of a cable's text (cable_end, or `ended` when the caller
     has it), or None."""
-    m = _SIGNATURE.search(cable_end(body) if ended is None else ended)
+    text = cable_end(body) if ended is None else ended
+    m = _SIGNATURE.search(text, _tail(text))
     return m.group(1) if m else None
+
+
+def _tail(text: str) -> int:
+    """Where the search for a signature may start: its line is the last one (at most _SIGNATURE's length)."""
+    return max(0, len(text.rstrip()) - 160)
 
 
 # SUMMARY ... END SUMMARY and COMMENT: ... END COMMENT: the start found first, then the first end after it (two
@@ -276,8 +301,11 @@ _COMMENT_START = _Lazy(r"\bCOMMENT[ \t\n]*[:.][ \t\n]*", re.I)
 _COMMENT_END = _Lazy(r"\bEND[ \t\n]+COMMENT", re.I)
 
 
-def _between(text: str, start, end) -> str | None:
-    m = start.search(text)
+def _between(text: str, start, end, word: str) -> str | None:
+    at = _find_word(text, word)
+    if at < 0:
+        return None
+    m = start.search(text, max(0, at - 1))
     if m is None:
         return None
     e = end.search(text, m.end() + 1)
@@ -287,14 +315,23 @@ def _between(text: str, start, end) -> str | None:
     return inner or None
 
 
+def _find_word(text: str, word: str) -> int:
+    """The first offset of `word` in any of its three usual cases (lower, Capitalized, UPPER), or -1: a few
+    C-speed scans that spare a case-insensitive regex scan of texts without the word."""
+    hits = [i for i in (text.find(word), text.find(word.capitalize()), text.find(word.upper())) if i >= 0]
+    if hits:
+        return min(hits)
+    return text.lower().find(word)
+
+
 def summary(body: str) -> str | None:
     """The text between SUMMARY and END SUMMARY, whitespace collapsed, or None."""
-    return _between(body, _SUMMARY_START, _SUMMARY_END)
+    return _between(body, _SUMMARY_START, _SUMMARY_END, "summary")
 
 
 def comment(body: str) -> str | None:
     """The text between COMMENT: and END COMMENT, whitespace collapsed, or None."""
-    return _between(body, _COMMENT_START, _COMMENT_END)
+    return _between(body, _COMMENT_START, _COMMENT_END, "comment")
 
 
 # a line that can begin a cable's header: routing, a date-time group, a classification banner, FM/TO/INFO,
@@ -326,7 +363,7 @@ def split_paragraphs(body: str, seq: list | None = None) -> list[Paragraph]:
     body = body or ""
     seq = _numbered(body) if seq is None else seq
     body = cable_end(body, seq)
-    m = _SIGNATURE.search(body)
+    m = _SIGNATURE.search(body, _tail(body))
     if m:
         body = body[:m.start()]
         seq = [x for x in seq if x.start() < len(body)]

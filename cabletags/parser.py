@@ -153,7 +153,16 @@ def parse_cable(text: str, taxonomy=None, era: str = "auto") -> Cable:
     return read_cable(text, taxonomy, era)
 
 
-_CAVEATS = cf._Lazy(r"\b(" + "|".join(cf.CAVEATS) + r")\b")
+def _has_word(text: str, word: str) -> bool:
+    """Whether `word` stands in `text` as a word of its own (as \bword\b), found by C-speed scans."""
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if (at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_")) and \
+                (end == len(text) or not (text[end].isalnum() or text[end] == "_")):
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
@@ -176,7 +185,7 @@ def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
             out.classification = word
             break
     if out.classification is None:
-        m = cf.CLASSIFICATION_LINE.search(head)
+        m = cf.CLASSIFICATION_WORD.search(head)
         if m:
             out.classification = m.group(0).strip().replace("UNCLAS", "UNCLASSIFIED").replace(
                 "UNCLASSIFIEDSIFIED", "UNCLASSIFIED")
@@ -187,15 +196,16 @@ def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
             # the cable's own id written anywhere in its first pages (a footer, a repeat of the header): only
             # when it names the cable's own post and serial, so that ids of cables it cites are never taken
             own = re.sub(r"[^A-Z]", "", out.post.upper()) + str(int(out.serial))
-            for rid in cf.REFERENCE_ID_IN_HEADER.findall(head):
-                if rid[2:].replace("-", "") == own:
+            at = head.find(own)
+            while at >= 2:
+                rid = head[at - 2:at + len(own)]
+                if rid[:2].isdigit() and not head[at - 3:at - 2].isalnum() and not head[at + len(own):
+                                                                                         at + len(own) + 1].isalnum():
                     out.reference_id_original, out.reference_id_source = rid, "header"
                     break
-    found = set(_CAVEATS.findall(head))
-    out.caveats = [c for c in cf.CAVEATS if c in found]
-    m = cf.DATE_TIME_GROUP.search(head)
-    if m:
-        out.date_time_group = m.group(1)
+                at = head.find(own, at + 1)
+    out.caveats = [c for c in cf.CAVEATS if _has_word(head, c)]
+    out.date_time_group = cf.date_time_group(head)
     m = cf.FROM_LINE.search(head)
     if m:
         out.from_ = m.group(1).strip()
