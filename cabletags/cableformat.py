@@ -63,8 +63,8 @@ def date_time_group(text: str) -> str | None:
                 return m.group(1)
         at = text.find("Z", at + 1)
     return None
-FROM_LINE = _Lazy(r"(?m)^\s*FM\s+(.+)$")
-TO_LINES = _Lazy(r"(?m)^\s*(?:TO|INFO)\s+(.+)$")
+FROM_LINE = _Lazy(r"(?m)^[ \t]*FM\s+(.+)$")  # [ \t]*: a leading \s* rescans blank lines
+TO_LINES = _Lazy(r"(?m)^[ \t]*(?:TO|INFO)\s+(.+)$")
 EO_LINE = _Lazy(r"\bE\.\s?O\.\s*1\d{4}\s*:?[^\n]*?(?=\s{2,}|\n|TAGS|$)")
 
 # a TAGS label inside a cable: safe spellings anywhere a field may start; risky ones (TAS, AGS) only with a colon
