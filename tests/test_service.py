@@ -218,3 +218,16 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path):
     finally:
         if p.poll() is None:
             p.kill()
+
+
+def test_read_an_uploaded_file_as_the_cli_reads_it(client):
+    from test_reading import TELEGRAM, cablegate_2011
+
+    r = client.post("/v1/read", files={"file": ("x.txt", TELEGRAM.encode("cp1252"))})
+    d = r.json()
+    assert r.status_code == 200 and d["encoding"] == "cp1252" and "\ufffd" not in d["text"]
+    assert d["cable"]["reference_id"] == "09PARIS77" and [p["number"] for p in d["cable"]["paragraphs"]] == [1, 2, 3]
+    page = client.post("/v1/read", files={"file": ("p.html", cablegate_2011(TELEGRAM).encode())}).json()
+    assert page["layout"] == "cablegate" and "Browse by tag" not in page["text"]  # the cable, not the page
+    bad = client.post("/v1/read", files={"file": ("c.jsonl", b'{"id": 1}\n{"id": 2}\n')})
+    assert bad.status_code == 415 and "--jsonl" in bad.json()["detail"]
