@@ -34,7 +34,6 @@ __all__ = ["Paragraph", "split_paragraphs", "prose_paragraphs", "signature", "st
 # --- header fields ------------------------------------------------------------------------------
 CLASSIFICATION = r"(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|SENSITIVE BUT UNCLASSIFIED)"
 SPACED_BANNERS = {"U N C L A S": "UNCLASSIFIED", "C O N F I D E N T I A L": "CONFIDENTIAL", "S E C R E T": "SECRET"}
-CLASSIFICATION_LINE = _Lazy(rf"(?m)^\s*{CLASSIFICATION}\b|\b{CLASSIFICATION}\b")
 # the first classification word (the lookahead lets the scan skip to the letters that can start one)
 CLASSIFICATION_WORD = _Lazy(rf"(?=[UCSL])\b{CLASSIFICATION}\b")
 # "CONFIDENTIAL SECTION 01 OF 02 ANKARA 000123": the posting post and serial after the banner
@@ -150,7 +149,7 @@ _MARK = r"\(([A-Z]{1,3}(?:/[A-Z]{1,4})?)\)"
 # number is checked in _starts_paragraph, looking back at most _LOOKBACK characters.
 _NUMBER = _Lazy(rf"(\d{{1,3}})\s*\.(?!\d)\s*(?:{_MARK}\s*)?")  # the digit before is checked in _numbered
 _LOOKBACK = 64
-_PARA_WORD = _Lazy(r"(?:\bPARA(?:GRAPH)?|\bPARAS?)[ \t]*$")
+_PARA_WORD = _Lazy(r"\bPARA(?:GRAPH)?[ \t]*$")
 _BLANK_LINE = _Lazy(r"\n\s*\n")
 
 
@@ -194,7 +193,7 @@ _SITE_END = _Lazy(r"(?im)^[ \t]*END CABLE TEXT\b.*$")
 
 class _Start:
     """A paragraph number found in a text: where its mark starts (the pilcrow or PARA when there is one), where its
-    text starts, its number and marking (the same groups as a regex match's: group(1) number, group(2) marking)."""
+    text starts (start(), end(), as a match's), its number and marking."""
 
     __slots__ = ("_start", "_end", "number", "marking")
 
@@ -207,8 +206,6 @@ class _Start:
     def end(self):
         return self._end
 
-    def group(self, i):
-        return {1: str(self.number), 2: self.marking, 3: None, 4: None}[i]
 
 
 def _starts_paragraph(body: str, m) -> int | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterator
 
-__all__ = ["InputError", "BadRecordsError", "Stats", "open_binary", "iter_lines", "iter_jsonl", "read_text", "atomic_output",
+__all__ = ["InputError", "BadRecordsError", "Stats", "open_binary", "iter_lines", "iter_jsonl", "atomic_output",
            "dumps"]
 
 try:  # orjson is several times faster than json for the batch paths; it is optional
@@ -158,31 +158,6 @@ def _parsed(n: int, line: str, stats: Stats):
         stats.bad.append((n, f"not a JSON object (a {type(rec).__name__})"))
         return None
     return rec
-
-
-def read_text(path: str | None, max_bytes: int = 200 * 1024 * 1024) -> tuple[str, bool]:
-    """The whole input as text (replacement for undecodable bytes) and whether bytes were replaced."""
-    f = open_binary(path)
-    try:
-        data = f.read(max_bytes + 1)
-    except _gzip_errors() as e:
-        raise InputError(f"{path}: truncated or corrupt gzip data ({type(e).__name__})") from None
-    except OSError as e:
-        raise InputError(f"{path or 'stdin'}: read failed: {e}") from None
-    finally:
-        if path not in (None, "-"):
-            f.close()
-    if len(data) > max_bytes:
-        raise InputError(f"{path or 'stdin'}: larger than {max_bytes // (1024 * 1024)} MB; split it or use --jsonl")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        text = data.decode("utf-16", errors="replace")
-        return text, "\ufffd" in text
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace"), True
 
 
 @contextmanager

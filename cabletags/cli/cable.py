@@ -50,7 +50,7 @@ def parse(ctx, files, jsonl, field_name, era, output, strict, fmt):
         return finish_batch(ctx, "parse", batch, prog.n, prog, strict)
     if is_batch(files):
         prog = Progress("parsed")
-        cables, bad = each_cable(ctx, files, tax, era, prog)
+        cables, bad = each_cable(files, tax, era, prog)
         n = 0
         with atomic_output(output) as out:
             for path, c in cables:

@@ -17,7 +17,7 @@ from ..textio import Stats, iter_jsonl
 
 __all__ = ["EXIT_OK", "EXIT_UNRESOLVED", "EXIT_USAGE", "EXIT_INPUT", "EXIT_DATA", "EXIT_BAD_RECORDS",
            "EXIT_INTERNAL", "EXIT_INTERRUPTED", "CLIError", "format_option", "output_option", "strict_option",
-           "model_option", "get_taxonomy", "load_suggester", "read_text_input", "require_input", "Progress",
+           "model_option", "get_taxonomy", "load_suggester", "require_input", "Progress",
            "BatchInput", "finish_batch", "read_document_input", "is_batch", "each_cable", "finish_files"]
 
 EXIT_OK, EXIT_UNRESOLVED, EXIT_USAGE, EXIT_INPUT, EXIT_DATA, EXIT_BAD_RECORDS, EXIT_INTERNAL, EXIT_INTERRUPTED = \
@@ -81,21 +81,6 @@ def require_input(path) -> None:
         raise CLIError("no input: give FILE (or -) or pipe data on stdin", EXIT_INPUT)
 
 
-def read_text_input(path, what: str = "text") -> str:
-    """A whole text input (FILE or stdin) for the one-text commands: empty or binary input is an error."""
-    from ..textio import read_text
-
-    require_input(path)
-    text, replaced = read_text(path)
-    if replaced:
-        click.echo("warning: undecodable bytes replaced with U+FFFD", err=True)
-    if not text.strip():
-        raise CLIError(f"{path or 'stdin'}: empty input (no {what} to read)", EXIT_INPUT)
-    if "\x00" in text[:4096]:
-        raise CLIError(f"{path or 'stdin'}: looks like a binary file, not {what}", EXIT_INPUT)
-    return text
-
-
 def read_document_input(path, what: str = "a cable"):
     """One input (FILE or stdin) decoded and its kind found (cabletags.reading.read_document); ReadError becomes
     its one-line error and exit code, and an input with no text is refused (exit 3)."""
@@ -129,7 +114,7 @@ def is_batch(files) -> bool:
                                  for f in files)
 
 
-def each_cable(ctx, files, taxonomy, era: str, progress):
+def each_cable(files, taxonomy, era: str, progress):
     """(path, Cable) for every file a batch names (cabletags.reading.iter_sources), in order; a file that cannot
     be read is reported on stderr by name and skipped (counted in the returned list `bad`)."""
     from pathlib import Path

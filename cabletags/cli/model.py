@@ -105,13 +105,13 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
                               strict, cable)
     s = load_suggester(ctx, model_path, cable_path, cable=cable)
     doc = read_document_input(file, "text")
-    from ..reading import read_cable, scoring_text
+    from ..reading import read_cable
 
     if cable:
         return _suggest_cable(s, read_cable(doc, s.taxonomy), limit, output, fmt, explain)
     # a page or a PDF: the cable it holds (header and body without its TAGS field), never the page's chrome
     c = read_cable(doc, s.taxonomy) if doc.layout != "text" else None
-    text = scoring_text(doc, s.taxonomy) if c is None else (c.reading_text if c.reading_text.strip() else doc.text)
+    text = doc.text if c is None or not c.reading_text.strip() else c.reading_text
     paras = s.paragraphs(c if c is not None and c.paragraphs else text) if paragraphs else []
     parts = [p.text for p in paras] if paragraphs else [text]
     results = s.suggest_batch(parts, limit)
@@ -156,7 +156,7 @@ def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain
     """suggest --cable over files, folders and globs: one JSON Lines record per readable file, with its path."""
     s = load_suggester(ctx, *model_paths, cable=True)
     prog = Progress("suggested")
-    cables, bad = each_cable(ctx, files, s.taxonomy, "auto", prog)
+    cables, bad = each_cable(files, s.taxonomy, "auto", prog)
     n = 0
     with atomic_output(output) as out:
         for path, c in cables:
