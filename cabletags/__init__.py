@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _API = {
     "Decoded": "decoder", "decode": "decoder",
     "NormalizedTags": "normalizer", "Repair": "normalizer", "normalize": "normalizer",
+    "normalize_many": "normalizer", "suggest_many": "suggester", "read_cable": "reading", "Cable": "reading",
     "ParsedCable": "parser", "parse_cable": "parser",
     "Entry": "taxonomy", "Taxonomy": "taxonomy", "TaxonomyError": "taxonomy", "load_taxonomy": "taxonomy",
     "Suggester": "suggester", "Suggestion": "suggester",

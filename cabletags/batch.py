@@ -103,7 +103,8 @@ def parse_records(records: Iterable[dict], field: str = "text", taxonomy=None, e
 
 
 def suggest_records(records: Iterable[dict], suggester, text_field: str = "body", id_field: str = "id",
-                    limit: int = 10, batch_size: int = 256, cable: bool = False) -> Iterator[dict]:
+                    limit: int = 10, batch_size: int = 256, cable: bool = False,
+                    threshold: float | None = None) -> Iterator[dict]:
     """``{"id", "tags"}`` for each record: the suggester's ranking of the text in `text_field`, at most
     `limit` tags (none for a record without text), scored `batch_size` records at a time. The id is only
     used to keep a training cable from finding itself in the model's reference index. cable=True reads each
@@ -113,9 +114,11 @@ def suggest_records(records: Iterable[dict], suggester, text_field: str = "body"
 
     def flush():
         texts = [t for _, _, t in batch]
-        rows = suggester.suggest_batch(texts, limit, batch_size=batch_size, ids=[i for i, _, _ in batch], cable=cable)
+        rows = suggester.suggest_batch(texts, limit, batch_size=batch_size, ids=[i for i, _, _ in batch], cable=cable,
+                                       threshold=threshold)
         for (rid, text, _), row in zip(batch, rows):
-            yield {"id": rid, "tags": [x.to_dict() for x in row] if text.strip() else []}
+            tags = [x.to_dict() for x in row] if text.strip() else []
+            yield {"id": rid, "tags": tags, "no_evidence": not any(t["selected"] for t in tags)}
         batch.clear()
 
     for rec in records:

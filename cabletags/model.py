@@ -32,6 +32,10 @@ __all__ = ["TagModel", "ModelSettings", "ModelError", "MODEL_FORMAT", "READINGS"
 READINGS = ("text", "cable")
 
 
+# a text's best label is selected even under the calibrated threshold (the selection rule), but only when its score
+# reaches this floor: below it the text gives no evidence for any tag (issue 26: "hello" selected PREL and PGOV)
+EVIDENCE_FLOOR = 0.2
+
 @dataclass
 class ModelSettings:
     """Hyperparameters (the defaults were chosen by searches recorded in docs/research.md)."""
@@ -255,7 +259,9 @@ class TagModel:
         ndarray of shape (n, L), float32
             w_j . tfidf(x) + b_j for every text and label (no calibration, no reference term).
         """
-        X = self.transform(texts)
+        return self._margins(self.transform(texts))
+
+    def _margins(self, X) -> np.ndarray:
         return np.asarray((X @ self.weights_t).toarray(), dtype=np.float32) + self.intercept
 
     def reference_features(self, texts, ids=None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -271,7 +277,7 @@ class TagModel:
         A, B = self.reference_features(texts, ids)
         return wa * A + wb * B
 
-    def predict(self, texts, ids=None) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, texts, ids=None, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Scores and the selected set.
 
         Parameters
@@ -285,15 +291,26 @@ class TagModel:
         scores : ndarray of shape (n, L), float
             In [0, 1]; ranking by score is ranking by the calibrated margin.
         selected : ndarray of shape (n, L), bool
-            score >= the one threshold, and each text's best label (cabletags.calibration).
+            score >= the one threshold, and each text's best label (cabletags.calibration) when its score reaches
+            EVIDENCE_FLOOR; nothing for a text without a single term the model knows (no evidence). With
+            `threshold` (0-1): score >= threshold alone, the calibrated rule set aside.
         """
         texts = list(texts)
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
-        M = self.decision_function(texts) + self.reference_term(texts, ids=ids)
+        X = self.transform(texts)
+        M = self._margins(X) + self.reference_term(texts, ids=ids)
         shift = self._bias_shift(texts)
         P = self.calibration.scores(M if shift is None else M + shift)
-        return P, self.calibration.select(P)
+        if threshold is not None:
+            S = P >= threshold
+        else:
+            S = self.calibration.select(P)
+            if P.shape[1]:  # the best label is forced in only on evidence
+                weak = P.max(axis=1) < EVIDENCE_FLOOR
+                S[weak] = P[weak] >= self.calibration.select_score
+        S[np.diff(X.indptr) == 0] = False  # no known term: no evidence, nothing selected
+        return P, S
 
     def _bias_shift(self, texts) -> np.ndarray | None:
         """(n, L) what predict() adds to the plain margins of short texts (their biases scaled), or None."""

@@ -23,7 +23,7 @@ from .cableformat import PAGE_HEADERS, TAGS_LABEL_AT_START
 from .taxonomy import Taxonomy, load_taxonomy
 from .wordmodel import CharModel, char_ngram_counts
 
-__all__ = ["normalize", "NormalizedTags", "Repair", "Normalizer", "render_line"]
+__all__ = ["normalize", "normalize_many", "NormalizedTags", "Repair", "Normalizer", "render_line"]
 
 
 @dataclass(frozen=True)
@@ -350,7 +350,7 @@ class Normalizer:
     def normalize(self, raw) -> NormalizedTags:
         """The NormalizedTags of one raw TAGS line. Work is linear in the line: a line over MAX_LINE_CHARS
         is cut (at the last separator before the limit) with a "cut" repair saying how much was not read."""
-        if raw is None:
+        if raw is None or _missing(raw):
             raw = ""
         if not isinstance(raw, str):
             raise TypeError(f"normalize() expects a str, got {type(raw).__name__}")
@@ -653,8 +653,29 @@ def get_normalizer(taxonomy: Taxonomy | None = None, *, typo_aliases: bool = Tru
     return hit[1]
 
 
+def _missing(value) -> bool:
+    """A missing cell of a table: NaN (float or numpy), pandas' NA and NaT; they read as an empty line."""
+    if isinstance(value, float):
+        return value != value
+    name = type(value).__name__
+    return name in ("NAType", "NaTType") or (name.startswith("float") and value != value)
+
+
+def normalize_many(lines, taxonomy: Taxonomy | None = None):
+    """normalize() of each line of an iterable, lazily and in order: one NormalizedTags per item, an empty one for
+    None, NaN or an empty string (a DataFrame column's missing cells), never a dropped item.
+
+    >>> [n.codes for n in normalize_many(["PGOV, PREL", None, "OSCEPREF"])]
+    [['PGOV', 'PREL'], [], ['OSCE', 'PREF']]
+    """
+    norm = get_normalizer(taxonomy)
+    for raw in lines:
+        yield norm.normalize(raw)
+
+
 def normalize(raw: str | None, taxonomy: Taxonomy | None = None) -> NormalizedTags:
-    """Normalize one raw TAGS line (label, banners and all) into canonical codes.
+    """Normalize one raw TAGS line (label, banners and all) into canonical codes. None, NaN and "" give an
+    empty result (no codes), never an error.
 
     >>> normalize("TAGS: PGOV, PREL, OSCEPREF").codes
     ['PGOV', 'PREL', 'OSCE', 'PREF']

@@ -88,6 +88,8 @@ class SuggestRequest(BaseModel):
     cable: bool = Field(default=False, description="Read the text as a whole cable, beside its own tags.")
     paragraphs: bool = Field(default=False, description="Also score each paragraph.")
     explain: bool = Field(default=False, description="Name the terms and cited cables behind each tag.")
+    threshold: float | None = Field(default=None, ge=0, le=1, description="Select the tags scoring at least this, "
+                                    "instead of the model's calibrated cut.")
 
 
 class NormalizeRequest(BaseModel):
@@ -234,16 +236,17 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
             return out
 
         if body.cable:
-            d = suggester.suggest_cable(body.text, body.limit, explain=body.explain)
+            d = suggester.suggest_cable(body.text, body.limit, explain=body.explain, threshold=body.threshold)
             for w in d["whole"]:
                 e = tax.entries.get(w["tag"])
                 w.update(kind=e.kind if e else "", title=e.title if e else None, uri=concept_uri(w["tag"]))
             return d
         text = scoring_text(body.text, tax)  # a page pasted whole: the cable it holds, never its menus
-        out = {"tags": described(suggester.suggest(text, body.limit), text)}
+        row = suggester.suggest(text, body.limit, threshold=body.threshold)
+        out = {"tags": described(row, text), "no_evidence": not any(x.selected for x in row)}
         if body.paragraphs:
             paras = suggester.paragraphs(text)
-            rows = suggester.suggest_batch([p.text for p in paras], min(body.limit, 5))
+            rows = suggester.suggest_batch([p.text for p in paras], min(body.limit, 5), threshold=body.threshold)
             out["paragraphs"] = [{"number": p.number, "marking": p.marking, "text": p.text[:200],
                                   "tags": described(row, p.text)} for p, row in zip(paras, rows)]
         return out

@@ -16,7 +16,7 @@ import numpy as np
 from .model import ModelError, TagModel
 from .taxonomy import load_taxonomy
 
-__all__ = ["Suggestion", "Suggester", "shipped_model_dir", "DEFAULT_MODEL", "CABLE_MODEL"]
+__all__ = ["Suggestion", "Suggester", "suggest_many", "shipped_model_dir", "DEFAULT_MODEL", "CABLE_MODEL"]
 
 DEFAULT_MODEL = "cabletags-default"
 # the shipped model for whole cables (trained on header + body, ModelSettings.reading "cable"): it reads whole
@@ -141,7 +141,8 @@ class Suggester:
     def labels(self) -> list[str]:
         return self.model.labels
 
-    def predict(self, texts: list[str], ids=None, cable: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, texts: list[str], ids=None, cable: bool = False,
+                threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Scores and selected flags for texts; never raises on text (non-strings count as empty).
 
         Parameters
@@ -152,6 +153,9 @@ class Suggester:
             itself in the reference index (ids are never used as features).
         cable : bool, default False
             The texts are whole cables as cable_text() reads them: scored by the whole-cable model.
+        threshold : float in [0, 1] or None, default None
+            Select the tags scoring at least this (None: the model's calibrated rule). A text with no term the
+            model knows selects nothing either way (no evidence).
 
         Returns
         -------
@@ -163,7 +167,7 @@ class Suggester:
             z = np.zeros((0, len(self.labels)), dtype=np.float32)
             return z, z.astype(bool)
         model = self.cable_model if cable else self.model
-        return model.predict(texts, None if ids is None else [None if i is None else str(i) for i in ids])
+        return model.predict(texts, None if ids is None else [None if i is None else str(i) for i in ids], threshold)
 
     def scores(self, texts: list[str], ids=None, cable: bool = False) -> np.ndarray:
         """(n, L) scores in [0, 1] for a list of texts (empty texts get low scores, never an error)."""
@@ -196,20 +200,36 @@ class Suggester:
         top = top[np.lexsort((top, -p[top]))]  # score desc, then label order: deterministic
         return [Suggestion(self.labels[j], float(p[j]), bool(sel[j]), *self._meta[j]) for j in top]
 
-    def suggest(self, text: str, limit: int = 10) -> list[Suggestion]:
-        """Ranked suggestions for one text, best first, at most `limit`."""
-        P, S = self.predict([text])
+    def suggest(self, text: str, limit: int = 10, threshold: float | None = None) -> list[Suggestion]:
+        """Ranked suggestions for one text, best first, at most `limit` (threshold: as in predict())."""
+        P, S = self.predict([text], threshold=threshold)
         return self.rank(P[0], limit, S[0])
 
     def suggest_batch(self, texts: list[str], limit: int = 10, batch_size: int = 512,
-                      ids=None, cable: bool = False) -> list[list[Suggestion]]:
-        """suggest() for many texts, vectorized in batches of `batch_size` (ids, cable: as in predict())."""
+                      ids=None, cable: bool = False, threshold: float | None = None) -> list[list[Suggestion]]:
+        """suggest() for many texts, vectorized in batches of `batch_size` (ids, cable, threshold: as in
+        predict())."""
         out: list[list[Suggestion]] = []
         for i in range(0, len(texts), batch_size):
             P, S = self.predict(list(texts[i:i + batch_size]), None if ids is None else list(ids[i:i + batch_size]),
-                                cable)
+                                cable, threshold)
             out.extend(self.rank(p, limit, sel) for p, sel in zip(P, S))
         return out
+
+    def suggest_many(self, texts, limit: int = 10, batch_size: int = 256,
+                     threshold: float | None = None):
+        """suggest() for each item of an iterable, lazily and in order (batches of `batch_size` are scored at
+        once): one list per item, an empty text's (None, NaN, "") selecting nothing, never a dropped item."""
+        from .normalizer import _missing
+
+        batch: list[str] = []
+        for t in texts:
+            batch.append("" if t is None or _missing(t) or not isinstance(t, str) else t)
+            if len(batch) == batch_size:
+                yield from self.suggest_batch(batch, limit, batch_size, threshold=threshold)
+                batch = []
+        if batch:
+            yield from self.suggest_batch(batch, limit, batch_size, threshold=threshold)
 
     def cable_text(self, text):
         """(Cable, the text the whole-cable model reads) of a cable given as text or as a Cable already read
@@ -239,7 +259,7 @@ class Suggester:
             return self.cable_text(text)[0].paragraphs
         return prose_paragraphs(text)
 
-    def suggest_cable(self, text, limit: int = 10, explain: bool = False) -> dict:
+    def suggest_cable(self, text, limit: int = 10, explain: bool = False, threshold: float | None = None) -> dict:
         """Suggestions for a whole cable, beside its own tags: the cable's paragraphs (with its REF line, so
         the reference index reads the cables it cites; the header is left out, as its own serial would read
         as a reference) ranked as one text, and each paragraph on its own (at most 5 tags each).
@@ -253,9 +273,9 @@ class Suggester:
         p, whole_text = self.cable_text(text)
         own = set(p.tags.codes)
         paras = [q for q in p.paragraphs if q.text.strip()]
-        P, S = self.predict([whole_text], [p.reference_id], cable=True)
+        P, S = self.predict([whole_text], [p.reference_id], cable=True, threshold=threshold)
         whole = self.rank(P[0], limit, S[0])
-        per = self.suggest_batch([q.text for q in paras], min(limit, 5)) if paras else []
+        per = self.suggest_batch([q.text for q in paras], min(limit, 5), threshold=threshold) if paras else []
         scores = dict(zip(self.labels, P[0]))
         order = {self.labels[j]: r for r, j in enumerate(np.lexsort((np.arange(len(P[0])), -P[0])), 1)}
         listed = {x.tag for x in whole}
@@ -264,6 +284,7 @@ class Suggester:
             "own_below": [{"tag": t, "rank": order[t], "score": round(float(scores[t]), 4)}
                           for t in p.tags.codes if t in order and t not in listed],
             "reference_id": p.reference_id, "subject": p.subject, "own_tags": p.tags.codes,
+            "no_evidence": not S[0].any(),
             "whole": [dict(x.to_dict(), own=x.tag in own,
                            **({"because": [t for t, _ in self.explain(whole_text, x.tag, 6, cable=True)]}
                               if explain else {}))
@@ -295,3 +316,14 @@ class Suggester:
                     contrib.append((f"{what} {refs.reference_id(carrying[0])}{more}",
                                     float(weight * len(carrying) / len(rows))))
         return sorted(contrib, key=lambda c: -c[1])[:k]
+
+
+def suggest_many(texts, limit: int = 10, model: str | Path | None = None, batch_size: int = 256,
+                 threshold: float | None = None):
+    """Suggestions for each text of an iterable, lazily and in order, with the model at `model` (None: the
+    shipped one, loaded once for the whole iterable): Suggester.suggest_many.
+
+    >>> for tags in suggest_many(df["body"]):        # a pandas column; missing cells select nothing
+    ...     print([t.tag for t in tags if t.selected])
+    """
+    yield from Suggester.load(model).suggest_many(texts, limit, batch_size, threshold)

@@ -126,6 +126,7 @@ document.getElementById("suggest-form").addEventListener("submit", async ev => {
     } else {
       html += table(heads, tagRows(d.tags));
     }
+    if (d.no_evidence) html += "<p role=status>No evidence in the text for any tag: nothing is selected.</p>";
     out.innerHTML = html + "<p><small>Bold tags are selected: their score reaches the model's threshold.</small></p>";
   } catch (e) { out.innerHTML = "<p class=error role=alert>" + esc(e.message) + "</p>"; }
 });

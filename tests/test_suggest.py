@@ -65,6 +65,9 @@ def test_selected_set_is_one_threshold_on_the_scores_for_every_length(tiny):
     assert len(texts[0]) < s.model.settings.short_text_chars < len(texts[2])
     for text, out in zip(texts, s.suggest_batch(texts, limit=8)):
         flags = [x.selected for x in out]
+        if not text:  # no evidence: nothing selected, not even the best tag
+            assert not any(flags)
+            continue
         assert flags[0] and flags == sorted(flags, reverse=True)  # True..., False...: the top of the ranking
         # short texts and whole cables alike: exactly the scores >= threshold (the best tag always)
         assert all(x.selected == (x.score >= t) for x in out[1:])
@@ -341,3 +344,31 @@ def test_label_space_counts_every_cable_not_only_the_training_split(tmp_path):
     model, card = train_model(write_jsonl(tmp_path / "c.jsonl", recs), None, min_label_count=8,
                               validation_share=0.3, n_jobs=1, progress=lambda m: None)
     assert "KWMN" in model.labels and card["labels"]["count"] == len(model.labels)
+
+
+def test_no_evidence_selects_nothing_and_a_threshold_overrides_the_cut(tiny):
+    from cabletags import Suggester
+
+    s = Suggester.load(tiny / "model")
+    assert not any(x.selected for x in s.suggest("zzqx wvvk"))  # no term the model knows
+    out = s.suggest("shelters for trafficking victims", threshold=0.0)
+    assert all(x.selected for x in out)  # every tag scores >= 0
+    out = s.suggest("shelters for trafficking victims", threshold=1.0)
+    assert not any(x.selected for x in out if x.score < 1.0)
+    p = run_cli("suggest", "-", "--model", str(tiny / "model"), "--format", "json", input="zzqx wvvk\n")
+    d = json.loads(p.stdout)
+    assert p.returncode == 0 and d["no_evidence"] is True and not any(t["selected"] for t in d["tags"])
+    p = run_cli("suggest", "-", "--model", str(tiny / "model"), input="zzqx wvvk\n")
+    assert "no evidence" in p.stdout + p.stderr
+
+
+def test_suggest_many_streams_in_order_and_keeps_missing_items(tiny):
+    from cabletags import Suggester
+
+    s = Suggester.load(tiny / "model")
+    texts = ["shelters for trafficking victims", None, float("nan"), "", "inflation and the budget deficit"] * 3
+    got = list(s.suggest_many(iter(texts), limit=3, batch_size=4))
+    assert len(got) == len(texts)
+    assert [[x.tag for x in g] for g in got] == [[x.tag for x in s.suggest(t if isinstance(t, str) else "", 3)]
+                                                 for t in texts]
+    assert all(not any(x.selected for x in got[i]) for i in (1, 2, 3))

@@ -68,6 +68,8 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(0), help="Suggestions per text.")
 @click.option("--paragraphs", is_flag=True, help="Suggest for each paragraph of the text.")
 @click.option("--explain", is_flag=True, help="Show the terms that pushed each suggested tag.")
+@click.option("--threshold", type=click.FloatRange(0, 1),
+              help="Select the tags scoring at least this, instead of the model's calibrated cut.")
 @click.option("--cable", is_flag=True, help="FILE is a whole cable (text, saved page or PDF): suggest for it and each "
                                             "paragraph, beside its own tags; several files, a folder or a glob give "
                                             "one JSON Lines record per file.")
@@ -78,8 +80,8 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
 @strict_option
 @format_option
 @click.pass_context
-def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain, cable, model_path, cable_path, output,
-            jobs, strict, fmt):
+def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain, threshold, cable, model_path,
+            cable_path, output, jobs, strict, fmt):
     """Suggest tags, with scores, for a text (FILE or - for stdin) or for every record of JSON Lines.
 
     A saved page or a PDF is read for the cable it holds (never its menus or indexes); bare text as it is.
@@ -91,7 +93,7 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
     cabletags suggest --jsonl cables.jsonl --text-field body --id-field id > suggestions.jsonl
     """
     if cable and not jsonl and is_batch(files):
-        return _suggest_cable_files(ctx, files, limit, (model_path, cable_path), output, strict, explain)
+        return _suggest_cable_files(ctx, files, limit, (model_path, cable_path), output, strict, explain, threshold)
     if len(files) > 1:
         raise CLIError("give one FILE (or --cable with several files or a folder)", EXIT_USAGE)
     file = files[0] if files else None
@@ -102,19 +104,19 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
             raise CLIError(f"--jsonl cannot be combined with {', '.join(refused)}", EXIT_USAGE)
         # a batch of whole cables needs only the model that reads them (memory: one model per process)
         return _suggest_jsonl(ctx, file, text_field, id_field, limit, (model_path, cable_path, cable), output, jobs,
-                              strict, cable)
+                              strict, cable, threshold)
     s = load_suggester(ctx, model_path, cable_path, cable=cable)
     doc = read_document_input(file, "text")
     from ..reading import read_cable
 
     if cable:
-        return _suggest_cable(s, read_cable(doc, s.taxonomy), limit, output, fmt, explain)
+        return _suggest_cable(s, read_cable(doc, s.taxonomy), limit, output, fmt, explain, threshold)
     # a page or a PDF: the cable it holds (header and body without its TAGS field), never the page's chrome
     c = read_cable(doc, s.taxonomy) if doc.layout != "text" else None
     text = doc.text if c is None or not c.reading_text.strip() else c.reading_text
     paras = s.paragraphs(c if c is not None and c.paragraphs else text) if paragraphs else []
     parts = [p.text for p in paras] if paragraphs else [text]
-    results = s.suggest_batch(parts, limit)
+    results = s.suggest_batch(parts, limit, threshold=threshold)
 
     def because(part, tag):
         return [w for w, _ in s.explain(part, tag, 6)]
@@ -126,6 +128,7 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
                 d = dict(paragraph=n, **_where(paras[n - 1])) if paragraphs else {}
                 d["tags"] = [dict(x.to_dict(), because=because(part, x.tag)) if explain else x.to_dict()
                              for x in sugg]
+                d["no_evidence"] = not any(x.selected for x in sugg)
                 docs.append(d)
             out.write(json.dumps(docs if paragraphs else docs[0], indent=2) + "\n")
             return
@@ -145,6 +148,8 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
                                                                   "title"] + \
             (["because"] if explain else []) + (["text"] if paragraphs else [])
         out.write(render(rows, cols, fmt) + "\n")
+    if not any(x.selected for sugg in results for x in sugg):
+        click.echo("note: no evidence in the text for any tag: nothing selected", err=True)
 
 
 def _where(p) -> dict:
@@ -152,7 +157,7 @@ def _where(p) -> dict:
     return {"number": p.number, "marking": p.marking, "text": p.text[:60] + ("…" if len(p.text) > 60 else "")}
 
 
-def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain):
+def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain, threshold=None):
     """suggest --cable over files, folders and globs: one JSON Lines record per readable file, with its path."""
     s = load_suggester(ctx, *model_paths, cable=True)
     prog = Progress("suggested")
@@ -160,15 +165,15 @@ def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain
     n = 0
     with atomic_output(output) as out:
         for path, c in cables:
-            out.write(dumps({"source": path, **s.suggest_cable(c, limit, explain)}) + "\n")
+            out.write(dumps({"source": path, **s.suggest_cable(c, limit, explain, threshold)}) + "\n")
             n += 1
         if bad and not n:
             finish_files(ctx, "suggest", bad, n, prog, strict)
     finish_files(ctx, "suggest", bad, n, prog, strict)
 
 
-def _suggest_cable(s, text, limit, output, fmt, explain=False):
-    d = s.suggest_cable(text, limit, explain)
+def _suggest_cable(s, text, limit, output, fmt, explain=False, threshold=None):
+    d = s.suggest_cable(text, limit, explain, threshold)
     with atomic_output(output) as out:
         if fmt in ("json", "jsonl"):
             out.write((json.dumps(d, indent=2) if fmt == "json" else dumps(d)) + "\n")
@@ -232,11 +237,12 @@ def _worker_init(model_paths, taxonomy, overlay):
 def _worker_run(args):
     from ..batch import suggest_records
 
-    records, text_field, id_field, limit, cable = args
-    return list(suggest_records(records, _WORKER["s"], text_field, id_field, limit, cable=cable))
+    records, text_field, id_field, limit, cable, threshold = args
+    return list(suggest_records(records, _WORKER["s"], text_field, id_field, limit, cable=cable, threshold=threshold))
 
 
-def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_paths, output, jobs, strict, cable=False):
+def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_paths, output, jobs, strict, cable=False,
+                   threshold=None):
     """model_paths: (model, whole-cable model, whole cables only), the paths None for the defaults."""
     from ..batch import suggest_records
 
@@ -254,11 +260,11 @@ def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_paths, output, 
 
     with atomic_output(output) as out:
         if jobs == 1:
-            for row in suggest_records(records(), s, text_field, id_field, limit, cable=cable):
+            for row in suggest_records(records(), s, text_field, id_field, limit, cable=cable, threshold=threshold):
                 out.write(dumps(row) + "\n")
                 prog.tick()
         else:
-            _suggest_pool(ctx, records(), out, prog, (text_field, id_field, limit, cable), model_paths, jobs)
+            _suggest_pool(ctx, records(), out, prog, (text_field, id_field, limit, cable, threshold), model_paths, jobs)
         batch.check()
     if no_text:
         click.echo(f"warning: {no_text} record(s) had no text in field {text_field!r}: empty tag lists written", err=True)

@@ -40,7 +40,8 @@ def normalize(ctx, raw, input_path, jsonl, field_name, output, no_typo_aliases, 
         lines = iter(raw)
     else:
         require_input(input_path)
-        lines = (line for _, line in iter_lines(input_path, stats) if line.strip())
+        # every line gives one row, blank or not: output row N is input row N (a `paste` stays aligned)
+        lines = (line for _, line in iter_lines(input_path, stats))
         first = next(lines, None)
         if first is None:
             raise CLIError(f"no input lines in {input_path or 'stdin'}", EXIT_INPUT)
