@@ -55,3 +55,35 @@ def test_the_pandas_recipe():
     df["codes"] = [n.codes for n in normalize_many(df["tags"])]
     df["codes_map"] = df["tags"].map(lambda t: normalize(t).codes)
     assert df["codes"].tolist() == [["PGOV", "PREL"], [], ["OSCE", "PREF"]] == df["codes_map"].tolist()
+
+
+TABLE = ('\ufeffID,TAGS,note\r\n1,"PGOV, PREL","a, b"\r\n2,OSCEPREF,"line1\nline2"\r\n3\r\n\r\n'
+         '4,,x\r\n5,prel pgov,')
+
+
+def test_csv_keeps_every_other_byte_and_appends_the_new_columns(tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_bytes(TABLE.encode("utf-8"))
+    p = run_cli("normalize", "--csv", str(f), "--column", "TAGS", "--id-column", "ID", "-o", str(tmp_path / "o.csv"))
+    got = (tmp_path / "o.csv").read_bytes().decode("utf-8")
+    assert got == ('\ufeffID,TAGS,note,codes,names,unknown,repairs,confidence\r\n'
+                   '1,"PGOV, PREL","a, b",PGOV PREL,,,,1\r\n'
+                   '2,OSCEPREF,"line1\nline2",OSCE PREF,,,split:OSCEPREF>OSCE PREF,0.95\r\n'
+                   '3,,,,,\r\n'  # no TAGS field: reported, new cells empty, the record kept
+                   '\r\n'
+                   '4,,x,,,,,1\r\n'
+                   '5,prel pgov,,PREL PGOV,,,case:prel>PREL; case:pgov>PGOV,1')
+    assert p.returncode == 0 and "line 5" in p.stderr and "id '3'" in p.stderr
+    assert run_cli("normalize", "--csv", str(f), "--column", "TAGS", "--strict").returncode == 5
+
+
+def test_tsv_and_the_refusals(tmp_path):
+    f = tmp_path / "t.tsv"
+    f.write_text("id\ttags\tother\na\tPHUM, KTIP\t\"quoted\" text\n")
+    p = run_cli("normalize", "--tsv", str(f))
+    # the record as written (its quotes are not re-quoted), then the new cells
+    assert p.returncode == 0 and p.stdout.splitlines() == ["id\ttags\tother\tcodes\tnames\tunknown\trepairs\tconfidence",
+                                                           'a\tPHUM, KTIP\t"quoted" text\tPHUM KTIP\t\t\t\t1']
+    p = run_cli("normalize", "--tsv", str(f), "--column", "TAGS")
+    assert p.returncode == 2 and "no column 'TAGS'" in p.stderr and len(p.stderr.splitlines()) == 1
+    assert run_cli("normalize", "--csv", str(f), "--jsonl").returncode == 2

@@ -7,7 +7,7 @@ import click
 
 from ..formatting import write_rows
 from ..textio import Stats, atomic_output, iter_lines
-from .common import (EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, finish_batch, format_option,
+from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, finish_batch, format_option,
                      get_taxonomy, output_option, require_input, strict_option)
 
 
@@ -16,19 +16,33 @@ from .common import (EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, fin
 @click.option("--input", "input_path", type=click.Path(), help="Read lines (or JSON Lines) from FILE, not stdin.")
 @click.option("--jsonl", is_flag=True, help="Input is JSON Lines: add a 'normalized' field to every record.")
 @click.option("--field", "field_name", default="tags", show_default=True, help="Record field holding the TAGS line.")
+@click.option("--csv", "csv_path", type=click.Path(allow_dash=True),
+              help="A CSV file: normalize one column (--column), keep every other byte, append codes, names, "
+                   "unknown, repairs and confidence.")
+@click.option("--tsv", "tsv_path", type=click.Path(allow_dash=True), help="The same for a tab-separated file.")
+@click.option("--column", default="tags", show_default=True, help="The column holding the TAGS line (--csv/--tsv).")
+@click.option("--id-column", help="A column naming each record in reports of bad rows (--csv/--tsv).")
 @output_option
 @click.option("--no-typo-aliases", is_flag=True, help="Ignore typo aliases: only the general rules repair typos.")
 @strict_option
 @format_option
 @click.pass_context
-def normalize(ctx, raw, input_path, jsonl, field_name, output, no_typo_aliases, strict, fmt):
+def normalize(ctx, raw, input_path, jsonl, field_name, csv_path, tsv_path, column, id_column, output, no_typo_aliases,
+              strict, fmt):
     """Clean raw TAGS lines into canonical codes, names and flagged unknowns, with every repair.
 
     \b
     cabletags normalize "TAGS: PGOV, PREL, OSCEPREF"
     cabletags normalize --jsonl --field tags --input cables.jsonl > out.jsonl
+    cabletags normalize --csv archive.csv --column TAGS --id-column ID -o clean.csv
     """
     tax = get_taxonomy(ctx, typo_aliases=not no_typo_aliases)
+    if csv_path or tsv_path:
+        if sum(map(bool, (csv_path, tsv_path, jsonl, raw, input_path))) > 1:
+            raise CLIError("--csv/--tsv read one table: not with --tsv/--csv, --jsonl, --input or arguments",
+                           EXIT_USAGE)
+        return _normalize_table(ctx, tax, csv_path or tsv_path, "," if csv_path else "\t", column, id_column,
+                                output, strict)
     if jsonl:
         if raw:
             raise CLIError("--jsonl reads records from --input or stdin, not from arguments", EXIT_USAGE)
@@ -75,3 +89,29 @@ def _normalize_jsonl(ctx, tax, input_path, field_name, output, strict):
             prog.tick()
         batch.check()
     finish_batch(ctx, "normalize", batch, prog.n, prog, strict)
+
+
+def _normalize_table(ctx, tax, path, delimiter, column, id_column, output, strict):
+    from ..normalizer import get_normalizer
+    from ..tables import TableError, TableReport, normalize_table
+    from ..textio import open_binary
+
+    require_input(path)
+    report, prog = TableReport(), Progress("normalized")
+    f = open_binary(path)
+    try:
+        with atomic_output(output) as out:
+            normalize_table(f, out, column, get_normalizer(tax), delimiter, id_column, report)
+    except TableError as e:
+        raise CLIError(f"{path}: {e}", EXIT_USAGE) from None
+    finally:
+        if path not in (None, "-"):
+            f.close()
+    prog.tick(report.records)
+    secs = prog.close()
+    for n, why in report.bad[:20]:
+        click.echo(f"warning: line {n}: {why}", err=True)
+    click.echo(f"normalize: {report.records} record(s) in, {report.records} out, {len(report.bad)} with a "
+               f"problem, {secs:.1f} s", err=True)
+    if report.bad and strict:
+        ctx.exit(EXIT_BAD_RECORDS)

@@ -1,0 +1,138 @@
+"""One column of a CSV or TSV file normalized, every other byte of the file kept (``normalize --csv/--tsv``).
+
+The file is streamed with the csv module, record by record: each record's own text (its lines as read, quotes,
+embedded newlines and all) is written back unchanged, and the new cells are appended before its line end:
+``codes`` (space-separated), ``names`` and ``unknown`` ("; "-separated), ``repairs`` (compact:
+``kind:original>result``) and ``confidence`` (the lowest confidence of the line's repairs; 1 without repairs).
+A byte-order mark at the start is kept. Memory is flat: one record at a time, and a bounded cache of the
+appended cells of lines already seen (archives repeat their TAGS lines).
+
+A record that lacks the column (fewer fields) or that the csv module cannot read is reported by its line number
+(`bad`, the batch contract) and written unchanged, with empty new cells when it could be split into fields, so
+that output record N is input record N.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import IO, Iterator
+
+__all__ = ["NEW_COLUMNS", "TableError", "TableReport", "normalize_table"]
+
+NEW_COLUMNS = ("codes", "names", "unknown", "repairs", "confidence")
+CACHE = 100_000  # appended cells kept per distinct TAGS value; the cache is cleared when full
+
+
+class TableError(Exception):
+    """The table cannot be read at all (no header, no such column): exit 2."""
+
+
+@dataclass
+class TableReport:
+    """What a table run met: data records read, and bad records as (line number, reason)."""
+
+    records: int = 0
+    bad: list = field(default_factory=list)
+
+
+def _lines(f: IO[bytes], report_decoding: list) -> Iterator[str]:
+    """The file's lines with their line ends, decoded as UTF-8 (a line that is not: Windows-1252, reported)."""
+    for n, raw in enumerate(f, 1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            report_decoding.append(n)
+            yield raw.decode("cp1252", errors="replace")
+
+
+def _ending(text: str) -> tuple[str, str]:
+    """(the record's text without its line end, the line end)."""
+    if text.endswith("\r\n"):
+        return text[:-2], "\r\n"
+    if text.endswith(("\n", "\r")):
+        return text[:-1], text[-1]
+    return text, ""
+
+
+def normalize_table(f: IO[bytes], out: IO[str], column: str, normalizer, delimiter: str = ",",
+                    id_column: str | None = None, report: TableReport | None = None) -> TableReport:
+    """Stream the table in `f` (binary) to `out` (text) with NEW_COLUMNS appended to every record.
+
+    Raises TableError when there is no header or `column` (or `id_column`) is not in it."""
+    report = report if report is not None else TableReport()
+    undecoded: list[int] = []
+    taken: list[str] = []  # the lines the csv reader took for the record it yields next
+    line_no = 0
+
+    def feed():
+        nonlocal line_no
+        for line in _lines(f, undecoded):
+            line_no += 1
+            taken.append(line)
+            yield line.lstrip("\ufeff") if line_no == 1 else line
+
+    reader = csv.reader(feed(), delimiter=delimiter)
+    cells = io.StringIO()
+    writer = csv.writer(cells, delimiter=delimiter, lineterminator="")
+
+    def appended(values) -> str:
+        cells.seek(0)
+        cells.truncate()
+        writer.writerow(values)
+        return delimiter + cells.getvalue()
+
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise TableError("empty table: no header line") from None
+    except csv.Error as e:
+        raise TableError(f"line 1: not a readable header ({e})") from None
+    for name in [column] + ([id_column] if id_column else []):
+        if name not in header:
+            shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
+            raise TableError(f"no column {name!r} in the header (columns: {shown})")
+    col = header.index(column)
+    idc = header.index(id_column) if id_column else None
+    text, end = _ending("".join(taken))
+    out.write(text + appended(NEW_COLUMNS) + end)
+    taken.clear()
+    empty = appended([""] * len(NEW_COLUMNS))
+    cache: dict[str, str] = {}
+    while True:
+        start = line_no + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            report.bad.append((start, f"not a readable record ({e}); written unchanged"))
+            out.write("".join(taken))
+            taken.clear()
+            continue
+        report.records += 1
+        text, end = _ending("".join(taken))
+        taken.clear()
+        if not row:  # a blank line: a record with no fields, kept as it is
+            out.write(text + end)
+            continue
+        if col >= len(row):
+            who = f" (id {row[idc]!r})" if idc is not None and idc < len(row) else ""
+            report.bad.append((start, f"{len(row)} field(s), no {column!r} field{who}; new cells left empty"))
+            out.write(text + empty + (end or ""))
+            continue
+        value = row[col]
+        add = cache.get(value)
+        if add is None:
+            n = normalizer.normalize(value)
+            conf = min((r.confidence for r in n.repairs), default=1.0)
+            add = appended([" ".join(n.codes), "; ".join(n.names), "; ".join(n.unknown),
+                            "; ".join(f"{r.kind}:{r.original}>{' '.join(r.result)}" for r in n.repairs),
+                            f"{conf:.2f}".rstrip("0").rstrip(".") if conf != 1.0 else "1"])
+            if len(cache) >= CACHE:
+                cache.clear()
+            cache[value] = add
+        out.write(text + add + end)
+    for n in undecoded:
+        report.bad.append((n, "not UTF-8: read as Windows-1252, written as UTF-8"))
+    return report
