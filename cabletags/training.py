@@ -14,7 +14,7 @@ import json
 import platform
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +114,7 @@ class Evaluation:
     P: np.ndarray
     S: np.ndarray
     report: dict
+    left_out: dict = field(default_factory=dict)  # reason -> records not scored (no text, no label, malformed)
 
     def per_tag(self) -> list[dict]:
         """Precision, recall, F1 and support of the selected set per tag (most supported first)."""
@@ -136,11 +137,28 @@ def evaluate_model(suggester, corpus, text_field: str = "body", stats: Stats | N
     ids, texts, gold = load_labelled(corpus, text_field, suggester.taxonomy, stats=stats, whole=cable)
     if not ids:
         raise InputError(f"{corpus}: no records to evaluate")
+    # what cannot be scored is left out and counted, never scored as if it were an empty text
+    space = set(suggester.labels)
+    left_out: Counter = Counter()
+    keep = []
+    for i, (t, g) in enumerate(zip(texts, gold)):
+        if not t.strip():
+            left_out[f"no text in field {text_field!r}"] += 1
+        elif not space.intersection(g):
+            left_out["no TAGS code in the model's label space"] += 1
+        else:
+            keep.append(i)
+    if stats is not None and stats.bad:
+        left_out["malformed line"] += len(stats.bad)
+    if not keep:
+        why = "; ".join(f"{k}: {v}" for k, v in left_out.items())
+        raise InputError(f"{corpus}: nothing to evaluate ({len(ids)} record(s) left out: {why})")
+    ids, texts, gold = [ids[i] for i in keep], [texts[i] for i in keep], [gold[i] for i in keep]
     if cable:
         texts = [suggester.cable_text(t)[1] for t in texts]
     P, S = suggester.predict(texts, ids, cable=cable)
     report = validation_report(suggester.model, texts, gold, suggester.taxonomy, P=P, S=S)
-    return Evaluation(suggester, ids, gold, P, S, report)
+    return Evaluation(suggester, ids, gold, P, S, report, dict(left_out))
 
 
 def _round(d):

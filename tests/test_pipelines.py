@@ -87,3 +87,26 @@ def test_tsv_and_the_refusals(tmp_path):
     p = run_cli("normalize", "--tsv", str(f), "--column", "TAGS")
     assert p.returncode == 2 and "no column 'TAGS'" in p.stderr and len(p.stderr.splitlines()) == 1
     assert run_cli("normalize", "--csv", str(f), "--jsonl").returncode == 2
+
+
+def test_evaluate_says_what_it_left_out(tiny, tmp_path):
+    from tiny_corpus import make_records
+
+    recs = make_records(12, seed=7)
+    recs[0]["body"] = ""  # no text
+    del recs[1]["body"]  # no text field
+    recs[2]["tags"] = "TAGS: ZZZZ"  # no code the model knows
+    f = tmp_path / "held.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in recs) + "\n{broken\n")
+    p = run_cli("evaluate", "--corpus", str(f), "--model", str(tiny / "model"), "--format", "json")
+    d = json.loads(p.stdout)
+    assert p.returncode == 0 and d["scored"] == 9
+    assert d["left_out"] == {"no text in field 'body'": 2, "no TAGS code in the model's label space": 1,
+                             "malformed line": 1}
+    assert "9 scored, 4 left out" in p.stderr
+    strict = run_cli("evaluate", "--corpus", str(f), "--model", str(tiny / "model"), "--strict")
+    assert strict.returncode == 5
+    g = tmp_path / "none.jsonl"
+    g.write_text(json.dumps({"id": "x", "body": "text", "tags": "ZZZZ"}) + "\n")
+    p = run_cli("evaluate", "--corpus", str(g), "--model", str(tiny / "model"))
+    assert p.returncode == 3 and "nothing to evaluate" in p.stderr and len(p.stderr.strip().splitlines()) == 1

@@ -10,7 +10,7 @@ import json
 import click
 
 from ..formatting import render
-from ..textio import Stats, atomic_output, dumps
+from ..textio import InputError, Stats, atomic_output, dumps
 from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, cable_model_option,
                      each_cable, finish_batch, finish_files, format_option, is_batch, load_suggester, model_option,
                      output_option, read_document_input, require_input, strict_option)
@@ -310,14 +310,22 @@ def evaluate(ctx, corpus, model_path, cable_path, text_field, cable, per_tag, pr
 
     s = load_suggester(ctx, model_path, cable_path, cable=cable)
     stats = Stats()
-    ev = evaluate_model(s, corpus, text_field, stats=stats, cable=cable)
+    try:
+        ev = evaluate_model(s, corpus, text_field, stats=stats, cable=cable)
+    except InputError as e:
+        raise CLIError(str(e), EXIT_INPUT) from None
     stats.report()
-    if stats.bad and strict:
-        raise CLIError(f"{corpus}: {len(stats.bad)} malformed line(s) (--strict)", EXIT_BAD_RECORDS)
+    scored = len(ev.ids)
+    left = sum(ev.left_out.values())
+    click.echo(f"evaluate: {scored + left} record(s), {scored} scored, {left} left out" +
+               (": " + "; ".join(f"{k} {v}" for k, v in ev.left_out.items()) if left else ""), err=True)
+    if left and strict:
+        raise CLIError(f"{corpus}: {left} record(s) left out (--strict)", EXIT_BAD_RECORDS)
     rows = [{"slice": k, **{m: (round(v, 4) if isinstance(v, float) else v) for m, v in r.items()}}
             for k, r in ev.report.items() if r.get("documents")]
     cols = ["slice", "documents", "P@1", "P@3", "P@5", "F1@5", "NDCG@5", "F1_micro", "F1_macro"]
     click.echo(render(rows, cols, fmt, {"model": s.source, "taxonomy_version": s.taxonomy.version,
+                                        "scored": scored, "left_out": ev.left_out,
                                         **({"read_as": "whole cables"} if cable else {})}))
     if per_tag:
         with atomic_output(per_tag) as out:
