@@ -41,6 +41,15 @@ def read_corpus(path: str | Path | None = None, stats: Stats | None = None) -> I
             yield rec
 
 
+HELD_OUT_SHARE, HELD_OUT_SEED = 0.2, 0  # the one documented held-out split (docs/benchmarks.md)
+
+
+def is_held_out(cable_id: str) -> bool:
+    """Whether a corpus cable is in the project's one held-out split, which every benchmark and model card score
+    on: is_validation(id, HELD_OUT_SHARE, HELD_OUT_SEED), about 3,500 of the 17,730 cables."""
+    return is_validation(cable_id, HELD_OUT_SHARE, HELD_OUT_SEED)
+
+
 def is_validation(cable_id: str, share: float = 0.2, seed: int = 0) -> bool:
     """True for the `share` of ids that form the validation split (a stable hash of seed and id)."""
     h = hashlib.sha256(f"{seed}:{cable_id}".encode()).digest()
