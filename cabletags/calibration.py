@@ -35,11 +35,15 @@ class Calibration:
     select_score: float = 0.5
     ref_weights: tuple[float, float] = field(default=(0.0, 0.0))
 
+    def logits(self, M: np.ndarray) -> np.ndarray:
+        """(n, L) calibrated margins from (n, L) SVM margins: scale * (M - offsets), clipped to [-30, 30]; the
+        scores are their sigmoid, so both rank a text's tags alike."""
+        off = 0.0 if self.offsets is None else self.offsets
+        return np.clip(self.scale * (M - off), -30, 30)
+
     def scores(self, M: np.ndarray) -> np.ndarray:
         """(n, L) scores in [0, 1] from (n, L) margins."""
-        off = 0.0 if self.offsets is None else self.offsets
-        z = np.clip(self.scale * (M - off), -30, 30)
-        return 1.0 / (1.0 + np.exp(-z))
+        return 1.0 / (1.0 + np.exp(-self.logits(M)))
 
     def select(self, P: np.ndarray) -> np.ndarray:
         """(n, L) booleans of the selected set for (n, L) scores: the selection rule (module docstring)."""

@@ -295,13 +295,8 @@ class TagModel:
             EVIDENCE_FLOOR; nothing for a text without a single term the model knows (no evidence). With
             `threshold` (0-1): score >= threshold alone, the calibrated rule set aside.
         """
-        texts = list(texts)
-        if ids is not None and len(ids) != len(texts):
-            raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
-        X = self.transform(texts)
-        M = self._margins(X) + self.reference_term(texts, ids=ids)
-        shift = self._bias_shift(texts)
-        P = self.calibration.scores(M if shift is None else M + shift)
+        X, Z = self._calibrated(texts, ids)
+        P = 1.0 / (1.0 + np.exp(-Z))
         if threshold is not None:
             S = P >= threshold
         else:
@@ -311,6 +306,21 @@ class TagModel:
                 S[weak] = P[weak] >= self.calibration.select_score
         S[np.diff(X.indptr) == 0] = False  # no known term: no evidence, nothing selected
         return P, S
+
+    def logits(self, texts, ids=None) -> np.ndarray:
+        """(n, L) calibrated margins (cabletags.calibration.Calibration.logits): the scores of predict() are their
+        sigmoid."""
+        return self._calibrated(texts, ids)[1]
+
+    def _calibrated(self, texts, ids=None):
+        """(TF-IDF rows (n, V), calibrated margins (n, L)) with the reference term and the short-text shift."""
+        texts = list(texts)
+        if ids is not None and len(ids) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
+        X = self.transform(texts)
+        M = self._margins(X) + self.reference_term(texts, ids=ids)
+        shift = self._bias_shift(texts)
+        return X, self.calibration.logits(M if shift is None else M + shift)
 
     def _bias_shift(self, texts) -> np.ndarray | None:
         """(n, L) what predict() adds to the plain margins of short texts (their biases scaled), or None."""

@@ -99,7 +99,8 @@ def validation_report(model: TagModel, texts, label_sets, taxonomy=None, P: np.n
     out = {"all": evaluate_rankings(gold, ranked, selected, label_space=space)}
     for kind in ("subject", "program", "geographic", "organization"):
         out[kind] = evaluate_rankings(gold, ranked, selected,
-                                      keep=lambda t, k=kind: tax.entries[t].kind == k, label_space=space)
+                                      keep=lambda t, k=kind: t in tax.entries and tax.entries[t].kind == k,
+                                      label_space=space)
     return out
 
 
@@ -192,6 +193,62 @@ def train_model(corpus, out: str | Path | None, *, settings: ModelSettings | Non
                       text_field, n_jobs, progress, force, strict, phase_bar or (lambda label, total: None))
 
 
+@dataclass
+class Fitted:
+    """What fit_and_tune made: the model fitted on the training part and tuned on the validation part, the final
+    model (refitted on everything with that calibration, or the same model), the validation margins (n_val, L)
+    and the validation report."""
+
+    model: TagModel
+    final: TagModel
+    val_margins: np.ndarray
+    report: dict
+
+
+def fit_and_tune(texts, label_sets, labels, settings: ModelSettings, val, ids=None, *, refit: bool = True,
+                 n_jobs: int = 2, progress=None, phase_bar=None, taxonomy=None) -> Fitted:
+    """The one fitting procedure of `cabletags train` and cabletags.sklearn.TagSuggester: terms counted once, a
+    model fitted on the texts outside `val` ((n,) bools), calibrated on those inside, then (refit) fitted again on
+    all of them with that calibration. ids: one per text for the reference index (None: no index).
+    Raises ValueError when either part is empty."""
+    progress = progress or (lambda msg: None)
+    phase_bar = phase_bar or (lambda label, total: None)
+    val = np.asarray(val, dtype=bool)
+    tr_idx, va_idx = np.flatnonzero(~val), np.flatnonzero(val)
+    if not len(tr_idx) or not len(va_idx):
+        raise ValueError(f"{len(texts)} text(s) give {len(tr_idx)} for fitting and {len(va_idx)} for calibration: "
+                         "both parts need texts (more texts, or another validation share)")
+    model = TagModel(settings=settings)
+    # the texts are tokenized and counted once, for the fit on the training split and the refit on all of them
+    counts = count_terms(model.prepare(texts), settings)
+    progress(f"counted the terms of {len(texts)} cables: {len(counts.terms)} in >= {settings.min_df} of them")
+    model.fit([texts[i] for i in tr_idx], [label_sets[i] for i in tr_idx], labels, n_jobs=n_jobs, progress=progress,
+              ids=None if ids is None else [ids[i] for i in tr_idx],
+              on_tag=phase_bar("fitting on the training split", len(labels)), counts=counts, rows=tr_idx)
+    progress(f"fitted on the training split in {model.info['fit_seconds']} s")
+    va_texts, va_labels = [texts[i] for i in va_idx], [label_sets[i] for i in va_idx]
+    M = model.decision_function(va_texts)
+    tuned = model.tune(va_texts, va_labels, margins=M)
+    if model.references is not None:
+        progress(f"reference weights (cited, co-citing) {tuple(tuned['ref_weights'])}; "
+                 f"index of {len(model.references)} training cables")
+    report = validation_report(model, va_texts, va_labels, taxonomy)
+    progress("validation: " + ", ".join(f"{k} {v:.3f}" for k, v in report["all"].items() if k != "documents"))
+    final = model
+    if refit:
+        final = TagModel(settings=settings)
+        # the tuned label space is kept, so that the offsets line up
+        final.fit(texts, label_sets, labels, n_jobs=n_jobs, progress=progress, ids=ids,
+                  on_tag=phase_bar("refitting on all cables", len(labels)), counts=counts)
+        final.calibration = model.calibration  # tuned on the validation split; the refit keeps it
+        progress(f"refitted on all {len(texts)} cables in {final.info['fit_seconds']} s")
+    del counts
+    if not refit and model.references is not None and ids is not None:
+        # the index is a lookup, not a fit: it covers every cable given, as the refit model's does
+        model.index_references(ids, texts, label_sets)
+    return Fitted(model, final, M, report)
+
+
 def _train(corpus, out, settings, validation_share, seed, min_label_count, refit, text_field, n_jobs, progress,
            force, strict, phase_bar):
     tax = load_taxonomy()
@@ -221,36 +278,10 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
     # in the training split would otherwise be left out of the model for good
     labels = label_space(label_sets, min_label_count, tax)
     progress(f"label space: {len(labels)} codes carried by >= {min_label_count} of the {len(ids)} cables")
-    model = TagModel(settings=settings)
-    # the texts are tokenized and counted once, for the fit on the training split and the refit on all of them
-    counts = count_terms(model.prepare(texts), settings)
-    progress(f"counted the terms of {len(texts)} cables: {len(counts.terms)} in >= {settings.min_df} of them")
-    model.fit([texts[i] for i in tr_idx], [label_sets[i] for i in tr_idx], labels, n_jobs=n_jobs, progress=progress,
-              ids=[ids[i] for i in tr_idx], on_tag=phase_bar("fitting on the training split", len(labels)),
-              counts=counts, rows=tr_idx)
-    progress(f"fitted on the training split in {model.info['fit_seconds']} s")
-    va_texts, va_labels = [texts[i] for i in va_idx], [label_sets[i] for i in va_idx]
-    M = model.decision_function(va_texts)
-    tuned = model.tune(va_texts, va_labels, margins=M)
-    if model.references is not None:
-        progress(f"reference weights (cited, co-citing) {tuple(tuned['ref_weights'])}; "
-                 f"index of {len(model.references)} training cables")
-    report = validation_report(model, va_texts, va_labels, tax)
-    progress("validation: " + ", ".join(f"{k} {v:.3f}" for k, v in report["all"].items() if k != "documents"))
-    final = model
-    full_fit_seconds = None
-    if refit:
-        final = TagModel(settings=settings)
-        labels_all = labels  # keep the tuned label space so the offsets line up
-        final.fit(texts, label_sets, labels_all, n_jobs=n_jobs, progress=progress, ids=ids,
-                  on_tag=phase_bar("refitting on all cables", len(labels_all)), counts=counts)
-        final.calibration = model.calibration  # tuned on the validation split; the refit keeps it
-        full_fit_seconds = final.info["fit_seconds"]
-        progress(f"refitted on all {len(texts)} cables in {full_fit_seconds} s")
-    del counts
-    if not refit and model.references is not None:
-        # the index is a lookup, not a fit: it covers every cable given, as the refit model's does
-        model.index_references(ids, texts, label_sets)
+    fitted = fit_and_tune(texts, label_sets, labels, settings, val, ids, refit=refit, n_jobs=n_jobs,
+                          progress=progress, phase_bar=phase_bar, taxonomy=tax)
+    model, final, M, report = fitted.model, fitted.final, fitted.val_margins, fitted.report
+    full_fit_seconds = final.info["fit_seconds"] if refit else None
     if header_texts is not None:
         model, final, report, settings = _join_header_model(
             model, final, M, header_texts, texts, label_sets, labels, tr_idx, va_idx, joined_settings, refit, n_jobs,
