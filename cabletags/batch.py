@@ -31,15 +31,21 @@ class RecordNormalizer:
     records are not serialized again).
     """
 
-    def __init__(self, taxonomy=None, field: str = "tags", typo_aliases: bool = True, cache_size: int = 100_000):
+    def __init__(self, taxonomy=None, field: str = "tags", typo_aliases: bool = True, cache_size: int = 100_000,
+                 min_confidence: float = 0.0):
         from .normalizer import get_normalizer
 
         self.norm = get_normalizer(taxonomy, typo_aliases=typo_aliases)
         self.field = field
+        self.min_confidence = min_confidence
         self.version = self.norm.tax.version
         self._cache: dict[str, str] = {}
         self._cache_size = cache_size
         self._empty = dumps(dict(_EMPTY, taxonomy_version=self.version))
+
+    def _normalized(self, value: str):
+        n = self.norm.normalize(value)
+        return n.trusted(self.min_confidence, value) if self.min_confidence else n
 
     def _text(self, rec: dict) -> str:
         if not isinstance(rec, dict):
@@ -53,7 +59,7 @@ class RecordNormalizer:
         if text is None:
             codes = self.norm.plain_code_line(value)  # most lines: codes as written, no rule needed
             text = dumps({"codes": codes, "names": [], "unknown": [], "repairs": [], "taxonomy_version": self.version}
-                         if codes is not None else dict(self.norm.normalize(value).to_dict(),
+                         if codes is not None else dict(self._normalized(value).to_dict(),
                                                         taxonomy_version=self.version))
             if len(self._cache) < self._cache_size:
                 self._cache[value] = text

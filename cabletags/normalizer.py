@@ -72,6 +72,24 @@ class NormalizedTags:
     def to_line(self) -> str:
         return render_line(self)
 
+    def trusted(self, min_confidence: float, raw: str = "") -> "NormalizedTags":
+        """This result with only the repairs of at least `min_confidence` applied: each other repair's token is
+        kept (in `unknown`) and what it would have been goes to `candidates`, as a suggestion. A code stays when a
+        trusted repair gives it or the line `raw` holds it as written."""
+        low = [r for r in self.repairs if r.confidence < min_confidence and r.result and r.kind != "junk"]
+        if not low:
+            return self
+        keep = [r for r in self.repairs if r not in low]
+        supported = {c for r in keep for c in r.result}
+        produced = {c for r in self.repairs for c in r.result}
+        written = set(re.findall(r"[A-Z][A-Z0-9-]+", raw))
+        codes = [c for c in self.codes if c not in produced or c in supported or c in written]
+        unknown = list(self.unknown) + [r.original for r in low if r.original not in self.unknown]
+        cands = dict(self.candidates)
+        for r in low:
+            cands[r.original] = list(r.result)
+        return NormalizedTags(codes, list(self.names), unknown, keep, cands, self.taxonomy_version)
+
     def __bool__(self) -> bool:
         return bool(self.codes or self.names or self.unknown)
 
@@ -140,6 +158,10 @@ class Normalizer:
         self._wordlike_model = None  # built on first use: most lines never need it
         self._deletes_index: dict[str, set[str]] | None = None
         self._phrases: dict[str, str] | None = None  # title words -> code, built on first use
+        self.codewords, self.acronyms = _prose_lists()
+        # ISO 3166 forms of the geographic codes whose FIPS code differs (ZW is Zimbabwe's, FIPS ZI)
+        self.iso_forms = {e.iso3166: c for c, e in self.codes.items()
+                          if e.kind == "geographic" and e.iso3166 and e.iso3166 != c and e.iso3166 not in self.codes}
 
     @property
     def _deletes(self) -> dict[str, set[str]]:
@@ -300,6 +322,42 @@ class Normalizer:
         conf = 0.95 - 0.1 * two - 0.05 * three
         return pieces, max(conf, 0.5)
 
+    def split_partial(self, up: str):
+        """A run-together token with one piece the taxonomy does not know as a code (KWMNPHUMPRELKPAOZW: ZW is
+        Zimbabwe's ISO form, FIPS ZI): ([(code or None, form), ...] in order, confidence of the known pieces), or
+        None. At most one unknown piece of 2-3 letters; the rest known codes, two of them 4-letter subject/program
+        codes; never a token that reads like a word. Tried only when no whole-token rule applies."""
+        n = len(up)
+        if n < 8 or n > 60 or not up.isalpha():
+            return None
+        INF = float("inf")
+        # best[i][g]: (cost, segments) for up[i:] using g unknown pieces (0 or 1)
+        best = [[(INF, ()), (INF, ())] for _ in range(n + 1)]
+        best[n][0] = (0.0, ())
+        for i in range(n - 1, -1, -1):
+            for g in (0, 1):
+                for j in range(i + 2, min(n, i + 8) + 1):
+                    form = up[i:j]
+                    if form in self.split_forms and best[j][g][0] < INF:
+                        piece = self.split_forms[form][0]
+                        if len(form) <= 3 and self.count.get(piece, 0) < 20:
+                            continue
+                        cost = (1.0 if len(form) == 4 and self.codes[piece].kind in ("subject", "program")
+                                else 1.15 if len(form) >= 4 else 1.3 if len(form) == 3 else 1.6) + best[j][g][0]
+                        if cost < best[i][g][0]:
+                            best[i][g] = (cost, ((piece, form),) + best[j][g][1])
+                    if g == 1 and j - i <= 3 and best[j][0][0] < INF:
+                        cost = 4.0 + best[j][0][0]
+                        if cost < best[i][1][0]:
+                            best[i][1] = (cost, ((None, form),) + best[j][0][1])
+        segs = best[0][1][1]
+        known = [(c, f) for c, f in segs if c is not None]
+        anchors = sum(len(f) == 4 and self.codes[c].kind in ("subject", "program") for c, f in known)
+        # two 4-letter subject/program codes anchor it, and it must not read like a word (MARRAKECH, POLYTECHNIC)
+        if not segs or anchors < 2 or self._wordlike.score(up) > WORDLIKE_MAX_MIXED:
+            return None
+        return list(segs), 0.8
+
     def _resolve_token(self, tok: str, words_context: bool):
         """Resolve one token. Returns (kind, payload): kind in code|alias|case|typo|split|junk|word|unknown.
         A token over MAX_TOKEN_CHARS characters is kept as unknown, never split or corrected."""
@@ -323,6 +381,20 @@ class Normalizer:
             return "word", None, 0.0
         if not is_upper or self.is_plain_word(up):
             return "unknown", None, 0.0
+        acronym = up in self.acronyms
+        if acronym and len(up) >= 4:  # a cable defines it as an acronym: a name of its own, not a typo of a code
+            near = self.typo_candidates(up)[:3] or list((self.split(up) or ((), 0))[0])
+            return ("ambiguous", tuple(near), 0.0) if near else ("unknown", None, 0.0)
+        kind, result, conf = self._repaired(up)
+        if kind in ("split", "typo") and (acronym or any(self.count.get(c, 0) == 0 for c in result)):
+            # into a code no corpus cable carries, or from a three-letter acronym some cable defines (too short to
+            # tell from a dropped letter: MRR is MARR's, and an acronym too): never confident
+            conf = min(conf, UNATTESTED_CONFIDENCE)
+        return kind, result, conf
+
+    def _repaired(self, up: str):
+        """The general rules on an upper-case token that is no code, alias, word or acronym: split, typo,
+        substitution; (kind, result, confidence)."""
         sp = self.split(up)
         if sp and all(len(p) <= 3 for p in sp[0]) and len(up) >= 4:
             # short pieces only (SAEC = SA EC?) compete with a typo of a longer code (ASEC): a clear
@@ -420,14 +492,37 @@ class Normalizer:
         if "(" in text:
             text = _PAREN.sub(_paren, text)
         plain = self.plain_codes
-        for item in _ITEM_SPLIT.split(text):
-            item = item.strip()
+        items = [item.strip() for item in _ITEM_SPLIT.split(text)]
+        upper_line = any(_UPPER_TOKEN.search(item) for item in items)
+        for item in items:
             if item in plain:  # one clean code, the common item
                 add_code(item)
-            elif item:
+            elif item and not (upper_line and self._lone_word(item, out, add_code)):
                 self._replay(self._item_result(item), out, add_code)
         # an unmatched "(" leaves a bare parenthesis in an unknown token; that is kept verbatim
         return out
+
+    def _lone_word(self, tok: str, out: NormalizedTags, add_code) -> bool:
+        """A word not written in upper case, alone beside codes that are ("PHUM, in"): True when handled. A word of
+        prose ("in", "as", "is") stays a word, flagged, with the code it could be as a suggestion; anything else
+        that is a code but for its case is read as that code with LONE_LOWER_CONFIDENCE. A line written wholly
+        in lower case never gets here ("prel, pgov, tu" are codes)."""
+        word = tok.strip(_STRIP)
+        if not word or word.isupper() or not word.isalpha():
+            return False
+        up = word.upper()
+        if up not in self.codes:  # names of places and bodies ("Iraq") are aliases: the usual rules read them
+            return False
+        code = up
+        if word.lower() in self.codewords or self.is_plain_word(up):
+            if word not in out.unknown:
+                out.unknown.append(word)
+            out.candidates[word] = [code]
+            return True
+        out.repairs.append(Repair("case", word, (code,), LONE_LOWER_CONFIDENCE,
+                                  "written in lower case beside upper-case codes"))
+        add_code(code)
+        return True
 
     def _paren(self, content: str, out: NormalizedTags, add_code) -> bool:
         """Handle "(...)": True when taken out (empty, codes, or a personal name)."""
@@ -544,6 +639,7 @@ class Normalizer:
         name_after: str | None = None
         i = 0
         toks = raw_toks
+        upper_item = any(_UPPER_TOKEN.fullmatch(t.strip(_STRIP)) for t in toks)
         while i < len(toks):
             raw_tok = toks[i]
             tok = raw_tok.strip(_STRIP)
@@ -561,6 +657,10 @@ class Normalizer:
                     continue
                 self._flush_name(name_after, name_buf, out)
                 name_after, name_buf = None, []
+            if upper_item and len(toks) > 1 and tok.isalpha() and not tok.isupper() and tok.upper() in self.codes:
+                flush()
+                self._lone_word(tok, out, add_code)
+                continue
             resolved = self._resolve_parts(tok, words_context)
             if resolved is None:
                 pending.append(raw_tok.strip())
@@ -624,6 +724,17 @@ class Normalizer:
             return [(kind, result, conf, tok)]
         if kind == "ambiguous":
             return [(kind, result, conf, tok)]
+        up = tok.upper()
+        if tok == up and kind == "unknown" and up not in self.acronyms and not self.is_plain_word(up):
+            partial = self.split_partial(up)
+            if partial:
+                segs, conf = partial
+                out = [("split", tuple(c for c, _ in segs if c), conf, tok)]
+                for c, form in segs:
+                    if c is None:  # the piece the taxonomy does not know: its ISO form mapped, else kept
+                        out.append(("alias", (self.iso_forms[form],), 0.6, form) if form in self.iso_forms
+                                   else ("unknown", None, 0.0, form))
+                return out
         parts = [p for p in _PARTS_SPLIT.split(tok) if p]
         if len(parts) > 1:
             res = [self._resolve(p.strip(_STRIP), words_context) + (p,) for p in parts if p.strip(_STRIP)]
@@ -653,6 +764,29 @@ def get_normalizer(taxonomy: Taxonomy | None = None, *, typo_aliases: bool = Tru
     return hit[1]
 
 
+_UPPER_TOKEN = re.compile(r"\b[A-Z][A-Z0-9]+\b")  # a token written in upper case: the line's codes are
+# the confidence of a repair into a code that no corpus cable carries: below any pipeline's "trusted" cut
+UNATTESTED_CONFIDENCE = 0.5
+# the confidence of a lone word not written in upper case, read as a code, in a line whose codes are
+LONE_LOWER_CONFIDENCE = 0.6
+
+
+@lru_cache(maxsize=1)
+def _prose_lists() -> tuple[frozenset, frozenset]:
+    """(code-like words of prose, acronyms defined in cables): taxonomy/codewords.txt and acronyms.txt, made by
+    scripts/tools/build_plainwords.py from the corpus (read from the shipped taxonomy: they are corpus facts)."""
+    from .taxonomy import shipped_taxonomy_dir
+
+    out = []
+    for name in ("codewords.txt", "acronyms.txt"):
+        try:
+            text = (shipped_taxonomy_dir() / name).read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        out.append(frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#")))
+    return out[0], out[1]
+
+
 def _missing(value) -> bool:
     """A missing cell of a table: NaN (float or numpy), pandas' NA and NaT; they read as an empty line."""
     if isinstance(value, float):
@@ -661,7 +795,7 @@ def _missing(value) -> bool:
     return name in ("NAType", "NaTType") or (name.startswith("float") and value != value)
 
 
-def normalize_many(lines, taxonomy: Taxonomy | None = None):
+def normalize_many(lines, taxonomy: Taxonomy | None = None, min_confidence: float = 0.0):
     """normalize() of each line of an iterable, lazily and in order: one NormalizedTags per item, an empty one for
     None, NaN or an empty string (a DataFrame column's missing cells), never a dropped item.
 
@@ -670,14 +804,17 @@ def normalize_many(lines, taxonomy: Taxonomy | None = None):
     """
     norm = get_normalizer(taxonomy)
     for raw in lines:
-        yield norm.normalize(raw)
+        n = norm.normalize(raw)
+        yield n.trusted(min_confidence, raw) if min_confidence > 0 else n
 
 
-def normalize(raw: str | None, taxonomy: Taxonomy | None = None) -> NormalizedTags:
+def normalize(raw: str | None, taxonomy: Taxonomy | None = None, min_confidence: float = 0.0) -> NormalizedTags:
     """Normalize one raw TAGS line (label, banners and all) into canonical codes. None, NaN and "" give an
-    empty result (no codes), never an error.
+    empty result (no codes), never an error. min_confidence: apply only the repairs at least this confident
+    (NormalizedTags.trusted: the others become suggestions in `candidates`, their tokens kept).
 
     >>> normalize("TAGS: PGOV, PREL, OSCEPREF").codes
     ['PGOV', 'PREL', 'OSCE', 'PREF']
     """
-    return get_normalizer(taxonomy).normalize(raw)
+    n = get_normalizer(taxonomy).normalize(raw)
+    return n.trusted(min_confidence, raw) if min_confidence > 0 else n

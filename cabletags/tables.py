@@ -56,7 +56,8 @@ def _ending(text: str) -> tuple[str, str]:
 
 
 def normalize_table(f: IO[bytes], out: IO[str], column: str, normalizer, delimiter: str = ",",
-                    id_column: str | None = None, report: TableReport | None = None) -> TableReport:
+                    id_column: str | None = None, report: TableReport | None = None,
+                    min_confidence: float = 0.0) -> TableReport:
     """Stream the table in `f` (binary) to `out` (text) with NEW_COLUMNS appended to every record.
 
     Raises TableError when there is no header or `column` (or `id_column`) is not in it."""
@@ -125,6 +126,8 @@ def normalize_table(f: IO[bytes], out: IO[str], column: str, normalizer, delimit
         add = cache.get(value)
         if add is None:
             n = normalizer.normalize(value)
+            if min_confidence:
+                n = n.trusted(min_confidence, value)
             conf = min((r.confidence for r in n.repairs), default=1.0)
             add = appended([" ".join(n.codes), "; ".join(n.names), "; ".join(n.unknown),
                             "; ".join(f"{r.kind}:{r.original}>{' '.join(r.result)}" for r in n.repairs),

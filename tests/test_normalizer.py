@@ -1,4 +1,7 @@
+import json
+
 import pytest
+from conftest import run_cli
 from hypothesis import given, settings, strategies as st
 
 from cabletags import normalize
@@ -227,3 +230,62 @@ def test_a_phrase_that_is_a_codes_title_is_repaired_as_phrase():
     assert normalize("PREL, Security").unknown == ["Security"]
     assert normalize("PREL, War Crimes").unknown == ["War Crimes"]  # KWAC's title is read from corpus use only
     assert normalize("PREL, COUNTER TERRORISM").unknown == ["COUNTER TERRORISM"]
+
+
+def test_precision_first_words_beside_upper_case_codes_stay_words():
+    from cabletags import normalize
+
+    n = normalize("PHUM, in")
+    assert n.codes == ["PHUM"] and n.unknown == ["in"] and n.candidates == {"in": ["IN"]}
+    n = normalize("PREL, as, is")
+    assert n.codes == ["PREL"] and n.unknown == ["as", "is"] and n.candidates["is"] == ["IS"]
+    n = normalize("PHUM KTIP in AJ")  # inside one item too
+    assert n.codes == ["PHUM", "KTIP", "AJ"] and n.unknown == ["in"]
+    # a line wholly in lower case is codes; a lone lower-case non-word is its code, less confidently
+    assert normalize("prel, pgov, pins, tu").codes == ["PREL", "PGOV", "PINS", "TU"]
+    assert normalize("parm, mtcre, gm, sy").codes == ["PARM", "MTCRE", "GM", "SY"]
+    n = normalize("PREL, pgov")
+    assert n.codes == ["PREL", "PGOV"] and n.repairs[0].confidence < 0.7
+    assert normalize("PREL, Human Rights").codes == ["PREL", "PHUM"]  # phrases still work
+
+
+def test_defined_acronyms_and_unattested_codes_are_never_confident_repairs():
+    from cabletags import normalize
+
+    for acronym in ("AIHRC", "APRM", "ASA"):  # each defined as an acronym in some corpus cable
+        n = normalize(acronym)
+        assert n.codes == [] and n.unknown == [acronym] and n.candidates[acronym]
+    assert all(r.confidence >= 0.7 for r in normalize("PGOB").repairs)  # a typo nobody defines: still repaired
+    from cabletags.normalizer import UNATTESTED_CONFIDENCE, get_normalizer
+
+    norm = get_normalizer()
+    unattested = next(c for c, e in norm.codes.items() if len(c) == 5 and c.isalpha() and norm.count.get(c, 0) == 0
+                      and c[:2] + c[3:] not in norm.codes and (c[:2] + c[3:]).upper() not in norm.acronyms
+                      and not norm.is_plain_word(c[:2] + c[3:]))
+    typo = unattested[:2] + unattested[3:]  # a dropped letter
+    for r in normalize(typo).repairs:
+        if unattested in r.result:
+            assert r.confidence <= UNATTESTED_CONFIDENCE
+
+
+def test_a_run_on_with_one_unknown_piece_keeps_its_known_codes():
+    from cabletags import normalize
+
+    n = normalize("KWMNPHUMPRELKPAOZW")
+    assert n.codes == ["KWMN", "PHUM", "PREL", "KPAO", "ZI"]
+    assert [(r.kind, r.original, r.result) for r in n.repairs] == [
+        ("split", "KWMNPHUMPRELKPAOZW", ("KWMN", "PHUM", "PREL", "KPAO")), ("alias", "ZW", ("ZI",))]
+    n = normalize("PRELPGOVQX")  # a piece that is nothing known: kept and flagged
+    assert n.codes == ["PREL", "PGOV"] and n.unknown == ["QX"]
+
+
+def test_min_confidence_keeps_only_trusted_repairs(tmp_path):
+    from cabletags import normalize
+
+    n = normalize("PGOV, PGOB, OSCEPREF", min_confidence=0.9)
+    assert n.codes == ["PGOV", "OSCE", "PREF"] and n.unknown == ["PGOB"] and n.candidates == {"PGOB": ["PGOV"]}
+    assert [r.kind for r in n.repairs] == ["split"]
+    assert normalize("PGOB", min_confidence=0.5).codes == ["PGOV"]
+    p = run_cli("normalize", "--min-confidence", "0.9", "--format", "jsonl", "PGOB, PREL")
+    d = json.loads(p.stdout)
+    assert d["codes"] == ["PREL"] and d["candidates"] == {"PGOB": ["PGOV"]}

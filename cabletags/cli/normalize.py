@@ -23,12 +23,15 @@ from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIEr
 @click.option("--column", default="tags", show_default=True, help="The column holding the TAGS line (--csv/--tsv).")
 @click.option("--id-column", help="A column naming each record in reports of bad rows (--csv/--tsv).")
 @output_option
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Apply only the repairs at least this confident; the others are kept as unknown tokens with "
+                   "their suggestion in 'candidates'.")
 @click.option("--no-typo-aliases", is_flag=True, help="Ignore typo aliases: only the general rules repair typos.")
 @strict_option
 @format_option
 @click.pass_context
-def normalize(ctx, raw, input_path, jsonl, field_name, csv_path, tsv_path, column, id_column, output, no_typo_aliases,
-              strict, fmt):
+def normalize(ctx, raw, input_path, jsonl, field_name, csv_path, tsv_path, column, id_column, output, min_confidence,
+              no_typo_aliases, strict, fmt):
     """Clean raw TAGS lines into canonical codes, names and flagged unknowns, with every repair.
 
     \b
@@ -42,11 +45,11 @@ def normalize(ctx, raw, input_path, jsonl, field_name, csv_path, tsv_path, colum
             raise CLIError("--csv/--tsv read one table: not with --tsv/--csv, --jsonl, --input or arguments",
                            EXIT_USAGE)
         return _normalize_table(ctx, tax, csv_path or tsv_path, "," if csv_path else "\t", column, id_column,
-                                output, strict)
+                                output, strict, min_confidence)
     if jsonl:
         if raw:
             raise CLIError("--jsonl reads records from --input or stdin, not from arguments", EXIT_USAGE)
-        return _normalize_jsonl(ctx, tax, input_path, field_name, output, strict)
+        return _normalize_jsonl(ctx, tax, input_path, field_name, output, strict, min_confidence)
     if raw and input_path:
         raise CLIError("give raw lines as arguments or --input FILE, not both", EXIT_USAGE)
     stats = Stats()
@@ -63,7 +66,8 @@ def normalize(ctx, raw, input_path, jsonl, field_name, csv_path, tsv_path, colum
     from ..normalizer import get_normalizer
 
     norm = get_normalizer(tax)
-    results = (dict(norm.normalize(line).to_dict(), input=line) for line in lines)
+    results = (dict((norm.normalize(line).trusted(min_confidence, line) if min_confidence else
+                     norm.normalize(line)).to_dict(), input=line) for line in lines)
     with atomic_output(output) as out:
         if fmt in ("table", "tsv"):
             view = ({"input": d["input"], "codes": ", ".join(d["codes"]), "names": "; ".join(d["names"]),
@@ -76,11 +80,11 @@ def normalize(ctx, raw, input_path, jsonl, field_name, csv_path, tsv_path, colum
     stats.report()
 
 
-def _normalize_jsonl(ctx, tax, input_path, field_name, output, strict):
+def _normalize_jsonl(ctx, tax, input_path, field_name, output, strict, min_confidence=0.0):
     from ..batch import RecordNormalizer
 
     batch = BatchInput(input_path, (field_name,))
-    rn = RecordNormalizer(tax, field_name)
+    rn = RecordNormalizer(tax, field_name, min_confidence=min_confidence)
     prog = Progress("normalized")
     with atomic_output(output) as out:
         write = out.write
@@ -91,7 +95,7 @@ def _normalize_jsonl(ctx, tax, input_path, field_name, output, strict):
     finish_batch(ctx, "normalize", batch, prog.n, prog, strict)
 
 
-def _normalize_table(ctx, tax, path, delimiter, column, id_column, output, strict):
+def _normalize_table(ctx, tax, path, delimiter, column, id_column, output, strict, min_confidence=0.0):
     from ..normalizer import get_normalizer
     from ..tables import TableError, TableReport, normalize_table
     from ..textio import open_binary
@@ -101,7 +105,7 @@ def _normalize_table(ctx, tax, path, delimiter, column, id_column, output, stric
     f = open_binary(path)
     try:
         with atomic_output(output) as out:
-            normalize_table(f, out, column, get_normalizer(tax), delimiter, id_column, report)
+            normalize_table(f, out, column, get_normalizer(tax), delimiter, id_column, report, min_confidence)
     except TableError as e:
         raise CLIError(f"{path}: {e}", EXIT_USAGE) from None
     finally:
