@@ -511,15 +511,19 @@ class Normalizer:
         if not word or word.isupper() or not word.isalpha():
             return False
         up = word.upper()
-        if up not in self.codes:  # names of places and bodies ("Iraq") are aliases: the usual rules read them
+        kind = "case"
+        if up in self.codes:
+            code = up
+        elif up in self.aliases and word.islower():  # "china", "turkey", "tip": words first, names of codes second
+            code, kind = self.aliases[up][0], "alias"
+        else:  # a name written as a name ("Iraq") is an alias: the usual rules read it
             return False
-        code = up
         if word.lower() in self.codewords or self.is_plain_word(up):
             if word not in out.unknown:
                 out.unknown.append(word)
             out.candidates[word] = [code]
             return True
-        out.repairs.append(Repair("case", word, (code,), LONE_LOWER_CONFIDENCE,
+        out.repairs.append(Repair(kind, word, (code,), LONE_LOWER_CONFIDENCE,
                                   "written in lower case beside upper-case codes"))
         add_code(code)
         return True
@@ -657,7 +661,8 @@ class Normalizer:
                     continue
                 self._flush_name(name_after, name_buf, out)
                 name_after, name_buf = None, []
-            if upper_item and len(toks) > 1 and tok.isalpha() and not tok.isupper() and tok.upper() in self.codes:
+            if upper_item and len(toks) > 1 and tok.isalpha() and not tok.isupper() and (
+                    tok.upper() in self.codes or tok.islower() and tok.upper() in self.aliases):
                 flush()
                 self._lone_word(tok, out, add_code)
                 continue

@@ -291,3 +291,12 @@ def test_min_confidence_keeps_only_trusted_repairs(tmp_path):
     p = run_cli("normalize", "--min-confidence", "0.9", "--format", "jsonl", "PGOB, PREL")
     d = json.loads(p.stdout)
     assert d["codes"] == ["PREL"] and d["candidates"] == {"PGOB": ["PGOV"]}
+
+
+def test_lower_case_names_beside_codes_are_never_confident():
+    from cabletags import normalize
+
+    for line in ("PREL, china, PGOV", "PHUM tip KTIP", "PREL, turkey"):
+        assert all(r.confidence < 0.7 for r in normalize(line).repairs), line
+    n = normalize("PREL, Iraq")  # a name written as a name is read as before
+    assert n.codes == ["PREL", "IZ"] and n.repairs[0].confidence == 1.0
