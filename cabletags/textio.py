@@ -99,7 +99,8 @@ def _gzip_errors() -> tuple:
     return (EOFError,) + ((zlib.error,) if zlib else ()) + ((gzip.BadGzipFile,) if gzip else ())
 
 
-def iter_lines(path: str | None, stats: Stats | None = None, _parse: bool = False) -> Iterator[tuple]:
+def iter_lines(path: str | None, stats: Stats | None = None, _parse: bool = False,
+               _blank: bool = False) -> Iterator[tuple]:
     """(line number, text) for every line, decoded as UTF-8 with undecodable bytes replaced.
 
     A UTF-8 byte-order mark is dropped; input starting with a UTF-16 byte-order mark is read as UTF-16.
@@ -128,8 +129,8 @@ def iter_lines(path: str | None, stats: Stats | None = None, _parse: bool = Fals
             text = text.rstrip("\r\n")
             if not _parse:
                 yield n, text
-            elif (rec := _parsed(n, text, stats)) != ():
-                yield n, rec, text
+            elif (rec := _parsed(n, text, stats)) != () or _blank:
+                yield n, rec, text  # rec () marks a blank line (_blank: a caller that keeps rows aligned)
     except _gzip_errors() as e:
         raise InputError(f"{path}: truncated or corrupt gzip data after line {n} ({type(e).__name__})") from None
     except OSError as e:

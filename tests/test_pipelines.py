@@ -110,3 +110,10 @@ def test_evaluate_says_what_it_left_out(tiny, tmp_path):
     g.write_text(json.dumps({"id": "x", "body": "text", "tags": "ZZZZ"}) + "\n")
     p = run_cli("evaluate", "--corpus", str(g), "--model", str(tiny / "model"))
     assert p.returncode == 3 and "nothing to evaluate" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_normalize_jsonl_keeps_blank_lines_as_blank_rows(tmp_path):
+    f = tmp_path / "t.jsonl"
+    f.write_text('{"id": 1, "tags": "PREL"}\n\n   \n{"id": 2, "tags": "PGOV"}\n')
+    rows = run_cli("normalize", "--jsonl", "--input", str(f)).stdout.split("\n")
+    assert [json.loads(r)["id"] if r.strip() else None for r in rows[:4]] == [1, None, None, 2]

@@ -182,10 +182,15 @@ class BatchInput:
                 self._count(rec)
                 yield rec
 
-    def lines(self):
-        """(record, its JSON line) pairs, for commands that splice their output into the line."""
-        for _, rec, line in iter_jsonl(self.path, self.stats):
-            if rec is not None:
+    def lines(self, blank: bool = False):
+        """(record, its JSON line) pairs, for commands that splice their output into the line; blank=True also
+        gives (None, line) for each blank line, so that output row N can stay input row N."""
+        from ..textio import iter_lines
+
+        for _, rec, line in iter_lines(self.path, self.stats, _parse=True, _blank=blank):
+            if rec == ():
+                yield None, line
+            elif rec is not None:
                 self._count(rec)
                 yield rec, line
 

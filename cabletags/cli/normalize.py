@@ -88,7 +88,10 @@ def _normalize_jsonl(ctx, tax, input_path, field_name, output, strict, min_confi
     prog = Progress("normalized")
     with atomic_output(output) as out:
         write = out.write
-        for rec, line in batch.lines():
+        for rec, line in batch.lines(blank=True):
+            if rec is None:
+                write("\n")  # a blank line stays a blank row
+                continue
             write(rn.line(rec, line))
             prog.tick()
         batch.check()
