@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import cableformat as cf
-from .cableformat import Paragraph, split_paragraphs
+from .cableformat import Paragraph
 from .normalizer import NormalizedTags, get_normalizer
 
 __all__ = ["Cable", "ParsedCable", "Paragraph", "parse_cable", "parse_text", "find_tags_line", "cable_reading",
