@@ -36,7 +36,7 @@ def main(argv=None):
     flagged, split_read = Counter(), Counter()
     for c in cases:
         r = norm.normalize(c["text"])
-        if c["kind"] in ("whole", "name"):
+        if c["kind"] in ("whole", "name", "acronym", "acronym-substitution"):
             ok = not r.codes and r.unknown == [c["text"]]
         else:
             ok = r.codes == c["expected"]
@@ -55,6 +55,8 @@ def main(argv=None):
     n_st = total["split"] + total["typo"]
     base = sum(right[k] for k in ("split", "typo", "whole")), sum(total[k] for k in ("split", "typo", "whole"))
     print(f"  splits+typos: {100 * st / max(n_st, 1):.2f}%   all: {100 * base[0] / max(base[1], 1):.2f}%")
+    k_ok, k_n = right["acronym"] + right["acronym-substitution"], total["acronym"] + total["acronym-substitution"]
+    print(f"  acronyms cables define, one edit from a code (must stay whole): {k_ok}/{k_n}")
     n, ok, fl = total["substitution"], right["substitution"], flagged["substitution"]
     print(f"  substitution (one letter replaced in a code on >= 20 cables): repaired right {ok}/{n} = "
           f"{100 * ok / max(n, 1):.2f}%, left flagged {fl} ({100 * fl / max(n, 1):.2f}%), "

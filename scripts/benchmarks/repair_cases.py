@@ -100,13 +100,21 @@ def build_cases(corpus_path) -> list[dict]:
             continue
         add("split", text, part)
     tries = 0
-    while sum(c["kind"] == "typo" for c in cases) < N_PER_KIND and tries < 100_000:
+    from cabletags.normalizer import _prose_lists
+
+    acronyms = _prose_lists()[1]
+    while sum(c["kind"] in ("typo", "acronym") for c in cases) < N_PER_KIND and tries < 100_000:
         tries += 1
         code = rng.choice(rng.choice(lines))
         if len(code) < 4 or not code.isalpha():
             continue
         text, op = damage(code, rng)
         if text in taken or text.lower() in tax.plainwords:
+            continue
+        if len(text) >= 4 and text in acronyms:
+            # the damaged form is an acronym a corpus cable defines (APRM): a name of its own, which must stay
+            # whole (labelled so since 2026-12-06; the draws are unchanged)
+            add("acronym", text, [], f"defined acronym, one {op} from {code}")
             continue
         add("typo", text, [code], op)
     words = sorted(tag_words)
@@ -119,7 +127,7 @@ def build_cases(corpus_path) -> list[dict]:
         add("whole", w, [], "rare prose word (not in plainwords)")
     frequent = sorted(c for c, e in tax.entries.items() if e.corpus_count >= 20 and c.isalpha() and len(c) >= 4)
     tries = 0
-    while sum(c["kind"] == "substitution" for c in cases) < N_PER_KIND and tries < 100_000:
+    while sum(c["kind"] in ("substitution", "acronym-substitution") for c in cases) < N_PER_KIND and tries < 100_000:
         tries += 1
         code = rng.choice(frequent)
         i = rng.randrange(len(code))
@@ -127,6 +135,9 @@ def build_cases(corpus_path) -> list[dict]:
         ch = rng.choice(near or "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
         text = code[:i] + ch + code[i + 1:]
         if ch == code[i] or text in taken or text.lower() in tax.plainwords:
+            continue
+        if text in acronyms:  # as for typos: a defined acronym must stay whole (the draws are unchanged)
+            add("acronym-substitution", text, [], f"defined acronym, one letter from {code}")
             continue
         add("substitution", text, [code], "keyboard neighbour" if near else "any letter")
     for name in sorted(surnames - taken):
