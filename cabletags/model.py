@@ -35,6 +35,9 @@ READINGS = ("text", "cable")
 # a text's best label is selected even under the calibrated threshold (the selection rule), but only when its score
 # reaches this floor: below it the text gives no evidence for any tag (issue 26: "hello" selected PREL and PGOV)
 EVIDENCE_FLOOR = 0.2
+# a text is evidence for nothing unless its own words (or cited cables) raise some label's margin by at least this:
+# "hello" raises a few labels by 0.04-0.08 (words the model barely weighs), a one-line report on a topic by 0.5+
+EVIDENCE_MARGIN = 0.1
 
 @dataclass
 class ModelSettings:
@@ -292,35 +295,41 @@ class TagModel:
             In [0, 1]; ranking by score is ranking by the calibrated margin.
         selected : ndarray of shape (n, L), bool
             score >= the one threshold, and each text's best label (cabletags.calibration) when its score reaches
-            EVIDENCE_FLOOR; nothing for a text without a single term the model knows (no evidence). With
-            `threshold` (0-1): score >= threshold alone, the calibrated rule set aside.
+            EVIDENCE_FLOOR and the text's own words (or cited cables) push it up. A text that pushes no label up by
+            EVIDENCE_MARGIN (no term the model weighs: "hello") has no evidence and selects nothing. With `threshold` (0-1):
+            score >= threshold alone, the calibrated rule set aside (never for a text without evidence).
         """
-        X, Z = self._calibrated(texts, ids)
+        Z, F = self._calibrated(texts, ids, evidence=True)
         P = 1.0 / (1.0 + np.exp(-Z))
         if threshold is not None:
             S = P >= threshold
         else:
-            S = self.calibration.select(P)
-            if P.shape[1]:  # the best label is forced in only on evidence
-                weak = P.max(axis=1) < EVIDENCE_FLOOR
-                S[weak] = P[weak] >= self.calibration.select_score
-        S[np.diff(X.indptr) == 0] = False  # no known term: no evidence, nothing selected
+            S = P >= self.calibration.select_score
+            if P.shape[1]:  # the best label is forced in only when the text itself supports it
+                rows = np.arange(P.shape[0])
+                best = P.argmax(axis=1)
+                forced = (P[rows, best] >= EVIDENCE_FLOOR) & (F[rows, best] > 0)
+                S[rows[forced], best[forced]] = True
+        # nothing in the text pushes any label up by EVIDENCE_MARGIN: no evidence, nothing selected
+        S[~(F > EVIDENCE_MARGIN).any(axis=1)] = False
         return P, S
 
     def logits(self, texts, ids=None) -> np.ndarray:
         """(n, L) calibrated margins (cabletags.calibration.Calibration.logits): the scores of predict() are their
         sigmoid."""
-        return self._calibrated(texts, ids)[1]
+        return self._calibrated(texts, ids)[0]
 
-    def _calibrated(self, texts, ids=None):
-        """(TF-IDF rows (n, V), calibrated margins (n, L)) with the reference term and the short-text shift."""
+    def _calibrated(self, texts, ids=None, evidence: bool = False):
+        """(calibrated margins (n, L) with the reference term and the short-text shift, and with evidence=True what
+        the text itself adds to each margin (n, L): its terms' weights and its cited cables, without the bias)."""
         texts = list(texts)
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
         X = self.transform(texts)
-        M = self._margins(X) + self.reference_term(texts, ids=ids)
+        F = np.asarray((X @ self.weights_t).toarray(), dtype=np.float32) + self.reference_term(texts, ids=ids)
+        M = F + self.intercept
         shift = self._bias_shift(texts)
-        return X, self.calibration.logits(M if shift is None else M + shift)
+        return self.calibration.logits(M if shift is None else M + shift), (F if evidence else None)
 
     def _bias_shift(self, texts) -> np.ndarray | None:
         """(n, L) what predict() adds to the plain margins of short texts (their biases scaled), or None."""
