@@ -58,22 +58,70 @@ class TfidfTransform:
         self.ngram_max = int(ngram_max)
         self.n_terms = len(vocabulary)
         self._token = re.compile(TOKEN_PATTERN)
+        self._vocabulary = vocabulary
+        self._ids = None  # the integer lookup tables, built on first use (_id_tables)
 
-    def _grams(self, text: str) -> list[str]:
+    def _id_tables(self):
+        """Tokens as integers: (token -> token id, unigram feature of each token id (-1: none), and per n >= 2
+        the sorted keys of the n-grams in the vocabulary (token ids in base T) with their feature ids). A text's
+        n-grams are then found by integer arithmetic and a sorted search instead of building and hashing each
+        n-gram string: the same features, counted the same (tests/test_speed_paths.py compares them)."""
+        if self._ids is None:
+            tok: dict[str, int] = {}
+            grams: dict[int, tuple[list, list]] = {}
+            for f, term in enumerate(self._vocabulary):
+                for w in term.split(" "):
+                    tok.setdefault(w, len(tok))
+            T = max(len(tok), 1)
+            uni = np.full(T, -1, dtype=np.int64)
+            for f, term in enumerate(self._vocabulary):
+                parts = term.split(" ")
+                if len(parts) == 1:
+                    uni[tok[term]] = f
+                else:
+                    key = 0
+                    for w in parts:
+                        key = key * T + tok[w]
+                    keys, feats = grams.setdefault(len(parts), ([], []))
+                    keys.append(key)
+                    feats.append(f)
+            tables = {}
+            for n, (keys, feats) in grams.items():
+                k = np.asarray(keys, dtype=np.int64)
+                order = np.argsort(k, kind="stable")
+                tables[n] = (k[order], np.asarray(feats, dtype=np.int64)[order])
+            self._ids = (tok, uni, T, tables)
+        return self._ids
+
+    def _feature_ids(self, text: str) -> np.ndarray:
+        """The feature id of every n-gram of `text` that is in the vocabulary (repeats kept: they are counts)."""
+        tok, uni, T, tables = self._id_tables()
         toks = self._token.findall(text.lower())
-        grams = list(toks)
+        t = np.fromiter(map(tok.get, toks, repeat(-1)), dtype=np.int64, count=len(toks))
+        out = [uni[t[t >= 0]]]
         for n in range(2, self.ngram_max + 1):
-            grams += map(" ".join, zip(*(toks[k:] for k in range(n))))
-        return grams
+            if n not in tables or len(t) < n:
+                continue
+            keys, feats = tables[n]
+            valid = np.ones(len(t) - n + 1, dtype=bool)
+            key = np.zeros(len(t) - n + 1, dtype=np.int64)
+            for k in range(n):
+                part = t[k:len(t) - n + 1 + k]
+                valid &= part >= 0
+                key = key * T + np.where(part >= 0, part, 0)
+            key = key[valid]
+            pos = np.searchsorted(keys, key)
+            pos[pos == len(keys)] = 0
+            hit = keys[pos] == key if len(keys) else np.zeros(len(key), dtype=bool)
+            out.append(feats[pos[hit]])
+        ids = np.concatenate(out)
+        return ids[ids >= 0]
 
     def transform(self, texts) -> sp.csr_matrix:
         texts = list(texts)
-        get, minus = self.index.get, repeat(-1)
         per_text = []
-        for t in texts:  # each text's grams become term ids at once: the strings never pile up for a batch
-            grams = self._grams(t)
-            ids = np.fromiter(map(get, grams, minus), dtype=np.int64, count=len(grams))
-            per_text.append(ids[ids >= 0])
+        for t in texts:  # each text's n-grams become term ids at once: the strings never pile up for a batch
+            per_text.append(self._feature_ids(t))
         lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
         V = max(self.n_terms, 1)
         keys = np.repeat(np.arange(len(texts), dtype=np.int64), lengths) * V
