@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import sys
 from contextlib import contextmanager
@@ -25,19 +26,62 @@ except ImportError:  # pragma: no cover - exercised when orjson is absent
 
 
 def dumps(obj) -> str:
-    """Compact JSON text, non-ASCII kept as is."""
+    """Compact JSON text, non-ASCII kept as is. Integers beyond 64 bits and numbers read as Decimal (loads' exact
+    path) are written exactly as they were read."""
     if _orjson is not None:
         try:
             return _orjson.dumps(obj).decode("utf-8")
         except TypeError:
             pass
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+    try:
+        return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+    except (TypeError, ValueError):
+        return "".join(_exact(obj))
+
+
+def _exact(obj):
+    """JSON text of data that json.dumps cannot write as it was read: Decimal numbers (1.5e999) as their text."""
+    from decimal import Decimal
+
+    if isinstance(obj, dict):
+        yield "{"
+        for i, (k, v) in enumerate(obj.items()):
+            yield (", " if i else "") + json.dumps(str(k), ensure_ascii=False) + ": "
+            yield from _exact(v)
+        yield "}"
+    elif isinstance(obj, (list, tuple)):
+        yield "["
+        for i, v in enumerate(obj):
+            if i:
+                yield ", "
+            yield from _exact(v)
+        yield "]"
+    elif isinstance(obj, Decimal):
+        yield str(obj)
+    else:
+        yield json.dumps(obj, ensure_ascii=False)
+
+
+# a run of 16+ digits: a number that a 64-bit float (or orjson's integers) may not hold exactly
+_LONG_NUMBER = re.compile(r"\d{16,}")
 
 
 def loads(text: str):
-    if _orjson is not None:
-        return _orjson.loads(text)
-    return json.loads(text)
+    """A JSON value, every number exactly as written: orjson for the common case; the standard library for a
+    text whose numbers a double cannot hold (integers of 16+ digits, 1.5e999), floats then read as Decimal."""
+    if _orjson is not None and not _LONG_NUMBER.search(text):
+        try:
+            return _orjson.loads(text)
+        except _orjson.JSONDecodeError as e:
+            if "infinity" not in str(e) and "number" not in str(e):
+                raise ValueError(str(e)) from None
+    from decimal import Decimal
+
+    return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 class InputError(Exception):

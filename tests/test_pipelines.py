@@ -117,3 +117,39 @@ def test_normalize_jsonl_keeps_blank_lines_as_blank_rows(tmp_path):
     f.write_text('{"id": 1, "tags": "PREL"}\n\n   \n{"id": 2, "tags": "PGOV"}\n')
     rows = run_cli("normalize", "--jsonl", "--input", str(f)).stdout.split("\n")
     assert [json.loads(r)["id"] if r.strip() else None for r in rows[:4]] == [1, None, None, 2]
+
+
+def test_records_pass_through_exactly_big_numbers_key_order_and_all():
+    from decimal import Decimal
+
+    from hypothesis import given, settings, strategies as st
+
+    from cabletags.batch import RecordNormalizer
+    from cabletags.textio import dumps, loads
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10**40, max_value=10**40),
+                        st.decimals(allow_nan=False, allow_infinity=False, places=None).map(lambda d: d.normalize()),
+                        st.sampled_from([Decimal("1.5e999"), Decimal("-2E-400"), Decimal("0.1")]), st.text(max_size=8))
+    values = st.recursive(scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c,
+                                                                                        max_size=3), max_leaves=8)
+    records = st.dictionaries(st.text(max_size=6).filter(lambda k: k not in ("tags", "normalized")), values,
+                              max_size=5).map(lambda d: {**d, "tags": "PGOV, OSCEPREF"})
+    rn = RecordNormalizer()
+
+    @settings(max_examples=150, deadline=None)
+    @given(records)
+    def check(rec):
+        line = dumps(rec)
+        exact = json.loads(rn.line(loads(line), line), parse_float=Decimal)  # numbers read exactly, as written
+        assert list(exact) == list(rec) + ["normalized"]  # key order kept, one field added
+        assert {k: v for k, v in exact.items() if k != "normalized"} == json.loads(line, parse_float=Decimal)
+        assert exact["normalized"]["codes"] == ["PGOV", "OSCE", "PREF"]
+
+    check()
+
+
+def test_suggest_jsonl_keeps_a_big_integer_id(tiny, tmp_path):
+    f = tmp_path / "big.jsonl"
+    f.write_text('{"id": 123456789012345678901234567890, "body": "shelters for trafficking victims", "x": 1.5e999}\n')
+    p = run_cli("suggest", "--jsonl", str(f), "--model", str(tiny / "model"), "--limit", "1")
+    assert p.returncode == 0 and p.stdout.startswith('{"id": 123456789012345678901234567890,')
