@@ -222,6 +222,8 @@ def atomic_output(path: str | None):
         st = os.stat(target)
     except FileNotFoundError:
         st = None
+    except OSError as e:  # a parent that is a file, a name too long: the user's path, not a bug
+        raise InputError(f"{path}: cannot write: {e.strerror}") from None
     if st is not None and not stat.S_ISREG(st.st_mode):
         what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
         raise InputError(f"{path}: is {what}; --output writes regular files only")
@@ -231,6 +233,8 @@ def atomic_output(path: str | None):
     # the temporary name is chosen before the file exists, so that an interrupt at any moment after its
     # creation finds it to remove
     tmp = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp")
+    # the folders this run makes for the output: removed again (deepest first) when the run fails
+    made = [p for p in [target.parent, *target.parent.parents] if not p.exists()][::-1]
     try:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -251,6 +255,11 @@ def atomic_output(path: str | None):
                 os.unlink(tmp)
         except OSError:
             pass
+        for d in reversed(made):  # a failed run leaves the file system as it found it
+            try:
+                d.rmdir()
+            except OSError:
+                break
         raise
 
 

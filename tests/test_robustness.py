@@ -149,3 +149,31 @@ def test_interrupted_batch_leaves_previous_output(tmp_path, sig):
     assert b"interrupted" in err and b"Traceback" not in err
     assert out.read_text() == "previous good output\n"
     assert sorted(x.name for x in tmp_path.iterdir()) == ["big.jsonl", "out.jsonl"]
+
+
+def test_write_failures_are_input_output_errors_not_bugs(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    p = run_cli("normalize", "PREL", "-o", str(tmp_path / "afile" / "x.txt"))
+    assert p.returncode == 3 and "cannot write: Not a directory" in p.stderr
+    p = run_cli("normalize", "PREL", "-o", str(tmp_path / ("a" * 300)))
+    assert p.returncode == 3 and "cannot write: File name too long" in p.stderr
+
+
+def test_a_full_disk_on_stdout_exits_3():
+    import os
+    import sys
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:  # every write to it fails with ENOSPC, as a full disk's
+        p = subprocess.run([sys.executable, "-m", "cabletags", "decode", "PREL", "PGOV"], stdout=full,
+                           stderr=subprocess.PIPE, text=True)
+    assert p.returncode == 3 and "cannot write: No space left on device" in p.stderr and "internal" not in p.stderr
+
+
+def test_a_failed_run_leaves_no_folders_it_made(tmp_path):
+    src = tmp_path / "bad.jsonl"
+    src.write_text("not json\n")
+    out = tmp_path / "new" / "sub" / "x.jsonl"
+    p = run_cli("normalize", "--jsonl", "--input", str(src), "-o", str(out))
+    assert p.returncode == 3 and not (tmp_path / "new").exists()

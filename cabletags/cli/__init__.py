@@ -103,6 +103,10 @@ class CableTagsGroup(click.Group):
         except (BrokenPipeError, _ReaderGone):
             _quiet_stdout()
             code = EXIT_OK
+        except OSError as e:  # writing failed (a full disk, a device error): the system's doing, not a bug
+            click.echo(f"error: cannot write: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""),
+                       err=True)
+            code = EXIT_INPUT
         except click.ClickException as e:
             click.echo(f"error: {e.format_message()}", err=True)
             code = e.exit_code
@@ -116,7 +120,11 @@ class CableTagsGroup(click.Group):
             sys.stdout.flush()
         except BrokenPipeError:
             _quiet_stdout()
-        except (OSError, ValueError):
+        except OSError as e:  # the last of the output could not be written (a full disk): never exit 0 on that
+            _quiet_stdout()
+            click.echo(f"error: cannot write: {e.strerror or e}", err=True)
+            code = code or EXIT_INPUT
+        except ValueError:
             pass
         if standalone_mode:
             sys.exit(code or 0)
