@@ -11,6 +11,7 @@ user's cache directory, keyed by a hash of the files' bytes: an edited file is r
 from __future__ import annotations
 
 import hashlib
+import stat
 import json
 import os
 from dataclasses import dataclass, field
@@ -193,6 +194,26 @@ def _cache_dir() -> Path:
 
 
 MAX_YAML_BYTES = 16 << 20
+
+
+def _hash_file(h, path: Path) -> None:
+    """Feed a taxonomy file to hash `h` in blocks: a regular file of at most MAX_YAML_BYTES (checked before and
+    while reading), so that a huge or endless file is refused with memory flat."""
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise TaxonomyError(f"{path}: not a regular file")
+        if st.st_size > MAX_YAML_BYTES:
+            raise TaxonomyError(f"{path}: larger than {MAX_YAML_BYTES >> 20} MB")
+        read = 0
+        with path.open("rb") as f:
+            while block := f.read(1 << 20):
+                read += len(block)
+                if read > MAX_YAML_BYTES:
+                    raise TaxonomyError(f"{path}: larger than {MAX_YAML_BYTES >> 20} MB")
+                h.update(block)
+    except OSError as e:
+        raise TaxonomyError(f"{path}: cannot read: {e.strerror}") from None
 
 
 def _yaml_load(path: Path):
@@ -426,13 +447,18 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
     for ov in overlays:
         if not ov.exists():
             raise TaxonomyError(f"{ov}: overlay not found")
+        if not (ov.is_file() or ov.is_dir()):  # /dev/null, a FIFO, a link to /dev/zero: never silently nothing
+            raise TaxonomyError(f"{ov}: overlay is not a regular file or a folder")
     files = _files(directory)
     ov_files = [f for ov in overlays for f in ([ov] if ov.is_file() else sorted(ov.glob("*.yaml")))]
+    for ov in overlays:
+        if ov.is_dir() and not any(f.parent == ov for f in ov_files):
+            raise TaxonomyError(f"{ov}: overlay folder holds no .yaml file")
     h = hashlib.sha256()
     eras_file = directory / ERAS_FILE
     for f in files + ov_files + ([eras_file] if eras_file.is_file() else []):
         h.update(f.name.encode())
-        h.update(f.read_bytes())
+        _hash_file(h, f)
     digest = h.hexdigest()[:12]
     key_in = (str(directory.resolve()), digest, typo_aliases)  # an edited file makes a new key
     if key_in in _LOADED:

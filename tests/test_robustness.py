@@ -177,3 +177,24 @@ def test_a_failed_run_leaves_no_folders_it_made(tmp_path):
     out = tmp_path / "new" / "sub" / "x.jsonl"
     p = run_cli("normalize", "--jsonl", "--input", str(src), "-o", str(out))
     assert p.returncode == 3 and not (tmp_path / "new").exists()
+
+
+def test_an_overlay_that_is_nothing_is_an_error_not_silence(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    (tmp_path / "empty").mkdir()
+    zero = tmp_path / "zero.yaml"
+    zero.symlink_to("/dev/zero")
+    for ov in ("/dev/null", str(fifo), str(tmp_path / "empty"), str(zero)):
+        p = run_cli("--taxonomy-overlay", ov, "decode", "PREL")
+        assert p.returncode == 4 and p.stderr.startswith("error: taxonomy:") and len(p.stderr.splitlines()) == 1, ov
+
+
+def test_a_huge_taxonomy_file_is_refused_before_it_is_read(taxonomy_copy):
+    big = taxonomy_copy / "words.yaml"
+    with big.open("ab") as f:  # a sparse file: 20 MB long, no memory or disk to write it
+        f.truncate(20 << 20)
+    p = run_cli("--taxonomy", str(taxonomy_copy), "decode", "PREL")
+    assert p.returncode == 4 and "larger than 16 MB" in p.stderr
