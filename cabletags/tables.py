@@ -36,9 +36,16 @@ class TableReport:
     bad: list = field(default_factory=list)
 
 
-def _lines(f: IO[bytes], report_decoding: list) -> Iterator[str]:
-    """The file's lines with their line ends, decoded as UTF-8 (a line that is not: Windows-1252, reported)."""
-    for n, raw in enumerate(f, 1):
+def _lines(f: IO[bytes], report_decoding: list, max_record: int, too_long: list) -> Iterator[str]:
+    """The file's lines with their line ends, decoded as UTF-8 (a line that is not: Windows-1252, reported); a
+    line over `max_record` bytes is skipped as it is read (reported in `too_long`), a blank line in its place."""
+    from .textio import _bounded, _TooLong
+
+    for n, raw in enumerate(_bounded(f, max_record), 1):
+        if isinstance(raw, _TooLong):
+            too_long.append((n, raw.size))
+            yield "\n"
+            continue
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -57,18 +64,21 @@ def _ending(text: str) -> tuple[str, str]:
 
 def normalize_table(f: IO[bytes], out: IO[str], column: str, normalizer, delimiter: str = ",",
                     id_column: str | None = None, report: TableReport | None = None,
-                    min_confidence: float = 0.0) -> TableReport:
+                    min_confidence: float = 0.0, max_record: int | None = None) -> TableReport:
     """Stream the table in `f` (binary) to `out` (text) with NEW_COLUMNS appended to every record.
 
     Raises TableError when there is no header or `column` (or `id_column`) is not in it."""
+    from .textio import MAX_RECORD_BYTES
+
     report = report if report is not None else TableReport()
     undecoded: list[int] = []
+    too_long: list = []
     taken: list[str] = []  # the lines the csv reader took for the record it yields next
     line_no = 0
 
     def feed():
         nonlocal line_no
-        for line in _lines(f, undecoded):
+        for line in _lines(f, undecoded, max_record or MAX_RECORD_BYTES, too_long):
             line_no += 1
             taken.append(line)
             yield line.lstrip("\ufeff") if line_no == 1 else line
@@ -136,6 +146,8 @@ def normalize_table(f: IO[bytes], out: IO[str], column: str, normalizer, delimit
                 cache.clear()
             cache[value] = add
         out.write(text + add + end)
+    for n, size in too_long:
+        report.bad.append((n, f"a line of {size:,} bytes, over the record limit (--max-record-mb): left out"))
     for n in undecoded:
         report.bad.append((n, "not UTF-8: read as Windows-1252, written as UTF-8"))
     return report

@@ -143,12 +143,64 @@ def _gzip_errors() -> tuple:
     return (EOFError,) + ((zlib.error,) if zlib else ()) + ((gzip.BadGzipFile,) if gzip else ())
 
 
+MAX_RECORD_BYTES = 64 << 20  # one line of a JSON Lines, text or CSV stream (the CLI's --max-record-mb)
+
+
+class _Utf16AsUtf8(io.RawIOBase):
+    """A UTF-16 stream read as UTF-8 bytes, in blocks (so that its lines can be bounded as any other's)."""
+
+    def __init__(self, f):
+        self._text = io.TextIOWrapper(f, encoding="utf-16", errors="replace", newline=None)
+        self._pending = b""
+
+    def readable(self):
+        return True
+
+    def readinto(self, buf):
+        while not self._pending:
+            chunk = self._text.read(1 << 16)
+            if not chunk:
+                return 0
+            self._pending = chunk.encode("utf-8")
+        n = min(len(buf), len(self._pending))
+        buf[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+class _TooLong:
+    """A line over the record limit, skipped without being held in memory."""
+
+    def __init__(self, size: int):
+        self.size = size
+
+
+def _bounded(f, limit: int):
+    """The lines of binary stream `f` (with their ends); a line over `limit` bytes is read in blocks and thrown
+    away as it is read, and comes out as a _TooLong: memory stays flat whatever one line holds."""
+    while True:
+        line = f.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            size = len(line)
+            while True:
+                more = f.readline(1 << 20)
+                size += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield _TooLong(size)
+            continue
+        yield line
+
+
 def iter_lines(path: str | None, stats: Stats | None = None, _parse: bool = False,
-               _blank: bool = False) -> Iterator[tuple]:
+               _blank: bool = False, max_record: int = MAX_RECORD_BYTES) -> Iterator[tuple]:
     """(line number, text) for every line, decoded as UTF-8 with undecodable bytes replaced.
 
     A UTF-8 byte-order mark is dropped; input starting with a UTF-16 byte-order mark is read as UTF-16.
-    A truncated or corrupt gzip file raises InputError naming the last good line.
+    A truncated or corrupt gzip file raises InputError naming the last good line. A line over `max_record`
+    bytes is a bad record (in stats.bad): skipped as it is read, an empty line in its place.
     """
     stats = stats if stats is not None else Stats()
     f = open_binary(path)
@@ -157,10 +209,16 @@ def iter_lines(path: str | None, stats: Stats | None = None, _parse: bool = Fals
         f = _peekable(f)
         utf16 = f.peek(4)[:2] in (b"\xff\xfe", b"\xfe\xff")
         # UTF-16 (rare) is re-encoded line by line; everything else is read as the bytes it is
-        source = (t.encode("utf-8") for t in io.TextIOWrapper(f, encoding="utf-16", errors="replace",
-                                                                newline=None)) if utf16 else f
+        source = _bounded(io.BufferedReader(_Utf16AsUtf8(f)), max_record) if utf16 else _bounded(f, max_record)
         for n, raw in enumerate(source, 1):
             stats.lines = n
+            if isinstance(raw, _TooLong):
+                stats.bad.append((n, f"a record of {raw.size:,} bytes, over the limit of {max_record >> 20} MB "
+                                     "(--max-record-mb)"))
+                raw = b""
+                if _parse:
+                    yield n, None, ""
+                    continue
             if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             try:
@@ -184,10 +242,10 @@ def iter_lines(path: str | None, stats: Stats | None = None, _parse: bool = Fals
             f.close()
 
 
-def iter_jsonl(path: str | None, stats: Stats) -> Iterator[tuple[int, dict | None, str]]:
+def iter_jsonl(path: str | None, stats: Stats, max_record: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, dict | None, str]]:
     """(line number, record or None, raw line) for every non-blank line; bad lines go to stats.bad.
     Lines are read as iter_lines() reads them (one generator, not two: this is the batch commands' loop)."""
-    return iter_lines(path, stats, _parse=True)
+    return iter_lines(path, stats, _parse=True, max_record=max_record)
 
 
 def _parsed(n: int, line: str, stats: Stats):

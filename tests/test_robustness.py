@@ -198,3 +198,17 @@ def test_a_huge_taxonomy_file_is_refused_before_it_is_read(taxonomy_copy):
         f.truncate(20 << 20)
     p = run_cli("--taxonomy", str(taxonomy_copy), "decode", "PREL")
     assert p.returncode == 4 and "larger than 16 MB" in p.stderr
+
+
+def test_a_record_over_the_limit_is_a_bad_record_not_a_memory_spike(tmp_path):
+    f = tmp_path / "big.jsonl"
+    f.write_text(json.dumps({"id": 1, "tags": "PREL"}) + "\n" + json.dumps({"id": 2, "tags": "x" * (2 << 20)}) +
+                 "\n" + json.dumps({"id": 3, "tags": "PGOV"}) + "\n")
+    p = run_cli("--max-record-mb", "1", "normalize", "--jsonl", "--input", str(f))
+    assert p.returncode == 0 and [json.loads(x)["id"] for x in p.stdout.splitlines()] == [1, 3]
+    assert "line 2: a record of" in p.stderr and "--max-record-mb" in p.stderr
+    assert run_cli("--max-record-mb", "1", "normalize", "--jsonl", "--input", str(f), "--strict").returncode == 5
+    t = tmp_path / "t.csv"
+    t.write_text("id,tags\n1,PREL\n2," + "y" * (2 << 20) + "\n3,PGOV\n")
+    p = run_cli("--max-record-mb", "1", "normalize", "--csv", str(t))
+    assert p.returncode == 0 and "line 3" in p.stderr and p.stdout.splitlines()[-1].startswith("3,PGOV,PGOV")

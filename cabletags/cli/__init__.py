@@ -137,11 +137,15 @@ class CableTagsGroup(click.Group):
               help="Taxonomy directory to use instead of the shipped one (env CABLETAGS_TAXONOMY).")
 @click.option("--taxonomy-overlay", "overlay", type=click.Path(), envvar="CABLETAGS_TAXONOMY_OVERLAY",
               help="YAML file or directory laid over the taxonomy (extra codes, aliases, titles).")
+@click.option("--max-record-mb", type=click.IntRange(1, 4096), default=64, show_default=True,
+              envvar="CABLETAGS_MAX_RECORD_MB",
+              help="The largest record (one line of JSON Lines, text or CSV) a batch reads; a larger one is a bad "
+                   "record, reported and skipped.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
-def cli(ctx, taxonomy, overlay, debug):
+def cli(ctx, taxonomy, overlay, max_record_mb, debug):
     """Decode, clean and suggest TAGS codes of US diplomatic cables."""
-    ctx.obj = {"taxonomy": taxonomy, "overlay": overlay, "debug": debug}
+    ctx.obj = {"taxonomy": taxonomy, "overlay": overlay, "debug": debug, "max_record": max_record_mb << 20}
 
 
 def main(argv=None):

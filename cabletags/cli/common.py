@@ -18,7 +18,7 @@ from ..textio import Stats, iter_jsonl
 __all__ = ["EXIT_OK", "EXIT_UNRESOLVED", "EXIT_USAGE", "EXIT_INPUT", "EXIT_DATA", "EXIT_BAD_RECORDS",
            "EXIT_INTERNAL", "EXIT_INTERRUPTED", "CLIError", "format_option", "output_option", "strict_option",
            "model_option", "get_taxonomy", "load_suggester", "require_input", "Progress",
-           "BatchInput", "finish_batch", "read_document_input", "is_batch", "each_cable", "finish_files"]
+           "BatchInput", "finish_batch", "record_limit", "read_document_input", "is_batch", "each_cable", "finish_files"]
 
 EXIT_OK, EXIT_UNRESOLVED, EXIT_USAGE, EXIT_INPUT, EXIT_DATA, EXIT_BAD_RECORDS, EXIT_INTERNAL, EXIT_INTERRUPTED = \
     0, 1, 2, 3, 4, 5, 70, 130
@@ -154,6 +154,15 @@ def finish_files(ctx, what: str, bad: list, done: int, progress, strict: bool) -
         ctx.exit(EXIT_BAD_RECORDS)
 
 
+def record_limit() -> int:
+    """The record limit in bytes (--max-record-mb, default 64 MB) of the command being run."""
+    from ..textio import MAX_RECORD_BYTES
+
+    ctx = click.get_current_context(silent=True)
+    obj = (ctx.find_root().obj or {}) if ctx is not None else {}
+    return obj.get("max_record") or MAX_RECORD_BYTES
+
+
 class BatchInput:
     """The records of a batch command's JSON Lines input (FILE, .gz, or stdin).
 
@@ -166,6 +175,7 @@ class BatchInput:
     def __init__(self, path, fields: tuple[str, ...] = ()):
         require_input(path)
         self.path, self.fields = path, fields
+        self.max_record = record_limit()
         self.stats = Stats()
         self.n = 0
         self.missing = dict.fromkeys(fields, 0)
@@ -177,7 +187,7 @@ class BatchInput:
                 self.missing[f] += 1
 
     def records(self):
-        for _, rec, _ in iter_jsonl(self.path, self.stats):
+        for _, rec, _ in iter_jsonl(self.path, self.stats, self.max_record):
             if rec is not None:
                 self._count(rec)
                 yield rec
@@ -187,7 +197,7 @@ class BatchInput:
         gives (None, line) for each blank line, so that output row N can stay input row N."""
         from ..textio import iter_lines
 
-        for _, rec, line in iter_lines(self.path, self.stats, _parse=True, _blank=blank):
+        for _, rec, line in iter_lines(self.path, self.stats, _parse=True, _blank=blank, max_record=self.max_record):
             if rec == ():
                 yield None, line
             elif rec is not None:

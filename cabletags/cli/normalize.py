@@ -8,7 +8,7 @@ import click
 from ..formatting import write_rows
 from ..textio import Stats, atomic_output, iter_lines
 from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, finish_batch, format_option,
-                     get_taxonomy, output_option, require_input, strict_option)
+                     get_taxonomy, output_option, record_limit, require_input, strict_option)
 
 
 @click.command()
@@ -58,7 +58,7 @@ def normalize(ctx, raw, input_path, jsonl, field_name, csv_path, tsv_path, colum
     else:
         require_input(input_path)
         # every line gives one row, blank or not: output row N is input row N (a `paste` stays aligned)
-        lines = (line for _, line in iter_lines(input_path, stats))
+        lines = (line for _, line in iter_lines(input_path, stats, max_record=record_limit()))
         first = next(lines, None)
         if first is None:
             raise CLIError(f"no input lines in {input_path or 'stdin'}", EXIT_INPUT)
@@ -108,7 +108,8 @@ def _normalize_table(ctx, tax, path, delimiter, column, id_column, output, stric
     f = open_binary(path)
     try:
         with atomic_output(output) as out:
-            normalize_table(f, out, column, get_normalizer(tax), delimiter, id_column, report, min_confidence)
+            normalize_table(f, out, column, get_normalizer(tax), delimiter, id_column, report, min_confidence,
+                            record_limit())
     except TableError as e:
         raise CLIError(f"{path}: {e}", EXIT_USAGE) from None
     finally:
