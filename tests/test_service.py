@@ -231,3 +231,27 @@ def test_read_an_uploaded_file_as_the_cli_reads_it(client):
     assert page["layout"] == "cablegate" and "Browse by tag" not in page["text"]  # the cable, not the page
     bad = client.post("/v1/read", files={"file": ("c.jsonl", b'{"id": 1}\n{"id": 2}\n')})
     assert bad.status_code == 415 and "--jsonl" in bad.json()["detail"]
+
+
+def test_endpoints_take_any_text_and_bytes_without_a_server_error(client):
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from cabletags.service import PROJECT_ID
+
+    texts = st.one_of(st.text(max_size=400), st.sampled_from(["TAGS: ", "1. ", "<pre>", "\u00b6", "{"]).map(
+        lambda m: m * 500))
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(texts, st.binary(max_size=400))
+    def check(text, data):
+        answers = [client.post("/v1/suggest", json={"text": text, "limit": 3, "paragraphs": True}),
+                   client.post("/v1/suggest", json={"text": text, "cable": True, "limit": 3}),
+                   client.post("/v1/parse", json={"text": text}),
+                   client.post("/v1/normalize", json={"line": text}),
+                   client.get("/v1/decode", params={"code": text[:50] or "X"}),
+                   client.post(f"/v1/projects/{PROJECT_ID}/suggest", data={"text": text}),
+                   client.post("/v1/read", files={"file": ("f", data)})]
+        for r in answers:
+            assert r.status_code < 500, (r.request.url, r.status_code, r.text[:200])
+
+    check()
