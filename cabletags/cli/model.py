@@ -105,8 +105,8 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
         # a batch of whole cables needs only the model that reads them (memory: one model per process)
         return _suggest_jsonl(ctx, file, text_field, id_field, limit, (model_path, cable_path, cable), output, jobs,
                               strict, cable, threshold)
+    doc = read_document_input(file, "text")  # a bad input is said before a model is loaded
     s = load_suggester(ctx, model_path, cable_path, cable=cable)
-    doc = read_document_input(file, "text")
     from ..reading import read_cable
 
     if cable:
