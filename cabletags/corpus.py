@@ -71,8 +71,7 @@ def export_annif(records: Iterable[dict], directory: str | Path, taxonomy=None, 
     d = Path(directory)
     if d.exists() and not d.is_dir():
         raise InputError(f"{directory}: exists and is not a directory")
-    d.mkdir(parents=True, exist_ok=True)
-    n = skipped = 0
+    n = skipped = 0  # the folder is made by atomic_output, and removed by it again when the run fails
     with atomic_output(str(d / "corpus.tsv")) as out:
         for rec in records:
             text, raw = rec.get(text_field), rec.get(tags_field)

@@ -122,6 +122,8 @@ def open_binary(path: str | None) -> IO[bytes]:
         raise InputError(f"{path}: is a directory, not a file")
     if not p.exists():
         raise InputError(f"{path}: no such file")
+    if not p.is_file():  # a FIFO or a device would block or never end: stdin ("-") is the way to stream
+        raise InputError(f"{path}: not a regular file (use - to read a stream from stdin)")
     try:
         f = p.open("rb")
     except OSError as e:

@@ -212,3 +212,41 @@ def test_a_record_over_the_limit_is_a_bad_record_not_a_memory_spike(tmp_path):
     t.write_text("id,tags\n1,PREL\n2," + "y" * (2 << 20) + "\n3,PGOV\n")
     p = run_cli("--max-record-mb", "1", "normalize", "--csv", str(t))
     assert p.returncode == 0 and "line 3" in p.stderr and p.stdout.splitlines()[-1].startswith("3,PGOV,PGOV")
+
+
+def test_a_fifo_as_input_is_refused_not_waited_on(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for args in (["parse", str(fifo)], ["normalize", "--input", str(fifo)], ["normalize", "--jsonl", "--input",
+                                                                              str(fifo)]):
+        p = run_cli(*args)
+        assert p.returncode == 3 and "not a regular file" in p.stderr, args
+
+
+def test_a_failed_annif_export_leaves_no_folders(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    p = run_cli("corpus", "export", str(bad), "--annif", str(tmp_path / "new" / "sub"))
+    assert p.returncode == 3 and not (tmp_path / "new").exists()
+
+
+def test_train_with_an_empty_validation_split_is_refused(tmp_path):
+    from tiny_corpus import make_records, write_jsonl
+
+    f = tmp_path / "c.jsonl"
+    write_jsonl(f, make_records(3, seed=2))  # three records: the hash puts none in a 1% validation split
+    p = run_cli("train", "--corpus", str(f), "--out", str(tmp_path / "m"), "--validation-share", "0.01",
+                "--min-label-count", "1")
+    assert p.returncode == 3 and "both parts need texts" in p.stderr and not (tmp_path / "m").exists()
+
+
+def test_a_gzip_stream_line_over_the_limit_is_a_bad_record(tmp_path):
+    import gzip
+
+    f = tmp_path / "c.jsonl.gz"
+    with gzip.open(f, "wt") as g:
+        g.write(json.dumps({"tags": "PREL"}) + "\n" + json.dumps({"tags": "z" * (2 << 20)}) + "\n")
+    p = run_cli("--max-record-mb", "1", "normalize", "--jsonl", "--input", str(f))
+    assert p.returncode == 0 and len(p.stdout.splitlines()) == 1 and "line 2: a record of" in p.stderr

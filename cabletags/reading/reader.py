@@ -72,6 +72,8 @@ def _load(source) -> tuple[bytes | None, str | None, str | None]:
         try:
             if p.is_dir():
                 raise ReadError(f"{p}: is a directory, not a file")
+            if p.exists() and not p.is_file():  # a FIFO or a device would block or never end
+                raise ReadError(f"{p}: not a regular file (use - to read a stream from stdin)")
             with p.open("rb") as f:
                 data = f.read(MAX_BYTES + 1)
         except FileNotFoundError:
