@@ -247,7 +247,7 @@ def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
 HEADER_REPEATS = 2
 
 
-def cable_reading(p: ParsedCable, header_block: bool = False) -> str:
+def cable_reading(p: Cable, header_block: bool = False) -> str:
     """What a whole-cable model (ModelSettings.reading "cable") reads of a parsed cable: the SUBJECT line twice
     and the header (addressees, subject) HEADER_REPEATS times, then the whole cable (reading_text). A cable's
     header says in a few words what its body says at length; in one bag of words with a long body it would
@@ -263,7 +263,7 @@ def cable_reading(p: ParsedCable, header_block: bool = False) -> str:
     return text + "\n\n" + head if head else text
 
 
-def header_words(p: ParsedCable) -> str:
+def header_words(p: Cable) -> str:
     """The header block of a whole cable: the words of its SUBJECT line twice and of its header once (boilerplate
     left out), each written with cabletags.vectorizer.HEADER_PREFIX ("hdr_trafficking"), so that a model reads
     them as features of their own, apart from the same words in the body."""

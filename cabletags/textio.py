@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import stat
 import sys
 from contextlib import contextmanager
@@ -62,16 +61,26 @@ def _exact(obj):
         yield json.dumps(obj, ensure_ascii=False)
 
 
-# a run of 16+ digits: a number that a 64-bit float (or orjson's integers) may not hold exactly
-_LONG_NUMBER = re.compile(r"\d{16,}")
+def _lossy(value) -> bool:
+    """Whether orjson may have changed a number: it reads an integer beyond 64 bits as a float, so an integral float
+    of 2**53 or more may have been such an integer (a cheap walk: records hold few numbers)."""
+    if isinstance(value, float):
+        return abs(value) >= 2 ** 53 and value == int(value)
+    if isinstance(value, dict):
+        return any(_lossy(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_lossy(v) for v in value)
+    return False
 
 
 def loads(text: str):
     """A JSON value, every number exactly as written: orjson for the common case; the standard library for a
-    text whose numbers a double cannot hold (integers of 16+ digits, 1.5e999), floats then read as Decimal."""
-    if _orjson is not None and not _LONG_NUMBER.search(text):
+    text whose numbers a double cannot hold (integers beyond 64 bits, 1.5e999), floats then read as Decimal."""
+    if _orjson is not None:
         try:
-            return _orjson.loads(text)
+            value = _orjson.loads(text)
+            if not _lossy(value):
+                return value
         except _orjson.JSONDecodeError as e:
             if "infinity" not in str(e) and "number" not in str(e):
                 raise ValueError(str(e)) from None

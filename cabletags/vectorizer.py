@@ -43,6 +43,10 @@ def block_normalize(X: sp.csr_matrix, block: np.ndarray, weight: float) -> sp.cs
     return sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
 
 
+# texts at least this long are looked up by integer keys (TfidfTransform._feature_ids): paragraphs by strings
+LONG_TEXT = 4000
+
+
 class TfidfTransform:
     """transform(texts) -> (n, V) float32 CSR TF-IDF rows for a fixed vocabulary of V terms.
 
@@ -68,23 +72,24 @@ class TfidfTransform:
         n-gram string: the same features, counted the same (tests/test_speed_paths.py compares them)."""
         if self._ids is None:
             tok: dict[str, int] = {}
-            grams: dict[int, tuple[list, list]] = {}
-            for f, term in enumerate(self._vocabulary):
-                for w in term.split(" "):
-                    tok.setdefault(w, len(tok))
+            split = [term.split(" ") for term in self._vocabulary]
+            for parts in split:
+                for w in parts:
+                    if w not in tok:
+                        tok[w] = len(tok)
             T = max(len(tok), 1)
             uni = np.full(T, -1, dtype=np.int64)
-            for f, term in enumerate(self._vocabulary):
-                parts = term.split(" ")
+            grams: dict[int, tuple[list, list]] = {}
+            for f, parts in enumerate(split):
                 if len(parts) == 1:
-                    uni[tok[term]] = f
-                else:
-                    key = 0
-                    for w in parts:
-                        key = key * T + tok[w]
-                    keys, feats = grams.setdefault(len(parts), ([], []))
-                    keys.append(key)
-                    feats.append(f)
+                    uni[tok[parts[0]]] = f
+                    continue
+                key = 0
+                for w in parts:
+                    key = key * T + tok[w]
+                keys, feats = grams.setdefault(len(parts), ([], []))
+                keys.append(key)
+                feats.append(f)
             tables = {}
             for n, (keys, feats) in grams.items():
                 k = np.asarray(keys, dtype=np.int64)
@@ -92,6 +97,15 @@ class TfidfTransform:
                 tables[n] = (k[order], np.asarray(feats, dtype=np.int64)[order])
             self._ids = (tok, uni, T, tables)
         return self._ids
+
+    def _string_ids(self, text: str) -> np.ndarray:
+        """The feature ids of `text`'s n-grams, each n-gram built as a string and looked up (short texts)."""
+        toks = self._token.findall(text.lower())
+        grams = list(toks)
+        for n in range(2, self.ngram_max + 1):
+            grams += map(" ".join, zip(*(toks[k:] for k in range(n))))
+        ids = np.fromiter(map(self.index.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
+        return ids[ids >= 0]
 
     def _feature_ids(self, text: str) -> np.ndarray:
         """The feature id of every n-gram of `text` that is in the vocabulary (repeats kept: they are counts)."""
@@ -121,7 +135,9 @@ class TfidfTransform:
         texts = list(texts)
         per_text = []
         for t in texts:  # each text's n-grams become term ids at once: the strings never pile up for a batch
-            per_text.append(self._feature_ids(t))
+            # a short text (a paragraph) is read n-gram by n-gram; a long one (a whole cable) by integer keys,
+            # whose tables are built once, when the first long text comes (the same features either way)
+            per_text.append(self._feature_ids(t) if len(t) >= LONG_TEXT else self._string_ids(t))
         lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
         V = max(self.n_terms, 1)
         keys = np.repeat(np.arange(len(texts), dtype=np.int64), lengths) * V
