@@ -43,10 +43,6 @@ def block_normalize(X: sp.csr_matrix, block: np.ndarray, weight: float) -> sp.cs
     return sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
 
 
-# texts at least this long are looked up by integer keys (TfidfTransform._feature_ids): paragraphs by strings
-LONG_TEXT = 4000
-
-
 class TfidfTransform:
     """transform(texts) -> (n, V) float32 CSR TF-IDF rows for a fixed vocabulary of V terms.
 
@@ -62,82 +58,22 @@ class TfidfTransform:
         self.ngram_max = int(ngram_max)
         self.n_terms = len(vocabulary)
         self._token = re.compile(TOKEN_PATTERN)
-        self._vocabulary = vocabulary
-        self._ids = None  # the integer lookup tables, built on first use (_id_tables)
 
-    def _id_tables(self):
-        """Tokens as integers: (token -> token id, unigram feature of each token id (-1: none), and per n >= 2
-        the sorted keys of the n-grams in the vocabulary (token ids in base T) with their feature ids). A text's
-        n-grams are then found by integer arithmetic and a sorted search instead of building and hashing each
-        n-gram string: the same features, counted the same (tests/test_speed_paths.py compares them)."""
-        if self._ids is None:
-            tok: dict[str, int] = {}
-            split = [term.split(" ") for term in self._vocabulary]
-            for parts in split:
-                for w in parts:
-                    if w not in tok:
-                        tok[w] = len(tok)
-            T = max(len(tok), 1)
-            uni = np.full(T, -1, dtype=np.int64)
-            grams: dict[int, tuple[list, list]] = {}
-            for f, parts in enumerate(split):
-                if len(parts) == 1:
-                    uni[tok[parts[0]]] = f
-                    continue
-                key = 0
-                for w in parts:
-                    key = key * T + tok[w]
-                keys, feats = grams.setdefault(len(parts), ([], []))
-                keys.append(key)
-                feats.append(f)
-            tables = {}
-            for n, (keys, feats) in grams.items():
-                k = np.asarray(keys, dtype=np.int64)
-                order = np.argsort(k, kind="stable")
-                tables[n] = (k[order], np.asarray(feats, dtype=np.int64)[order])
-            self._ids = (tok, uni, T, tables)
-        return self._ids
-
-    def _string_ids(self, text: str) -> np.ndarray:
-        """The feature ids of `text`'s n-grams, each n-gram built as a string and looked up (short texts)."""
+    def _grams(self, text: str) -> list[str]:
         toks = self._token.findall(text.lower())
         grams = list(toks)
         for n in range(2, self.ngram_max + 1):
             grams += map(" ".join, zip(*(toks[k:] for k in range(n))))
-        ids = np.fromiter(map(self.index.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
-        return ids[ids >= 0]
-
-    def _feature_ids(self, text: str) -> np.ndarray:
-        """The feature id of every n-gram of `text` that is in the vocabulary (repeats kept: they are counts)."""
-        tok, uni, T, tables = self._id_tables()
-        toks = self._token.findall(text.lower())
-        t = np.fromiter(map(tok.get, toks, repeat(-1)), dtype=np.int64, count=len(toks))
-        out = [uni[t[t >= 0]]]
-        for n in range(2, self.ngram_max + 1):
-            if n not in tables or len(t) < n:
-                continue
-            keys, feats = tables[n]
-            valid = np.ones(len(t) - n + 1, dtype=bool)
-            key = np.zeros(len(t) - n + 1, dtype=np.int64)
-            for k in range(n):
-                part = t[k:len(t) - n + 1 + k]
-                valid &= part >= 0
-                key = key * T + np.where(part >= 0, part, 0)
-            key = key[valid]
-            pos = np.searchsorted(keys, key)
-            pos[pos == len(keys)] = 0
-            hit = keys[pos] == key if len(keys) else np.zeros(len(key), dtype=bool)
-            out.append(feats[pos[hit]])
-        ids = np.concatenate(out)
-        return ids[ids >= 0]
+        return grams
 
     def transform(self, texts) -> sp.csr_matrix:
         texts = list(texts)
+        get, minus = self.index.get, repeat(-1)
         per_text = []
-        for t in texts:  # each text's n-grams become term ids at once: the strings never pile up for a batch
-            # a short text (a paragraph) is read n-gram by n-gram; a long one (a whole cable) by integer keys,
-            # whose tables are built once, when the first long text comes (the same features either way)
-            per_text.append(self._feature_ids(t) if len(t) >= LONG_TEXT else self._string_ids(t))
+        for t in texts:  # each text's grams become term ids at once: the strings never pile up for a batch
+            grams = self._grams(t)
+            ids = np.fromiter(map(get, grams, minus), dtype=np.int64, count=len(grams))
+            per_text.append(ids[ids >= 0])
         lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
         V = max(self.n_terms, 1)
         keys = np.repeat(np.arange(len(texts), dtype=np.int64), lengths) * V

@@ -3,7 +3,6 @@ patterns, and the transposed weights converted once (speed itself is measured in
 import re
 
 import numpy as np
-import pytest
 
 from tiny_corpus import make_records
 
@@ -119,23 +118,3 @@ def test_term_counts_equal_scikit_learns_with_empty_and_one_word_texts():
         assert list(got.terms) == list(cv.get_feature_names_out()), n
         assert np.array_equal(got.matrix.toarray(), want.toarray()), n
 
-
-@pytest.mark.parametrize("ngram_max", [1, 2, 3])
-def test_integer_ngram_lookup_counts_what_string_ngrams_count(ngram_max):
-    import re
-    from itertools import repeat
-
-    from cabletags.cableformat import TOKEN_PATTERN
-    from cabletags.vectorizer import TfidfTransform
-
-    vocab = ["human", "rights", "human rights", "rights activists", "the", "the embassy", "embassy said that",
-             "hdr_trafficking", "trafficking victims", "victims", "in", "in baku", "said that officials"]
-    vt = TfidfTransform(vocab, np.ones(len(vocab), dtype=np.float32), ngram_max)
-    index = {t: i for i, t in enumerate(vocab)}
-    texts = ["Human rights activists in Baku; the embassy said that officials met.", "", "x",
-             "hdr_trafficking trafficking victims victims victims the the the embassy", "in in in baku Baku"]
-    for text in texts:  # the reference: every n-gram built as a string and looked up
-        toks = re.findall(TOKEN_PATTERN, text.lower())
-        grams = [" ".join(toks[i:i + n]) for n in range(1, ngram_max + 1) for i in range(len(toks) - n + 1)]
-        want = sorted(i for i in map(index.get, grams, repeat(None)) if i is not None)
-        assert sorted(vt._feature_ids(text).tolist()) == want == sorted(vt._string_ids(text).tolist())
