@@ -12,12 +12,12 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it
 _API = {
-    "Decoded": "decoder", "decode": "decoder",
-    "NormalizedTags": "normalizer", "Repair": "normalizer", "normalize": "normalizer",
-    "normalize_many": "normalizer", "suggest_many": "suggester", "read_cable": "reading", "Cable": "reading",
-    "ParsedCable": "parser", "parse_cable": "parser",
-    "Entry": "taxonomy", "Taxonomy": "taxonomy", "TaxonomyError": "taxonomy", "load_taxonomy": "taxonomy",
-    "Suggester": "suggester", "Suggestion": "suggester",
+    "Decoded": "vocabulary.decoder", "decode": "vocabulary.decoder",
+    "NormalizedTags": "vocabulary.normalizer", "Repair": "vocabulary.normalizer", "normalize": "vocabulary.normalizer",
+    "normalize_many": "vocabulary.normalizer", "suggest_many": "scoring.suggester", "read_cable": "reading", "Cable": "reading",
+    "ParsedCable": "reading.parser", "parse_cable": "reading.parser",
+    "Entry": "vocabulary.taxonomy", "Taxonomy": "vocabulary.taxonomy", "TaxonomyError": "vocabulary.taxonomy", "load_taxonomy": "vocabulary.taxonomy",
+    "Suggester": "scoring.suggester", "Suggestion": "scoring.suggester",
 }
 
 __all__ = ["__version__", *_API]

@@ -6,7 +6,7 @@
     >>> suggest_records(bag, "body", "id", limit=10).map(json.dumps).to_textfiles("out/*.jsonl")
 
 Each function takes a bag of dicts and returns a bag of exactly the records the CLI's ``--jsonl`` modes
-write (cabletags.batch), partition by partition and in order. The taxonomy and the model are loaded once
+write (cabletags.surfaces.batch), partition by partition and in order. The taxonomy and the model are loaded once
 per worker process, on its first partition, and kept for the next ones: tasks carry only the model's path,
 never the model. Results are identical to one process. Needs the ``dask`` extra
 (``pip install 'cabletags[dask]'``); docs/scale.md says when to use Dask and when ``--jobs``.
@@ -30,7 +30,7 @@ def worker_state() -> dict:
 def _taxonomy(taxonomy, overlay):
     key = ("taxonomy", taxonomy, overlay)
     if key not in _LOADED:
-        from .taxonomy import load_taxonomy
+        from .vocabulary.taxonomy import load_taxonomy
 
         _LOADED[key] = load_taxonomy(taxonomy, overlay=overlay)
         _LOADS["taxonomy"] += 1
@@ -40,7 +40,7 @@ def _taxonomy(taxonomy, overlay):
 def _suggester(model, taxonomy, overlay):
     key = ("model", model, taxonomy, overlay)
     if key not in _LOADED:
-        from .suggester import Suggester
+        from .scoring.suggester import Suggester
 
         _LOADED[key] = Suggester.load(model, taxonomy=_taxonomy(taxonomy, overlay))
         _LOADS["model"] += 1
@@ -52,19 +52,19 @@ def _path(p) -> str | None:
 
 
 def _normalize_part(records, field, taxonomy, overlay):
-    from .batch import normalize_records as run
+    from .surfaces.batch import normalize_records as run
 
     return list(run(records, field, _taxonomy(taxonomy, overlay)))
 
 
 def _parse_part(records, field, taxonomy, overlay):
-    from .batch import parse_records as run
+    from .surfaces.batch import parse_records as run
 
     return list(run(records, field, _taxonomy(taxonomy, overlay)))
 
 
 def _suggest_part(records, text_field, id_field, limit, cable, model, taxonomy, overlay):
-    from .batch import suggest_records as run
+    from .surfaces.batch import suggest_records as run
 
     return list(run(records, _suggester(model, taxonomy, overlay), text_field, id_field, limit, cable=cable))
 

@@ -6,7 +6,7 @@
     >>> est.predict_proba(new_texts)    # (n, L) scores in [0, 1]
     >>> est.predict(new_texts)          # (n, L) 0/1: the selected set (cabletags' selection rule)
 
-It fits exactly as `cabletags train` does (cabletags.training.fit_and_tune: TF-IDF n-grams, one linear SVM per
+It fits exactly as `cabletags train` does (cabletags.scoring.training.fit_and_tune: TF-IDF n-grams, one linear SVM per
 tag, per-tag offsets and one threshold tuned on a validation part of the data, then a refit on all of it), without
 the reference index (it needs cable ids). ``y`` is either a sequence of tag lists (multi-label: ``predict``
 returns an (n, L) indicator matrix) or one label per text (multi-class: ``predict`` returns (n,) labels, the best
@@ -28,7 +28,7 @@ __all__ = ["TagSuggester"]
 def _texts(X) -> list[str]:
     """X as a list of str: a sequence, 1-D array or Series of str; a 2-D array of one column is read as its
     column. Missing cells (None, NaN) are empty texts."""
-    from .normalizer import _missing
+    from .vocabulary.normalizer import _missing
 
     if isinstance(X, str):
         raise ValueError("X must be a sequence of texts, not one str")
@@ -89,8 +89,8 @@ class TagSuggester(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (L,)
         The tags (multi-label) or labels (multi-class), in column order.
-    model_ : cabletags.model.TagModel
-        The fitted model (save it with cabletags.storage.save_model to use it with `cabletags suggest`).
+    model_ : cabletags.scoring.model.TagModel
+        The fitted model (save it with cabletags.scoring.storage.save_model to use it with `cabletags suggest`).
     multilabel_ : bool
         Whether y gave tag lists.
     """
@@ -123,9 +123,9 @@ class TagSuggester(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        from .corpus import is_validation
-        from .model import ModelSettings
-        from .training import fit_and_tune
+        from .scoring.corpus import is_validation
+        from .scoring.model import ModelSettings
+        from .scoring.training import fit_and_tune
 
         if y is None:
             raise ValueError("TagSuggester requires y to be passed, but the target y is None")

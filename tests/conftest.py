@@ -22,7 +22,7 @@ def _private_cache(tmp_path_factory):
 @pytest.fixture
 def taxonomy_copy(tmp_path):
     """A writable copy of the shipped taxonomy directory."""
-    from cabletags.taxonomy import shipped_taxonomy_dir
+    from cabletags.vocabulary.taxonomy import shipped_taxonomy_dir
 
     dst = tmp_path / "taxonomy"
     shutil.copytree(shipped_taxonomy_dir(), dst, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
@@ -95,7 +95,7 @@ def tiny_cable(tiny, tmp_path_factory):
 def craft_model_json(d, edit):
     """Edit a model folder's model.json with edit(doc) and rewrite its manifest to match, as a crafted
     (not merely corrupted) model would be."""
-    from cabletags.storage import write_manifest
+    from cabletags.scoring.storage import write_manifest
 
     doc = json.loads((d / "model.json").read_text())
     edit(doc)

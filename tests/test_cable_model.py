@@ -7,8 +7,8 @@ from conftest import run_cli
 from tiny_corpus import make_cables
 
 from cabletags import Suggester
-from cabletags.model import ModelError, ModelSettings, TagModel
-from cabletags.parser import HEADER_REPEATS, cable_reading, parse_cable
+from cabletags.reading.parser import HEADER_REPEATS, cable_reading, parse_cable
+from cabletags.scoring.model import ModelError, ModelSettings, TagModel
 
 CABLE = ("UNCLAS SECTION 01 OF 02 POSTA 000777\n\nSIPDIS\n\nE.O. 12958: N/A\nTAGS: PREL, GM, MARR\n"
          "SUBJECT: TRAFFICKING IN PERSONS UPDATE\n\n"
@@ -87,7 +87,7 @@ def test_whole_cable_model_with_other_labels_is_refused(tiny_cable, tmp_path):
 
 
 def test_batch_cable_records_use_the_whole_cable_model(tiny_cable):
-    from cabletags.batch import suggest_records
+    from cabletags.surfaces.batch import suggest_records
 
     s = Suggester.load(tiny_cable / "model", cable_path=tiny_cable / "cable_model")
     rows = list(suggest_records([{"id": "X1", "text": CABLE}], s, text_field="text", limit=5, cable=True))
@@ -121,7 +121,7 @@ def test_cli_suggest_and_evaluate_with_a_whole_cable_model(tiny_cable, tmp_path)
 
 
 def test_evaluate_cable_scores_what_suggest_cable_ranks(tiny_cable, tmp_path):
-    from cabletags.training import evaluate_model
+    from cabletags.scoring.training import evaluate_model
 
     held = tmp_path / "held.jsonl"
     recs = make_cables(n=12, seed=3)
@@ -135,7 +135,7 @@ def test_evaluate_cable_scores_what_suggest_cable_ranks(tiny_cable, tmp_path):
 
 
 def _shipped_cable():
-    from cabletags.suggester import CABLE_MODEL, shipped_model_dir
+    from cabletags.scoring.suggester import CABLE_MODEL, shipped_model_dir
 
     return (shipped_model_dir(CABLE_MODEL) / "model.json").is_file()
 
@@ -157,7 +157,7 @@ def test_shipped_whole_cable_model_is_pinned(tmp_path, monkeypatch):
 
     from conftest import craft_model_json
 
-    from cabletags import suggester
+    from cabletags.scoring import suggester
 
     models = tmp_path / "models"
     for name in (suggester.DEFAULT_MODEL, suggester.CABLE_MODEL):
@@ -173,7 +173,7 @@ def test_shipped_whole_cable_model_is_pinned(tmp_path, monkeypatch):
 def test_block_normalize_gives_each_block_unit_length_and_the_header_its_weight():
     import scipy.sparse as sp
 
-    from cabletags.vectorizer import block_normalize
+    from cabletags.scoring.vectorizer import block_normalize
 
     X = sp.csr_matrix(np.array([[3.0, 4.0, 1.0, 0.0], [0.0, 2.0, 0.0, 0.0], [0.0, 0.0, 0.0, 5.0]]))
     block = np.array([False, False, True, True])
@@ -190,7 +190,7 @@ def _fit(texts, recs, settings):
 
 
 def test_join_header_adds_the_header_models_margins():
-    from cabletags.parser import header_words
+    from cabletags.reading.parser import header_words
 
     recs = make_cables(n=60, seed=11)
     parsed = [parse_cable(r["preamble"] + "\n" + r["body"]) for r in recs]
@@ -215,9 +215,10 @@ def test_join_header_adds_the_header_models_margins():
 
 
 def test_a_joined_whole_cable_model_is_trained_saved_and_read_whole(tmp_path, monkeypatch):
-    from cabletags import training
-    from cabletags.parser import header_words
     from tiny_corpus import write_jsonl
+
+    from cabletags.reading.parser import header_words
+    from cabletags.scoring import training
 
     monkeypatch.setattr(training, "HEADER_JOIN_WEIGHTS", (0.3,))  # force the join the tiny corpus does not need
     corpus = write_jsonl(tmp_path / "c.jsonl", make_cables(n=80, seed=4))
@@ -246,7 +247,7 @@ def test_a_suggester_for_cables_only_holds_the_whole_cable_model_alone(tiny_cabl
 
 
 def test_training_reads_cables_as_the_suggester_does():
-    from cabletags.training import read_as_cables
+    from cabletags.scoring.training import read_as_cables
 
     texts = [r["preamble"] + "\n" + r["body"] for r in make_cables(n=10, seed=2)] + [CABLE, "no header at all"]
     for block in (False, True):

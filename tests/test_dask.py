@@ -3,15 +3,14 @@ model loaded once per worker."""
 import json
 
 import pytest
-
 from tiny_corpus import make_records
 
 db = pytest.importorskip("dask.bag")
 distributed = pytest.importorskip("distributed")
 
 from cabletags import Suggester  # noqa: E402
-from cabletags import batch  # noqa: E402
 from cabletags import dask as ctdask  # noqa: E402
+from cabletags.surfaces import batch  # noqa: E402
 
 CABLE = ("CONFIDENTIAL BAKU 000123\n\nTAGS: PREL, KTIP, AJ\nSUBJECT: SHELTERS OPEN\n\n"
          "1. (C) Trafficking victims reached two new shelters; traffickers face prosecution.\n")

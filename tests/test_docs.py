@@ -4,7 +4,6 @@ import sys
 
 import click
 import pytest
-
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts" / "tools"))

@@ -6,11 +6,11 @@ import json
 
 import pytest
 import yaml
+from conftest import run_cli
 
 from cabletags import decode
-from cabletags.parser import cable_year, era_of, parse_cable
-from cabletags.taxonomy import TaxonomyError, load_taxonomy
-from conftest import run_cli
+from cabletags.reading.parser import cable_year, era_of, parse_cable
+from cabletags.vocabulary.taxonomy import TaxonomyError, load_taxonomy
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_parse_reads_a_cable_in_its_own_era(tax):
 
 
 def test_search_finds_old_names_and_definitions(tax):
-    from cabletags.vocabulary import search
+    from cabletags.vocabulary.catalog import search
 
     assert search(tax, "USSR")[0]["code"] == "UR"
     assert search(tax, "Zaire")[0]["code"] == "CG"
@@ -99,7 +99,7 @@ def test_search_finds_old_names_and_definitions(tax):
 
 
 def test_skos_export_carries_definitions(tax):
-    from cabletags.vocabulary import export
+    from cabletags.vocabulary.catalog import export
 
     ttl = export(tax, "skos")
     assert "skos:definition" in ttl and "socialist nations" in ttl

@@ -7,7 +7,8 @@ import json
 import os
 
 from conftest import run_cli
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cabletags import decode, normalize
 from cabletags.reading import ReadError, read_cable

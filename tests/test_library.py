@@ -3,16 +3,15 @@ evaluation through the Python API, and the CLI's JSON Lines output equal to what
 import json
 
 import pytest
-
 from conftest import run_cli
 from tiny_corpus import make_records, write_jsonl
 
 from cabletags import Suggester
-from cabletags.audit import Auditor
-from cabletags.batch import normalize_records, parse_records, suggest_records
-from cabletags.corpus import export_annif
+from cabletags.scoring.corpus import export_annif
+from cabletags.scoring.training import evaluate_model
+from cabletags.surfaces.audit import Auditor
+from cabletags.surfaces.batch import normalize_records, parse_records, suggest_records
 from cabletags.textio import InputError
-from cabletags.training import evaluate_model
 
 CABLE = """CONFIDENTIAL BAKU 000123
 

@@ -2,11 +2,12 @@ import json
 
 import pytest
 from conftest import run_cli
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cabletags import normalize
-from cabletags.normalizer import Normalizer, get_normalizer
-from cabletags.taxonomy import load_taxonomy
+from cabletags.vocabulary.normalizer import Normalizer, get_normalizer
+from cabletags.vocabulary.taxonomy import load_taxonomy
 
 
 def kinds(r):
@@ -141,7 +142,7 @@ def test_non_str_rejected_clearly():
 
 
 def test_long_lines_are_read_to_the_bound_and_cut_with_a_note():
-    from cabletags.normalizer import MAX_LINE_CHARS, MAX_TOKEN_CHARS
+    from cabletags.vocabulary.normalizer import MAX_LINE_CHARS, MAX_TOKEN_CHARS
 
     within = "PREL " * ((MAX_LINE_CHARS - 10) // 5) + "XQZW"
     r = normalize(within)
@@ -167,7 +168,7 @@ def test_normalize_never_raises_and_outputs_only_codes_or_flags(raw):
     r = normalize(raw)
     assert all(c in tax.entries for c in r.codes)
     assert len(set(r.codes)) == len(r.codes)
-    from cabletags.normalizer import _clean_text
+    from cabletags.vocabulary.normalizer import _clean_text
 
     cleaned = _clean_text(raw)
     for u in r.unknown:  # kept verbatim: every word of an unknown item is text of the input
@@ -258,7 +259,7 @@ def test_defined_acronyms_and_unattested_codes_are_never_confident_repairs():
     # three letters are too short to tell an acronym from a dropped letter: a repair, never a confident one
     assert [r.confidence <= 0.5 for r in normalize("ASA").repairs] == [True]
     assert all(r.confidence >= 0.7 for r in normalize("PGOB").repairs)  # a typo nobody defines: still repaired
-    from cabletags.normalizer import UNATTESTED_CONFIDENCE, get_normalizer
+    from cabletags.vocabulary.normalizer import UNATTESTED_CONFIDENCE, get_normalizer
 
     norm = get_normalizer()
     unattested = next(c for c, e in norm.codes.items() if len(c) == 5 and c.isalpha() and norm.count.get(c, 0) == 0

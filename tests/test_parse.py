@@ -2,10 +2,10 @@
 import json
 
 import pytest
+from conftest import run_cli
 
 from cabletags import normalize
-from cabletags.parser import parse_cable
-from conftest import run_cli
+from cabletags.reading.parser import parse_cable
 
 HEADER = """C O N F I D E N T I A L SECTION 01 OF 02 ANKARA 000123
 

@@ -122,9 +122,10 @@ def test_normalize_jsonl_keeps_blank_lines_as_blank_rows(tmp_path):
 def test_records_pass_through_exactly_big_numbers_key_order_and_all():
     from decimal import Decimal
 
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
-    from cabletags.batch import RecordNormalizer
+    from cabletags.surfaces.batch import RecordNormalizer
     from cabletags.textio import dumps, loads
 
     scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10**40, max_value=10**40),

@@ -4,13 +4,16 @@ import random
 
 import numpy as np
 import pytest
-
 from conftest import craft_model_json, run_cli
 
-from cabletags.evaluation import f1_at_5
-from cabletags.calibration import f1_thresholds
-from cabletags.model import ModelError, ModelSettings, TagModel
-from cabletags.references import ReferenceIndex, cited_references, parse_cable_id
+from cabletags.scoring.calibration import f1_thresholds
+from cabletags.scoring.evaluation import f1_at_5
+from cabletags.scoring.model import ModelError, ModelSettings, TagModel
+from cabletags.scoring.references import (
+    ReferenceIndex,
+    cited_references,
+    parse_cable_id,
+)
 
 POSTS = {"BAKU", "STATE", "USUNNEWYORK", "SANAA"}
 
@@ -192,7 +195,7 @@ def test_corrupt_reference_arrays_are_refused(tmp_path):
 
 
 def test_explain_names_the_cables_behind_a_tag(tmp_path):
-    from cabletags.suggester import Suggester
+    from cabletags.scoring.suggester import Suggester
 
     ids, texts, tags = _ref_corpus(160, 1)
     m = TagModel(settings=ModelSettings(min_df=5)).fit(texts, tags, LABELS, n_jobs=1, ids=ids)
@@ -204,7 +207,7 @@ def test_explain_names_the_cables_behind_a_tag(tmp_path):
 
 
 def test_f1_at_5_by_hand_and_as_evaluate_rankings_computes_it():
-    from cabletags.evaluation import evaluate_rankings
+    from cabletags.scoring.evaluation import evaluate_rankings
 
     S = np.array([[0.9, 0.8, 0.1, 0.0, 0.0, 0.0, 0.7], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]])
     Y = np.array([[1, 0, 0, 0, 0, 0, 1], [1, 0, 0, 0, 0, 0, 0]], dtype=np.int8)

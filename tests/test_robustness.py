@@ -8,16 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from conftest import ROOT, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tiny_corpus import make_records
-
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from cabletags.model import ModelSettings, TagModel
+    from cabletags.scoring.model import ModelSettings, TagModel
 
     recs = make_records(80)
     m = TagModel(settings=ModelSettings(keep_weights=500))
@@ -44,7 +43,7 @@ _S = {}
 
 
 def _cached(path):
-    from cabletags.suggester import Suggester
+    from cabletags.scoring.suggester import Suggester
 
     if path not in _S:
         _S[path] = Suggester.load(path)

@@ -15,12 +15,15 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, copy_model, craft_model_json, run_cli, run_process
 
-from cabletags.model import ModelError, TagModel
-from cabletags.storage import folder_lock, write_manifest
-from cabletags.taxonomy import TaxonomyError, load_taxonomy, validate_taxonomy
+from cabletags.scoring.model import ModelError, TagModel
+from cabletags.scoring.storage import folder_lock, write_manifest
+from cabletags.vocabulary.taxonomy import (
+    TaxonomyError,
+    load_taxonomy,
+    validate_taxonomy,
+)
 
 
 # --- models -----------------------------------------------------------------------------------------
@@ -74,7 +77,7 @@ def test_an_edited_file_without_a_matching_manifest_is_refused(tiny, tmp_path):
 
 
 def test_shipped_model_is_pinned_even_with_a_rewritten_manifest(tmp_path, monkeypatch):
-    from cabletags import suggester
+    from cabletags.scoring import suggester
 
     src = suggester.shipped_model_dir()
     dst = tmp_path / "models" / src.name
@@ -144,7 +147,7 @@ def test_overlay_speaks_for_its_user_and_cannot_change_a_kind(tmp_path):
 
 
 def test_a_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
-    from cabletags import taxonomy
+    from cabletags.vocabulary import taxonomy
 
     monkeypatch.setenv("CABLETAGS_CACHE", str(tmp_path))
     monkeypatch.setattr(taxonomy, "_LOADED", {})
@@ -245,7 +248,7 @@ def test_readers_never_see_a_mixed_folder(tiny, tmp_path):
 
 
 def test_a_failed_save_leaves_the_old_model(tiny, tmp_path):
-    from cabletags.storage import save_model
+    from cabletags.scoring.storage import save_model
 
     target = tmp_path / "m"
     shutil.copytree(tiny / "model", target)

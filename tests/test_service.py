@@ -14,10 +14,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from conftest import ROOT
 
-from cabletags.service import MAX_BATCH, PROJECT_ID, create_app
+from cabletags.surfaces.service import MAX_BATCH, PROJECT_ID, create_app
 
 TRAFFICKING = ("Police arrested a ring of traffickers who forced young women into prostitution, and the government "
                "opened two shelters for trafficking victims.")
@@ -234,9 +233,10 @@ def test_read_an_uploaded_file_as_the_cli_reads_it(client):
 
 
 def test_endpoints_take_any_text_and_bytes_without_a_server_error(client):
-    from hypothesis import HealthCheck, given, settings, strategies as st
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
 
-    from cabletags.service import PROJECT_ID
+    from cabletags.surfaces.service import PROJECT_ID
 
     texts = st.one_of(st.text(max_size=400), st.sampled_from(["TAGS: ", "1. ", "<pre>", "\u00b6", "{"]).map(
         lambda m: m * 500))

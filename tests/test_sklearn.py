@@ -104,7 +104,7 @@ def test_shares_the_training_code_of_cabletags_train():
     import inspect
 
     from cabletags import sklearn as module
-    from cabletags import training
+    from cabletags.scoring import training
 
     assert "fit_and_tune(" in inspect.getsource(module.TagSuggester.fit)
     assert "fit_and_tune(" in inspect.getsource(training._train)

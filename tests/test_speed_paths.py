@@ -3,12 +3,16 @@ patterns, and the transposed weights converted once (speed itself is measured in
 import re
 
 import numpy as np
-
 from tiny_corpus import make_records
 
 from cabletags import Suggester
-from cabletags.cableformat import BOILERPLATE, BOILERPLATE_PARTS, REFERENCE, REFERENCE_BODY
-from cabletags.fitting import make_vectorizer
+from cabletags.cableformat import (
+    BOILERPLATE,
+    BOILERPLATE_PARTS,
+    REFERENCE,
+    REFERENCE_BODY,
+)
+from cabletags.scoring.fitting import make_vectorizer
 
 TEXTS = ["C O N F I D E N T I A L SECTION 01 OF 02 REF: A. 06 BAKU 1835 B. STATE 96625\n\n"
          "1. (C) Police arrested traffickers; the budget deficit grew. Classified By: Ambassador for reasons "
@@ -53,7 +57,7 @@ def _fit_the_plain_way(texts, Y, s):
     """The per-tag fit as written before it was made fast: vectorize the texts, copy X for every tag."""
     from sklearn.svm import LinearSVC
 
-    from cabletags.fitting import nb_scale
+    from cabletags.scoring.fitting import nb_scale
 
     vec = make_vectorizer(s)
     X = vec.fit_transform(texts).astype(np.float64)
@@ -73,8 +77,8 @@ def _fit_the_plain_way(texts, Y, s):
 
 def test_training_counts_once_and_fits_exactly_as_the_plain_way():
     # the training run counts terms once for both fits and scales X into reused buffers: same model
-    from cabletags.fitting import count_terms, fit_linear
-    from cabletags.model import ModelSettings
+    from cabletags.scoring.fitting import count_terms, fit_linear
+    from cabletags.scoring.model import ModelSettings
 
     records = make_records(n=120, seed=3)
     texts = [r["body"] for r in records]
@@ -107,8 +111,8 @@ def test_term_counts_equal_scikit_learns_with_empty_and_one_word_texts():
     from sklearn.feature_extraction.text import CountVectorizer
 
     from cabletags.cableformat import TOKEN_PATTERN
-    from cabletags.fitting import count_terms
-    from cabletags.model import ModelSettings
+    from cabletags.scoring.fitting import count_terms
+    from cabletags.scoring.model import ModelSettings
 
     texts = ["Alpha beta gamma"] * 5 + ["", "alpha", "x y"] + ["alpha BETA, delta"] * 5 + [""]
     for n in (1, 2, 3):

@@ -3,14 +3,13 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import copy_model, run_cli
 from tiny_corpus import make_records, write_jsonl
 
-from cabletags.calibration import micro_f1_threshold
-from cabletags.fitting import nb_scale
-from cabletags.model import ModelError, ModelSettings, TagModel
-from cabletags.suggester import Suggester, shipped_model_dir
+from cabletags.scoring.calibration import micro_f1_threshold
+from cabletags.scoring.fitting import nb_scale
+from cabletags.scoring.model import ModelError, ModelSettings, TagModel
+from cabletags.scoring.suggester import Suggester, shipped_model_dir
 
 
 def test_train_writes_model_and_card(tiny):
@@ -23,7 +22,7 @@ def test_train_writes_model_and_card(tiny):
 
 
 def test_card_renders_a_benchmark_section(tiny, tmp_path):
-    from cabletags.training import write_card
+    from cabletags.scoring.training import write_card
 
     d = copy_model(tiny, tmp_path, "carded")
     card = json.loads((d / "card.json").read_text())
@@ -332,8 +331,8 @@ def test_suggest_cable_marks_absent_and_own_tags(tiny, tmp_path):
 
 
 def test_label_space_counts_every_cable_not_only_the_training_split(tmp_path):
-    from cabletags.corpus import is_validation
-    from cabletags.training import train_model
+    from cabletags.scoring.corpus import is_validation
+    from cabletags.scoring.training import train_model
 
     recs = make_records(n=60)
     marked = [r for r in recs if "KTIP" not in r["tags"]][:8]

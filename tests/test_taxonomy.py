@@ -3,7 +3,11 @@ import re
 import pytest
 import yaml
 
-from cabletags.taxonomy import TaxonomyError, load_taxonomy, validate_taxonomy
+from cabletags.vocabulary.taxonomy import (
+    TaxonomyError,
+    load_taxonomy,
+    validate_taxonomy,
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +68,7 @@ def test_typo_aliases_can_be_switched_off():
 
 
 def test_repaired_forms_are_really_repaired_by_the_rules(tax):
-    from cabletags.normalizer import get_normalizer
+    from cabletags.vocabulary.normalizer import get_normalizer
 
     n = get_normalizer(load_taxonomy(typo_aliases=False))
     for form, info in tax.repaired_forms.items():

@@ -2,10 +2,10 @@
 import json
 
 import pytest
-
-from cabletags.taxonomy import load_taxonomy
-from cabletags.vocabulary import search
 from conftest import run_cli
+
+from cabletags.vocabulary.catalog import search
+from cabletags.vocabulary.taxonomy import load_taxonomy
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,15 @@ import click
 
 from .. import __version__
 from ..textio import BadRecordsError, InputError
-from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,
-                     CLIError)
+from .common import (
+    EXIT_BAD_RECORDS,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CLIError,
+)
 
 __all__ = ["cli", "main", "COMMANDS"]
 

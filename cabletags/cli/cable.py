@@ -1,15 +1,30 @@
-"""`cabletags parse` and `cabletags audit`: whole cables (cabletags.parse_cable) and tag audits (cabletags.audit)."""
+"""`cabletags parse` and `cabletags audit`: whole cables (cabletags.parse_cable) and tag audits (cabletags.surfaces.audit)."""
 from __future__ import annotations
 
 import json
 
 import click
 
-from ..formatting import render
+from ..surfaces.formatting import render
 from ..textio import atomic_output, dumps
-from .common import (EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, each_cable, finish_batch, finish_files,
-                     format_option, get_taxonomy, is_batch, load_suggester, model_option, output_option,
-                     read_document_input, strict_option)
+from .common import (
+    EXIT_INPUT,
+    EXIT_USAGE,
+    BatchInput,
+    CLIError,
+    Progress,
+    each_cable,
+    finish_batch,
+    finish_files,
+    format_option,
+    get_taxonomy,
+    is_batch,
+    load_suggester,
+    model_option,
+    output_option,
+    read_document_input,
+    strict_option,
+)
 
 
 @click.command()
@@ -36,7 +51,7 @@ def parse(ctx, files, jsonl, field_name, era, output, strict, fmt):
     """
     tax = get_taxonomy(ctx)
     if jsonl:
-        from ..batch import parse_records
+        from ..surfaces.batch import parse_records
 
         if len(files) > 1:
             raise CLIError("--jsonl reads one file (or stdin)", EXIT_USAGE)
@@ -107,7 +122,7 @@ def audit(ctx, corpus, text_field, tags_field, id_field, model_path, min_score, 
 
     Writes one JSON object per cable with findings (JSON Lines) and a summary on stderr.
     """
-    from ..audit import Auditor
+    from ..surfaces.audit import Auditor
 
     one_cable = corpus not in (None, "-") and not _looks_like_jsonl(corpus)
     auditor = Auditor(load_suggester(ctx, model_path, cable=one_cable), min_score, text_field, tags_field, id_field,

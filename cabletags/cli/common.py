@@ -12,7 +12,7 @@ import time
 
 import click
 
-from ..formatting import FORMATS
+from ..surfaces.formatting import FORMATS
 from ..textio import Stats, iter_jsonl
 
 __all__ = ["EXIT_OK", "EXIT_UNRESOLVED", "EXIT_USAGE", "EXIT_INPUT", "EXIT_DATA", "EXIT_BAD_RECORDS",
@@ -49,7 +49,7 @@ cable_model_option = click.option("--cable-model", "cable_path", type=click.Path
 
 def get_taxonomy(ctx: click.Context, typo_aliases: bool = True):
     """The taxonomy chosen by the global options (--taxonomy, --taxonomy-overlay); exit 4 when invalid."""
-    from ..taxonomy import TaxonomyError, load_taxonomy
+    from ..vocabulary.taxonomy import TaxonomyError, load_taxonomy
 
     o = ctx.find_root().obj or {}
     try:
@@ -62,8 +62,8 @@ def load_suggester(ctx: click.Context, model_path, cable_path=None, cable: bool 
     """The model at `model_path` (None: the shipped one; `cable_path`: the one for whole cables) with the chosen
     taxonomy; exit 4 when unusable. cable=True: whole cables will be read, so the whole-cable model is loaded
     (and checked) now, not on first use; cables_only=True: only whole cables will be read (Suggester.load)."""
-    from ..model import ModelError
-    from ..suggester import Suggester
+    from ..scoring.model import ModelError
+    from ..scoring.suggester import Suggester
 
     tax = get_taxonomy(ctx)
     try:

@@ -1,4 +1,4 @@
-"""`cabletags decode`: codes or raw TAGS lines -> taxonomy entries (cabletags.decoder.iter_decode)."""
+"""`cabletags decode`: codes or raw TAGS lines -> taxonomy entries (cabletags.vocabulary.decoder.iter_decode)."""
 from __future__ import annotations
 
 import sys
@@ -6,9 +6,16 @@ from itertools import chain
 
 import click
 
-from ..formatting import write_rows
+from ..surfaces.formatting import write_rows
 from ..textio import iter_lines
-from .common import EXIT_INPUT, EXIT_UNRESOLVED, CLIError, format_option, get_taxonomy, require_input
+from .common import (
+    EXIT_INPUT,
+    EXIT_UNRESOLVED,
+    CLIError,
+    format_option,
+    get_taxonomy,
+    require_input,
+)
 
 
 @click.command()
@@ -24,7 +31,7 @@ def decode(ctx, items, era, fmt):
     Reads lines from stdin when no argument is given (streamed: any number of lines). Exit 1 when
     something stayed unknown. A code that means another place in another era says so in its notes.
     """
-    from ..decoder import iter_decode
+    from ..vocabulary.decoder import iter_decode
 
     tax = get_taxonomy(ctx)
     if not items:

@@ -1,7 +1,7 @@
 """`cabletags train | suggest | evaluate`: the model commands (they import scikit-learn, the light ones don't).
 
-train -> cabletags.training.train_model; suggest -> Suggester.suggest_batch / suggest_cable and
-cabletags.batch.suggest_records; evaluate -> cabletags.training.evaluate_model.
+train -> cabletags.scoring.training.train_model; suggest -> Suggester.suggest_batch / suggest_cable and
+cabletags.surfaces.batch.suggest_records; evaluate -> cabletags.scoring.training.evaluate_model.
 """
 from __future__ import annotations
 
@@ -9,11 +9,28 @@ import json
 
 import click
 
-from ..formatting import render
+from ..surfaces.formatting import render
 from ..textio import InputError, Stats, atomic_output, dumps
-from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, cable_model_option,
-                     each_cable, finish_batch, finish_files, format_option, is_batch, load_suggester, model_option,
-                     output_option, read_document_input, require_input, strict_option)
+from .common import (
+    EXIT_BAD_RECORDS,
+    EXIT_INPUT,
+    EXIT_USAGE,
+    BatchInput,
+    CLIError,
+    Progress,
+    cable_model_option,
+    each_cable,
+    finish_batch,
+    finish_files,
+    format_option,
+    is_batch,
+    load_suggester,
+    model_option,
+    output_option,
+    read_document_input,
+    require_input,
+    strict_option,
+)
 
 
 @click.command()
@@ -43,8 +60,8 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
     --out is checked and locked before training; the new model folder is built beside it and swapped in
     whole, so a reader never sees a half-written model.
     """
-    from ..model import ModelError, ModelSettings
-    from ..training import train_model
+    from ..scoring.model import ModelError, ModelSettings
+    from ..scoring.training import train_model
 
     try:
         # a whole-cable model is joined with a model of its header when that ranks the validation split better
@@ -222,8 +239,8 @@ _WORKER = {}
 def _worker_init(model_paths, taxonomy, overlay):
     import signal
 
-    from ..suggester import Suggester
-    from ..taxonomy import load_taxonomy
+    from ..scoring.suggester import Suggester
+    from ..vocabulary.taxonomy import load_taxonomy
 
     # Ctrl-C reaches the whole process group: the parent handles it and ends the pool, workers stay quiet
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -235,7 +252,7 @@ def _worker_init(model_paths, taxonomy, overlay):
 
 
 def _worker_run(args):
-    from ..batch import suggest_records
+    from ..surfaces.batch import suggest_records
 
     records, text_field, id_field, limit, cable, threshold = args
     return list(suggest_records(records, _WORKER["s"], text_field, id_field, limit, cable=cable, threshold=threshold))
@@ -244,7 +261,7 @@ def _worker_run(args):
 def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_paths, output, jobs, strict, cable=False,
                    threshold=None):
     """model_paths: (model, whole-cable model, whole cables only), the paths None for the defaults."""
-    from ..batch import suggest_records
+    from ..surfaces.batch import suggest_records
 
     batch, prog = BatchInput(file, (text_field,)), Progress("suggested")
     # loaded here too: fails fast, with a clear message, before any worker starts
@@ -306,7 +323,7 @@ def _suggest_pool(ctx, records, out, prog, fields, model_paths, jobs, chunk=256)
 @click.pass_context
 def evaluate(ctx, corpus, model_path, cable_path, text_field, cable, per_tag, predictions, strict, fmt):
     """Score the model on a tagged corpus: P@1, P@3, P@5, F1@5, NDCG@5, F1 micro/macro, per kind."""
-    from ..training import evaluate_model
+    from ..scoring.training import evaluate_model
 
     s = load_suggester(ctx, model_path, cable_path, cable=cable)
     stats = Stats()

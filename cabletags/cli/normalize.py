@@ -5,10 +5,23 @@ from itertools import chain
 
 import click
 
-from ..formatting import write_rows
+from ..surfaces.formatting import write_rows
 from ..textio import Stats, atomic_output, iter_lines
-from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, finish_batch, format_option,
-                     get_taxonomy, output_option, record_limit, require_input, strict_option)
+from .common import (
+    EXIT_BAD_RECORDS,
+    EXIT_INPUT,
+    EXIT_USAGE,
+    BatchInput,
+    CLIError,
+    Progress,
+    finish_batch,
+    format_option,
+    get_taxonomy,
+    output_option,
+    record_limit,
+    require_input,
+    strict_option,
+)
 
 
 @click.command()
@@ -63,7 +76,7 @@ def normalize(ctx, raw, input_path, jsonl, field_name, csv_path, tsv_path, colum
         if first is None:
             raise CLIError(f"no input lines in {input_path or 'stdin'}", EXIT_INPUT)
         lines = chain([first], lines)
-    from ..normalizer import get_normalizer
+    from ..vocabulary.normalizer import get_normalizer
 
     norm = get_normalizer(tax)
     results = (dict((norm.normalize(line).trusted(min_confidence, line) if min_confidence else
@@ -81,7 +94,7 @@ def normalize(ctx, raw, input_path, jsonl, field_name, csv_path, tsv_path, colum
 
 
 def _normalize_jsonl(ctx, tax, input_path, field_name, output, strict, min_confidence=0.0):
-    from ..batch import RecordNormalizer
+    from ..surfaces.batch import RecordNormalizer
 
     batch = BatchInput(input_path, (field_name,))
     rn = RecordNormalizer(tax, field_name, min_confidence=min_confidence)
@@ -99,9 +112,9 @@ def _normalize_jsonl(ctx, tax, input_path, field_name, output, strict, min_confi
 
 
 def _normalize_table(ctx, tax, path, delimiter, column, id_column, output, strict, min_confidence=0.0):
-    from ..normalizer import get_normalizer
-    from ..tables import TableError, TableReport, normalize_table
+    from ..surfaces.tables import TableError, TableReport, normalize_table
     from ..textio import open_binary
+    from ..vocabulary.normalizer import get_normalizer
 
     require_input(path)
     report, prog = TableReport(), Progress("normalized")

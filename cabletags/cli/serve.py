@@ -1,4 +1,4 @@
-"""`cabletags serve`: the REST API and the web page (cabletags.service.serve)."""
+"""`cabletags serve`: the REST API and the web page (cabletags.surfaces.service.serve)."""
 from __future__ import annotations
 
 import click
@@ -18,7 +18,7 @@ def serve(ctx, host, port, model_path, workers):
 
     Stops on Ctrl-C or SIGTERM after finishing the requests in flight.
     """
-    from ..service import serve as run
+    from ..surfaces.service import serve as run
 
     get_taxonomy(ctx)  # a bad --taxonomy fails here with exit 4, before the server starts
     root = ctx.find_root().obj or {}

@@ -1,6 +1,6 @@
 """`cabletags taxonomy ...` (browse, search, validate, stats, export) and `cabletags corpus export`.
 
-Each over one function of cabletags.taxonomy, cabletags.vocabulary or cabletags.corpus."""
+Each over one function of cabletags.vocabulary.taxonomy, cabletags.vocabulary.catalog or cabletags.scoring.corpus."""
 from __future__ import annotations
 
 import json
@@ -8,11 +8,19 @@ from pathlib import Path
 
 import click
 
-from ..formatting import render
-from ..taxonomy import KINDS
+from ..surfaces.formatting import render
 from ..textio import atomic_output
-from .common import (EXIT_DATA, EXIT_UNRESOLVED, BatchInput, CLIError, Progress, finish_batch, format_option,
-                     get_taxonomy)
+from ..vocabulary.taxonomy import KINDS
+from .common import (
+    EXIT_DATA,
+    EXIT_UNRESOLVED,
+    BatchInput,
+    CLIError,
+    Progress,
+    finish_batch,
+    format_option,
+    get_taxonomy,
+)
 
 
 @click.group()
@@ -56,7 +64,7 @@ def show(ctx, code, corpus, fmt):
         via, c = c, tax.aliases[c][0]
     e = tax.entries.get(c)
     if e is None:
-        from ..decoder import did_you_mean
+        from ..vocabulary.decoder import did_you_mean
 
         dym = did_you_mean(code, tax)
         shown = code if len(code) <= 40 else code[:40] + "…"
@@ -67,8 +75,8 @@ def show(ctx, code, corpus, fmt):
     if via:
         d["looked_up_as"] = f"{via} (alias of {c})"
     if corpus:
-        from ..corpus import read_corpus
-        from ..vocabulary import corpus_stats
+        from ..scoring.corpus import read_corpus
+        from ..vocabulary.catalog import corpus_stats
 
         per_code, _, n = corpus_stats(tax, read_corpus(corpus))
         d["corpus"] = {"cables": n, "carrying": per_code.get(c, 0)}
@@ -105,7 +113,7 @@ def _attestation(a: dict) -> str:
 @click.pass_context
 def search_(ctx, words, limit, fmt):
     """Find codes by words in titles, scope notes and aliases ("trafficking" finds KTIP)."""
-    from ..vocabulary import search
+    from ..vocabulary.catalog import search
 
     tax = get_taxonomy(ctx)
     hits = search(tax, " ".join(words), limit)
@@ -121,7 +129,7 @@ def search_(ctx, words, limit, fmt):
 @click.pass_context
 def validate(ctx, path):
     """Validate a taxonomy directory (default: the one in use), listing every problem."""
-    from ..taxonomy import default_taxonomy_dir, validate_taxonomy
+    from ..vocabulary.taxonomy import default_taxonomy_dir, validate_taxonomy
 
     root = ctx.find_root().obj or {}
     target = path or root.get("taxonomy") or str(default_taxonomy_dir())
@@ -141,7 +149,7 @@ def validate(ctx, path):
 @click.pass_context
 def stats(ctx, corpus, field_name, top, fmt):
     """Cables per code, and the items that stay unknown after normalization (most frequent first)."""
-    from ..vocabulary import corpus_stats
+    from ..vocabulary.catalog import corpus_stats
 
     tax = get_taxonomy(ctx)
     batch, prog = BatchInput(corpus, (field_name,)), Progress("read")
@@ -166,7 +174,7 @@ def stats(ctx, corpus, field_name, top, fmt):
 @click.pass_context
 def export_(ctx, fmt, output, base_uri):
     """Export as SKOS (Turtle), CSV, JSON, or an Annif subject vocabulary (<uri>\\tlabel)."""
-    from ..vocabulary import BASE_URI, export
+    from ..vocabulary.catalog import BASE_URI, export
 
     tax = get_taxonomy(ctx)
     text = export(tax, fmt, base_uri or BASE_URI)
@@ -190,7 +198,7 @@ def corpus_export(ctx, corpus, annif_dir, text_field, base_uri):
 
     Subjects are the normalized tags as URIs matching `cabletags taxonomy export --format annif|skos`.
     """
-    from ..corpus import export_annif
+    from ..scoring.corpus import export_annif
 
     tax = get_taxonomy(ctx)
     batch, prog = BatchInput(corpus, (text_field, "tags")), Progress("exported")

@@ -14,7 +14,12 @@ _FM_PREFIX = re.compile(r"^(?:AM(?:EMBASSY|EMB|CONSUL|CONGEN)|US(?:MISSION|DEL|I
 
 @functools.lru_cache(maxsize=1)
 def _posts() -> dict:
-    from ..taxonomy import TaxonomyError, _yaml_load, default_taxonomy_dir, shipped_taxonomy_dir
+    from ..vocabulary.taxonomy import (
+        TaxonomyError,
+        _yaml_load,
+        default_taxonomy_dir,
+        shipped_taxonomy_dir,
+    )
 
     p = Path(default_taxonomy_dir()) / "posts.yaml"
     if not p.is_file():  # a taxonomy of the user's own without posts: the shipped table

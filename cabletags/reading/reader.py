@@ -7,7 +7,7 @@
 
 What an input is comes from its content, never its name: a PDF (%PDF-), JSON Lines (refused: they hold many
 cables, read them with --jsonl), a saved page (cabletags.reading.html: its layout from its markup) or bare text;
-bytes are decoded by cabletags.reading.encoding's rule. The cable's fields come from cabletags.parser.parse_text;
+bytes are decoded by cabletags.reading.encoding's rule. The cable's fields come from cabletags.reading.parser.parse_text;
 a page's own metadata (reference id, date, origin, PlusD's TAGS) then fills and checks them. Where the input
 says one thing in two ways (the page's id and the header's, PlusD's TAGS and the telegram's TAGS line, a gloss that
 names another code), the record keeps the first by the rule below and says so in ``doubts``.
@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..parser import Cable, _meanings, cable_year, era_of, parse_text
 from .encoding import decode_bytes
 from .html import is_html, read_page
+from .parser import Cable, _meanings, cable_year, era_of, parse_text
 from .pdf import MissingExtra, NoTextLayer, UnreadablePDF, is_pdf, pdf_text
 from .posts import origin_of_from_line, post_entry
 
@@ -266,7 +266,7 @@ def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = N
     Document from read_document.
 
     taxonomy: None (the shipped one) or a loaded Taxonomy; era: "auto" (from the cable's year) or one of
-    cabletags.decoder.ERAS; name: the input's name for messages and the last-resort id (a path's own by default).
+    cabletags.vocabulary.decoder.ERAS; name: the input's name for messages and the last-resort id (a path's own by default).
     Raises ReadError (see read_document) and TypeError for other types. Never raises on the text itself.
     """
     doc = source if isinstance(source, Document) else read_document(source, name)
@@ -274,7 +274,7 @@ def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = N
     c.layout, c.encoding, c.source = doc.layout, doc.encoding, doc.source
     if doc.replaced:
         c.doubts.append("some bytes could not be decoded and were replaced with U+FFFD")
-    from ..normalizer import get_normalizer
+    from ..vocabulary.normalizer import get_normalizer
 
     norm = get_normalizer(taxonomy)
     meta = doc.meta

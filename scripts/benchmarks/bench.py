@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.cableformat import split_paragraphs  # noqa: E402
-from cabletags.suggester import shipped_model_dir  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
+from cabletags.scoring.suggester import shipped_model_dir  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import measure, median_run  # noqa: E402
@@ -84,7 +84,7 @@ def main(argv=None):
         tn, mn = median_run([exe, "normalize", "--jsonl", "--field", "tags"], 1, many)
         add("normalize --jsonl peak memory, full records", f"{m1:.0f} MB (1x corpus) vs {mn:.0f} MB ({a.copies}x corpus)",
             "peak RSS; flat = streaming")
-        from cabletags.suggester import Suggester
+        from cabletags.scoring.suggester import Suggester
 
         loads = []
         for _ in range(a.runs):

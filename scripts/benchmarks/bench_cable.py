@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from cabletags.corpus import corpus_or_exit, is_validation, read_corpus  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, is_validation, read_corpus  # noqa: E402
 
 SCORER = ROOT.parent / "shared" / "bench" / "score.py"
 
@@ -52,9 +52,9 @@ def main(argv=None):
     import numpy as np
 
     from cabletags import Suggester
-    from cabletags.model import ModelSettings, TagModel
-    from cabletags.normalizer import get_normalizer
-    from cabletags.training import train_model
+    from cabletags.scoring.model import ModelSettings, TagModel
+    from cabletags.scoring.training import train_model
+    from cabletags.vocabulary.normalizer import get_normalizer
 
     train, test = [], []
     for r in read_corpus(corpus):
@@ -144,7 +144,7 @@ def _post_country(train, test, P, labels, norm, s):
     training cables), and how often the whole-cable model ranks that code in its top 5 when it does."""
     import numpy as np
 
-    from cabletags.parser import parse_cable
+    from cabletags.reading.parser import parse_cable
 
     geo = {t for t in labels if s.taxonomy.entries[t].kind == "geographic"}
     by_post, n_post = defaultdict(Counter), Counter()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
 
 
 def main(argv=None):
@@ -28,9 +28,9 @@ def main(argv=None):
     import dask.bag as db
     from distributed import Client, LocalCluster
 
-    from cabletags import batch
     from cabletags import dask as ctdask
-    from cabletags.suggester import Suggester
+    from cabletags.scoring.suggester import Suggester
+    from cabletags.surfaces import batch
 
     recs = [{"id": r["id"], "tags": r.get("tags"), "body": r.get("body") or ""}
             for r in read_corpus(corpus_or_exit(a.corpus))] * a.copies

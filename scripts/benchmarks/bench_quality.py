@@ -40,10 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from cabletags.corpus import corpus_or_exit, is_validation, read_corpus  # noqa: E402
-from cabletags.evaluation import evaluate_rankings  # noqa: E402
 from cabletags.cableformat import split_paragraphs  # noqa: E402
-from cabletags.normalizer import get_normalizer  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, is_validation, read_corpus  # noqa: E402
+from cabletags.scoring.evaluation import evaluate_rankings  # noqa: E402
+from cabletags.vocabulary.normalizer import get_normalizer  # noqa: E402
 
 # the issue's figures, printed for a system that was not run here (key: the name its run here reports under)
 QUOTED = {"annif omikuji": ("annif omikuji/bonsai (quoted)", {"F1@5": 0.70, "P@1": 0.93, "NDCG@5": 0.85}),
@@ -100,8 +100,8 @@ def main(argv=None):
     print(f"corpus: {len(train)} training, {len(test)} held-out cables (split seed {a.split_seed}); "
           f"work files in {work}")
 
-    from cabletags.suggester import Suggester
-    from cabletags.training import train_model
+    from cabletags.scoring.suggester import Suggester
+    from cabletags.scoring.training import train_model
 
     if a.model:
         model_dir = Path(a.model)
@@ -212,7 +212,7 @@ def main(argv=None):
 def write_benchmark(model_dir: Path, report: list[str], command: str, held_out: str) -> None:
     """Put the report into card.json ("benchmark") and re-render MODEL_CARD.md; `command` is what printed it,
     `held_out` says which part was held out and how the scored model was trained."""
-    from cabletags.training import write_card
+    from cabletags.scoring.training import write_card
 
     card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
     card["benchmark"] = {"command": command,
@@ -259,7 +259,7 @@ def run_annif(a, work, train, test, shared_bench, space) -> dict:
     venv = Path(a.annif_venv)
     try:
         annif = install(venv)
-        from cabletags.normalizer import get_normalizer as _g
+        from cabletags.vocabulary.normalizer import get_normalizer as _g
 
         norm = _g()
         proj = work / "annif"

@@ -103,9 +103,9 @@ def pages(recs):
 
 
 def throughput(corpus: str, n: int) -> None:
-    from cabletags.batch import suggest_records
-    from cabletags.corpus import read_corpus
-    from cabletags.suggester import Suggester
+    from cabletags.scoring.corpus import read_corpus
+    from cabletags.scoring.suggester import Suggester
+    from cabletags.surfaces.batch import suggest_records
 
     recs = list(itertools.islice(read_corpus(corpus), n))
     texts = [(r.get("preamble") or "") + "\n" + (r.get("body") or "") for r in recs]
@@ -141,7 +141,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     ok = linear(a.base)
     if not a.skip_corpus:
-        from cabletags.corpus import corpus_or_exit
+        from cabletags.scoring.corpus import corpus_or_exit
 
         throughput(corpus_or_exit(a.corpus), a.cables)
     sys.exit(0 if ok else 1)

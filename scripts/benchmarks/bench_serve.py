@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from cabletags.cableformat import split_paragraphs  # noqa: E402
-from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
 
 
 def main(argv=None):

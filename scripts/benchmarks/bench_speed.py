@@ -36,10 +36,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from cabletags.cableformat import split_paragraphs  # noqa: E402
-from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import median_run  # noqa: E402
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -90,8 +91,8 @@ def main(argv=None):
         rows.append((f"suggest --jsonl, {len(recs)} whole cables", f"{len(recs) / t:,.0f} cables/s ({t:.1f} s)",
                      ">= 600 cables/s", ""))
         rows.append(("suggest peak memory (whole cables)", f"{mb:.0f} MB", "<= 250 MB", "peak resident set"))
-    from cabletags.model import TagModel
-    from cabletags.suggester import shipped_model_dir
+    from cabletags.scoring.model import TagModel
+    from cabletags.scoring.suggester import shipped_model_dir
 
     loads = []
     for _ in range(max(3, a.runs)):
@@ -119,7 +120,7 @@ def plain_pipeline(recs, paras, n_fit):
     from sklearn.preprocessing import MultiLabelBinarizer
     from sklearn.svm import LinearSVC
 
-    from cabletags.normalizer import get_normalizer
+    from cabletags.vocabulary.normalizer import get_normalizer
 
     norm = get_normalizer()
     fit = recs[:n_fit]
@@ -138,9 +139,9 @@ def plain_pipeline(recs, paras, n_fit):
 
 def annif_rows(a, exe, recs) -> list[tuple]:
     """Annif omikuji and cabletags over the same whole cables, timed in this run (start-up included)."""
-    from cabletags.normalizer import get_normalizer
-
     from annif_project import install, project, write_docs
+
+    from cabletags.vocabulary.normalizer import get_normalizer
 
     venv = Path(a.annif_venv)
     try:

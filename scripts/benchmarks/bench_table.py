@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import median_run  # noqa: E402
 
-from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
 
 
 def main(argv=None):

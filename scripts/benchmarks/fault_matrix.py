@@ -30,11 +30,12 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from cabletags.storage import folder_lock, write_manifest  # noqa: E402
+from cabletags.scoring.storage import folder_lock, write_manifest  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import measure, peak_from_stderr, wrapped  # noqa: E402
-from cabletags.suggester import shipped_model_dir  # noqa: E402
+
+from cabletags.scoring.suggester import shipped_model_dir  # noqa: E402
 
 CLI = [sys.executable, "-m", "cabletags"]
 

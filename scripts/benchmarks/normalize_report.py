@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
-from cabletags.normalizer import get_normalizer  # noqa: E402
-from cabletags.taxonomy import load_taxonomy  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
+from cabletags.vocabulary.normalizer import get_normalizer  # noqa: E402
+from cabletags.vocabulary.taxonomy import load_taxonomy  # noqa: E402
 
 
 def main(argv=None):

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = r'''
 import sys, json, hashlib
 sys.path.insert(0, sys.argv[2])
-from cabletags.corpus import read_corpus
-from cabletags.parser import parse_cable
+from cabletags.scoring.corpus import read_corpus
+from cabletags.reading.parser import parse_cable
 h = lambda s: hashlib.sha1((s or "").encode()).hexdigest()[:12]
 with open(sys.argv[1], "w") as out:
     for i, rec in enumerate(read_corpus(sys.argv[3])):

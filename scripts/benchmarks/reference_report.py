@@ -2,7 +2,7 @@
 
 The held-out part is the benchmark's (sha256("0:"+id) < 0.2); the index holds the other cables, as the shipped
 model's index holds the whole corpus. For each held-out cable: the training cables its text cites
-(cabletags.references) and those citing any of the same references; how many held-out cables have any, and
+(cabletags.scoring.references) and those citing any of the same references; how many held-out cables have any, and
 how precise and complete the union of their tags is against the cable's own tags (normalized codes in the
 label space of >= 20 cables). Prints figures only, never text.
 
@@ -18,9 +18,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from cabletags.corpus import corpus_or_exit, is_validation  # noqa: E402
-from cabletags.references import ReferenceIndex  # noqa: E402
-from cabletags.training import label_space, load_labelled  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, is_validation  # noqa: E402
+from cabletags.scoring.references import ReferenceIndex  # noqa: E402
+from cabletags.scoring.training import label_space, load_labelled  # noqa: E402
 
 
 def main(argv=None):

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from repair_cases import build_cases  # noqa: E402
 
-from cabletags.corpus import corpus_or_exit  # noqa: E402
-from cabletags.normalizer import get_normalizer  # noqa: E402
-from cabletags.taxonomy import load_taxonomy  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit  # noqa: E402
+from cabletags.vocabulary.normalizer import get_normalizer  # noqa: E402
+from cabletags.vocabulary.taxonomy import load_taxonomy  # noqa: E402
 
 
 def main(argv=None):

@@ -34,8 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
-from cabletags.taxonomy import load_taxonomy  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
+from cabletags.vocabulary.taxonomy import load_taxonomy  # noqa: E402
 
 SEED = 20261128
 N_PER_KIND = 1500
@@ -57,7 +57,7 @@ def damage(code: str, rng: random.Random) -> tuple[str, str]:
 
 
 def build_cases(corpus_path) -> list[dict]:
-    from cabletags.normalizer import get_normalizer
+    from cabletags.vocabulary.normalizer import get_normalizer
 
     tax = load_taxonomy(typo_aliases=False)
     norm = get_normalizer(tax)
@@ -100,7 +100,7 @@ def build_cases(corpus_path) -> list[dict]:
             continue
         add("split", text, part)
     tries = 0
-    from cabletags.normalizer import _prose_lists
+    from cabletags.vocabulary.normalizer import _prose_lists
 
     acronyms = _prose_lists()[1]
     while sum(c["kind"] in ("typo", "acronym") for c in cases) < N_PER_KIND and tries < 100_000:

@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from repair_cases import build_cases  # noqa: E402
 
-from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
-from cabletags.normalizer import Normalizer  # noqa: E402
-from cabletags.taxonomy import load_taxonomy  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
+from cabletags.vocabulary.normalizer import Normalizer  # noqa: E402
+from cabletags.vocabulary.taxonomy import load_taxonomy  # noqa: E402
 
 BINS = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01)]
 

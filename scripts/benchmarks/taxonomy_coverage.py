@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
-from cabletags.taxonomy import load_taxonomy  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
+from cabletags.vocabulary.taxonomy import load_taxonomy  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -66,7 +66,7 @@ def main(argv=None) -> int:
 def report_entries(tax, min_cables: int) -> list[str]:
     """Titles, definitions and attestations by kind (a table); returns the codes on >= min_cables cables that
     have no title."""
-    from cabletags.decoder import decode
+    from cabletags.vocabulary.decoder import decode
 
     sources = ("handbook-1974", "nara-1973-79", "cablegate", "handbook-2022")
     cols = ["kind", "entries", "titled", "meaning unknown", f"untitled on >={min_cables}", "definitions",

@@ -34,7 +34,7 @@ def count(corpus: Path) -> dict[str, list[int]]:
     """code -> [cables, first year, last year] over the corpus's normalized TAGS lines."""
     from tqdm import tqdm
 
-    from cabletags.normalizer import get_normalizer
+    from cabletags.vocabulary.normalizer import get_normalizer
 
     norm = get_normalizer()
     seen: dict[str, list[int]] = {}

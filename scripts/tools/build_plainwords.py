@@ -29,7 +29,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if not Path(a.corpus).is_file():
         sys.exit(f"error: corpus not found: {a.corpus} (pass --corpus)")
-    from cabletags.taxonomy import load_taxonomy
+    from cabletags.vocabulary.taxonomy import load_taxonomy
 
     tax = load_taxonomy(typo_aliases=True)
     taken = set(tax.entries) | set(tax.aliases)

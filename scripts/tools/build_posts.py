@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
-from cabletags.normalizer import get_normalizer  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
+from cabletags.vocabulary.normalizer import get_normalizer  # noqa: E402
 
 # the sending posts that are not in one country's capital or city by their origin name
 NO_COUNTRY = {"Secretary of State", "US Delegation, Secretary", "USUN New York", "Mission USNATO", "US Mission Geneva",

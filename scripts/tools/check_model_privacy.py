@@ -16,10 +16,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from cabletags.corpus import corpus_or_exit, read_corpus  # noqa: E402
-from cabletags.model import TagModel  # noqa: E402
-from cabletags.suggester import shipped_model_dir  # noqa: E402
-from cabletags.training import read_as_cables  # noqa: E402
+from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
+from cabletags.scoring.model import TagModel  # noqa: E402
+from cabletags.scoring.suggester import shipped_model_dir  # noqa: E402
+from cabletags.scoring.training import read_as_cables  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cabletags.suggester import shipped_model_dir  # noqa: E402
+from cabletags.scoring.suggester import shipped_model_dir  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -1,9 +1,9 @@
 """TagModel: TF-IDF + one-vs-rest linear SVMs, calibrated scores, and a reference index.
 
-The model is three parts, each in its own module: the linear part (cabletags.fitting: TF-IDF and one
-naive-Bayes-scaled SVM per tag), the calibration (cabletags.calibration: margins -> scores, and the one
-selection rule), and the reference index (cabletags.references: the tags of the training cables a text
-cites). Storage is cabletags.storage (JSON and plain arrays, never pickle).
+The model is three parts, each in its own module: the linear part (cabletags.scoring.fitting: TF-IDF and one
+naive-Bayes-scaled SVM per tag), the calibration (cabletags.scoring.calibration: margins -> scores, and the one
+selection rule), and the reference index (cabletags.scoring.references: the tags of the training cables a text
+cites). Storage is cabletags.scoring.storage (JSON and plain arrays, never pickle).
 
 Scores: for tag j, m_j(x) = w_j . tfidf(x) + b_j + the reference term; score_j = sigmoid(scale *
 (m_j - t_j)). Texts shorter than ``short_text_chars`` have their biases b_j scaled by
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .cableformat import strip_boilerplate
+from ..cableformat import strip_boilerplate
 from .calibration import Calibration, tune
 from .fitting import fit_linear
 from .references import ReferenceIndex
@@ -28,7 +28,7 @@ from .vectorizer import TfidfTransform
 __all__ = ["TagModel", "ModelSettings", "ModelError", "MODEL_FORMAT", "READINGS"]
 
 # how a model reads its texts (ModelSettings.reading): "text" as given; "cable" as whole cables
-# (cabletags.parser.cable_reading)
+# (cabletags.reading.parser.cable_reading)
 READINGS = ("text", "cable")
 
 
@@ -61,9 +61,9 @@ class ModelSettings:
     # keep the reference index (tags of cited and co-citing training cables) when fit() is given ids
     references: bool = True
     # how texts are read: "text" as given (bodies, paragraphs); "cable" as whole cables, through
-    # cabletags.parser.cable_reading (the reader of the model, Suggester, does it; the model sees the result)
+    # cabletags.reading.parser.cable_reading (the reader of the model, Suggester, does it; the model sees the result)
     reading: str = "text"
-    # > 0: the header terms (cabletags.vectorizer.HEADER_PREFIX, written by cable_reading) are normalized as a
+    # > 0: the header terms (cabletags.scoring.vectorizer.HEADER_PREFIX, written by cable_reading) are normalized as a
     # block of their own, times this weight; 0: one block. A whole-cable model joined with a model of its header
     # (TagModel.join_header) has 1.0: the header model's weights, scaled, are the block's weights
     header_weight: float = 0.0
@@ -173,7 +173,7 @@ class TagModel:
         return self
 
     def tune(self, texts, label_sets, margins: np.ndarray | None = None) -> dict:
-        """Calibrate on validation texts (cabletags.calibration.tune).
+        """Calibrate on validation texts (cabletags.scoring.calibration.tune).
 
         Parameters
         ----------
@@ -294,7 +294,7 @@ class TagModel:
         scores : ndarray of shape (n, L), float
             In [0, 1]; ranking by score is ranking by the calibrated margin.
         selected : ndarray of shape (n, L), bool
-            score >= the one threshold, and each text's best label (cabletags.calibration) when its score reaches
+            score >= the one threshold, and each text's best label (cabletags.scoring.calibration) when its score reaches
             EVIDENCE_FLOOR and the text's own words (or cited cables) push it up. A text that pushes no label up by
             EVIDENCE_MARGIN (no term the model weighs: "hello") has no evidence and selects nothing. With `threshold` (0-1):
             score >= threshold alone, the calibrated rule set aside (never for a text without evidence).
@@ -315,7 +315,7 @@ class TagModel:
         return P, S
 
     def logits(self, texts, ids=None) -> np.ndarray:
-        """(n, L) calibrated margins (cabletags.calibration.Calibration.logits): the scores of predict() are their
+        """(n, L) calibrated margins (cabletags.scoring.calibration.Calibration.logits): the scores of predict() are their
         sigmoid."""
         return self._calibrated(texts, ids)[0]
 
@@ -372,11 +372,11 @@ class TagModel:
 
     # --- persistence -----------------------------------------------------------------------------
     def save(self, directory: str | Path, force: bool = True) -> dict:
-        """Write the model folder (cabletags.storage: built beside it and swapped in whole); returns the
+        """Write the model folder (cabletags.scoring.storage: built beside it and swapped in whole); returns the
         model.json document. force=False refuses to replace an existing model."""
         return save_model(self, directory, force=force)
 
     @classmethod
     def load(cls, directory: str | Path, verify: bool = True) -> "TagModel":
-        """Load a saved model (cabletags.storage). Only JSON and plain arrays are read (never pickle)."""
+        """Load a saved model (cabletags.scoring.storage). Only JSON and plain arrays are read (never pickle)."""
         return load_model(directory, verify=verify)

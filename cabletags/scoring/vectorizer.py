@@ -1,6 +1,6 @@
 """TF-IDF features at prediction time, without scikit-learn.
 
-The model's vocabulary and idf were fitted by scikit-learn's TfidfVectorizer (cabletags.fitting); scoring
+The model's vocabulary and idf were fitted by scikit-learn's TfidfVectorizer (cabletags.scoring.fitting); scoring
 a text needs only the same transform over that fixed vocabulary: lower-case, tokens of TOKEN_PATTERN, word
 1..ngram_max grams, counts, 1 + log(count), times idf, rows scaled to unit length. Done here in the same
 float32 steps, for a whole batch at once (one sort of (row, term) keys instead of a dict per text), it
@@ -15,12 +15,12 @@ from itertools import repeat
 import numpy as np
 import scipy.sparse as sp
 
-from .cableformat import TOKEN_PATTERN
+from ..cableformat import TOKEN_PATTERN
 
 __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
 
 # a whole-cable model's header terms (ModelSettings.header_weight > 0): the header's words written with this
-# prefix (cabletags.parser.cable_reading) form a block of features of their own, normalized apart from the rest
+# prefix (cabletags.reading.parser.cable_reading) form a block of features of their own, normalized apart from the rest
 HEADER_PREFIX = "hdr_"
 
 

@@ -4,7 +4,7 @@ Labels are ``normalize(record["tags"]).codes``; the label space is every taxonom
 least ``min_label_count`` cables of the training corpus (both splits: the refit uses them all). A hash
 of the id sets a validation split aside; per-tag offsets and the score scale are tuned on it, then
 (``refit``) the model is fitted again, with the same settings, on every cable, keeping the tuned offsets.
-The ids build the reference index (cabletags.references); its two weights are tuned on the validation split
+The ids build the reference index (cabletags.scoring.references); its two weights are tuned on the validation split
 with an index of the training split only, as a new cable's references meet an index without it.
 """
 from __future__ import annotations
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..textio import BadRecordsError, InputError, Stats
+from ..vocabulary.normalizer import get_normalizer
+from ..vocabulary.taxonomy import load_taxonomy
 from .corpus import is_validation, read_corpus, require_corpus
 from .evaluation import evaluate_rankings, per_tag_scores
 from .fitting import count_terms
 from .model import ModelSettings, TagModel
-from .normalizer import get_normalizer
-from .taxonomy import load_taxonomy
-from .textio import BadRecordsError, InputError, Stats
 
 __all__ = ["load_labelled", "cable_parts", "read_as_cables", "label_space", "train_model", "validation_report", "rank_and_select",
            "evaluate_model", "Evaluation"]
@@ -49,9 +49,9 @@ def load_labelled(corpus, text_field: str = "body", taxonomy=None, stats: Stats 
 
 
 def cable_parts(texts, taxonomy=None) -> tuple[list[str], list[str]]:
-    """Each whole cable parsed once: (what a whole-cable model reads of it, cabletags.parser.cable_reading; its
-    header block, cabletags.parser.header_words). The TAGS field is in neither."""
-    from .parser import cable_reading, header_words, parse_cable
+    """Each whole cable parsed once: (what a whole-cable model reads of it, cabletags.reading.parser.cable_reading; its
+    header block, cabletags.reading.parser.header_words). The TAGS field is in neither."""
+    from ..reading.parser import cable_reading, header_words, parse_cable
 
     readings, heads = [], []
     for t in texts:
@@ -391,7 +391,7 @@ def _versions() -> dict:
     import scipy
     import sklearn
 
-    from . import __version__
+    from .. import __version__
 
     return {"cabletags": __version__, "python": platform.python_version(), "scikit-learn": sklearn.__version__,
             "numpy": np.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__}
@@ -407,7 +407,7 @@ def write_card(directory: Path, card: dict, manifest: bool = True, name: str | N
              "## Training data",
              f"- {card['training_data']['cables']} cables from `{Path(card['training_data']['corpus']).name}` "
              f"(sha256 {card['training_data']['corpus_sha256'][:16]}…), text field `{card['training_data']['text_field']}`"
-             + (", read as whole cables (the record's preamble and that field; cabletags.parser.cable_reading)"
+             + (", read as whole cables (the record's preamble and that field; cabletags.reading.parser.cable_reading)"
                 if card["settings"].get("reading") == "cable" else ""),
              f"- labels: {card['training_data']['labels_from']} (taxonomy {card['training_data']['taxonomy_version']})",
              f"- label space: {card['labels']['count']} codes carried by >= {card['labels']['min_training_cables']} "

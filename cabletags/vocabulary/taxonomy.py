@@ -11,9 +11,9 @@ user's cache directory, keyed by a hash of the files' bytes: an edited file is r
 from __future__ import annotations
 
 import hashlib
-import stat
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,7 +97,7 @@ class Taxonomy:
     repaired_forms: dict = field(default_factory=dict)
     source: str = ""
     typo_aliases: bool = True
-    wordmodel: dict | None = None  # character n-gram counts of the plain words (cabletags.wordmodel)
+    wordmodel: dict | None = None  # character n-gram counts of the plain words (cabletags.vocabulary.wordmodel)
     eras: dict = field(default_factory=dict)  # {"1970s": {"codes": {CODE: {title, evidence}}, ...}, "current": {...}}
     _by_kind: dict = field(default_factory=dict, repr=False)
     _iso_index: dict | None = field(default=None, repr=False)  # ISO 3166 alpha-2 -> geographic entry
@@ -137,7 +137,7 @@ def shipped_taxonomy_dir() -> Path:
                     return Path(loc)
     except (ImportError, ValueError):
         pass
-    return Path(__file__).resolve().parent.parent / "taxonomy"
+    return Path(__file__).resolve().parents[2] / "taxonomy"
 
 
 def _files(directory: Path) -> list[Path]:

@@ -39,7 +39,7 @@ class TableReport:
 def _lines(f: IO[bytes], report_decoding: list, max_record: int, too_long: list) -> Iterator[str]:
     """The file's lines with their line ends, decoded as UTF-8 (a line that is not: Windows-1252, reported); a
     line over `max_record` bytes is skipped as it is read (reported in `too_long`), a blank line in its place."""
-    from .textio import _bounded, _TooLong
+    from ..textio import _bounded, _TooLong
 
     for n, raw in enumerate(_bounded(f, max_record), 1):
         if isinstance(raw, _TooLong):
@@ -68,7 +68,7 @@ def normalize_table(f: IO[bytes], out: IO[str], column: str, normalizer, delimit
     """Stream the table in `f` (binary) to `out` (text) with NEW_COLUMNS appended to every record.
 
     Raises TableError when there is no header or `column` (or `id_column`) is not in it."""
-    from .textio import MAX_RECORD_BYTES
+    from ..textio import MAX_RECORD_BYTES
 
     report = report if report is not None else TableReport()
     undecoded: list[int] = []

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .cableformat import TOKEN_PATTERN
+from ..cableformat import TOKEN_PATTERN
 
 __all__ = ["LinearFit", "TermCounts", "count_terms", "fit_linear", "make_vectorizer", "nb_scale", "tfidf_features"]
 

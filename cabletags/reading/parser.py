@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import cableformat as cf
-from .cableformat import Paragraph
-from .normalizer import NormalizedTags, get_normalizer
+from .. import cableformat as cf
+from ..cableformat import Paragraph
+from ..vocabulary.normalizer import NormalizedTags, get_normalizer
 
 __all__ = ["Cable", "ParsedCable", "Paragraph", "parse_cable", "parse_text", "find_tags_line", "cable_reading",
            "header_words"]
@@ -48,7 +48,7 @@ class Cable:
     reading_text: str = ""  # what a model reads of the whole cable: its header and body without the TAGS field
     header_text: str = ""  # the part of reading_text up to and including the SUBJECT field (addressees, subject)
     year: int | None = None  # from the reference id (09BAKU141) or the date-time group
-    era: str = "cablegate"  # the era the codes were read in (cabletags.decoder.ERAS)
+    era: str = "cablegate"  # the era the codes were read in (cabletags.vocabulary.decoder.ERAS)
     meanings: dict = field(default_factory=dict)  # code -> its title in `era` (and 1970s-only codes such as UR)
     reference_id_source: str | None = None  # "header" | "metadata" | "derived" | "filename"
     reference_id_original: str | None = None  # as written (1974ATHENS02959_b) when it differs from reference_id
@@ -143,12 +143,12 @@ def era_of(year: int | None) -> str:
 def parse_cable(text: str, taxonomy=None, era: str = "auto") -> Cable:
     """A cable given as text (bare, or an HTML page holding one): cabletags.reading.read_cable on a str.
 
-    era: "auto" (default: by the cable's year, see era_of) or one of cabletags.decoder.ERAS; the codes' titles in
+    era: "auto" (default: by the cable's year, see era_of) or one of cabletags.vocabulary.decoder.ERAS; the codes' titles in
     that era are in `meanings` (a 1975 cable's UR is the Soviet Union).
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_cable() expects a str, got {type(text).__name__}")
-    from .reading import read_cable
+    from . import read_cable
 
     return read_cable(text, taxonomy, era)
 
@@ -254,7 +254,7 @@ def cable_reading(p: Cable, header_block: bool = False) -> str:
     weigh next to nothing. Weighted so, a model trained and read on whole cables ranks their tags best
     (docs/research.md: header once, twice, three times more). header_block=True (a model with
     ModelSettings.header_weight > 0) adds the subject twice and the header once more as words of their own
-    (cabletags.vectorizer.HEADER_PREFIX), which that model normalizes apart from the rest."""
+    (cabletags.scoring.vectorizer.HEADER_PREFIX), which that model normalizes apart from the rest."""
     subject = p.subject or ""
     if not (subject or p.header_text):
         return p.reading_text
@@ -265,9 +265,9 @@ def cable_reading(p: Cable, header_block: bool = False) -> str:
 
 def header_words(p: Cable) -> str:
     """The header block of a whole cable: the words of its SUBJECT line twice and of its header once (boilerplate
-    left out), each written with cabletags.vectorizer.HEADER_PREFIX ("hdr_trafficking"), so that a model reads
+    left out), each written with cabletags.scoring.vectorizer.HEADER_PREFIX ("hdr_trafficking"), so that a model reads
     them as features of their own, apart from the same words in the body."""
-    from .vectorizer import HEADER_PREFIX
+    from ..scoring.vectorizer import HEADER_PREFIX
 
     subject = p.subject or ""
     head = cf.strip_boilerplate(f"{subject}\n{subject}\n{p.header_text}").lower()
@@ -284,7 +284,7 @@ def _without_own_id(text: str, p: Cable) -> str:
 
 
 def _meanings(tags: NormalizedTags, tax, era: str) -> dict:
-    from .decoder import era_meaning
+    from ..vocabulary.decoder import era_meaning
 
     out = {}
     for code in list(tags.codes) + [u for u in tags.unknown if len(u) == 2 and u.isupper()]:

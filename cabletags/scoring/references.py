@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .cableformat import CABLE_ID, REFERENCE
+from ..cableformat import CABLE_ID, REFERENCE
 
 __all__ = ["ReferenceIndex", "parse_cable_id", "cited_references"]
 

@@ -24,7 +24,7 @@ from fastapi import FastAPI, File, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from . import __version__
+from .. import __version__
 
 __all__ = ["create_app", "create_app_from_env", "serve", "PROJECT_ID", "MAX_REQUEST_BYTES"]
 
@@ -104,12 +104,12 @@ class ParseRequest(BaseModel):
 def create_app(model: str | Path | None = None, taxonomy: str | Path | None = None,
                overlay: str | Path | None = None, max_request_bytes: int = MAX_REQUEST_BYTES):
     """The ASGI app, with the model (None: the shipped one) and the taxonomy loaded now, once."""
-    from .decoder import decode
-    from .normalizer import get_normalizer
-    from .reading import ReadError, read_cable, read_document, scoring_text
-    from .suggester import Suggester
-    from .taxonomy import load_taxonomy
-    from .vocabulary import concept_uri, search
+    from ..reading import ReadError, read_cable, read_document, scoring_text
+    from ..scoring.suggester import Suggester
+    from ..vocabulary.catalog import concept_uri, search
+    from ..vocabulary.decoder import decode
+    from ..vocabulary.normalizer import get_normalizer
+    from ..vocabulary.taxonomy import load_taxonomy
 
     tax = load_taxonomy(taxonomy, overlay=overlay)
     suggester = Suggester.load(model, taxonomy=tax)
@@ -308,5 +308,5 @@ def serve(host: str = "127.0.0.1", port: int = 8000, model=None, taxonomy=None, 
                         ("CABLETAGS_TAXONOMY_OVERLAY", overlay)):
         if value:
             os.environ[name] = str(Path(value).resolve())
-    uvicorn.run("cabletags.service:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("cabletags.surfaces.service:create_app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_level="info")

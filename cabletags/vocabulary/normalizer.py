@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .cableformat import PAGE_HEADERS, TAGS_LABEL_AT_START
+from ..cableformat import PAGE_HEADERS, TAGS_LABEL_AT_START
 from .taxonomy import Taxonomy, load_taxonomy
 from .wordmodel import CharModel, char_ngram_counts
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator
 
-from .textio import dumps, loads
+from ..textio import dumps, loads
 
 __all__ = ["RecordNormalizer", "normalize_records", "parse_records", "suggest_records"]
 
@@ -33,7 +33,7 @@ class RecordNormalizer:
 
     def __init__(self, taxonomy=None, field: str = "tags", typo_aliases: bool = True, cache_size: int = 100_000,
                  min_confidence: float = 0.0):
-        from .normalizer import get_normalizer
+        from ..vocabulary.normalizer import get_normalizer
 
         self.norm = get_normalizer(taxonomy, typo_aliases=typo_aliases)
         self.field = field
@@ -95,8 +95,8 @@ def normalize_records(records: Iterable[dict], field: str = "tags", taxonomy=Non
 def parse_records(records: Iterable[dict], field: str = "text", taxonomy=None, era: str = "auto") -> Iterator[dict]:
     """Each record with a ``parsed`` field: parse_cable() of the cable text in `field` (non-text: ""); `era` as in
     parse_cable."""
-    from .normalizer import get_normalizer
-    from .parser import parse_cable
+    from ..reading.parser import parse_cable
+    from ..vocabulary.normalizer import get_normalizer
 
     tax = get_normalizer(taxonomy).tax
     for rec in records:

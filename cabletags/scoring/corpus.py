@@ -8,14 +8,14 @@ import hashlib
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .textio import InputError, Stats, iter_jsonl
+from ..textio import InputError, Stats, iter_jsonl
 
 __all__ = ["read_corpus", "default_corpus_path", "is_validation", "require_corpus", "corpus_or_exit", "export_annif"]
 
 
 def default_corpus_path() -> Path:
     """../shared/corpus/cables.jsonl.gz beside the project (the developers' and CI's layout)."""
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "cables.jsonl.gz"
+    return Path(__file__).resolve().parents[3] / "shared" / "corpus" / "cables.jsonl.gz"
 
 
 def require_corpus(path: str | Path | None) -> Path:
@@ -62,9 +62,9 @@ def export_annif(records: Iterable[dict], directory: str | Path, taxonomy=None, 
     vocabulary (`vocab.tsv`) into `directory`; returns (documents written, records skipped for lack of text
     or tags). Subjects are the normalized tags as the concept URIs of `cabletags taxonomy export`.
     check(), when given, runs after the last record and before corpus.tsv is committed (it may raise)."""
-    from .normalizer import get_normalizer
-    from .textio import atomic_output
-    from .vocabulary import BASE_URI, concept_uri, export
+    from ..textio import atomic_output
+    from ..vocabulary.catalog import BASE_URI, concept_uri, export
+    from ..vocabulary.normalizer import get_normalizer
 
     norm = get_normalizer(taxonomy)
     base = base_uri or BASE_URI

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..vocabulary.taxonomy import load_taxonomy
 from .model import ModelError, TagModel
-from .taxonomy import load_taxonomy
 
 __all__ = ["Suggestion", "Suggester", "suggest_many", "shipped_model_dir", "DEFAULT_MODEL", "CABLE_MODEL"]
 
@@ -50,7 +50,7 @@ def shipped_model_dir(name: str = DEFAULT_MODEL) -> Path:
                     return Path(loc) / name
     except (ImportError, ValueError):
         pass
-    return Path(__file__).resolve().parent.parent / "models" / name
+    return Path(__file__).resolve().parents[2] / "models" / name
 
 
 def _load_shipped(name: str) -> TagModel:
@@ -106,7 +106,7 @@ class Suggester:
         cables_only=True: a Suggester for whole cables alone (batches of cables), holding only the model that
         reads them, which then reads everything.
         Model files hold only JSON and plain arrays, every file is checked against the folder's
-        manifest.json and every array is validated (cabletags.storage); the shipped models' manifests are
+        manifest.json and every array is validated (cabletags.scoring.storage); the shipped models' manifests are
         themselves pinned by models/MANIFEST.json, so no file of them can be changed.
         """
         shipped_cable = path is None and CABLE_MODEL in _trusted_hashes()
@@ -220,7 +220,7 @@ class Suggester:
                      threshold: float | None = None):
         """suggest() for each item of an iterable, lazily and in order (batches of `batch_size` are scored at
         once): one list per item, an empty text's (None, NaN, "") selecting nothing, never a dropped item."""
-        from .normalizer import _missing
+        from ..vocabulary.normalizer import _missing
 
         batch: list[str] = []
         for t in texts:
@@ -236,10 +236,10 @@ class Suggester:
         (cabletags.reading.read_cable): its header (addressees, SUBJECT, REF lines) and
         body, without its TAGS field (what is being checked) nor its own reference id and serial (the reference
         index would read them as a citation of itself); for a model trained on whole cables, with its header
-        weighted as in training (cabletags.parser.cable_reading). Measured on held-out whole cables, the header
+        weighted as in training (cabletags.reading.parser.cable_reading). Measured on held-out whole cables, the header
         and unnumbered text read better than the numbered paragraphs alone (docs/benchmarks.md)."""
-        from .parser import Cable, cable_reading
-        from .reading import read_cable
+        from ..reading import read_cable
+        from ..reading.parser import Cable, cable_reading
 
         p = text if isinstance(text, Cable) else read_cable(text if isinstance(text, str) else "", self.taxonomy)
         if not p.reading_text.strip():
@@ -250,8 +250,8 @@ class Suggester:
     def paragraphs(self, text: str):
         """The paragraphs of a text worth scoring one by one: a whole cable's own numbered paragraphs (never
         its header), else the text's numbered paragraphs or its prose blocks (never routing or header lines)."""
-        from .cableformat import prose_paragraphs
-        from .parser import Cable, find_tags_line
+        from ..cableformat import prose_paragraphs
+        from ..reading.parser import Cable, find_tags_line
 
         if isinstance(text, Cable):
             return text.paragraphs

@@ -33,7 +33,7 @@ class Auditor:
 
     def __init__(self, suggester, min_score: float = 0.8, text_field: str = "body", tags_field: str = "tags",
                  id_field: str = "id", batch_size: int = 512, cable: bool = False):
-        from .normalizer import get_normalizer
+        from ..vocabulary.normalizer import get_normalizer
 
         self.s = suggester
         self.norm = get_normalizer(suggester.taxonomy)

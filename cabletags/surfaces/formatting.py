@@ -10,7 +10,7 @@ import json
 from itertools import islice
 from typing import IO, Iterable
 
-from .textio import dumps
+from ..textio import dumps
 
 FORMATS = ("table", "json", "jsonl", "tsv")
 TABLE_SAMPLE = 1000  # rows that set a streamed table's column widths
