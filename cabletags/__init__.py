@@ -15,7 +15,7 @@ _API = {
     "Decoded": "vocabulary.decoder", "decode": "vocabulary.decoder",
     "NormalizedTags": "vocabulary.normalizer", "Repair": "vocabulary.normalizer", "normalize": "vocabulary.normalizer",
     "normalize_many": "vocabulary.normalizer", "suggest_many": "scoring.suggester", "read_cable": "reading", "Cable": "reading",
-    "ParsedCable": "reading.parser", "parse_cable": "reading.parser",
+    "ParsedCable": "reading.parser", "parse_cable": "reading",
     "Entry": "vocabulary.taxonomy", "Taxonomy": "vocabulary.taxonomy", "TaxonomyError": "vocabulary.taxonomy", "load_taxonomy": "vocabulary.taxonomy",
     "Suggester": "scoring.suggester", "Suggestion": "scoring.suggester",
 }

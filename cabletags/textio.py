@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterator
 
+from .errors import BadRecordsError, InputError
+
 __all__ = ["InputError", "BadRecordsError", "Stats", "open_binary", "iter_lines", "iter_jsonl", "atomic_output",
            "dumps"]
 
@@ -91,14 +93,6 @@ def loads(text: str):
 
 def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
-
-
-class InputError(Exception):
-    """An input that cannot be read at all (missing, a directory, unreadable). Exit code 3."""
-
-
-class BadRecordsError(Exception):
-    """A strict run met malformed records. Exit code 5."""
 
 
 @dataclass

@@ -7,7 +7,8 @@ from conftest import run_cli
 from tiny_corpus import make_cables
 
 from cabletags import Suggester
-from cabletags.reading.parser import HEADER_REPEATS, cable_reading, parse_cable
+from cabletags.reading import parse_cable
+from cabletags.reading.parser import HEADER_REPEATS, cable_reading
 from cabletags.scoring.model import ModelError, ModelSettings, TagModel
 
 CABLE = ("UNCLAS SECTION 01 OF 02 POSTA 000777\n\nSIPDIS\n\nE.O. 12958: N/A\nTAGS: PREL, GM, MARR\n"

@@ -9,7 +9,8 @@ import yaml
 from conftest import run_cli
 
 from cabletags import decode
-from cabletags.reading.parser import cable_year, era_of, parse_cable
+from cabletags.reading import parse_cable
+from cabletags.reading.parser import cable_year, era_of
 from cabletags.vocabulary.taxonomy import TaxonomyError, load_taxonomy
 
 

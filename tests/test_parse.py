@@ -5,7 +5,7 @@ import pytest
 from conftest import run_cli
 
 from cabletags import normalize
-from cabletags.reading.parser import parse_cable
+from cabletags.reading import parse_cable
 
 HEADER = """C O N F I D E N T I A L SECTION 01 OF 02 ANKARA 000123
 

@@ -16,15 +16,13 @@ import sys
 import click
 
 from .. import __version__
-from ..textio import BadRecordsError, InputError
-from .common import (
-    EXIT_BAD_RECORDS,
+from ..errors import (
     EXIT_INPUT,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    CLIError,
+    CabletagsError,
 )
 
 __all__ = ["cli", "main", "COMMANDS"]
@@ -90,8 +88,8 @@ class CableTagsGroup(click.Group):
         try:
             rv = super().main(argv, prog_name or "cabletags", complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else EXIT_OK
-        except CLIError as e:
-            e.show()
+        except CabletagsError as e:  # every error a user can cause, mapped here and nowhere else
+            click.echo(f"error: {e.one_line()}", err=True)
             code = e.exit_code
         except click.UsageError as e:
             click.echo(f"error: {e.format_message()}", err=True)
@@ -101,12 +99,6 @@ class CableTagsGroup(click.Group):
         except (click.Abort, KeyboardInterrupt):
             click.echo("error: interrupted", err=True)
             code = EXIT_INTERRUPTED
-        except InputError as e:
-            click.echo(f"error: {e}", err=True)
-            code = EXIT_INPUT
-        except BadRecordsError as e:
-            click.echo(f"error: {e}", err=True)
-            code = EXIT_BAD_RECORDS
         except (BrokenPipeError, _ReaderGone):
             _quiet_stdout()
             code = EXIT_OK

@@ -7,6 +7,7 @@ import click
 
 from ..surfaces.formatting import render
 from ..textio import atomic_output, dumps
+from ..vocabulary.taxonomy import ERAS
 from .common import (
     EXIT_INPUT,
     EXIT_USAGE,
@@ -31,7 +32,7 @@ from .common import (
 @click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
 @click.option("--jsonl", is_flag=True, help="FILE is JSON Lines: add a 'parsed' field to every record.")
 @click.option("--field", "field_name", default="text", show_default=True, help="Record field with the cable text.")
-@click.option("--era", type=click.Choice(["auto", "cablegate", "1970s", "current"]), default="auto", show_default=True,
+@click.option("--era", type=click.Choice(["auto", *ERAS]), default="auto", show_default=True,
               help="Era the codes' meanings are read in; auto: the 1970s for cables up to 1979 (by reference id or "
                    "date-time group), Cablegate's otherwise.")
 @output_option

@@ -1,9 +1,7 @@
-"""What every command shares: exit codes, the one-line error, common options, inputs, outputs, progress.
+"""What every command shares: the one-line error, common options, inputs, outputs, progress.
 
-Exit codes (the same for every command; docs/cli.md has the table):
-  0 success · 1 done, but some inputs were not fully decoded / resolved · 2 usage error (bad option,
-  wrong --format) · 3 input error (missing / unreadable / empty input) · 4 taxonomy or model error ·
-  5 --strict batch run that met bad records · 70 internal error · 130 interrupted.
+Exit codes are the error family's (cabletags.errors; docs/cli.md has the table); cabletags.cli.main maps every
+CabletagsError to its code in one place.
 """
 from __future__ import annotations
 
@@ -12,6 +10,17 @@ import time
 
 import click
 
+from ..errors import (  # noqa: F401
+    EXIT_BAD_RECORDS,
+    EXIT_DATA,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNRESOLVED,  # the commands import the codes from here
+    EXIT_USAGE,
+    CabletagsError,
+)
 from ..surfaces.formatting import FORMATS
 from ..textio import Stats, iter_jsonl
 
@@ -20,19 +29,13 @@ __all__ = ["EXIT_OK", "EXIT_UNRESOLVED", "EXIT_USAGE", "EXIT_INPUT", "EXIT_DATA"
            "model_option", "get_taxonomy", "load_suggester", "require_input", "Progress",
            "BatchInput", "finish_batch", "record_limit", "read_document_input", "is_batch", "each_cable", "finish_files"]
 
-EXIT_OK, EXIT_UNRESOLVED, EXIT_USAGE, EXIT_INPUT, EXIT_DATA, EXIT_BAD_RECORDS, EXIT_INTERNAL, EXIT_INTERRUPTED = \
-    0, 1, 2, 3, 4, 5, 70, 130
 
 
-class CLIError(click.ClickException):
-    """A one-line error with its exit code."""
+class CLIError(CabletagsError):
+    """A one-line error of the command line itself, with its exit code."""
 
     def __init__(self, message: str, code: int):
-        super().__init__(message)
-        self.exit_code = code
-
-    def show(self, file=None):
-        click.echo(f"error: {self.format_message()}", err=True)
+        super().__init__(message, exit_code=code)
 
 
 format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
@@ -48,31 +51,25 @@ cable_model_option = click.option("--cable-model", "cable_path", type=click.Path
 
 
 def get_taxonomy(ctx: click.Context, typo_aliases: bool = True):
-    """The taxonomy chosen by the global options (--taxonomy, --taxonomy-overlay); exit 4 when invalid."""
-    from ..vocabulary.taxonomy import TaxonomyError, load_taxonomy
+    """The taxonomy chosen by the global options (--taxonomy, --taxonomy-overlay); TaxonomyError (exit 4) when
+    invalid."""
+    from ..vocabulary.taxonomy import load_taxonomy
 
     o = ctx.find_root().obj or {}
-    try:
-        return load_taxonomy(o.get("taxonomy"), overlay=o.get("overlay"), typo_aliases=typo_aliases)
-    except TaxonomyError as e:
-        raise CLIError(f"taxonomy: {str(e).splitlines()[0]}", EXIT_DATA) from None
+    return load_taxonomy(o.get("taxonomy"), overlay=o.get("overlay"), typo_aliases=typo_aliases)
 
 
 def load_suggester(ctx: click.Context, model_path, cable_path=None, cable: bool = False, cables_only: bool = False):
     """The model at `model_path` (None: the shipped one; `cable_path`: the one for whole cables) with the chosen
     taxonomy; exit 4 when unusable. cable=True: whole cables will be read, so the whole-cable model is loaded
     (and checked) now, not on first use; cables_only=True: only whole cables will be read (Suggester.load)."""
-    from ..scoring.model import ModelError
     from ..scoring.suggester import Suggester
 
     tax = get_taxonomy(ctx)
-    try:
-        s = Suggester.load(model_path, taxonomy=tax, cable_path=cable_path, cables_only=cables_only)
-        if cable:
-            s.cable_model
-        return s
-    except ModelError as e:
-        raise CLIError(f"model: {e}", EXIT_DATA) from None
+    s = Suggester.load(model_path, taxonomy=tax, cable_path=cable_path, cables_only=cables_only)
+    if cable:
+        s.cable_model
+    return s
 
 
 def require_input(path) -> None:
@@ -86,18 +83,15 @@ def read_document_input(path, what: str = "a cable"):
     its one-line error and exit code, and an input with no text is refused (exit 3)."""
     from pathlib import Path
 
-    from ..reading import MAX_BYTES, ReadError, read_document
+    from ..reading import MAX_BYTES, read_document
 
     require_input(path)
     name = "stdin" if path in (None, "-") else str(path)
-    try:
-        if path in (None, "-"):
-            stdin = getattr(sys.stdin, "buffer", sys.stdin)
-            doc = read_document(stdin.read(MAX_BYTES + 1), name)
-        else:
-            doc = read_document(Path(path))
-    except ReadError as e:
-        raise CLIError(str(e), e.exit_code) from None
+    if path in (None, "-"):
+        stdin = getattr(sys.stdin, "buffer", sys.stdin)
+        doc = read_document(stdin.read(MAX_BYTES + 1), name)
+    else:
+        doc = read_document(Path(path))
     if doc.replaced:
         click.echo(f"warning: {name}: undecodable bytes replaced with U+FFFD", err=True)
     if not doc.text.strip():

@@ -8,6 +8,7 @@ import click
 
 from ..surfaces.formatting import write_rows
 from ..textio import iter_lines
+from ..vocabulary.taxonomy import ERAS
 from .common import (
     EXIT_INPUT,
     EXIT_UNRESOLVED,
@@ -20,7 +21,7 @@ from .common import (
 
 @click.command()
 @click.argument("items", nargs=-1)
-@click.option("--era", type=click.Choice(["cablegate", "1970s", "current"]), default="cablegate", show_default=True,
+@click.option("--era", type=click.Choice(ERAS), default="cablegate", show_default=True,
               help="Read the codes as in that era: Cablegate (2000s, FIPS), the 1970s (1974 handbook, UR = USSR) or "
                    "current GENC/ISO tables (CH = Switzerland).")
 @format_option

@@ -10,10 +10,9 @@ import json
 import click
 
 from ..surfaces.formatting import render
-from ..textio import InputError, Stats, atomic_output, dumps
+from ..textio import Stats, atomic_output, dumps
 from .common import (
     EXIT_BAD_RECORDS,
-    EXIT_INPUT,
     EXIT_USAGE,
     BatchInput,
     CLIError,
@@ -60,19 +59,16 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
     --out is checked and locked before training; the new model folder is built beside it and swapped in
     whole, so a reader never sees a half-written model.
     """
-    from ..scoring.model import ModelError, ModelSettings
+    from ..scoring.model import ModelSettings
     from ..scoring.training import train_model
 
-    try:
-        # a whole-cable model is joined with a model of its header when that ranks the validation split better
-        settings = ModelSettings(references=not no_references, reading=reading,
-                                 header_weight=1.0 if reading == "cable" else 0.0, **({} if C is None else {"C": C}))
-        _, card = train_model(corpus, out, settings=settings, validation_share=validation_share, seed=seed,
-                              min_label_count=min_label_count, refit=not no_refit, text_field=text_field,
-                              n_jobs=jobs, progress=lambda msg: click.echo(msg, err=True), force=force,
-                              strict=strict, phase_bar=_phase_bar)
-    except (ValueError, ModelError) as e:
-        raise CLIError(str(e), EXIT_INPUT) from None
+    # a whole-cable model is joined with a model of its header when that ranks the validation split better
+    settings = ModelSettings(references=not no_references, reading=reading,
+                             header_weight=1.0 if reading == "cable" else 0.0, **({} if C is None else {"C": C}))
+    _, card = train_model(corpus, out, settings=settings, validation_share=validation_share, seed=seed,
+                          min_label_count=min_label_count, refit=not no_refit, text_field=text_field,
+                          n_jobs=jobs, progress=lambda msg: click.echo(msg, err=True), force=force,
+                          strict=strict, phase_bar=_phase_bar)
     click.echo(f"wrote {out} ({card.get('size_bytes', 0) / 1e6:.1f} MB, {card['labels']['count']} labels); "
                f"see {out}/MODEL_CARD.md", err=True)
 
@@ -327,10 +323,7 @@ def evaluate(ctx, corpus, model_path, cable_path, text_field, cable, per_tag, pr
 
     s = load_suggester(ctx, model_path, cable_path, cable=cable)
     stats = Stats()
-    try:
-        ev = evaluate_model(s, corpus, text_field, stats=stats, cable=cable)
-    except InputError as e:
-        raise CLIError(str(e), EXIT_INPUT) from None
+    ev = evaluate_model(s, corpus, text_field, stats=stats, cable=cable)
     stats.report()
     scored = len(ev.ids)
     left = sum(ev.left_out.values())

@@ -112,7 +112,7 @@ def _normalize_jsonl(ctx, tax, input_path, field_name, output, strict, min_confi
 
 
 def _normalize_table(ctx, tax, path, delimiter, column, id_column, output, strict, min_confidence=0.0):
-    from ..surfaces.tables import TableError, TableReport, normalize_table
+    from ..surfaces.tables import TableReport, normalize_table
     from ..textio import open_binary
     from ..vocabulary.normalizer import get_normalizer
 
@@ -122,9 +122,7 @@ def _normalize_table(ctx, tax, path, delimiter, column, id_column, output, stric
     try:
         with atomic_output(output) as out:
             normalize_table(f, out, column, get_normalizer(tax), delimiter, id_column, report, min_confidence,
-                            record_limit())
-    except TableError as e:
-        raise CLIError(f"{path}: {e}", EXIT_USAGE) from None
+                            record_limit(), name=str(path))
     finally:
         if path not in (None, "-"):
             f.close()

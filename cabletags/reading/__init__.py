@@ -14,11 +14,12 @@ from .reader import (
            Document,
            ReadError,
            normalize_id,
+           parse_cable,
            read_cable,
            read_document,
            scoring_text,
 )
 from .sources import iter_sources
 
-__all__ = ["Cable", "Paragraph", "Document", "ReadError", "read_cable", "read_document", "normalize_id",
+__all__ = ["Cable", "Paragraph", "Document", "ReadError", "read_cable", "parse_cable", "read_document", "normalize_id",
            "iter_sources", "scoring_text", "MAX_BYTES"]

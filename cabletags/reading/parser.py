@@ -13,7 +13,7 @@ from .. import cableformat as cf
 from ..cableformat import Paragraph
 from ..vocabulary.normalizer import NormalizedTags, get_normalizer
 
-__all__ = ["Cable", "ParsedCable", "Paragraph", "parse_cable", "parse_text", "find_tags_line", "cable_reading",
+__all__ = ["Cable", "ParsedCable", "Paragraph", "parse_text", "find_tags_line", "cable_reading",
            "header_words"]
 
 
@@ -138,19 +138,6 @@ def cable_year(reference_id: str | None, date_time_group: str | None) -> int | N
 def era_of(year: int | None) -> str:
     """The era a cable's codes belong to: the 1970s tables up to 1979, Cablegate's after (and when unknown)."""
     return "1970s" if year is not None and year <= 1979 else "cablegate"
-
-
-def parse_cable(text: str, taxonomy=None, era: str = "auto") -> Cable:
-    """A cable given as text (bare, or an HTML page holding one): cabletags.reading.read_cable on a str.
-
-    era: "auto" (default: by the cable's year, see era_of) or one of cabletags.vocabulary.decoder.ERAS; the codes' titles in
-    that era are in `meanings` (a 1975 cable's UR is the Soviet Union).
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"parse_cable() expects a str, got {type(text).__name__}")
-    from . import read_cable
-
-    return read_cable(text, taxonomy, era)
 
 
 def _has_word(text: str, word: str) -> bool:

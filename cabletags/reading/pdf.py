@@ -9,20 +9,22 @@ from __future__ import annotations
 import io
 import re
 
+from ..errors import InputError, UsageError
+
 __all__ = ["is_pdf", "pdf_text", "MissingExtra", "NoTextLayer", "UnreadablePDF"]
 
 INSTALL = "pip install 'cabletags[pdf]'"
 
 
-class MissingExtra(Exception):
+class MissingExtra(UsageError):
     """pypdf is not installed (exit 2: the install command is the fix)."""
 
 
-class NoTextLayer(Exception):
+class NoTextLayer(InputError):
     """The PDF holds only images (exit 3)."""
 
 
-class UnreadablePDF(Exception):
+class UnreadablePDF(InputError):
     """The bytes start like a PDF but pypdf cannot read them (exit 3)."""
 
 

@@ -26,25 +26,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..errors import EXIT_INPUT, InputError
 from .encoding import decode_bytes
 from .html import is_html, read_page
 from .parser import Cable, _meanings, cable_year, era_of, parse_text
 from .pdf import MissingExtra, NoTextLayer, UnreadablePDF, is_pdf, pdf_text
 from .posts import origin_of_from_line, post_entry
 
-__all__ = ["Cable", "Document", "ReadError", "read_document", "read_cable", "scoring_text", "normalize_id",
+__all__ = ["Cable", "Document", "ReadError", "read_document", "read_cable", "parse_cable", "scoring_text", "normalize_id",
            "MAX_BYTES"]
 
 MAX_BYTES = 200 * 1024 * 1024  # one cable, page or PDF; larger inputs are refused before they are read
 
 
-class ReadError(Exception):
+class ReadError(InputError):
     """An input that cannot be read as a cable, with the exit code the CLI gives it: 3 (unreadable, no text
     layer) or 2 (a usage problem: JSON Lines without --jsonl, a missing optional extra)."""
 
-    def __init__(self, message: str, exit_code: int = 3):
-        super().__init__(message)
-        self.exit_code = exit_code
+    def __init__(self, message: str, exit_code: int = EXIT_INPUT):
+        super().__init__(message, exit_code=exit_code)
 
 
 @dataclass
@@ -123,7 +123,7 @@ def read_document(source, name: str | None = None) -> Document:
             try:
                 doc.text, doc.layout = pdf_text(data), "pdf"
             except MissingExtra as e:
-                raise ReadError(f"{name or 'input'}: {e}", 2) from None
+                raise ReadError(f"{name or 'input'}: {e}", e.exit_code) from None
             except (NoTextLayer, UnreadablePDF) as e:
                 raise ReadError(f"{name or 'input'}: {e}") from None
             return doc
@@ -320,3 +320,14 @@ def scoring_text(source, taxonomy=None) -> str:
         return doc.text
     c = read_cable(doc, taxonomy)
     return c.reading_text if c.reading_text.strip() else doc.text
+
+
+def parse_cable(text: str, taxonomy=None, era: str = "auto") -> Cable:
+    """A cable given as text (bare, or an HTML page holding one): cabletags.reading.read_cable on a str.
+
+    era: "auto" (default: by the cable's year, see era_of) or one of cabletags.vocabulary.decoder.ERAS; the codes' titles in
+    that era are in `meanings` (a 1975 cable's UR is the Soviet Union).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_cable() expects a str, got {type(text).__name__}")
+    return read_cable(text, taxonomy, era)

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..cableformat import TOKEN_PATTERN
+from ..errors import TrainingError
 
 __all__ = ["LinearFit", "TermCounts", "count_terms", "fit_linear", "make_vectorizer", "nb_scale", "tfidf_features"]
 
@@ -136,7 +137,7 @@ def tfidf_features(counts: TermCounts, rows, settings) -> tuple[sp.csr_matrix, n
         mask = new
     kept = np.flatnonzero(mask)
     if not len(kept):
-        raise ValueError("After pruning, no terms remain. Try a lower min_df.")
+        raise TrainingError("After pruning, no terms remain. Try a lower min_df.")
     C = C[:, kept]
     tf = TfidfTransformer(sublinear_tf=True)
     X = tf.fit_transform(C)

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..cableformat import strip_boilerplate
+from ..errors import TrainingError
 from .calibration import Calibration, tune
 from .fitting import fit_linear
 from .references import ReferenceIndex
@@ -73,7 +74,7 @@ class ModelSettings:
             v = getattr(self, name)
             ok = not isinstance(v, bool) and (isinstance(v, int) if integer else isinstance(v, (int, float)))
             if not ok or not (lo <= v <= hi):  # NaN fails the comparison too
-                raise ValueError(f"{name} must be {'an integer' if integer else 'a number'} in [{lo}, {hi}], not {v!r}")
+                raise TrainingError(f"{name} must be {'an integer' if integer else 'a number'} in [{lo}, {hi}], not {v!r}")
 
         number("C", 1e-6, 1e6)
         number("ngram_max", 1, 3, integer=True)
@@ -87,13 +88,13 @@ class ModelSettings:
         number("short_intercept_scale", 0.0, 2.0)
         number("header_weight", 0.0, 10.0)
         if self.header_weight and self.reading != "cable":
-            raise ValueError("header_weight needs reading 'cable' (a header is a whole cable's)")
+            raise TrainingError("header_weight needs reading 'cable' (a header is a whole cable's)")
         if self.class_weight not in (None, "balanced"):
-            raise ValueError(f"class_weight must be null or 'balanced', not {self.class_weight!r}")
+            raise TrainingError(f"class_weight must be null or 'balanced', not {self.class_weight!r}")
         if self.reading not in READINGS:
-            raise ValueError(f"reading must be one of {', '.join(map(repr, READINGS))}, not {self.reading!r}")
+            raise TrainingError(f"reading must be one of {', '.join(map(repr, READINGS))}, not {self.reading!r}")
         if not isinstance(self.references, bool):
-            raise ValueError(f"references must be true or false, not {self.references!r}")
+            raise TrainingError(f"references must be true or false, not {self.references!r}")
 
 
 @dataclass
@@ -157,7 +158,7 @@ class TagModel:
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
         if not labels:
-            raise ValueError("empty label space")
+            raise TrainingError("empty label space (no tag is carried by enough texts)")
         t0 = time.perf_counter()
         self.labels = list(labels)
         Y = self.label_matrix(label_sets)

@@ -38,6 +38,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import DataError, InputError
+
 __all__ = ["MODEL_FORMAT", "ModelError", "save_model", "load_model", "replace_folder", "folder_lock",
            "write_manifest", "MANIFEST_NAME"]
 
@@ -59,8 +61,15 @@ _REQUIRED = ("idf", "w_data", "w_indices", "w_indptr", "intercept", "offsets")
 _REFERENCE = ("ref_own", "ref_tags_indptr", "ref_tags", "ref_cites_indptr", "ref_cites")
 
 
-class ModelError(Exception):
-    """A model directory that is missing, corrupt, tampered with or of another format."""
+class ModelError(DataError):
+    """A model directory that is missing, corrupt, tampered with or of another format (exit 4)."""
+
+    subject = "model"
+
+
+class TargetError(InputError):
+    """A folder a model cannot be written to: a file, a folder that holds no model, a model without force, or a
+    folder another run is writing (exit 3)."""
 
 
 def _sha256(data: bytes) -> str:
@@ -123,7 +132,7 @@ def _exchange(a: Path, b: Path) -> bool:
 
 @contextmanager
 def folder_lock(target: str | Path):
-    """Hold the writer's lock of a model folder (a lock file beside it); ModelError if another holds it."""
+    """Hold the writer's lock of a model folder (a lock file beside it); TargetError if another holds it."""
     import fcntl
 
     t = Path(target).absolute()
@@ -133,7 +142,7 @@ def folder_lock(target: str | Path):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ModelError(f"{target}: another run is writing this model folder") from None
+            raise TargetError(f"{target}: another run is writing this model folder") from None
         yield
     finally:
         os.close(fd)
@@ -143,12 +152,12 @@ def check_target(target: str | Path, force: bool) -> None:
     """Refuse a target that is a file, a folder that is not a model, or (without force) an existing model."""
     t = Path(target)
     if t.is_symlink() or (t.exists() and not t.is_dir()):
-        raise ModelError(f"{target}: exists and is not a folder")
+        raise TargetError(f"{target}: exists and is not a folder")
     if t.is_dir() and any(t.iterdir()):
         if not (t / "model.json").is_file():
-            raise ModelError(f"{target}: a folder that is not a cabletags model; refusing to replace it")
+            raise TargetError(f"{target}: a folder that is not a cabletags model; refusing to replace it")
         if not force:
-            raise ModelError(f"{target}: already holds a model (replace it with --force / force=True)")
+            raise TargetError(f"{target}: already holds a model (replace it with --force / force=True)")
 
 
 def replace_folder(target: str | Path, fill, force: bool = False, lock: bool = True) -> None:

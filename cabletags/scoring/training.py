@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..textio import BadRecordsError, InputError, Stats
+from ..errors import BadRecordsError, InputError, TrainingError
+from ..textio import Stats
 from ..vocabulary.normalizer import get_normalizer
-from ..vocabulary.taxonomy import load_taxonomy
+from ..vocabulary.taxonomy import KINDS, load_taxonomy
 from .corpus import is_validation, read_corpus, require_corpus
 from .evaluation import evaluate_rankings, per_tag_scores
 from .fitting import count_terms
@@ -51,7 +52,8 @@ def load_labelled(corpus, text_field: str = "body", taxonomy=None, stats: Stats 
 def cable_parts(texts, taxonomy=None) -> tuple[list[str], list[str]]:
     """Each whole cable parsed once: (what a whole-cable model reads of it, cabletags.reading.parser.cable_reading; its
     header block, cabletags.reading.parser.header_words). The TAGS field is in neither."""
-    from ..reading.parser import cable_reading, header_words, parse_cable
+    from ..reading import parse_cable
+    from ..reading.parser import cable_reading, header_words
 
     readings, heads = [], []
     for t in texts:
@@ -97,7 +99,7 @@ def validation_report(model: TagModel, texts, label_sets, taxonomy=None, P: np.n
     gold = [set(t) for t in label_sets]
     space = set(model.labels)
     out = {"all": evaluate_rankings(gold, ranked, selected, label_space=space)}
-    for kind in ("subject", "program", "geographic", "organization"):
+    for kind in KINDS:
         out[kind] = evaluate_rankings(gold, ranked, selected,
                                       keep=lambda t, k=kind: t in tax.entries and tax.entries[t].kind == k,
                                       label_space=space)
@@ -210,13 +212,13 @@ def fit_and_tune(texts, label_sets, labels, settings: ModelSettings, val, ids=No
     """The one fitting procedure of `cabletags train` and cabletags.sklearn.TagSuggester: terms counted once, a
     model fitted on the texts outside `val` ((n,) bools), calibrated on those inside, then (refit) fitted again on
     all of them with that calibration. ids: one per text for the reference index (None: no index).
-    Raises ValueError when either part is empty."""
+    Raises TrainingError (a ValueError) when either part is empty."""
     progress = progress or (lambda msg: None)
     phase_bar = phase_bar or (lambda label, total: None)
     val = np.asarray(val, dtype=bool)
     tr_idx, va_idx = np.flatnonzero(~val), np.flatnonzero(val)
     if not len(tr_idx) or not len(va_idx):
-        raise ValueError(f"{len(texts)} text(s) give {len(tr_idx)} for fitting and {len(va_idx)} for calibration: "
+        raise TrainingError(f"{len(texts)} text(s) give {len(tr_idx)} for fitting and {len(va_idx)} for calibration: "
                          "both parts need texts (more texts, or another validation share)")
     model = TagModel(settings=settings)
     # the texts are tokenized and counted once, for the fit on the training split and the refit on all of them
@@ -263,7 +265,7 @@ def _train(corpus, out, settings, validation_share, seed, min_label_count, refit
         if strict:
             raise BadRecordsError(f"{corpus_path}: {len(stats.bad)} malformed line(s) (--strict)")
     if not ids:
-        raise ValueError(f"{corpus_path}: no records")
+        raise TrainingError(f"{corpus_path}: no records")
     val = np.array([is_validation(i, validation_share, seed) for i in ids])
     tr_idx, va_idx = np.flatnonzero(~val), np.flatnonzero(val)
     header_texts = None

@@ -95,7 +95,7 @@ def normalize_records(records: Iterable[dict], field: str = "tags", taxonomy=Non
 def parse_records(records: Iterable[dict], field: str = "text", taxonomy=None, era: str = "auto") -> Iterator[dict]:
     """Each record with a ``parsed`` field: parse_cable() of the cable text in `field` (non-text: ""); `era` as in
     parse_cable."""
-    from ..reading.parser import parse_cable
+    from ..reading import parse_cable
     from ..vocabulary.normalizer import get_normalizer
 
     tax = get_normalizer(taxonomy).tax

@@ -25,6 +25,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from .. import __version__
+from ..errors import EXIT_DATA, EXIT_INPUT, EXIT_USAGE, CabletagsError
+from ..vocabulary.taxonomy import ERAS
 
 __all__ = ["create_app", "create_app_from_env", "serve", "PROJECT_ID", "MAX_REQUEST_BYTES"]
 
@@ -104,7 +106,7 @@ class ParseRequest(BaseModel):
 def create_app(model: str | Path | None = None, taxonomy: str | Path | None = None,
                overlay: str | Path | None = None, max_request_bytes: int = MAX_REQUEST_BYTES):
     """The ASGI app, with the model (None: the shipped one) and the taxonomy loaded now, once."""
-    from ..reading import ReadError, read_cable, read_document, scoring_text
+    from ..reading import read_cable, read_document, scoring_text
     from ..scoring.suggester import Suggester
     from ..vocabulary.catalog import concept_uri, search
     from ..vocabulary.decoder import decode
@@ -180,7 +182,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
     @app.get("/v1/decode", tags=["cabletags"])
     def decode_items(item: Annotated[list[str], Query(min_length=1, max_length=100,
                                                       description="Codes or raw TAGS lines")],
-                     era: Annotated[Literal["cablegate", "1970s", "current"],
+                     era: Annotated[Literal[ERAS],
                                     Query(description="Read the codes as in that era")] = "cablegate"):
         """Decode codes (KTIP, AJ) or whole raw TAGS lines, in an era (Cablegate's by default)."""
         out = []
@@ -213,10 +215,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         """Read an uploaded file as one cable (the reader stage, as `cabletags parse` reads files): the cable's
         fields and `text`, what it holds of the cable (a page's cable text without menus or indexes, a PDF's
         text layer, Windows-1252 decoded)."""
-        try:
-            doc = read_document(file, "upload")
-        except ReadError as e:
-            raise HTTPException(415 if e.exit_code == 2 else 422, str(e).removeprefix("upload: ")) from None
+        doc = read_document(file, "upload")  # a ReadError is answered by the handler below
         return {"text": doc.text, "layout": doc.layout, "encoding": doc.encoding,
                 "cable": read_cable(doc, tax).to_dict()}
 
@@ -282,11 +281,21 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
 
         return PAGE.replace("{{version}}", __version__)
 
+    @app.exception_handler(CabletagsError)
+    async def refused(request: Request, exc: CabletagsError):  # the one map of the error family to HTTP statuses
+        return JSONResponse({"detail": str(exc).removeprefix("upload: ")[:300]},
+                            status_code=_HTTP_STATUS.get(exc.exit_code, 400))
+
     @app.exception_handler(ValueError)
     async def bad_value(request: Request, exc: ValueError):  # bad input that slipped past validation: 400
         return JSONResponse({"detail": str(exc)[:200]}, status_code=400)
 
     return _SizeLimit(app, max_request_bytes) if max_request_bytes else app
+
+
+# exit code of the error family -> HTTP status: a kind of input the service cannot read (JSON Lines, a PDF without
+# the pdf extra) 415, an input it cannot use 422, its own taxonomy or model unusable 503
+_HTTP_STATUS = {EXIT_USAGE: 415, EXIT_INPUT: 422, EXIT_DATA: 503}
 
 
 def create_app_from_env():

@@ -18,13 +18,15 @@ import io
 from dataclasses import dataclass, field
 from typing import IO, Iterator
 
+from ..errors import UsageError
+
 __all__ = ["NEW_COLUMNS", "TableError", "TableReport", "normalize_table"]
 
 NEW_COLUMNS = ("codes", "names", "unknown", "repairs", "confidence")
 CACHE = 100_000  # appended cells kept per distinct TAGS value; the cache is cleared when full
 
 
-class TableError(Exception):
+class TableError(UsageError):
     """The table cannot be read at all (no header, no such column): exit 2."""
 
 
@@ -64,10 +66,11 @@ def _ending(text: str) -> tuple[str, str]:
 
 def normalize_table(f: IO[bytes], out: IO[str], column: str, normalizer, delimiter: str = ",",
                     id_column: str | None = None, report: TableReport | None = None,
-                    min_confidence: float = 0.0, max_record: int | None = None) -> TableReport:
+                    min_confidence: float = 0.0, max_record: int | None = None, name: str = "table") -> TableReport:
     """Stream the table in `f` (binary) to `out` (text) with NEW_COLUMNS appended to every record.
 
-    Raises TableError when there is no header or `column` (or `id_column`) is not in it."""
+    Raises TableError (its message starts with `name`) when there is no header or `column` (or `id_column`) is
+    not in it."""
     from ..textio import MAX_RECORD_BYTES
 
     report = report if report is not None else TableReport()
@@ -96,13 +99,13 @@ def normalize_table(f: IO[bytes], out: IO[str], column: str, normalizer, delimit
     try:
         header = next(reader)
     except StopIteration:
-        raise TableError("empty table: no header line") from None
+        raise TableError(f"{name}: empty table: no header line") from None
     except csv.Error as e:
-        raise TableError(f"line 1: not a readable header ({e})") from None
-    for name in [column] + ([id_column] if id_column else []):
-        if name not in header:
+        raise TableError(f"{name}: line 1: not a readable header ({e})") from None
+    for wanted in [column] + ([id_column] if id_column else []):
+        if wanted not in header:
             shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
-            raise TableError(f"no column {name!r} in the header (columns: {shown})")
+            raise TableError(f"{name}: no column {wanted!r} in the header (columns: {shown})")
     col = header.index(column)
     idc = header.index(id_column) if id_column else None
     text, end = _ending("".join(taken))

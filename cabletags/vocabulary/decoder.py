@@ -7,11 +7,10 @@ from functools import lru_cache
 from typing import Iterable, Iterator
 
 from .normalizer import NormalizedTags, get_normalizer
-from .taxonomy import Entry, Taxonomy
+from .taxonomy import ERAS, Entry, Taxonomy
 
 __all__ = ["Decoded", "decode", "iter_decode", "did_you_mean", "ERAS"]
 
-ERAS = ("cablegate", "1970s", "current")  # cablegate: the default; see taxonomy/eras.yaml and docs/taxonomy.md
 
 
 @dataclass

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..cableformat import PAGE_HEADERS, TAGS_LABEL_AT_START
-from .taxonomy import Taxonomy, load_taxonomy
+from .taxonomy import TOPIC_KINDS, Taxonomy, load_taxonomy
 from .wordmodel import CharModel, char_ngram_counts
 
 __all__ = ["normalize", "normalize_many", "NormalizedTags", "Repair", "Normalizer", "render_line"]
@@ -240,7 +240,7 @@ class Normalizer:
         if len(up) == 3:
             enough = nb >= 3
         elif len(up) == 4:
-            enough = nb >= 1 or self.codes[best].kind in ("subject", "program")
+            enough = nb >= 1 or self.codes[best].kind in TOPIC_KINDS
         else:
             enough = True
         if clear and enough:
@@ -263,7 +263,7 @@ class Normalizer:
                 c = up[:i] + ch + up[i + 1:]
                 if ch != up[i] and c in self.codes:
                     e = self.codes[c]
-                    if self.count.get(c, 0) >= 20 or (e.kind in ("subject", "program") and e.verified):
+                    if self.count.get(c, 0) >= 20 or (e.kind in TOPIC_KINDS and e.verified):
                         found[c] = self.count.get(c, 0)
         if not found:
             return None, []
@@ -295,7 +295,7 @@ class Normalizer:
                 piece, extra = self.split_forms[form]
                 e = self.codes[piece]
                 L = len(form)
-                cost = 1.0 if (L == 4 and e.kind in ("subject", "program")) else 1.15 if L >= 4 else \
+                cost = 1.0 if (L == 4 and e.kind in TOPIC_KINDS) else 1.15 if L >= 4 else \
                     1.3 if L == 3 else 1.6
                 cost += extra - min(self.count.get(piece, 0), 10000) / 1e6  # frequency breaks exact ties
                 total = cost + best[j][0]
@@ -315,7 +315,7 @@ class Normalizer:
                 return None
         elif two > 2 * long_ and not used:
             return None
-        elif (two or three) and not any(n == 4 and self.codes[p].kind in ("subject", "program")
+        elif (two or three) and not any(n == 4 and self.codes[p].kind in TOPIC_KINDS
                                         for p, n in zip(pieces, lens)) \
                 and self._wordlike.score(up) > WORDLIKE_MAX_MIXED:
             return None  # SPLASH is not SPLA SH (a subject/program code such as PREL in PRELIS is trusted)
@@ -342,7 +342,7 @@ class Normalizer:
                         piece = self.split_forms[form][0]
                         if len(form) <= 3 and self.count.get(piece, 0) < 20:
                             continue
-                        cost = (1.0 if len(form) == 4 and self.codes[piece].kind in ("subject", "program")
+                        cost = (1.0 if len(form) == 4 and self.codes[piece].kind in TOPIC_KINDS
                                 else 1.15 if len(form) >= 4 else 1.3 if len(form) == 3 else 1.6) + best[j][g][0]
                         if cost < best[i][g][0]:
                             best[i][g] = (cost, ((piece, form),) + best[j][g][1])
@@ -352,7 +352,7 @@ class Normalizer:
                             best[i][1] = (cost, ((None, form),) + best[j][0][1])
         segs = best[0][1][1]
         known = [(c, f) for c, f in segs if c is not None]
-        anchors = sum(len(f) == 4 and self.codes[c].kind in ("subject", "program") for c, f in known)
+        anchors = sum(len(f) == 4 and self.codes[c].kind in TOPIC_KINDS for c, f in known)
         # two 4-letter subject/program codes anchor it, and it must not read like a word (MARRAKECH, POLYTECHNIC)
         if not segs or anchors < 2 or self._wordlike.score(up) > WORDLIKE_MAX_MIXED:
             return None
@@ -400,7 +400,7 @@ class Normalizer:
             # short pieces only (SAEC = SA EC?) compete with a typo of a longer code (ASEC): a clear
             # typo of a handbook subject/program code, or of a well-used code, wins
             code, info = self._typo(up)
-            if code and (self.codes[code].kind in ("subject", "program") or self.count.get(code, 0) >= 5
+            if code and (self.codes[code].kind in TOPIC_KINDS or self.count.get(code, 0) >= 5
                          or len(code) >= 5):
                 return "typo", (code,), info
         if sp:

@@ -17,17 +17,24 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Alias", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "validate_taxonomy",
-           "default_taxonomy_dir", "shipped_taxonomy_dir", "KINDS"]
+from ..errors import DataError
 
+__all__ = ["Alias", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "validate_taxonomy",
+           "default_taxonomy_dir", "shipped_taxonomy_dir", "KINDS", "TOPIC_KINDS", "ERAS"]
+
+# the one definition of kinds and eras; every module and surface takes them from here
 KINDS = ("subject", "program", "geographic", "organization")
+TOPIC_KINDS = ("subject", "program")  # the four-letter codes of what a cable is about (PHUM, KTIP)
+ERAS = ("cablegate", "1970s", "current")  # cablegate: the default; see taxonomy/eras.yaml and docs/taxonomy.md
 TAXONOMY_VERSION = "1.1"  # bump when the curated content changes meaningfully; the hash tracks every edit
 _CACHE_FORMAT = 7
 
 
-class TaxonomyError(ValueError):
-    """A taxonomy file is missing, unreadable or invalid. The message names the file and the entry;
+class TaxonomyError(DataError, ValueError):
+    """A taxonomy file is missing, unreadable or invalid (exit 4). The message names the file and the entry;
     `problems` lists every problem found (one message each)."""
+
+    subject = "taxonomy"
 
     def __init__(self, message: str, problems: list[str] | None = None):
         super().__init__(message)

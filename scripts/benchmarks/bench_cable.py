@@ -144,7 +144,7 @@ def _post_country(train, test, P, labels, norm, s):
     training cables), and how often the whole-cable model ranks that code in its top 5 when it does."""
     import numpy as np
 
-    from cabletags.reading.parser import parse_cable
+    from cabletags.reading import parse_cable
 
     geo = {t for t in labels if s.taxonomy.entries[t].kind == "geographic"}
     by_post, n_post = defaultdict(Counter), Counter()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from cabletags.reading.parser import parse_cable  # noqa: E402
+from cabletags.reading import parse_cable  # noqa: E402
 from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.vocabulary.normalizer import get_normalizer  # noqa: E402
 

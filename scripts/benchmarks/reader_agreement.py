@@ -26,7 +26,7 @@ SNAPSHOT = r'''
 import sys, json, hashlib
 sys.path.insert(0, sys.argv[2])
 from cabletags.scoring.corpus import read_corpus
-from cabletags.reading.parser import parse_cable
+from cabletags.reading import parse_cable
 h = lambda s: hashlib.sha1((s or "").encode()).hexdigest()[:12]
 with open(sys.argv[1], "w") as out:
     for i, rec in enumerate(read_corpus(sys.argv[3])):
