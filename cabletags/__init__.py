@@ -12,12 +12,13 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it
 _API = {
-    "Decoded": "vocabulary.decoder", "decode": "vocabulary.decoder",
-    "NormalizedTags": "vocabulary.normalizer", "Repair": "vocabulary.normalizer", "normalize": "vocabulary.normalizer",
-    "normalize_many": "vocabulary.normalizer", "suggest_many": "scoring.suggester", "read_cable": "reading", "Cable": "reading",
-    "ParsedCable": "reading.parser", "parse_cable": "reading",
-    "Entry": "vocabulary.taxonomy", "Taxonomy": "vocabulary.taxonomy", "TaxonomyError": "vocabulary.taxonomy", "load_taxonomy": "vocabulary.taxonomy",
+    "Decoded": "vocabulary.decoder", "decode": "api",
+    "NormalizedTags": "vocabulary.normalizer", "Repair": "vocabulary.normalizer", "normalize": "api",
+    "normalize_many": "api", "suggest_many": "api", "read_cable": "api", "Cable": "reading",
+    "ParsedCable": "reading.parser", "parse_cable": "api",
+    "Entry": "vocabulary.taxonomy", "Taxonomy": "vocabulary.taxonomy", "TaxonomyError": "vocabulary.taxonomy", "load_taxonomy": "api",
     "Suggester": "scoring.suggester", "Suggestion": "scoring.suggester",
+    "Workspace": "workspace", "CabletagsError": "errors",
 }
 
 __all__ = ["__version__", *_API]

@@ -112,6 +112,8 @@ REFERENCE = _Lazy(r"(?=[\dA-Z])" + REFERENCE_BODY)
 # --- boilerplate (removed before the classifier reads a text) -----------------------------------
 # words of 2+ characters: 2-letter tokens are kept (country codes and acronyms matter here)
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+# the prefix of a whole cable's header terms ("hdr_trafficking"), which a whole-cable model weighs as a block
+HEADER_PREFIX = "hdr_"
 
 _BOILER_STOP = r"(?=\s+(?:Classified|CLASSIFIED|Summary|SUMMARY|1\.\s)|\n\s*\n|$)"
 BOILERPLATE_PARTS = [

@@ -17,34 +17,27 @@ from pathlib import Path
 
 __all__ = ["normalize_records", "parse_records", "suggest_records", "worker_state"]
 
-# per worker process: (what, model path, taxonomy path, overlay) -> loaded object; loads counts them
-_LOADED: dict = {}
-_LOADS = {"taxonomy": 0, "model": 0}
-
 
 def worker_state() -> dict:
-    """How many times this process loaded a taxonomy and a model (for tests and monitoring)."""
-    return dict(_LOADS)
+    """How many times this process loaded a taxonomy and a model (for tests and monitoring): its Workspace's
+    counts."""
+    from .workspace import default_workspace
+
+    loads = default_workspace().loads
+    return {"taxonomy": loads["taxonomy"], "model": loads["model"]}
 
 
 def _taxonomy(taxonomy, overlay):
-    key = ("taxonomy", taxonomy, overlay)
-    if key not in _LOADED:
-        from .vocabulary.taxonomy import load_taxonomy
+    from .workspace import default_workspace
 
-        _LOADED[key] = load_taxonomy(taxonomy, overlay=overlay)
-        _LOADS["taxonomy"] += 1
-    return _LOADED[key]
+    return default_workspace().load_taxonomy(taxonomy, overlay)
 
 
-def _suggester(model, taxonomy, overlay):
-    key = ("model", model, taxonomy, overlay)
-    if key not in _LOADED:
-        from .scoring.suggester import Suggester
+def _suggester(model, cable_model, taxonomy, overlay):
+    from .workspace import default_workspace
 
-        _LOADED[key] = Suggester.load(model, taxonomy=_taxonomy(taxonomy, overlay))
-        _LOADS["model"] += 1
-    return _LOADED[key]
+    # one Suggester per worker reads both bodies and whole cables (its whole-cable model loaded on first use)
+    return default_workspace().suggester(model, cable_model, taxonomy=_taxonomy(taxonomy, overlay))
 
 
 def _path(p) -> str | None:
@@ -63,10 +56,11 @@ def _parse_part(records, field, taxonomy, overlay):
     return list(run(records, field, _taxonomy(taxonomy, overlay)))
 
 
-def _suggest_part(records, text_field, id_field, limit, cable, model, taxonomy, overlay):
+def _suggest_part(records, text_field, id_field, limit, cable, model, cable_model, taxonomy, overlay):
     from .surfaces.batch import suggest_records as run
 
-    return list(run(records, _suggester(model, taxonomy, overlay), text_field, id_field, limit, cable=cable))
+    return list(run(records, _suggester(model, cable_model, taxonomy, overlay), text_field, id_field, limit,
+                    cable=cable))
 
 
 def normalize_records(bag, field: str = "tags", taxonomy=None, overlay=None):
@@ -83,8 +77,10 @@ def parse_records(bag, field: str = "text", taxonomy=None, overlay=None):
 
 
 def suggest_records(bag, text_field: str = "body", id_field: str = "id", limit: int = 10, cable: bool = False,
-                    model=None, taxonomy=None, overlay=None):
+                    model=None, taxonomy=None, overlay=None, cable_model=None):
     """A bag of ``{"id", "tags"}`` records (as ``cabletags suggest --jsonl``; cable=True as ``--jsonl
-    --cable``). model: a model folder (None: the shipped model), loaded once per worker."""
+    --cable``). model: a model folder (None: the shipped model); cable_model: the model that reads whole cables
+    (None: the shipped whole-cable model without `model`, else `model`), as the CLI's --model and --cable-model;
+    each loaded once per worker."""
     return bag.map_partitions(_suggest_part, text_field, id_field, int(limit), bool(cable), _path(model),
-                              _path(taxonomy), _path(overlay))
+                              _path(cable_model), _path(taxonomy), _path(overlay))

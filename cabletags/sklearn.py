@@ -90,7 +90,7 @@ class TagSuggester(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (L,)
         The tags (multi-label) or labels (multi-class), in column order.
     model_ : cabletags.scoring.model.TagModel
-        The fitted model (save it with cabletags.scoring.storage.save_model to use it with `cabletags suggest`).
+        The fitted model (save it with its `save(folder)` to use it with `cabletags suggest`).
     multilabel_ : bool
         Whether y gave tag lists.
     """

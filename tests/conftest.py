@@ -10,6 +10,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# validated taxonomy files by content, shared by the tests that load edited copies (only the edited file is read
+# again): what a Workspace keeps for its own loads
+TAXONOMY_MEMO: dict = {}
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
     """Tests never touch the user's cache directory."""

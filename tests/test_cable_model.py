@@ -6,8 +6,7 @@ import pytest
 from conftest import run_cli
 from tiny_corpus import make_cables
 
-from cabletags import Suggester
-from cabletags.reading import parse_cable
+from cabletags import Suggester, parse_cable
 from cabletags.reading.parser import HEADER_REPEATS, cable_reading
 from cabletags.scoring.model import ModelError, ModelSettings, TagModel
 
@@ -122,7 +121,7 @@ def test_cli_suggest_and_evaluate_with_a_whole_cable_model(tiny_cable, tmp_path)
 
 
 def test_evaluate_cable_scores_what_suggest_cable_ranks(tiny_cable, tmp_path):
-    from cabletags.scoring.training import evaluate_model
+    from cabletags.scoring.evaluation import evaluate_model
 
     held = tmp_path / "held.jsonl"
     recs = make_cables(n=12, seed=3)
@@ -248,7 +247,7 @@ def test_a_suggester_for_cables_only_holds_the_whole_cable_model_alone(tiny_cabl
 
 
 def test_training_reads_cables_as_the_suggester_does():
-    from cabletags.scoring.training import read_as_cables
+    from cabletags.scoring.trainingdata import read_as_cables
 
     texts = [r["preamble"] + "\n" + r["body"] for r in make_cables(n=10, seed=2)] + [CABLE, "no header at all"]
     for block in (False, True):

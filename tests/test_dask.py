@@ -45,3 +45,15 @@ def test_suggest_records_load_the_model_once_per_worker(client, tiny):
     cables = ctdask.suggest_records(bag, "body", "id", limit=4, cable=True, model=tiny / "model").compute()
     assert cables == list(batch.suggest_records(recs, s, limit=4, cable=True))
     assert all(v["model"] <= 1 for v in client.run(ctdask.worker_state).values())
+
+
+def test_suggest_records_take_the_whole_cable_model(client, tiny_cable):
+    from tiny_corpus import make_cables
+
+    recs = [{"id": r["id"], "body": r["preamble"] + "\n" + r["body"]} for r in make_cables(n=12, seed=4)]
+    model, cable_model = tiny_cable / "model", tiny_cable / "cable_model"
+    bag = db.from_sequence(recs, npartitions=3)
+    got = ctdask.suggest_records(bag, "body", "id", limit=4, cable=True, model=model, cable_model=cable_model).compute()
+    want = list(batch.suggest_records(recs, Suggester.load(model, cable_path=cable_model), limit=4, cable=True))
+    text_model = list(batch.suggest_records(recs, Suggester.load(model), limit=4, cable=True))
+    assert got == want and got != text_model  # the whole-cable model read them, not the text model

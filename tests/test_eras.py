@@ -6,10 +6,9 @@ import json
 
 import pytest
 import yaml
-from conftest import run_cli
+from conftest import TAXONOMY_MEMO, run_cli
 
-from cabletags import decode
-from cabletags.reading import parse_cable
+from cabletags import decode, parse_cable
 from cabletags.reading.parser import cable_year, era_of
 from cabletags.vocabulary.taxonomy import TaxonomyError, load_taxonomy
 
@@ -117,12 +116,12 @@ def test_every_code_on_three_corpus_cables_has_a_title_or_says_its_meaning_is_un
 def test_eras_file_is_validated(taxonomy_copy):
     (taxonomy_copy / "eras.yaml").write_text(yaml.safe_dump({"eras": {"1990s": {"codes": []}}}))
     with pytest.raises(TaxonomyError, match="1990s"):
-        load_taxonomy(taxonomy_copy, use_cache=False)
+        load_taxonomy(taxonomy_copy, use_cache=False, memo=TAXONOMY_MEMO)
     (taxonomy_copy / "eras.yaml").write_text(yaml.safe_dump({"eras": {"1970s": {"codes": [{"code": "UR"}]}}}))
     with pytest.raises(TaxonomyError, match="needs 'code', 'title' and 'evidence'"):
-        load_taxonomy(taxonomy_copy, use_cache=False)
+        load_taxonomy(taxonomy_copy, use_cache=False, memo=TAXONOMY_MEMO)
     (taxonomy_copy / "eras.yaml").unlink()  # optional: a taxonomy without it decodes Cablegate meanings only
-    t = load_taxonomy(taxonomy_copy, use_cache=False)
+    t = load_taxonomy(taxonomy_copy, use_cache=False, memo=TAXONOMY_MEMO)
     assert decode("CH", t, era="1970s")[0].title == "China"
 
 

@@ -10,8 +10,8 @@ from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cabletags import decode, normalize
-from cabletags.reading import ReadError, read_cable
+from cabletags import decode, normalize, read_cable
+from cabletags.reading import ReadError
 
 MARKERS = ["TAGS: ", "SUBJECT: ", "1. ", "\u00b6", "PARA ", "(C) ", "SUMMARY: ", "END SUMMARY", "COMMENT: ", "REF: ",
            "NNNN", "\n", " ", "\r\n", "<div>", "</pre>", "<pre>", "E.O. 12958", "UNCLAS ", "09PARIS1007", "PREL, ",

@@ -8,7 +8,7 @@ from tiny_corpus import make_records, write_jsonl
 
 from cabletags import Suggester
 from cabletags.scoring.corpus import export_annif
-from cabletags.scoring.training import evaluate_model
+from cabletags.scoring.evaluation import evaluate_model
 from cabletags.surfaces.audit import Auditor
 from cabletags.surfaces.batch import normalize_records, parse_records, suggest_records
 from cabletags.textio import InputError

@@ -5,9 +5,8 @@ from conftest import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cabletags import normalize
+from cabletags import load_taxonomy, normalize
 from cabletags.vocabulary.normalizer import Normalizer, get_normalizer
-from cabletags.vocabulary.taxonomy import load_taxonomy
 
 
 def kinds(r):

@@ -4,8 +4,7 @@ import json
 import pytest
 from conftest import run_cli
 
-from cabletags import normalize
-from cabletags.reading import parse_cable
+from cabletags import normalize, parse_cable
 
 HEADER = """C O N F I D E N T I A L SECTION 01 OF 02 ANKARA 000123
 
@@ -78,7 +77,11 @@ def test_no_tags_line_invents_nothing():
 def test_public_api_exports_parse_cable():
     import cabletags
 
-    assert cabletags.parse_cable is parse_cable
+    text = "UNCLAS STATE 000001\n\nTAGS: PREL, OSCEPREF\nSUBJECT: VISIT\n\n1. (U) Text.\n"
+    assert "parse_cable" in cabletags.__all__
+    from cabletags.reading import parse_cable as stage_parse_cable
+
+    assert cabletags.parse_cable(text).to_dict() == stage_parse_cable(text).to_dict()
 
 
 def test_parse_and_normalize_agree_on_the_tags_line():

@@ -6,13 +6,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from cabletags.reading import (
-    Document,
-    ReadError,
-    normalize_id,
-    read_cable,
-    read_document,
-)
+from cabletags import read_cable
+from cabletags.reading import Document, ReadError, normalize_id, read_document
 from cabletags.reading.encoding import decode_bytes
 
 # a made-up telegram of 2009 from Paris: no id line, its id follows from year + post + serial

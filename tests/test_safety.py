@@ -15,7 +15,14 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import ROOT, copy_model, craft_model_json, run_cli, run_process
+from conftest import (
+    ROOT,
+    TAXONOMY_MEMO,
+    copy_model,
+    craft_model_json,
+    run_cli,
+    run_process,
+)
 
 from cabletags.scoring.model import ModelError, TagModel
 from cabletags.scoring.storage import folder_lock, write_manifest
@@ -128,7 +135,7 @@ def test_yaml_alias_bomb_is_refused_fast(tmp_path):
     bomb.write_text("\n".join(levels) + "\nkind: program\nentries: *h\n")
     t = time.perf_counter()
     with pytest.raises(TaxonomyError, match="anchors and aliases are not allowed"):
-        load_taxonomy(overlay=bomb)
+        load_taxonomy(overlay=bomb, memo=TAXONOMY_MEMO)
     assert time.perf_counter() - t < 5
     p = run_cli("--taxonomy-overlay", str(bomb), "decode", "PHUM")
     assert p.returncode == 4 and len(p.stderr.splitlines()) == 1 and len(p.stderr) < 300
@@ -138,32 +145,28 @@ def test_overlay_speaks_for_its_user_and_cannot_change_a_kind(tmp_path):
     ov = tmp_path / "o.yaml"
     ov.write_text("kind: program\nentries:\n- code: KXYZ\n  title: A claimed code\n  status: current\n"
                   "  provenance: {source: handbook, evidence: trust me}\n")
-    e = load_taxonomy(overlay=ov).entries["KXYZ"]
+    e = load_taxonomy(overlay=ov, memo=TAXONOMY_MEMO).entries["KXYZ"]
     assert e.provenance["source"] == "user" and not e.verified and "handbook" in e.provenance["note"]
     ov.write_text("kind: program\nentries:\n- code: PHUM\n  title: Hijacked\n  status: current\n"
                   "  provenance: {source: user, evidence: x}\n")
     with pytest.raises(TaxonomyError, match="cannot change the kind"):
-        load_taxonomy(overlay=ov)
+        load_taxonomy(overlay=ov, memo=TAXONOMY_MEMO)
 
 
 def test_a_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
-    from cabletags.vocabulary import taxonomy
-
     monkeypatch.setenv("CABLETAGS_CACHE", str(tmp_path))
-    monkeypatch.setattr(taxonomy, "_LOADED", {})
-    load_taxonomy()
+    load_taxonomy(memo=TAXONOMY_MEMO)
     caches = list((tmp_path / "cabletags").glob("taxonomy-*.json"))
     assert len(caches) == 1
     caches[0].write_text("{}")
-    monkeypatch.setattr(taxonomy, "_LOADED", {})
-    assert load_taxonomy().entries["PHUM"].title == "Human Rights"
+    assert load_taxonomy(memo=TAXONOMY_MEMO).entries["PHUM"].title == "Human Rights"
     assert json.loads(caches[0].read_text())["entries"]  # rewritten whole
 
 
 def test_validate_reports_malformed_word_files(taxonomy_copy):
     (taxonomy_copy / "words.yaml").write_text("- just\n- a list\n")
     (taxonomy_copy / "plainwords.txt").write_bytes(b"good\n\xff\xfe bad bytes\n")
-    problems = validate_taxonomy(taxonomy_copy)
+    problems = validate_taxonomy(taxonomy_copy, memo=TAXONOMY_MEMO)
     assert any("words.yaml: expected a mapping" in p for p in problems)
     assert any("plainwords.txt: unreadable" in p for p in problems)
     p = run_cli("taxonomy", "validate", str(taxonomy_copy))
@@ -248,7 +251,6 @@ def test_readers_never_see_a_mixed_folder(tiny, tmp_path):
 
 
 def test_a_failed_save_leaves_the_old_model(tiny, tmp_path):
-    from cabletags.scoring.storage import save_model
 
     target = tmp_path / "m"
     shutil.copytree(tiny / "model", target)
@@ -258,7 +260,7 @@ def test_a_failed_save_leaves_the_old_model(tiny, tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        save_model(TagModel.load(target), target, extra=fail)
+        TagModel.load(target).save(target, extra=fail)
     assert {f.name: f.read_bytes() for f in target.iterdir()} == before
     assert sorted(f.name for f in tmp_path.iterdir()) == [".m.lock", "m"]
 

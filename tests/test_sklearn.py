@@ -107,4 +107,4 @@ def test_shares_the_training_code_of_cabletags_train():
     from cabletags.scoring import training
 
     assert "fit_and_tune(" in inspect.getsource(module.TagSuggester.fit)
-    assert "fit_and_tune(" in inspect.getsource(training._train)
+    assert "fit_and_tune(" in inspect.getsource(training.run_plan)

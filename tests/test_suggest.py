@@ -22,7 +22,7 @@ def test_train_writes_model_and_card(tiny):
 
 
 def test_card_renders_a_benchmark_section(tiny, tmp_path):
-    from cabletags.scoring.training import write_card
+    from cabletags.scoring.modelcard import write_card
 
     d = copy_model(tiny, tmp_path, "carded")
     card = json.loads((d / "card.json").read_text())

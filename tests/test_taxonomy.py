@@ -2,6 +2,7 @@ import re
 
 import pytest
 import yaml
+from conftest import TAXONOMY_MEMO
 
 from cabletags.vocabulary.taxonomy import (
     TaxonomyError,
@@ -84,7 +85,7 @@ def _edit(directory, name, fn):
 
 def _error(directory) -> str:
     with pytest.raises(TaxonomyError) as ei:
-        load_taxonomy(directory, use_cache=False)
+        load_taxonomy(directory, use_cache=False, memo=TAXONOMY_MEMO)
     return str(ei.value)
 
 
@@ -150,9 +151,9 @@ def test_validate_lists_every_problem(taxonomy_copy):
         d["entries"][0]["status"] = "bad"
         d["entries"][1]["status"] = "worse"
     _edit(taxonomy_copy, "subject.yaml", f)
-    problems = validate_taxonomy(taxonomy_copy)
+    problems = validate_taxonomy(taxonomy_copy, memo=TAXONOMY_MEMO)
     assert len(problems) == 2 and all("subject.yaml" in p for p in problems)
-    assert validate_taxonomy() == []
+    assert validate_taxonomy(None, memo=TAXONOMY_MEMO) == []
 
 
 def test_overlay_adds_codes_and_corrects_titles(tmp_path):
@@ -162,7 +163,7 @@ def test_overlay_adds_codes_and_corrects_titles(tmp_path):
          "provenance": {"source": "user", "evidence": "our archive"}, "aliases": [{"form": "ZZPROG", "type": "variant"}]},
         {"code": "KSEP", "title": "Corrected title", "status": "unknown",
          "provenance": {"source": "user", "evidence": "checked"}}]}))
-    tax = load_taxonomy(overlay=ov)
+    tax = load_taxonomy(overlay=ov, memo=TAXONOMY_MEMO)
     assert tax.entries["KZZZ"].title == "Our own program"
     assert tax.entries["KSEP"].title == "Corrected title"
     assert tax.aliases["ZZPROG"] == ("KZZZ", "variant")
@@ -170,10 +171,10 @@ def test_overlay_adds_codes_and_corrects_titles(tmp_path):
 
 
 def test_edited_file_is_revalidated_not_served_from_cache(taxonomy_copy):
-    load_taxonomy(taxonomy_copy)  # fills the cache
+    load_taxonomy(taxonomy_copy, memo=TAXONOMY_MEMO)  # fills the cache
     _edit(taxonomy_copy, "subject.yaml", lambda d: d["entries"][0].update(status="nope"))
     with pytest.raises(TaxonomyError):
-        load_taxonomy(taxonomy_copy)
+        load_taxonomy(taxonomy_copy, memo=TAXONOMY_MEMO)
 
 
 def test_world_region_codes_decode_as_the_1974_handbook_lists_them():

@@ -4,8 +4,8 @@ import json
 import pytest
 from conftest import run_cli
 
+from cabletags import load_taxonomy
 from cabletags.vocabulary.catalog import search
-from cabletags.vocabulary.taxonomy import load_taxonomy
 
 
 @pytest.fixture(scope="module")

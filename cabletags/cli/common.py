@@ -26,7 +26,7 @@ from ..textio import Stats, iter_jsonl
 
 __all__ = ["EXIT_OK", "EXIT_UNRESOLVED", "EXIT_USAGE", "EXIT_INPUT", "EXIT_DATA", "EXIT_BAD_RECORDS",
            "EXIT_INTERNAL", "EXIT_INTERRUPTED", "CLIError", "format_option", "output_option", "strict_option",
-           "model_option", "get_taxonomy", "load_suggester", "require_input", "Progress",
+           "model_option", "workspace", "get_taxonomy", "load_suggester", "require_input", "Progress",
            "BatchInput", "finish_batch", "record_limit", "read_document_input", "is_batch", "each_cable", "finish_files"]
 
 
@@ -50,23 +50,27 @@ cable_model_option = click.option("--cable-model", "cable_path", type=click.Path
                                        "without --model, else the --model one).")
 
 
-def get_taxonomy(ctx: click.Context, typo_aliases: bool = True):
-    """The taxonomy chosen by the global options (--taxonomy, --taxonomy-overlay); TaxonomyError (exit 4) when
-    invalid."""
-    from ..vocabulary.taxonomy import load_taxonomy
+def workspace(ctx: click.Context):
+    """The Workspace every command takes its state from: the process's (cabletags.workspace.default_workspace), so
+    an application that runs commands in-process loads each taxonomy and model once; what it holds is keyed by
+    content, so the global options of each run choose what it gets."""
+    from ..workspace import default_workspace
 
+    return default_workspace()
+
+
+def get_taxonomy(ctx: click.Context, typo_aliases: bool = True):
+    """The taxonomy chosen by the global options (--taxonomy, --taxonomy-overlay), from the Workspace;
+    TaxonomyError (exit 4) when invalid."""
     o = ctx.find_root().obj or {}
-    return load_taxonomy(o.get("taxonomy"), overlay=o.get("overlay"), typo_aliases=typo_aliases)
+    return workspace(ctx).load_taxonomy(o.get("taxonomy"), o.get("overlay"), typo_aliases)
 
 
 def load_suggester(ctx: click.Context, model_path, cable_path=None, cable: bool = False, cables_only: bool = False):
     """The model at `model_path` (None: the shipped one; `cable_path`: the one for whole cables) with the chosen
     taxonomy; exit 4 when unusable. cable=True: whole cables will be read, so the whole-cable model is loaded
     (and checked) now, not on first use; cables_only=True: only whole cables will be read (Suggester.load)."""
-    from ..scoring.suggester import Suggester
-
-    tax = get_taxonomy(ctx)
-    s = Suggester.load(model_path, taxonomy=tax, cable_path=cable_path, cables_only=cables_only)
+    s = workspace(ctx).suggester(model_path, cable_path, cables_only=cables_only, taxonomy=get_taxonomy(ctx))
     if cable:
         s.cable_model
     return s

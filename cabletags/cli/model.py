@@ -1,7 +1,7 @@
 """`cabletags train | suggest | evaluate`: the model commands (they import scikit-learn, the light ones don't).
 
 train -> cabletags.scoring.training.train_model; suggest -> Suggester.suggest_batch / suggest_cable and
-cabletags.surfaces.batch.suggest_records; evaluate -> cabletags.scoring.training.evaluate_model.
+cabletags.surfaces.batch.suggest_records; evaluate -> cabletags.scoring.evaluation.evaluate_model.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .common import (
     finish_batch,
     finish_files,
     format_option,
+    get_taxonomy,
     is_batch,
     load_suggester,
     model_option,
@@ -50,25 +51,34 @@ from .common import (
                    "preamble and text field, TAGS field left out), the model `suggest --cable` uses.")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1), help="Processes for fitting.")
 @click.option("--force", is_flag=True, help="Replace the model already in --out (otherwise refused).")
+@click.option("--dry-run", is_flag=True, help="Read the corpus and say what the run would do (split, label space, "
+                                              "settings, taxonomy, output folder); fit and write nothing.")
 @strict_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="--dry-run's output: plain lines or JSON.")
 @click.pass_context
 def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field, no_refit, C, no_references, reading,
-          jobs, force, strict):
+          jobs, force, dry_run, strict, fmt):
     """Train a tag model on a corpus and write it with its model card.
 
     --out is checked and locked before training; the new model folder is built beside it and swapped in
-    whole, so a reader never sees a half-written model.
+    whole, so a reader never sees a half-written model. The labels are read with the taxonomy of the global
+    options (--taxonomy, --taxonomy-overlay).
     """
     from ..scoring.model import ModelSettings
-    from ..scoring.training import train_model
+    from ..scoring.training import plan_training, train_model
 
     # a whole-cable model is joined with a model of its header when that ranks the validation split better
     settings = ModelSettings(references=not no_references, reading=reading,
                              header_weight=1.0 if reading == "cable" else 0.0, **({} if C is None else {"C": C}))
-    _, card = train_model(corpus, out, settings=settings, validation_share=validation_share, seed=seed,
-                          min_label_count=min_label_count, refit=not no_refit, text_field=text_field,
-                          n_jobs=jobs, progress=lambda msg: click.echo(msg, err=True), force=force,
-                          strict=strict, phase_bar=_phase_bar)
+    options = dict(settings=settings, validation_share=validation_share, seed=seed, min_label_count=min_label_count,
+                   refit=not no_refit, text_field=text_field, n_jobs=jobs, force=force, strict=strict,
+                   taxonomy=get_taxonomy(ctx), progress=lambda msg: click.echo(msg, err=True))
+    if dry_run:
+        plan = plan_training(corpus, out, **options)
+        click.echo(dumps(plan.to_dict()) if fmt == "json" else "\n".join(plan.describe()))
+        return
+    _, card = train_model(corpus, out, phase_bar=_phase_bar, **options)
     click.echo(f"wrote {out} ({card.get('size_bytes', 0) / 1e6:.1f} MB, {card['labels']['count']} labels); "
                f"see {out}/MODEL_CARD.md", err=True)
 
@@ -228,30 +238,31 @@ def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
-# --- suggest --jsonl --jobs N: worker processes, each loading the model once ---------------------------
-_WORKER = {}
+# --- suggest --jsonl --jobs N: worker processes, each loading the model once into its Workspace ---------
 
 
 def _worker_init(model_paths, taxonomy, overlay):
     import signal
 
-    from ..scoring.suggester import Suggester
-    from ..vocabulary.taxonomy import load_taxonomy
+    from ..workspace import Workspace, use_workspace
 
     # Ctrl-C reaches the whole process group: the parent handles it and ends the pool, workers stay quiet
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     model_path, cable_path, cables_only = model_paths
-    _WORKER["s"] = Suggester.load(model_path, taxonomy=load_taxonomy(taxonomy, overlay=overlay), cable_path=cable_path,
-                                  cables_only=cables_only)
+    # the worker process's session: the run's taxonomy and models, loaded once here for all its tasks
+    use_workspace(Workspace(taxonomy, overlay, model=model_path, cable_model=cable_path)).suggester(
+        cables_only=cables_only)
 
 
 def _worker_run(args):
     from ..surfaces.batch import suggest_records
+    from ..workspace import default_workspace
 
-    records, text_field, id_field, limit, cable, threshold = args
-    return list(suggest_records(records, _WORKER["s"], text_field, id_field, limit, cable=cable, threshold=threshold))
+    records, text_field, id_field, limit, cable, threshold, cables_only = args
+    s = default_workspace().suggester(cables_only=cables_only)
+    return list(suggest_records(records, s, text_field, id_field, limit, cable=cable, threshold=threshold))
 
 
 def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_paths, output, jobs, strict, cable=False,
@@ -296,7 +307,8 @@ def _suggest_pool(ctx, records, out, prog, fields, model_paths, jobs, chunk=256)
             block = list(islice(records, chunk * jobs))
             if not block:
                 break
-            parts = pool.map(_worker_run, [(block[i:i + chunk], *fields) for i in range(0, len(block), chunk)])
+            parts = pool.map(_worker_run, [(block[i:i + chunk], *fields, model_paths[2])
+                                           for i in range(0, len(block), chunk)])
             for rows in parts:
                 for row in rows:
                     out.write(dumps(row) + "\n")
@@ -319,7 +331,7 @@ def _suggest_pool(ctx, records, out, prog, fields, model_paths, jobs, chunk=256)
 @click.pass_context
 def evaluate(ctx, corpus, model_path, cable_path, text_field, cable, per_tag, predictions, strict, fmt):
     """Score the model on a tagged corpus: P@1, P@3, P@5, F1@5, NDCG@5, F1 micro/macro, per kind."""
-    from ..scoring.training import evaluate_model
+    from ..scoring.evaluation import evaluate_model
 
     s = load_suggester(ctx, model_path, cable_path, cable=cable)
     stats = Stats()

@@ -20,6 +20,7 @@ from .common import (
     finish_batch,
     format_option,
     get_taxonomy,
+    workspace,
 )
 
 
@@ -133,7 +134,7 @@ def validate(ctx, path):
 
     root = ctx.find_root().obj or {}
     target = path or root.get("taxonomy") or str(default_taxonomy_dir())
-    problems = validate_taxonomy(target)
+    problems = validate_taxonomy(target, memo=workspace(ctx).checked)
     for p in problems:
         click.echo(p)
     if problems:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import cableformat as cf
-from ..cableformat import Paragraph
+from ..cableformat import HEADER_PREFIX, Paragraph
 from ..vocabulary.normalizer import NormalizedTags, get_normalizer
 
 __all__ = ["Cable", "ParsedCable", "Paragraph", "parse_text", "find_tags_line", "cable_reading",
@@ -241,7 +241,7 @@ def cable_reading(p: Cable, header_block: bool = False) -> str:
     weigh next to nothing. Weighted so, a model trained and read on whole cables ranks their tags best
     (docs/research.md: header once, twice, three times more). header_block=True (a model with
     ModelSettings.header_weight > 0) adds the subject twice and the header once more as words of their own
-    (cabletags.scoring.vectorizer.HEADER_PREFIX), which that model normalizes apart from the rest."""
+    (cabletags.cableformat.HEADER_PREFIX), which that model normalizes apart from the rest."""
     subject = p.subject or ""
     if not (subject or p.header_text):
         return p.reading_text
@@ -252,9 +252,8 @@ def cable_reading(p: Cable, header_block: bool = False) -> str:
 
 def header_words(p: Cable) -> str:
     """The header block of a whole cable: the words of its SUBJECT line twice and of its header once (boilerplate
-    left out), each written with cabletags.scoring.vectorizer.HEADER_PREFIX ("hdr_trafficking"), so that a model reads
+    left out), each written with cabletags.cableformat.HEADER_PREFIX ("hdr_trafficking"), so that a model reads
     them as features of their own, apart from the same words in the body."""
-    from ..scoring.vectorizer import HEADER_PREFIX
 
     subject = p.subject or ""
     head = cf.strip_boilerplate(f"{subject}\n{subject}\n{p.header_text}").lower()

@@ -3,7 +3,6 @@
 corpus by scripts/tools/build_posts.py)."""
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 
@@ -12,16 +11,15 @@ __all__ = ["post_entry", "origin_of_from_line"]
 _FM_PREFIX = re.compile(r"^(?:AM(?:EMBASSY|EMB|CONSUL|CONGEN)|US(?:MISSION|DEL|INT|LO|OFFICE)|AMERICAN EMBASSY)\s+")
 
 
-@functools.lru_cache(maxsize=1)
-def _posts() -> dict:
-    from ..vocabulary.taxonomy import (
-        TaxonomyError,
-        _yaml_load,
-        default_taxonomy_dir,
-        shipped_taxonomy_dir,
-    )
+def _posts(taxonomy) -> dict:
+    """The posts table of a taxonomy, read once and kept with it (Taxonomy.derived)."""
+    return taxonomy.derived("posts", lambda: _read_posts(taxonomy.source))
 
-    p = Path(default_taxonomy_dir()) / "posts.yaml"
+
+def _read_posts(directory: str) -> dict:
+    from ..vocabulary.taxonomy import TaxonomyError, _yaml_load, shipped_taxonomy_dir
+
+    p = Path(directory or shipped_taxonomy_dir()) / "posts.yaml"
     if not p.is_file():  # a taxonomy of the user's own without posts: the shipped table
         p = shipped_taxonomy_dir() / "posts.yaml"
     try:
@@ -32,11 +30,12 @@ def _posts() -> dict:
     return {str(k).upper(): v for k, v in (posts or {}).items() if isinstance(v, dict)}
 
 
-def post_entry(city: str | None) -> dict | None:
-    """{origin, cables, country?, share?} of a post named by its header city ("PARIS"), or None."""
+def post_entry(city: str | None, taxonomy) -> dict | None:
+    """{origin, cables, country?, share?} of a post named by its header city ("PARIS"), or None; from the posts.yaml
+    of `taxonomy`'s folder (the shipped one when it has none)."""
     if not city:
         return None
-    return _posts().get(" ".join(city.upper().split()))
+    return _posts(taxonomy).get(" ".join(city.upper().split()))
 
 
 def origin_of_from_line(from_line: str | None) -> tuple[str | None, str | None]:

@@ -265,18 +265,18 @@ def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = N
     """One Cable from any input: a path (os.PathLike), bytes, a str holding the text, a binary file object, or a
     Document from read_document.
 
-    taxonomy: None (the shipped one) or a loaded Taxonomy; era: "auto" (from the cable's year) or one of
+    taxonomy: a loaded Taxonomy (None: the shipped one, loaded for this call; cabletags.read_cable keeps it); era: "auto" (from the cable's year) or one of
     cabletags.vocabulary.decoder.ERAS; name: the input's name for messages and the last-resort id (a path's own by default).
     Raises ReadError (see read_document) and TypeError for other types. Never raises on the text itself.
     """
+    from ..vocabulary.normalizer import get_normalizer
+
     doc = source if isinstance(source, Document) else read_document(source, name)
-    c = parse_text(doc.text, taxonomy, era)
+    norm = get_normalizer(taxonomy)  # None: the shipped taxonomy, loaded once for this cable
+    c = parse_text(doc.text, norm.tax, era)
     c.layout, c.encoding, c.source = doc.layout, doc.encoding, doc.source
     if doc.replaced:
         c.doubts.append("some bytes could not be decoded and were replaced with U+FFFD")
-    from ..vocabulary.normalizer import get_normalizer
-
-    norm = get_normalizer(taxonomy)
     meta = doc.meta
     if doc.layout == "plusd":
         _plusd_tags(c, doc, norm)
@@ -306,7 +306,7 @@ def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = N
     c.era = era_of(year) if era == "auto" else era
     c.meanings = _meanings(c.tags, norm.tax, c.era)
     city, from_origin = origin_of_from_line(c.from_)
-    post = post_entry(c.post) or post_entry(city)
+    post = post_entry(c.post, norm.tax) or post_entry(city, norm.tax)
     c.origin = meta.get("origin") or (post or {}).get("origin") or from_origin
     c.origin_country = (post or {}).get("country")
     return c

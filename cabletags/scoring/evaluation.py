@@ -1,4 +1,5 @@
-"""Subject-indexing metrics, named as Annif names them.
+"""Evaluation: subject-indexing metrics, named as Annif names them, and a model scored with them (on a validation
+split while training, on a tagged corpus for `cabletags evaluate`).
 
 Document-averaged over documents with at least one gold tag: P@1, P@3, P@5, F1@5 (2 h5 / (min(5, r) +
 |gold|)), NDCG@5; for the selected (thresholded) set: micro F1 (pooled counts), macro F1 (mean over
@@ -7,10 +8,19 @@ tags of per-tag F1) and document-averaged F1. Each can be sliced by tag kind.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-__all__ = ["evaluate_rankings", "per_tag_scores", "f1_at_5"]
+import numpy as np
+
+from ..errors import InputError
+from ..textio import Stats
+from ..vocabulary.taxonomy import KINDS, load_taxonomy
+from .trainingdata import load_labelled
+
+__all__ = ["evaluate_rankings", "per_tag_scores", "f1_at_5", "rank_and_select", "validation_report", "Evaluation",
+           "evaluate_model"]
 
 
 def evaluate_rankings(gold: list[set[str]], ranked: list[list[str]], selected: list[set[str]],
@@ -89,3 +99,91 @@ def per_tag_scores(gold: list[set[str]], selected: list[set[str]], tags: Iterabl
         rows.append({"tag": t, "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
                      "support": tp + fn})
     return sorted(rows, key=lambda x: -x["support"])
+
+
+# --- a model scored on texts with gold tags ----------------------------------------------------------------
+def rank_and_select(P: np.ndarray, labels: list[str], limit: int = 10, model=None):
+    """Ranked tags (best first, `limit` of them) and selected sets per row of P (the model's own
+    thresholds when given, else score > 0.5)."""
+    order = np.argsort(-P, axis=1)[:, :limit]
+    ranked = [[labels[j] for j in row] for row in order]
+    S = model.calibration.select(P) if model is not None else P > 0.5
+    selected = [{labels[j] for j in np.flatnonzero(row)} for row in S]
+    return ranked, selected
+
+
+def validation_report(model, texts, label_sets, taxonomy=None, P: np.ndarray | None = None,
+                      S: np.ndarray | None = None) -> dict:
+    """Metrics over all tags and per kind for texts with gold label sets (P, S: precomputed predict())."""
+    tax = taxonomy or load_taxonomy()
+    if P is None:
+        P, S = model.predict(texts)
+    ranked, selected = rank_and_select(P, model.labels, model=model)
+    if S is not None:
+        selected = [{model.labels[j] for j in np.flatnonzero(row)} for row in S]
+    gold = [set(t) for t in label_sets]
+    space = set(model.labels)
+    out = {"all": evaluate_rankings(gold, ranked, selected, label_space=space)}
+    for kind in KINDS:
+        out[kind] = evaluate_rankings(gold, ranked, selected,
+                                      keep=lambda t, k=kind: t in tax.entries and tax.entries[t].kind == k,
+                                      label_space=space)
+    return out
+
+
+@dataclass
+class Evaluation:
+    """A model scored on a tagged corpus: ids, gold label sets, the (n, L) scores P and selected flags S,
+    and the report of validation_report() (metrics overall and per kind)."""
+
+    suggester: object
+    ids: list
+    gold: list
+    P: np.ndarray
+    S: np.ndarray
+    report: dict
+    left_out: dict = field(default_factory=dict)  # reason -> records not scored (no text, no label, malformed)
+
+    def per_tag(self) -> list[dict]:
+        """Precision, recall, F1 and support of the selected set per tag (most supported first)."""
+        labels = self.suggester.labels
+        selected = [{labels[j] for j in np.flatnonzero(row)} for row in self.S]
+        return per_tag_scores([set(g) for g in self.gold], selected, labels)
+
+    def predictions(self, limit: int = 10):
+        """{"id", "tags"} per document, best first: the reference scorer's input format."""
+        for rid, row, sel in zip(self.ids, self.P, self.S):
+            yield {"id": rid, "tags": [x.to_dict() for x in self.suggester.rank(row, limit, sel)]}
+
+
+def evaluate_model(suggester, corpus, text_field: str = "body", stats: Stats | None = None,
+                   cable: bool = False) -> Evaluation:
+    """Score a Suggester on a tagged JSON Lines corpus (labels: normalize(record["tags"]).codes).
+    Malformed lines are counted in `stats`. Raises InputError when the corpus has no records.
+    cable=True reads each record as a whole cable (its `preamble`, when it has one, then `text_field`), as
+    `suggest --cable` does: the suggester's whole-cable model, its TAGS field never read."""
+    ids, texts, gold = load_labelled(corpus, text_field, suggester.taxonomy, stats=stats, whole=cable)
+    if not ids:
+        raise InputError(f"{corpus}: no records to evaluate")
+    # what cannot be scored is left out and counted, never scored as if it were an empty text
+    space = set(suggester.labels)
+    left_out: Counter = Counter()
+    keep = []
+    for i, (t, g) in enumerate(zip(texts, gold)):
+        if not t.strip():
+            left_out[f"no text in field {text_field!r}"] += 1
+        elif not space.intersection(g):
+            left_out["no TAGS code in the model's label space"] += 1
+        else:
+            keep.append(i)
+    if stats is not None and stats.bad:
+        left_out["malformed line"] += len(stats.bad)
+    if not keep:
+        why = "; ".join(f"{k}: {v}" for k, v in left_out.items())
+        raise InputError(f"{corpus}: nothing to evaluate ({len(ids)} record(s) left out: {why})")
+    ids, texts, gold = [ids[i] for i in keep], [texts[i] for i in keep], [gold[i] for i in keep]
+    if cable:
+        texts = [suggester.cable_text(t)[1] for t in texts]
+    P, S = suggester.predict(texts, ids, cable=cable)
+    report = validation_report(suggester.model, texts, gold, suggester.taxonomy, P=P, S=S)
+    return Evaluation(suggester, ids, gold, P, S, report, dict(left_out))

@@ -12,7 +12,7 @@ Scores: for tag j, m_j(x) = w_j . tfidf(x) + b_j + the reference term; score_j =
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ from ..errors import TrainingError
 from .calibration import Calibration, tune
 from .fitting import fit_linear
 from .references import ReferenceIndex
-from .storage import MODEL_FORMAT, ModelError, load_model, save_model
+from .storage import ArrayLayout, ModelError, load_folder, number, save_folder, strings
 from .vectorizer import TfidfTransform
 
 __all__ = ["TagModel", "ModelSettings", "ModelError", "MODEL_FORMAT", "READINGS"]
@@ -371,13 +371,135 @@ class TagModel:
                         calibration=self.calibration, references=self.references,
                         info=dict(self.info, header_join=round(float(c), 6)))
 
-    # --- persistence -----------------------------------------------------------------------------
-    def save(self, directory: str | Path, force: bool = True) -> dict:
+    # --- persistence: a document and named arrays (cabletags.scoring.storage keeps them) ----------------------
+    def save(self, directory: str | Path, force: bool = True, extra=None, lock: bool = True) -> dict:
         """Write the model folder (cabletags.scoring.storage: built beside it and swapped in whole); returns the
-        model.json document. force=False refuses to replace an existing model."""
-        return save_model(self, directory, force=force)
+        model.json document. force=False refuses to replace an existing model; extra(tmp_dir, doc) adds files (the
+        card); lock=False when the caller holds the folder's lock."""
+        doc, arrays = self.to_arrays()
+        return save_folder(directory, doc, arrays, force=force, extra=extra, lock=lock)
 
     @classmethod
     def load(cls, directory: str | Path, verify: bool = True) -> "TagModel":
-        """Load a saved model (cabletags.scoring.storage). Only JSON and plain arrays are read (never pickle)."""
-        return load_model(directory, verify=verify)
+        """Load a saved model (cabletags.scoring.storage). Only JSON and plain arrays are read (never pickle); every
+        file is checked against the folder's manifest and every array and value is validated (`verify` is kept for
+        compatibility: every check always runs). Raises ModelError (one line)."""
+        doc, arrays, state = load_folder(directory, MODEL_FORMAT, _layout)
+        return cls.from_arrays(state, arrays, Path(directory))
+
+    def to_arrays(self) -> tuple[dict, dict]:
+        """(model.json document, named arrays): the model as storage keeps it. Weights are kept in float16."""
+        w = self.weights.tocsr()
+        cal = self.calibration
+        refs = self.references.to_arrays() if self.references is not None else {}
+        offsets = cal.offsets if cal.offsets is not None else np.zeros(len(self.labels))
+        arrays = dict(refs, idf=self.idf.astype(np.float32), w_data=w.data.astype(np.float16),
+                      w_indices=w.indices.astype(np.int32), w_indptr=w.indptr.astype(np.int32),
+                      intercept=self.intercept.astype(np.float32), offsets=offsets.astype(np.float32))
+        doc = {"format": MODEL_FORMAT, "settings": asdict(self.settings), "labels": self.labels,
+               "scale": cal.scale, "select_score": cal.select_score, "vocabulary": self.vocabulary,
+               "shape": [len(self.labels), len(self.vocabulary)], "ref_weights": list(cal.ref_weights),
+               "reference_posts": self.references.posts if self.references is not None else None,
+               "info": self.info}
+        return doc, arrays
+
+    @classmethod
+    def from_arrays(cls, state: dict, a: dict, where: Path | str = "model") -> "TagModel":
+        """The model from what _layout read of its document (`state`) and its arrays, every value checked
+        (finite numbers, index bounds, monotone row pointers). Raises ModelError naming `where`."""
+        d = where
+        L, V = len(state["labels"]), len(state["vocabulary"])
+        posts, cal = state["posts"], state["calibration"]
+        if (posts is None) != ("ref_own" not in a):
+            raise ModelError(f"{d}: corrupt model (reference posts and reference arrays disagree)")
+        _check_values(a, L, V, d)
+        cal.offsets = a["offsets"]
+        weights = sp.csr_matrix((a["w_data"].astype(np.float32), a["w_indices"], a["w_indptr"]), shape=(L, V))
+        m = cls(settings=state["settings"], labels=state["labels"], vocabulary=state["vocabulary"], idf=a["idf"],
+                weights=weights, intercept=a["intercept"], calibration=cal, info=state["info"])
+        if posts is not None:
+            try:
+                m.references = ReferenceIndex.from_arrays(posts, a, L)
+            except ValueError as e:
+                raise ModelError(f"{d}: corrupt model ({e})") from None
+        return m
+
+
+# --- the TagModel's stored form ------------------------------------------------------------------------------
+MODEL_FORMAT = "cabletags-tagmodel/1"
+MAX_REFERENCE_ROWS = 10_000_000
+# name -> dtype of every array a TagModel stores; the first six are required, the reference index all or none
+_ARRAYS = {"idf": "<f4", "w_data": "<f2", "w_indices": "<i4", "w_indptr": "<i4", "intercept": "<f4",
+           "offsets": "<f4", "select_margins": "<f4", "ref_own": "<i4", "ref_tags_indptr": "<i4",
+           "ref_tags": "<i2", "ref_cites_indptr": "<i4", "ref_cites": "<i4"}
+_REQUIRED = ("idf", "w_data", "w_indices", "w_indptr", "intercept", "offsets")
+_REFERENCE = ("ref_own", "ref_tags_indptr", "ref_tags", "ref_cites_indptr", "ref_cites")
+
+
+def _layout(doc: dict, declared: dict) -> ArrayLayout:
+    """A TagModel's document read and checked (labels, vocabulary, settings, calibration) and the arrays it
+    allows, with their shapes from the labels, the vocabulary and the settings. Raises ValueError (storage says
+    "corrupt model") or ModelError."""
+    labels = strings(doc.get("labels"), "labels")
+    vocabulary = strings(doc.get("vocabulary"), "vocabulary terms")
+    L, V = len(labels), len(vocabulary)
+    if doc.get("shape") != [L, V] or not L:
+        raise ValueError("shape disagrees with the labels and vocabulary")
+    settings = doc.get("settings")
+    if not isinstance(settings, dict):
+        raise ValueError("settings must be a mapping")
+    settings = dict(settings)
+    # one selection rule: models of the older per-tag rule need retraining
+    if settings.pop("selection", "global") != "global" or doc.get("select_score") is None:
+        raise ModelError("saved with the retired per-tag selection rule; retrain it")
+    settings.setdefault("nb_scaling", 0.0)  # models saved before naive Bayes scaling
+    settings = ModelSettings(**settings)
+    cal = Calibration(scale=number(doc.get("scale"), "scale", 1e-6, 1e6),
+                      select_score=number(doc.get("select_score"), "select_score", 0.0, 1.0))
+    posts = doc.get("reference_posts")
+    if posts is not None:
+        posts = strings(posts, "reference posts")
+        rw = doc.get("ref_weights") or [0.0, 0.0]
+        if not isinstance(rw, list) or len(rw) != 2:
+            raise ValueError("ref_weights must be two numbers")
+        cal.ref_weights = (number(rw[0], "ref_weights", -1e3, 1e3), number(rw[1], "ref_weights", -1e3, 1e3))
+    # a whole-cable model with its header block keeps the weights of two fits
+    shapes = _expected_shapes(declared, L, V, settings.keep_weights * (2 if settings.header_weight else 1))
+    required = _REQUIRED + (_REFERENCE if "ref_own" in declared else ())
+    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    return ArrayLayout({n: _ARRAYS[n] for n in shapes}, shapes, required,
+                       {"labels": labels, "vocabulary": vocabulary, "settings": settings, "calibration": cal,
+                        "posts": posts, "info": info})
+
+
+def _expected_shapes(declared: dict, L: int, V: int, keep: int) -> dict:
+    """name -> shape every array must have, from the labels, vocabulary and settings; the data arrays'
+    and the reference index's sizes come from the manifest but are bounded."""
+    nnz = declared.get("w_data", {}).get("shape", [None])[0]
+    if not isinstance(nnz, int) or not 0 <= nnz <= L * min(V, keep):
+        raise ValueError(f"weights declared as {nnz!r} values; at most {L} x {min(V, keep)}")
+    exp = {"idf": (V,), "w_data": (nnz,), "w_indices": (nnz,), "w_indptr": (L + 1,), "intercept": (L,),
+           "offsets": (L,), "select_margins": (L,)}
+    if "ref_own" in declared:
+        dims = [declared.get(k, {}).get("shape") or [None] for k in ("ref_own", "ref_tags", "ref_cites")]
+        n, k, m = dims[0][0], dims[1][0], dims[2][0]
+        if not all(isinstance(v, int) and v >= 0 for v in (n, k, m)) or n > MAX_REFERENCE_ROWS \
+                or k > n * L or m > 1000 * n:
+            raise ValueError("reference index sizes out of bounds")
+        exp.update(ref_own=(n, 3), ref_tags_indptr=(n + 1,), ref_tags=(k,), ref_cites_indptr=(n + 1,),
+                   ref_cites=(m, 3))
+    return exp
+
+
+def _check_values(a: dict, L: int, V: int, d) -> None:
+    for name in ("idf", "w_data", "intercept", "offsets"):
+        if not np.all(np.isfinite(a[name])):
+            raise ModelError(f"{d}: array {name} holds values that are not finite numbers")
+    ptr, idx = a["w_indptr"].astype(np.int64), a["w_indices"]
+    if ptr[0] != 0 or ptr[-1] != len(idx) or np.any(np.diff(ptr) < 0):
+        raise ModelError(f"{d}: weight row pointers are not monotone from 0 to {len(idx)}")
+    if len(idx) and (idx.min() < 0 or idx.max() >= V):
+        raise ModelError(f"{d}: weight indices outside the vocabulary of {V} terms")
+    if np.any(a["idf"] <= 0):
+        raise ModelError(f"{d}: idf values must be positive")
+

@@ -1,8 +1,11 @@
-"""Saving and loading a TagModel as data, never pickle; a model folder is replaced as a whole.
+"""Model folders as data, never pickle: named arrays with their hashes and a manifest; a folder is replaced as a
+whole. Storage knows arrays and documents, not models: each kind of model turns itself into a document and named
+arrays (TagModel.to_arrays) and back (TagModel.from_arrays), and says which arrays it may hold, with which dtype
+and shape (an ArrayLayout).
 
-A model folder holds ``model.json`` (format, settings, labels, vocabulary, scalar calibration),
-``arrays.npz`` (idf, pruned weights in float16, intercepts, offsets, the reference index) and
-``manifest.json``: the sha256 of every file of the folder and the dtype and shape of every array.
+A model folder holds ``model.json`` (its ``format`` names the kind of model and the version, e.g.
+``cabletags-tagmodel/1``; the rest is the kind's), ``arrays.npz`` (the named arrays) and ``manifest.json``: the
+sha256 of every file of the folder and the dtype and shape of every array.
 
 Loading trusts nothing it reads (a crafted model gets a one-line ModelError, never a crash or a large
 allocation):
@@ -12,8 +15,8 @@ allocation):
   is read whole, old or new;
 * model.json is at most 64 MB and every field is type-checked; the format version is checked with a clear
   message for older and newer formats;
-* arrays.npz may hold only the known arrays; each array's declared shape must agree with the labels, the
-  vocabulary and the settings, its zip member must not be larger than that shape needs, its .npy header
+* arrays.npz may hold only the arrays the kind's layout names; each array's declared shape must agree with the
+  layout (for a TagModel: the labels, the vocabulary and the settings), its zip member must not be larger than that shape needs, its .npy header
   must declare exactly that dtype and shape, and only those bytes are read (a zip bomb cannot allocate);
 * values are checked: finite numbers, index bounds, monotone row pointers.
 
@@ -32,33 +35,33 @@ import tempfile
 import zipfile
 import zlib
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import DataError, InputError
 
-__all__ = ["MODEL_FORMAT", "ModelError", "save_model", "load_model", "replace_folder", "folder_lock",
-           "write_manifest", "MANIFEST_NAME"]
+__all__ = ["ModelError", "TargetError", "ArrayLayout", "save_folder", "load_folder", "replace_folder", "folder_lock",
+           "check_target", "write_manifest", "strings", "number", "MANIFEST_NAME"]
 
-FORMAT_NAME = "cabletags-tagmodel"
-FORMAT_VERSION = 1
-MODEL_FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "cabletags-model-manifest/1"
 MAX_JSON_BYTES = 64 << 20
 MAX_ARRAYS_BYTES = 1 << 30
-MAX_REFERENCE_ROWS = 10_000_000
 _HEADER_SLACK = 4096  # bytes a .npy header may take beyond the data
 
-# name -> dtype; the first six are required
-_ARRAYS = {"idf": "<f4", "w_data": "<f2", "w_indices": "<i4", "w_indptr": "<i4", "intercept": "<f4",
-           "offsets": "<f4", "select_margins": "<f4", "ref_own": "<i4", "ref_tags_indptr": "<i4",
-           "ref_tags": "<i2", "ref_cites_indptr": "<i4", "ref_cites": "<i4"}
-_REQUIRED = ("idf", "w_data", "w_indices", "w_indptr", "intercept", "offsets")
-_REFERENCE = ("ref_own", "ref_tags_indptr", "ref_tags", "ref_cites_indptr", "ref_cites")
+
+@dataclass(frozen=True)
+class ArrayLayout:
+    """The arrays a folder may hold, as its model.json and manifest say they must be: `dtypes` name -> dtype
+    string ('<f4'), `shapes` name -> the exact shape (every allowed array), `required` the names that must be there.
+    `state`: whatever the kind found while checking its document, handed back by load_folder."""
+
+    dtypes: dict
+    shapes: dict
+    required: tuple
+    state: object = None
 
 
 class ModelError(DataError):
@@ -198,37 +201,22 @@ def _umask() -> int:
     return old
 
 
-def save_model(model, directory: str | Path, force: bool = True, extra=None, lock: bool = True) -> dict:
-    """Write the model's folder (model.json, arrays.npz, manifest.json) at `directory`, replacing any
-    earlier model there as a whole; extra(tmp_dir), when given, adds files (the card). Returns the
-    model.json document."""
-    doc_out = {}
+def save_folder(directory: str | Path, doc: dict, arrays: dict, force: bool = True, extra=None,
+                lock: bool = True) -> dict:
+    """Write a model folder at `directory`: arrays.npz (the named arrays), model.json (`doc` and the arrays'
+    sha256), the files extra(tmp_dir, doc) adds (a card) and manifest.json, built beside it and swapped in whole,
+    replacing any earlier model there. Returns the model.json document written."""
+    out = {}
 
     def fill(d: Path):
-        doc_out.update(_write_files(model, d))
+        np.savez_compressed(d / "arrays.npz", **arrays)
+        out.update(doc, arrays_sha256=_sha256((d / "arrays.npz").read_bytes()))
+        (d / "model.json").write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
         if extra is not None:
-            extra(d, doc_out)
+            extra(d, out)
 
     replace_folder(directory, fill, force=force, lock=lock)
-    return doc_out
-
-
-def _write_files(model, d: Path) -> dict:
-    w = model.weights.tocsr()
-    cal = model.calibration
-    refs = model.references.to_arrays() if model.references is not None else {}
-    offsets = cal.offsets if cal.offsets is not None else np.zeros(len(model.labels))
-    np.savez_compressed(d / "arrays.npz", **refs, idf=model.idf.astype(np.float32),
-                        w_data=w.data.astype(np.float16), w_indices=w.indices.astype(np.int32),
-                        w_indptr=w.indptr.astype(np.int32), intercept=model.intercept.astype(np.float32),
-                        offsets=offsets.astype(np.float32))
-    doc = {"format": MODEL_FORMAT, "settings": asdict(model.settings), "labels": model.labels,
-           "scale": cal.scale, "select_score": cal.select_score, "vocabulary": model.vocabulary,
-           "shape": [len(model.labels), len(model.vocabulary)], "ref_weights": list(cal.ref_weights),
-           "reference_posts": model.references.posts if model.references is not None else None,
-           "arrays_sha256": _sha256((d / "arrays.npz").read_bytes()), "info": model.info}
-    (d / "model.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    return doc
+    return out
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -276,18 +264,20 @@ def read_folder(directory: str | Path) -> tuple[dict, dict, bytes]:
         os.close(dfd)
 
 
-def _check_format(doc, d: Path) -> None:
+def _check_format(doc, d: Path, want: str) -> None:
     fmt = doc.get("format") if isinstance(doc, dict) else None
     name, _, version = str(fmt).partition("/")
-    if name != FORMAT_NAME or not version.isdigit():
-        raise ModelError(f"{d}: model format {fmt!r} is not {MODEL_FORMAT!r} (not a cabletags model)")
-    if int(version) > FORMAT_VERSION:
-        raise ModelError(f"{d}: model format {fmt} is newer than this cabletags reads ({MODEL_FORMAT}); upgrade")
-    if int(version) < FORMAT_VERSION:
-        raise ModelError(f"{d}: model format {fmt} is older than {MODEL_FORMAT}; retrain the model")
+    want_name, _, want_version = want.partition("/")
+    if name != want_name or not version.isdigit():
+        raise ModelError(f"{d}: model format {fmt!r} is not {want!r} (not a cabletags model)")
+    if int(version) > int(want_version):
+        raise ModelError(f"{d}: model format {fmt} is newer than this cabletags reads ({want}); upgrade")
+    if int(version) < int(want_version):
+        raise ModelError(f"{d}: model format {fmt} is older than {want}; retrain the model")
 
 
-def _strings(x, what: str, unique: bool = True) -> list[str]:
+def strings(x, what: str, unique: bool = True) -> list[str]:
+    """`x` if it is a list of strings (without repeats when `unique`); ValueError naming `what` otherwise."""
     if not isinstance(x, list) or not set(map(type, x)) <= {str}:
         raise ValueError(f"{what} must be a list of strings")
     if unique and len(set(x)) != len(x):
@@ -295,32 +285,15 @@ def _strings(x, what: str, unique: bool = True) -> list[str]:
     return x
 
 
-def _number(x, what: str, lo: float = -math.inf, hi: float = math.inf) -> float:
+def number(x, what: str, lo: float = -math.inf, hi: float = math.inf) -> float:
+    """`x` as a float if it is a finite number in [lo, hi] (never a bool); ValueError naming `what` otherwise."""
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or not lo <= x <= hi:
         raise ValueError(f"{what} must be a finite number in [{lo}, {hi}], not {x!r}")
     return float(x)
 
 
-def _expected_shapes(declared: dict, L: int, V: int, keep: int) -> dict:
-    """name -> shape every array must have, from the labels, vocabulary and settings; the data arrays'
-    and the reference index's sizes come from the manifest but are bounded."""
-    nnz = declared.get("w_data", {}).get("shape", [None])[0]
-    if not isinstance(nnz, int) or not 0 <= nnz <= L * min(V, keep):
-        raise ValueError(f"weights declared as {nnz!r} values; at most {L} x {min(V, keep)}")
-    exp = {"idf": (V,), "w_data": (nnz,), "w_indices": (nnz,), "w_indptr": (L + 1,), "intercept": (L,),
-           "offsets": (L,), "select_margins": (L,)}
-    if "ref_own" in declared:
-        dims = [declared.get(k, {}).get("shape") or [None] for k in ("ref_own", "ref_tags", "ref_cites")]
-        n, k, m = dims[0][0], dims[1][0], dims[2][0]
-        if not all(isinstance(v, int) and v >= 0 for v in (n, k, m)) or n > MAX_REFERENCE_ROWS \
-                or k > n * L or m > 1000 * n:
-            raise ValueError("reference index sizes out of bounds")
-        exp.update(ref_own=(n, 3), ref_tags_indptr=(n + 1,), ref_tags=(k,), ref_cites_indptr=(n + 1,),
-                   ref_cites=(m, 3))
-    return exp
-
-
-def _read_arrays(data: bytes, declared: dict, expected: dict, d: Path) -> dict:
+def _read_arrays(data: bytes, declared: dict, layout: ArrayLayout, d: Path) -> dict:
+    expected = layout.shapes
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -328,14 +301,14 @@ def _read_arrays(data: bytes, declared: dict, expected: dict, d: Path) -> dict:
     names = {}
     for info in z.infolist():
         name = info.filename[:-4] if info.filename.endswith(".npy") else None
-        if name not in _ARRAYS or name in names:
+        if name not in expected or name in names:
             raise ModelError(f"{d / 'arrays.npz'}: unexpected member {info.filename[:40]!r}")
         names[name] = info
-    missing = [n for n in _REQUIRED if n not in names]
-    if missing or ("ref_own" in names) != all(n in names for n in _REFERENCE):
-        raise ModelError(f"{d / 'arrays.npz'}: arrays missing ({', '.join(missing) or 'part of the reference index'})")
+    missing = [n for n in layout.required if n not in names]
+    if missing:
+        raise ModelError(f"{d / 'arrays.npz'}: arrays missing ({', '.join(missing)})")
     for name, info in names.items():
-        dtype, shape = np.dtype(_ARRAYS[name]), expected[name]
+        dtype, shape = np.dtype(layout.dtypes[name]), expected[name]
         if declared.get(name) != {"dtype": dtype.str, "shape": list(shape)}:
             raise ModelError(f"{d}: array {name} declared as {declared.get(name)!r}, expected {dtype.str} {shape}")
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
@@ -350,7 +323,7 @@ def _read_arrays(data: bytes, declared: dict, expected: dict, d: Path) -> dict:
 
     def _read_member(name):
         # one archive handle per member: zlib releases the GIL, so members decompress in parallel threads
-        dtype, shape = np.dtype(_ARRAYS[name]), expected[name]
+        dtype, shape = np.dtype(layout.dtypes[name]), expected[name]
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         with zipfile.ZipFile(io.BytesIO(data)) as zz, zz.open(names[name]) as f:
             try:
@@ -372,82 +345,30 @@ def _read_arrays(data: bytes, declared: dict, expected: dict, d: Path) -> dict:
         return dict(pool.map(read, biggest_first))
 
 
-def _check_values(a: dict, L: int, V: int, d: Path) -> None:
-    for name in ("idf", "w_data", "intercept", "offsets"):
-        if not np.all(np.isfinite(a[name])):
-            raise ModelError(f"{d}: array {name} holds values that are not finite numbers")
-    ptr, idx = a["w_indptr"].astype(np.int64), a["w_indices"]
-    if ptr[0] != 0 or ptr[-1] != len(idx) or np.any(np.diff(ptr) < 0):
-        raise ModelError(f"{d}: weight row pointers are not monotone from 0 to {len(idx)}")
-    if len(idx) and (idx.min() < 0 or idx.max() >= V):
-        raise ModelError(f"{d}: weight indices outside the vocabulary of {V} terms")
-    if np.any(a["idf"] <= 0):
-        raise ModelError(f"{d}: idf values must be positive")
+def load_folder(directory: str | Path, fmt: str, layout) -> tuple[dict, dict, object]:
+    """(model.json document, arrays by name, the layout's state) of the model folder at `directory`, whose
+    model.json must be of format `fmt` ("cabletags-tagmodel/1"). layout(doc, declared) -> ArrayLayout: the kind's
+    reading of its document (raising ValueError or ModelError when it is wrong) and the arrays that document allows,
+    `declared` being the manifest's {name: {dtype, shape}}. Only JSON and plain arrays are read (never pickle).
 
-
-def load_model(directory: str | Path, verify: bool = True):
-    """The TagModel saved in `directory`. Only JSON and plain arrays are read (never pickle).
-
-    Raises ModelError (one line) for a missing, corrupt, modified, crafted or foreign model. A folder
-    replaced while it is read is read again (up to three times). `verify` is kept for compatibility:
-    every check always runs.
-    """
+    Raises ModelError (one line) for a missing, corrupt, modified, crafted or foreign folder. A folder replaced
+    while it is read is read again (up to three times)."""
     for attempt in range(3):
         try:
-            return _load(Path(directory))
+            return _load(Path(directory), fmt, layout)
         except ModelError:
             if attempt == 2 or not Path(directory).is_dir():
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _load(d: Path):
-    from .calibration import Calibration
-    from .model import ModelSettings, TagModel
-    from .references import ReferenceIndex
-
+def _load(d: Path, fmt: str, layout) -> tuple[dict, dict, object]:
     manifest, doc, data = read_folder(d)
-    _check_format(doc, d)
+    _check_format(doc, d, fmt)
     try:
-        labels = _strings(doc.get("labels"), "labels")
-        vocabulary = _strings(doc.get("vocabulary"), "vocabulary terms")
-        L, V = len(labels), len(vocabulary)
-        if doc.get("shape") != [L, V] or not L:
-            raise ValueError("shape disagrees with the labels and vocabulary")
-        settings = doc.get("settings")
-        if not isinstance(settings, dict):
-            raise ValueError("settings must be a mapping")
-        settings = dict(settings)
-        # one selection rule: models of the older per-tag rule need retraining
-        if settings.pop("selection", "global") != "global" or doc.get("select_score") is None:
-            raise ModelError(f"{d}: saved with the retired per-tag selection rule; retrain it")
-        settings.setdefault("nb_scaling", 0.0)  # models saved before naive Bayes scaling
-        settings = ModelSettings(**settings)
-        cal = Calibration(scale=_number(doc.get("scale"), "scale", 1e-6, 1e6),
-                          select_score=_number(doc.get("select_score"), "select_score", 0.0, 1.0))
-        posts = doc.get("reference_posts")
-        if posts is not None:
-            posts = _strings(posts, "reference posts")
-            rw = doc.get("ref_weights") or [0.0, 0.0]
-            if not isinstance(rw, list) or len(rw) != 2:
-                raise ValueError("ref_weights must be two numbers")
-            cal.ref_weights = (_number(rw[0], "ref_weights", -1e3, 1e3), _number(rw[1], "ref_weights", -1e3, 1e3))
-        expected = _expected_shapes(manifest["arrays"], L, V,
-                                    # a whole-cable model with its header block keeps the weights of two fits
-                                    settings.keep_weights * (2 if settings.header_weight else 1))
+        lay = layout(doc, manifest["arrays"])
     except (ValueError, TypeError) as e:
         raise ModelError(f"{d}: corrupt model ({str(e)[:120]})") from None
-    a = _read_arrays(data, manifest["arrays"], expected, d)
-    if (posts is None) != ("ref_own" not in a):
-        raise ModelError(f"{d}: corrupt model (reference posts and reference arrays disagree)")
-    _check_values(a, L, V, d)
-    cal.offsets = a["offsets"]
-    weights = sp.csr_matrix((a["w_data"].astype(np.float32), a["w_indices"], a["w_indptr"]), shape=(L, V))
-    m = TagModel(settings=settings, labels=labels, vocabulary=vocabulary, idf=a["idf"], weights=weights,
-                 intercept=a["intercept"], calibration=cal, info=doc.get("info") if isinstance(doc.get("info"), dict) else {})
-    if posts is not None:
-        try:
-            m.references = ReferenceIndex.from_arrays(posts, a, L)
-        except ValueError as e:
-            raise ModelError(f"{d}: corrupt model ({e})") from None
-    return m
+    except ModelError as e:  # the kind refuses its document: say which folder
+        raise ModelError(f"{d}: {e}") from None
+    return doc, _read_arrays(data, manifest["arrays"], lay, d), lay.state

@@ -16,7 +16,7 @@ import numpy as np
 from ..vocabulary.taxonomy import load_taxonomy
 from .model import ModelError, TagModel
 
-__all__ = ["Suggestion", "Suggester", "suggest_many", "shipped_model_dir", "DEFAULT_MODEL", "CABLE_MODEL"]
+__all__ = ["Suggestion", "Suggester", "shipped_model_dir", "DEFAULT_MODEL", "CABLE_MODEL"]
 
 DEFAULT_MODEL = "cabletags-default"
 # the shipped model for whole cables (trained on header + body, ModelSettings.reading "cable"): it reads whole
@@ -316,14 +316,3 @@ class Suggester:
                     contrib.append((f"{what} {refs.reference_id(carrying[0])}{more}",
                                     float(weight * len(carrying) / len(rows))))
         return sorted(contrib, key=lambda c: -c[1])[:k]
-
-
-def suggest_many(texts, limit: int = 10, model: str | Path | None = None, batch_size: int = 256,
-                 threshold: float | None = None):
-    """Suggestions for each text of an iterable, lazily and in order, with the model at `model` (None: the
-    shipped one, loaded once for the whole iterable): Suggester.suggest_many.
-
-    >>> for tags in suggest_many(df["body"]):        # a pandas column; missing cells select nothing
-    ...     print([t.tag for t in tags if t.selected])
-    """
-    yield from Suggester.load(model).suggest_many(texts, limit, batch_size, threshold)

@@ -15,13 +15,11 @@ from itertools import repeat
 import numpy as np
 import scipy.sparse as sp
 
-from ..cableformat import TOKEN_PATTERN
+# a whole-cable model's header terms (ModelSettings.header_weight > 0): the header's words written with
+# HEADER_PREFIX (cabletags.reading.parser.cable_reading) form a block of features of their own, normalized apart
+from ..cableformat import HEADER_PREFIX, TOKEN_PATTERN
 
 __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
-
-# a whole-cable model's header terms (ModelSettings.header_weight > 0): the header's words written with this
-# prefix (cabletags.reading.parser.cable_reading) form a block of features of their own, normalized apart from the rest
-HEADER_PREFIX = "hdr_"
 
 
 def header_block(vocabulary) -> np.ndarray:

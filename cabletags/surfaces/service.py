@@ -105,26 +105,26 @@ class ParseRequest(BaseModel):
 
 def create_app(model: str | Path | None = None, taxonomy: str | Path | None = None,
                overlay: str | Path | None = None, max_request_bytes: int = MAX_REQUEST_BYTES):
-    """The ASGI app, with the model (None: the shipped one) and the taxonomy loaded now, once."""
+    """The ASGI app, with the model (None: the shipped one) and the taxonomy loaded now, once, from the process's
+    Workspace (app.state.workspace; keyed by content, so apps of the same files share them)."""
     from ..reading import read_cable, read_document, scoring_text
-    from ..scoring.suggester import Suggester
     from ..vocabulary.catalog import concept_uri, search
     from ..vocabulary.decoder import decode
-    from ..vocabulary.normalizer import get_normalizer
-    from ..vocabulary.taxonomy import load_taxonomy
+    from ..workspace import default_workspace
 
-    tax = load_taxonomy(taxonomy, overlay=overlay)
-    suggester = Suggester.load(model, taxonomy=tax)
+    ws = default_workspace()
+    tax = ws.load_taxonomy(taxonomy, overlay)
+    suggester = ws.suggester(model, None, taxonomy=tax)
     suggester.suggest("warm up")  # builds the lookup tables before the first request, not during it
     suggester.cable_model  # and loads (and checks) the whole-cable model now: a bad one stops the start
-    norm = get_normalizer(tax)
+    norm = ws.normalizer(tax)
     project = {"project_id": PROJECT_ID, "name": "cabletags: TAGS codes of US diplomatic cables",
                "language": "en", "backend": {"backend_id": "cabletags-svm"}, "is_trained": True,
                "modification_time": None}
 
     app = FastAPI(title="cabletags", version=__version__, openapi_url="/v1/openapi.json", docs_url="/v1/docs",
                   redoc_url=None, description=__doc__.split("\n\n", 1)[1])
-    app.state.suggester, app.state.taxonomy = suggester, tax
+    app.state.workspace, app.state.suggester, app.state.taxonomy = ws, suggester, tax
 
     def check_project(project_id: str):
         if project_id != PROJECT_ID:

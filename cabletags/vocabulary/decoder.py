@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Iterable, Iterator
 
 from .normalizer import NormalizedTags, get_normalizer
@@ -98,7 +98,6 @@ class Decoded:
         return d
 
 
-@lru_cache(maxsize=4096)  # a stream repeats its codes
 def short_definition(text: str, width: int = 90) -> str:
     """A definition's first sentence, cut at `width` characters (the table's short form)."""
     first = text.split("\n")[0]
@@ -186,10 +185,14 @@ def did_you_mean(token: str, taxonomy: Taxonomy | None = None, limit: int = 5) -
     if len(token) > 64:  # no code is near a long token; and the work would grow with its square
         return []
     up = "".join(ch for ch in token.upper() if ch.isalpha())
-    return list(_near(get_normalizer(taxonomy), up)[:limit]) if up else []
+    if not up:
+        return []
+    n = get_normalizer(taxonomy)
+    # a stream repeats its unknown tokens: the answers are kept with the taxonomy they come from
+    near = n.tax.derived("did-you-mean", lambda: lru_cache(maxsize=100_000)(partial(_near, n)))
+    return list(near(up)[:limit])
 
 
-@lru_cache(maxsize=100_000)  # a stream repeats its unknown tokens; normalizers are few and long-lived
 def _near(n, up: str) -> tuple[str, ...]:
     found = set(n.typo_candidates(up)) if len(up) >= 3 else set()
     for i in range(len(up)):
@@ -250,7 +253,7 @@ def iter_decode(items: Iterable[str], taxonomy: Taxonomy | None = None, era: str
         old = tax.era_codes("1970s")
         for u in norm.unknown:
             reason = n.tax.words.get(u.upper(), "")
-            cands = norm.candidates.get(u) or did_you_mean(u, taxonomy)
+            cands = norm.candidates.get(u) or did_you_mean(u, tax)
             d = Decoded(u, "word" if reason else "unknown", None, None, "", cands,
                         f"non-code word: {reason}" if reason else "")
             if u.upper() in old:  # not a Cablegate code, but one of the 1970s (UR): say so

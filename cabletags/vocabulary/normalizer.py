@@ -23,7 +23,7 @@ from ..cableformat import PAGE_HEADERS, TAGS_LABEL_AT_START
 from .taxonomy import TOPIC_KINDS, Taxonomy, load_taxonomy
 from .wordmodel import CharModel, char_ngram_counts
 
-__all__ = ["normalize", "normalize_many", "NormalizedTags", "Repair", "Normalizer", "render_line"]
+__all__ = ["NormalizedTags", "Repair", "Normalizer", "get_normalizer", "render_line"]
 
 
 @dataclass(frozen=True)
@@ -748,25 +748,14 @@ class Normalizer:
         return None
 
 
-@lru_cache(maxsize=8)
-def _normalizer_for(key) -> Normalizer:
-    path, overlay, typo = key
-    return Normalizer(load_taxonomy(path, overlay=overlay, typo_aliases=typo))
-
-
-_BY_TAXONOMY: dict[int, tuple[Taxonomy, Normalizer]] = {}
-
-
 def get_normalizer(taxonomy: Taxonomy | None = None, *, typo_aliases: bool = True) -> Normalizer:
-    """The (cached) Normalizer for a taxonomy; None means the default taxonomy."""
-    if taxonomy is None:
-        return _normalizer_for((None, None, typo_aliases))
-    hit = _BY_TAXONOMY.get(id(taxonomy))
-    if hit is None or hit[0] is not taxonomy:
-        if len(_BY_TAXONOMY) > 16:
-            _BY_TAXONOMY.clear()
-        hit = _BY_TAXONOMY[id(taxonomy)] = (taxonomy, Normalizer(taxonomy))
-    return hit[1]
+    """The Normalizer of a taxonomy, built once and kept with it (Taxonomy.derived); typo_aliases=False: the one
+    of the taxonomy without its typo aliases. None loads the shipped taxonomy now: a program that normalizes more
+    than once holds its taxonomy (cabletags.Workspace, or cabletags.normalize, which uses one)."""
+    tax = taxonomy if taxonomy is not None else load_taxonomy()
+    if not typo_aliases:
+        tax = tax.without_typo_aliases()
+    return tax.derived("normalizer", lambda: Normalizer(tax))
 
 
 _UPPER_TOKEN = re.compile(r"\b[A-Z][A-Z0-9]+\b")  # a token written in upper case: the line's codes are
@@ -776,7 +765,6 @@ UNATTESTED_CONFIDENCE = 0.5
 LONE_LOWER_CONFIDENCE = 0.6
 
 
-@lru_cache(maxsize=1)
 def _prose_lists() -> tuple[frozenset, frozenset]:
     """(code-like words of prose, acronyms defined in cables): taxonomy/codewords.txt and acronyms.txt, made by
     scripts/tools/build_plainwords.py from the corpus (read from the shipped taxonomy: they are corpus facts)."""
@@ -798,28 +786,3 @@ def _missing(value) -> bool:
         return value != value
     name = type(value).__name__
     return name in ("NAType", "NaTType") or (name.startswith("float") and value != value)
-
-
-def normalize_many(lines, taxonomy: Taxonomy | None = None, min_confidence: float = 0.0):
-    """normalize() of each line of an iterable, lazily and in order: one NormalizedTags per item, an empty one for
-    None, NaN or an empty string (a DataFrame column's missing cells), never a dropped item.
-
-    >>> [n.codes for n in normalize_many(["PGOV, PREL", None, "OSCEPREF"])]
-    [['PGOV', 'PREL'], [], ['OSCE', 'PREF']]
-    """
-    norm = get_normalizer(taxonomy)
-    for raw in lines:
-        n = norm.normalize(raw)
-        yield n.trusted(min_confidence, raw) if min_confidence > 0 else n
-
-
-def normalize(raw: str | None, taxonomy: Taxonomy | None = None, min_confidence: float = 0.0) -> NormalizedTags:
-    """Normalize one raw TAGS line (label, banners and all) into canonical codes. None, NaN and "" give an
-    empty result (no codes), never an error. min_confidence: apply only the repairs at least this confident
-    (NormalizedTags.trusted: the others become suggestions in `candidates`, their tokens kept).
-
-    >>> normalize("TAGS: PGOV, PREL, OSCEPREF").codes
-    ['PGOV', 'PREL', 'OSCE', 'PREF']
-    """
-    n = get_normalizer(taxonomy).normalize(raw)
-    return n.trusted(min_confidence, raw) if min_confidence > 0 else n

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import DataError
 
 __all__ = ["Alias", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "validate_taxonomy",
-           "default_taxonomy_dir", "shipped_taxonomy_dir", "KINDS", "TOPIC_KINDS", "ERAS"]
+           "default_taxonomy_dir", "shipped_taxonomy_dir", "taxonomy_source", "TaxonomySource", "KINDS", "TOPIC_KINDS", "ERAS"]
 
 # the one definition of kinds and eras; every module and surface takes them from here
 KINDS = ("subject", "program", "geographic", "organization")
@@ -108,6 +108,26 @@ class Taxonomy:
     eras: dict = field(default_factory=dict)  # {"1970s": {"codes": {CODE: {title, evidence}}, ...}, "current": {...}}
     _by_kind: dict = field(default_factory=dict, repr=False)
     _iso_index: dict | None = field(default=None, repr=False)  # ISO 3166 alpha-2 -> geographic entry
+    # what is made from this taxonomy alone (its normalizer, its variant without typo aliases): kept with it, so
+    # whoever holds the taxonomy holds them, and nothing is kept anywhere else
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, name: str, make):
+        """The object `make()` builds from this taxonomy, built once and kept with it (its normalizer, say)."""
+        if name not in self._derived:
+            self._derived[name] = make()
+        return self._derived[name]
+
+    def without_typo_aliases(self) -> "Taxonomy":
+        """This taxonomy without its aliases of type 'typo' (to measure what the general repair rules carry
+        alone); itself when it has none."""
+        if not self.typo_aliases:
+            return self
+        return self.derived("no-typo", lambda: Taxonomy(
+            entries=self.entries, aliases={f: a for f, a in self.aliases.items() if a[1] != "typo"},
+            words=self.words, junk=self.junk, plainwords=self.plainwords, version=self.version,
+            repaired_forms=self.repaired_forms, source=self.source, typo_aliases=False, wordmodel=self.wordmodel,
+            eras=self.eras))
 
     def __contains__(self, code: str) -> bool:
         return code in self.entries
@@ -271,12 +291,10 @@ def _schema_errors(doc, schema) -> list[str]:
     return out
 
 
-_CHECKED: dict[str, tuple] = {}  # sha256 of a file's bytes -> (document, schema problems): read-only use
-
-
-def _checked(path: Path, schema: dict) -> tuple:
-    """A taxonomy file's document and its schema problems, remembered by the file's content for this process
-    (re-validating a directory where one file changed reads the others once). Callers never mutate it."""
+def _checked(path: Path, schema: dict, memo: dict | None) -> tuple:
+    """A taxonomy file's document and its schema problems; `memo` (a Workspace's: sha256 of a file's bytes ->
+    result) remembers them by the file's content, so re-validating a directory where one file changed reads the
+    others once. Callers never mutate the result."""
     try:
         with path.open("rb") as f:
             data = f.read(MAX_YAML_BYTES + 1)  # never more than a taxonomy file may hold
@@ -285,13 +303,16 @@ def _checked(path: Path, schema: dict) -> tuple:
     if len(data) > MAX_YAML_BYTES:
         return _yaml_load(path), []  # raises: too large
     key = hashlib.sha256(data).hexdigest()
-    if key not in _CHECKED:
-        doc = _yaml_load(path)
-        _CHECKED[key] = (doc, _schema_errors(doc, schema) if isinstance(doc, dict) else [])
-    return _CHECKED[key]
+    if memo is not None and key in memo:
+        return memo[key]
+    doc = _yaml_load(path)
+    out = (doc, _schema_errors(doc, schema) if isinstance(doc, dict) else [])
+    if memo is not None:
+        memo[key] = out
+    return out
 
 
-def _compile(files: list[Path], overlays: list[Path]) -> dict:
+def _compile(files: list[Path], overlays: list[Path], memo: dict | None = None) -> dict:
     """Validate the YAML files and return the plain-data form that is cached."""
     # the schema is the package's contract, so a user's taxonomy is checked against the shipped one
     schema = json.loads((shipped_taxonomy_dir() / "schema.json").read_text(encoding="utf-8"))
@@ -300,7 +321,7 @@ def _compile(files: list[Path], overlays: list[Path]) -> dict:
     origin: dict[str, str] = {}
 
     def add_file(path: Path, overlay: bool):
-        doc, errs = _checked(path, schema)
+        doc, errs = _checked(path, schema, memo)
         if not isinstance(doc, dict):
             problems.append(f"{path}: expected a mapping with 'kind' and 'entries'")
             return
@@ -428,27 +449,32 @@ def _valid_cache(data, digest: str) -> bool:
         all(isinstance(v, list) and len(v) == 2 for v in data["aliases"].values())
 
 
-def validate_taxonomy(directory: str | Path | None = None) -> list[str]:
+def validate_taxonomy(directory: str | Path | None = None, memo: dict | None = None) -> list[str]:
     """Every problem in a taxonomy directory, one message each (empty list: valid)."""
     try:
-        _compile(_files(Path(directory) if directory else default_taxonomy_dir()), [])
+        _compile(_files(Path(directory) if directory else default_taxonomy_dir()), [], memo)
     except TaxonomyError as e:
         return e.problems
     return []
 
 
-_LOADED: dict = {}
+@dataclass(frozen=True)
+class TaxonomySource:
+    """The files a taxonomy is made from and the digest of their bytes: `key` names what a load would give
+    (an edited file gives a new key), so a Workspace keeps one Taxonomy per key."""
+
+    directory: Path
+    files: tuple[Path, ...]
+    overlays: tuple[Path, ...]
+    digest: str
+
+    def key(self, typo_aliases: bool = True) -> tuple:
+        return (str(self.directory.resolve()), self.digest, bool(typo_aliases))
 
 
-def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None = None,
-                  typo_aliases: bool = True, use_cache: bool = True) -> Taxonomy:
-    """Load and validate a taxonomy directory (default: the shipped one), optionally with an overlay.
-
-    path: directory holding subject/program/geographic/organization.yaml, words.yaml, plainwords.txt.
-    overlay: a YAML file or directory of files in the same format laid over it (new codes, extra
-    aliases, corrected titles); typo_aliases: False drops aliases of type 'typo' (to measure how much
-    the general repair rules carry alone). Raises TaxonomyError naming the file and entry.
-    """
+def taxonomy_source(path: str | Path | None = None, overlay: str | Path | None = None) -> TaxonomySource:
+    """The files of the taxonomy at `path` (None: $CABLETAGS_TAXONOMY or the shipped one) with `overlay`, and
+    the digest of their bytes. Raises TaxonomyError for a missing overlay or one that is not a file or folder."""
     directory = Path(path) if path else default_taxonomy_dir()
     overlays = [Path(overlay)] if overlay else []
     for ov in overlays:
@@ -466,10 +492,26 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
     for f in files + ov_files + ([eras_file] if eras_file.is_file() else []):
         h.update(f.name.encode())
         _hash_file(h, f)
-    digest = h.hexdigest()[:12]
-    key_in = (str(directory.resolve()), digest, typo_aliases)  # an edited file makes a new key
-    if key_in in _LOADED:
-        return _LOADED[key_in]
+    return TaxonomySource(directory, tuple(files), tuple(ov_files), h.hexdigest()[:12])
+
+
+def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None = None,
+                  typo_aliases: bool = True, use_cache: bool = True, source: TaxonomySource | None = None,
+                  memo: dict | None = None) -> Taxonomy:
+    """Load and validate a taxonomy directory (default: the shipped one), optionally with an overlay.
+
+    path: directory holding subject/program/geographic/organization.yaml, words.yaml, plainwords.txt.
+    overlay: a YAML file or directory of files in the same format laid over it (new codes, extra
+    aliases, corrected titles); typo_aliases: False drops aliases of type 'typo' (to measure how much
+    the general repair rules carry alone). Raises TaxonomyError naming the file and entry.
+
+    Each call loads anew (from the validated copy in the user's cache directory when the files are unchanged);
+    a program that loads more than once keeps its taxonomies in a cabletags.Workspace, which is what
+    ``cabletags.load_taxonomy`` does. source: the files, when taxonomy_source() already found them; memo: a
+    Workspace's memory of validated files.
+    """
+    src = source or taxonomy_source(path, overlay)
+    files, ov_files, digest = list(src.files), list(src.overlays), src.digest
     data = None
     cache = _cache_dir() / f"taxonomy-{_CACHE_FORMAT}-{digest}.json"
     if use_cache and cache.is_file():
@@ -480,7 +522,7 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
         if not _valid_cache(data, digest):
             data = None  # a damaged or foreign cache file is rebuilt, never trusted
     if data is None:
-        data = dict(_compile(files, ov_files), digest=digest)
+        data = dict(_compile(files, ov_files, memo), digest=digest)
         if use_cache:
             try:
                 cache.parent.mkdir(parents=True, exist_ok=True)
@@ -502,6 +544,5 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
     tax = Taxonomy(entries=entries, aliases=aliases, words=data["words"], junk=data["junk"],
                    plainwords=frozenset(data["plainwords"]), version=f"{TAXONOMY_VERSION}+{digest}",
                    repaired_forms=data.get("repaired_forms", {}), wordmodel=data.get("wordmodel"), eras=data["eras"],
-                   source=str(directory), typo_aliases=typo_aliases)
-    _LOADED[key_in] = tax
+                   source=str(src.directory), typo_aliases=typo_aliases)
     return tax

@@ -212,7 +212,7 @@ def main(argv=None):
 def write_benchmark(model_dir: Path, report: list[str], command: str, held_out: str) -> None:
     """Put the report into card.json ("benchmark") and re-render MODEL_CARD.md; `command` is what printed it,
     `held_out` says which part was held out and how the scored model was trained."""
-    from cabletags.scoring.training import write_card
+    from cabletags.scoring.modelcard import write_card
 
     card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
     card["benchmark"] = {"command": command,

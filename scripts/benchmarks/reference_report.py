@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cabletags.scoring.corpus import corpus_or_exit, is_validation  # noqa: E402
 from cabletags.scoring.references import ReferenceIndex  # noqa: E402
-from cabletags.scoring.training import label_space, load_labelled  # noqa: E402
+from cabletags.scoring.trainingdata import label_space, load_labelled  # noqa: E402
 
 
 def main(argv=None):

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from cabletags.scoring.corpus import corpus_or_exit, read_corpus  # noqa: E402
 from cabletags.scoring.model import TagModel  # noqa: E402
 from cabletags.scoring.suggester import shipped_model_dir  # noqa: E402
-from cabletags.scoring.training import read_as_cables  # noqa: E402
+from cabletags.scoring.trainingdata import read_as_cables  # noqa: E402
 
 
 def main(argv=None) -> int:
