@@ -6,12 +6,15 @@ superlinear one); a longer run of these strategies: scripts/benchmarks/fuzz_long
 import json
 import os
 
+import pytest
 from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cabletags import decode, normalize, read_cable
 from cabletags.reading import ReadError
+
+pytestmark = pytest.mark.slow  # hundreds of examples a test: CI's slow step runs them (python -m pytest -m slow)
 
 MARKERS = ["TAGS: ", "SUBJECT: ", "1. ", "\u00b6", "PARA ", "(C) ", "SUMMARY: ", "END SUMMARY", "COMMENT: ", "REF: ",
            "NNNN", "\n", " ", "\r\n", "<div>", "</pre>", "<pre>", "E.O. 12958", "UNCLAS ", "09PARIS1007", "PREL, ",

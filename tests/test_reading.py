@@ -361,6 +361,7 @@ EXPECTED = {  # id, own TAGS, year, era, paragraph numbers (1..n), layout
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_shared_samples(name):
     f = SAMPLES / name

@@ -127,6 +127,7 @@ def test_jsonl_batch_streams_its_output(tmp_path):
         p.communicate()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_interrupted_batch_leaves_previous_output(tmp_path, sig):
     """Ctrl-C and SIGTERM alike: exit 130, one line, the earlier output file untouched, no temporary file."""

@@ -333,6 +333,7 @@ def _records(path, n=300_000):
     return path
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_exits_0_quietly(tmp_path):
     f = _records(tmp_path / "in.jsonl")
     p = subprocess.Popen([sys.executable, "-m", "cabletags", "normalize", "--jsonl", "--input", str(f)],

@@ -161,6 +161,7 @@ CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil
 
 @pytest.mark.skipif(not (os.path.exists(CHROMIUM) and CHROMEDRIVER),
                     reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+@pytest.mark.slow
 def test_the_page_in_a_real_browser(live):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -196,6 +197,7 @@ def test_the_page_in_a_real_browser(live):
         driver.quit()
 
 
+@pytest.mark.slow
 def test_serve_stops_cleanly_on_sigterm(tmp_path):
     port = _free_port()
     p = subprocess.Popen([sys.executable, "-m", "cabletags", "serve", "--port", str(port)], cwd=str(ROOT),
@@ -232,6 +234,7 @@ def test_read_an_uploaded_file_as_the_cli_reads_it(client):
     assert bad.status_code == 415 and "--jsonl" in bad.json()["detail"]
 
 
+@pytest.mark.slow
 def test_endpoints_take_any_text_and_bytes_without_a_server_error(client):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
