@@ -75,7 +75,7 @@ def tiny(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("tiny")
     corpus = write_jsonl(d / "corpus.jsonl", make_records())
-    p = run_cli("train", "--corpus", str(corpus), "--out", str(d / "model"), "--min-label-count", "5",
+    p = run_cli("train", "--jobs", "1", "--corpus", str(corpus), "--out", str(d / "model"), "--min-label-count", "5",
                 "--validation-share", "0.3")
     assert p.returncode == 0, p.stderr
     return d
@@ -91,7 +91,7 @@ def tiny_cable(tiny, tmp_path_factory):
     d = tmp_path_factory.mktemp("tiny_cable")
     corpus = write_jsonl(d / "corpus.jsonl", make_cables())
     (d / "model").symlink_to(tiny / "model", target_is_directory=True)
-    p = run_cli("train", "--corpus", str(corpus), "--out", str(d / "cable_model"), "--min-label-count", "5",
+    p = run_cli("train", "--jobs", "1", "--corpus", str(corpus), "--out", str(d / "cable_model"), "--min-label-count", "5",
                 "--validation-share", "0.3", "--reading", "cable")
     assert p.returncode == 0, p.stderr
     return d

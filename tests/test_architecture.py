@@ -207,7 +207,7 @@ def test_train_honours_the_global_taxonomy_options(tmp_path):
     assert not (tmp_path / "m").exists()  # a dry run writes nothing
     p = json.loads(plan.stdout)
     assert p["records"] == 60 and p["labels"]["by_kind"]["program"] >= 1 and p["target"] == "a new model folder"
-    plain = json.loads(run_cli("train", "--corpus", str(corpus), "--out", str(tmp_path / "m"), "--min-label-count",
+    plain = json.loads(run_cli("train", "--jobs", "1", "--corpus", str(corpus), "--out", str(tmp_path / "m"), "--min-label-count",
                                "5", "--dry-run", "--format", "json").stdout)
     assert p["labels"]["count"] == plain["labels"]["count"] + 1  # KZZZ joins the label space with the overlay
     r = run_cli("--taxonomy-overlay", str(ov), "train", "--corpus", str(corpus), "--out", str(tmp_path / "m"),
@@ -217,7 +217,7 @@ def test_train_honours_the_global_taxonomy_options(tmp_path):
 
 
 def test_train_dry_run_refuses_what_a_run_refuses(tiny, tmp_path):
-    r = run_cli("train", "--corpus", str(tiny / "corpus.jsonl"), "--out", str(tiny / "model"), "--dry-run")
+    r = run_cli("train", "--jobs", "1", "--corpus", str(tiny / "corpus.jsonl"), "--out", str(tiny / "model"), "--dry-run")
     assert r.returncode == 3 and "already holds a model" in r.stderr
-    r = run_cli("train", "--corpus", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "m"), "--dry-run")
+    r = run_cli("train", "--jobs", "1", "--corpus", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "m"), "--dry-run")
     assert r.returncode == 3 and not (tmp_path / "m").exists()

@@ -230,7 +230,7 @@ def test_cli_train_keeps_an_index_unless_told_not_to(tmp_path):
     corpus = write_jsonl(tmp_path / "c.jsonl", recs)
     for flags, indexed in (([], True), (["--no-references"], False)):
         out = tmp_path / f"m{len(flags)}"
-        p = run_cli("train", "--corpus", str(corpus), "--out", str(out), "--min-label-count", "5", *flags)
+        p = run_cli("train", "--jobs", "1", "--corpus", str(corpus), "--out", str(out), "--min-label-count", "5", *flags)
         assert p.returncode == 0, p.stderr
         card = json.loads((out / "card.json").read_text())
         if indexed:

@@ -237,7 +237,7 @@ def test_train_with_an_empty_validation_split_is_refused(tmp_path):
 
     f = tmp_path / "c.jsonl"
     write_jsonl(f, make_records(3, seed=2))  # three records: the hash puts none in a 1% validation split
-    p = run_cli("train", "--corpus", str(f), "--out", str(tmp_path / "m"), "--validation-share", "0.01",
+    p = run_cli("train", "--jobs", "1", "--corpus", str(f), "--out", str(tmp_path / "m"), "--validation-share", "0.01",
                 "--min-label-count", "1")
     assert p.returncode == 3 and "both parts need texts" in p.stderr and not (tmp_path / "m").exists()
 

@@ -216,10 +216,10 @@ def test_train_out_is_checked_before_training_and_locked(tiny, tmp_path):
     for out, needle in ((tmp_path / "file", "not a folder"), (tmp_path / "notes", "not a cabletags model"),
                         (tiny / "model", "already holds a model")):
         t = time.perf_counter()
-        p = run_cli("train", "--corpus", corpus, "--out", str(out), "--min-label-count", "5")
+        p = run_cli("train", "--jobs", "1", "--corpus", corpus, "--out", str(out), "--min-label-count", "5")
         assert p.returncode == 3 and needle in p.stderr and time.perf_counter() - t < 5
     with folder_lock(tmp_path / "busy"):
-        p = run_cli("train", "--corpus", corpus, "--out", str(tmp_path / "busy"), "--min-label-count", "5")
+        p = run_cli("train", "--jobs", "1", "--corpus", corpus, "--out", str(tmp_path / "busy"), "--min-label-count", "5")
     assert p.returncode == 3 and "another run" in p.stderr
 
 
@@ -320,7 +320,7 @@ def test_train_and_evaluate_report_malformed_lines(tiny, tmp_path):
     p = run_cli("evaluate", "--corpus", str(f), "--model", str(tiny / "model"), "--strict")
     assert p.returncode == 5
     t = time.perf_counter()
-    p = run_cli("train", "--corpus", str(f), "--out", str(tmp_path / "m"), "--min-label-count", "5", "--strict")
+    p = run_cli("train", "--jobs", "1", "--corpus", str(f), "--out", str(tmp_path / "m"), "--min-label-count", "5", "--strict")
     assert p.returncode == 5 and "malformed line(s) of 122: line(s) 61, 62" in p.stderr
     assert time.perf_counter() - t < 5 and not (tmp_path / "m").exists()
 

@@ -36,8 +36,8 @@ def test_card_renders_a_benchmark_section(tiny, tmp_path):
     assert json.loads((d / "card.json").read_text())["benchmark"]["date"] == "2026-01-01"
 
 
-def test_training_is_deterministic(tiny, tmp_path):
-    p = run_cli("train", "--corpus", str(tiny / "corpus.jsonl"), "--out", str(tmp_path / "again"),
+def test_training_is_deterministic(tiny, tmp_path):  # the tiny model was fitted with one job, this with two
+    p = run_cli("train", "--jobs", "2", "--corpus", str(tiny / "corpus.jsonl"), "--out", str(tmp_path / "again"),
                 "--min-label-count", "5", "--validation-share", "0.3")
     assert p.returncode == 0
     a = json.loads((tiny / "model" / "model.json").read_text())["arrays_sha256"]

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from .. import __version__
 from ..errors import EXIT_DATA, EXIT_INPUT, EXIT_USAGE, CabletagsError
-from ..vocabulary.taxonomy import ERAS
+from ..vocabulary.taxonomy import ERAS, KINDS
 
 __all__ = ["create_app", "create_app_from_env", "serve", "PROJECT_ID", "MAX_REQUEST_BYTES"]
 
@@ -252,7 +252,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
 
     @app.get("/v1/taxonomy", tags=["cabletags"])
     def taxonomy_list(q: Annotated[str | None, Query(max_length=200, description="Words to search for")] = None,
-                      kind: Annotated[str | None, Query(pattern="^(subject|program|geographic|organization)$")] = None,
+                      kind: Annotated[str | None, Query(pattern="^(" + "|".join(KINDS) + ")$")] = None,
                       limit: Annotated[int, Query(ge=1, le=2000)] = 50):
         """Search the taxonomy (`q`) or list its codes, optionally of one kind."""
         if q:

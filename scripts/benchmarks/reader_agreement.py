@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = r'''
 import sys, json, hashlib
 sys.path.insert(0, sys.argv[2])
-from cabletags.scoring.corpus import read_corpus
-from cabletags.reading import parse_cable
+import gzip
+from cabletags import parse_cable  # the public API: the same in every tree, whatever its layout
+read_corpus = lambda p: (json.loads(l) for l in gzip.open(p, "rt", encoding="utf-8") if l.strip())
 h = lambda s: hashlib.sha1((s or "").encode()).hexdigest()[:12]
 with open(sys.argv[1], "w") as out:
     for i, rec in enumerate(read_corpus(sys.argv[3])):
