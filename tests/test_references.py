@@ -9,11 +9,7 @@ from conftest import craft_model_json, run_cli
 from cabletags.scoring.calibration import f1_thresholds
 from cabletags.scoring.evaluation import f1_at_5
 from cabletags.scoring.model import ModelError, ModelSettings, TagModel
-from cabletags.scoring.references import (
-    ReferenceIndex,
-    cited_references,
-    parse_cable_id,
-)
+from cabletags.scoring.references import ReferenceIndex, cited_references, parse_cable_id
 
 POSTS = {"BAKU", "STATE", "USUNNEWYORK", "SANAA"}
 

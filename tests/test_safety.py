@@ -15,22 +15,11 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import (
-    ROOT,
-    TAXONOMY_MEMO,
-    copy_model,
-    craft_model_json,
-    run_cli,
-    run_process,
-)
+from conftest import ROOT, TAXONOMY_MEMO, copy_model, craft_model_json, run_cli, run_process
 
 from cabletags.scoring.model import ModelError, TagModel
 from cabletags.scoring.storage import folder_lock, write_manifest
-from cabletags.vocabulary.taxonomy import (
-    TaxonomyError,
-    load_taxonomy,
-    validate_taxonomy,
-)
+from cabletags.vocabulary.taxonomy import TaxonomyError, load_taxonomy, validate_taxonomy
 
 
 # --- models -----------------------------------------------------------------------------------------

@@ -6,12 +6,7 @@ import numpy as np
 from tiny_corpus import make_records
 
 from cabletags import Suggester
-from cabletags.cableformat import (
-    BOILERPLATE,
-    BOILERPLATE_PARTS,
-    REFERENCE,
-    REFERENCE_BODY,
-)
+from cabletags.cableformat import BOILERPLATE, BOILERPLATE_PARTS, REFERENCE, REFERENCE_BODY
 from cabletags.scoring.fitting import make_vectorizer
 
 TEXTS = ["C O N F I D E N T I A L SECTION 01 OF 02 REF: A. 06 BAKU 1835 B. STATE 96625\n\n"

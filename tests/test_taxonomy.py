@@ -4,11 +4,7 @@ import pytest
 import yaml
 from conftest import TAXONOMY_MEMO
 
-from cabletags.vocabulary.taxonomy import (
-    TaxonomyError,
-    load_taxonomy,
-    validate_taxonomy,
-)
+from cabletags.vocabulary.taxonomy import TaxonomyError, load_taxonomy, validate_taxonomy
 
 
 @pytest.fixture(scope="module")

@@ -16,14 +16,7 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import (
-    EXIT_INPUT,
-    EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_USAGE,
-    CabletagsError,
-)
+from ..errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CabletagsError
 
 __all__ = ["cli", "main", "COMMANDS"]
 

@@ -8,24 +8,9 @@ import click
 from ..surfaces.formatting import render
 from ..textio import atomic_output, dumps
 from ..vocabulary.taxonomy import ERAS
-from .common import (
-    EXIT_INPUT,
-    EXIT_USAGE,
-    BatchInput,
-    CLIError,
-    Progress,
-    each_cable,
-    finish_batch,
-    finish_files,
-    format_option,
-    get_taxonomy,
-    is_batch,
-    load_suggester,
-    model_option,
-    output_option,
-    read_document_input,
-    strict_option,
-)
+from .common import (EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, each_cable, finish_batch, finish_files,
+                     format_option, get_taxonomy, is_batch, load_suggester, model_option, output_option,
+                     read_document_input, strict_option)
 
 
 @click.command()

@@ -9,14 +9,7 @@ import click
 from ..surfaces.formatting import write_rows
 from ..textio import iter_lines
 from ..vocabulary.taxonomy import ERAS
-from .common import (
-    EXIT_INPUT,
-    EXIT_UNRESOLVED,
-    CLIError,
-    format_option,
-    get_taxonomy,
-    require_input,
-)
+from .common import EXIT_INPUT, EXIT_UNRESOLVED, CLIError, format_option, get_taxonomy, require_input
 
 
 @click.command()

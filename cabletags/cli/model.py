@@ -11,26 +11,9 @@ import click
 
 from ..surfaces.formatting import render
 from ..textio import Stats, atomic_output, dumps
-from .common import (
-    EXIT_BAD_RECORDS,
-    EXIT_USAGE,
-    BatchInput,
-    CLIError,
-    Progress,
-    cable_model_option,
-    each_cable,
-    finish_batch,
-    finish_files,
-    format_option,
-    get_taxonomy,
-    is_batch,
-    load_suggester,
-    model_option,
-    output_option,
-    read_document_input,
-    require_input,
-    strict_option,
-)
+from .common import (EXIT_BAD_RECORDS, EXIT_USAGE, BatchInput, CLIError, Progress, cable_model_option, each_cable,
+                     finish_batch, finish_files, format_option, get_taxonomy, is_batch, load_suggester, model_option,
+                     output_option, read_document_input, require_input, strict_option)
 
 
 @click.command()

@@ -7,21 +7,8 @@ import click
 
 from ..surfaces.formatting import write_rows
 from ..textio import Stats, atomic_output, iter_lines
-from .common import (
-    EXIT_BAD_RECORDS,
-    EXIT_INPUT,
-    EXIT_USAGE,
-    BatchInput,
-    CLIError,
-    Progress,
-    finish_batch,
-    format_option,
-    get_taxonomy,
-    output_option,
-    record_limit,
-    require_input,
-    strict_option,
-)
+from .common import (EXIT_BAD_RECORDS, EXIT_INPUT, EXIT_USAGE, BatchInput, CLIError, Progress, finish_batch,
+                     format_option, get_taxonomy, output_option, record_limit, require_input, strict_option)
 
 
 @click.command()

@@ -11,17 +11,8 @@ import click
 from ..surfaces.formatting import render
 from ..textio import atomic_output
 from ..vocabulary.taxonomy import KINDS
-from .common import (
-    EXIT_DATA,
-    EXIT_UNRESOLVED,
-    BatchInput,
-    CLIError,
-    Progress,
-    finish_batch,
-    format_option,
-    get_taxonomy,
-    workspace,
-)
+from .common import (EXIT_DATA, EXIT_UNRESOLVED, BatchInput, CLIError, Progress, finish_batch, format_option,
+                     get_taxonomy, workspace)
 
 
 @click.group()

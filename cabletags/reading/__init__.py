@@ -9,16 +9,7 @@
 from __future__ import annotations
 
 from .parser import Cable, Paragraph
-from .reader import (
-           MAX_BYTES,
-           Document,
-           ReadError,
-           normalize_id,
-           parse_cable,
-           read_cable,
-           read_document,
-           scoring_text,
-)
+from .reader import MAX_BYTES, Document, ReadError, normalize_id, parse_cable, read_cable, read_document, scoring_text
 from .sources import iter_sources
 
 __all__ = ["Cable", "Paragraph", "Document", "ReadError", "read_cable", "parse_cable", "read_document", "normalize_id",
