@@ -9,7 +9,7 @@ Exit codes (docs/cli.md has the table): 0 success · 1 done, but some inputs wer
 from __future__ import annotations
 
 __all__ = ["EXIT_OK", "EXIT_UNRESOLVED", "EXIT_USAGE", "EXIT_INPUT", "EXIT_DATA", "EXIT_BAD_RECORDS",
-           "EXIT_INTERNAL", "EXIT_INTERRUPTED", "CabletagsError", "UsageError", "InputError", "DataError",
+           "EXIT_INTERNAL", "EXIT_INTERRUPTED", "CabletagsError", "UsageError", "MissingExtra", "InputError", "DataError",
            "BadRecordsError", "TrainingError"]
 
 EXIT_OK, EXIT_UNRESOLVED, EXIT_USAGE, EXIT_INPUT, EXIT_DATA, EXIT_BAD_RECORDS, EXIT_INTERNAL, EXIT_INTERRUPTED = \
@@ -39,6 +39,15 @@ class UsageError(CabletagsError):
     """Options or arguments that do not fit together, or an extra that is not installed (exit 2)."""
 
     exit_code = EXIT_USAGE
+
+
+class MissingExtra(UsageError):
+    """An optional part that is not installed (exit 2): the message names the install command."""
+
+    @classmethod
+    def needs(cls, extra: str, what: str) -> "MissingExtra":
+        """"<what> needs the <extra> extra: pip install 'cabletags[<extra>]'"."""
+        return cls(f"{what} needs the {extra} extra: pip install 'cabletags[{extra}]'")
 
 
 class InputError(CabletagsError):

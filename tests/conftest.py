@@ -17,8 +17,12 @@ TAXONOMY_MEMO: dict = {}
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
-    """Tests never touch the user's cache directory."""
-    os.environ["CABLETAGS_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    """Tests never touch the user's cache directory. The workers of one run (pytest-xdist) share theirs: the
+    taxonomy's validated copy is written atomically, so the first worker's serves the others."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent / "cache" if os.environ.get("PYTEST_XDIST_WORKER") else base / "cache"
+    shared.mkdir(exist_ok=True)
+    os.environ["CABLETAGS_CACHE"] = str(shared)
     os.environ.pop("CABLETAGS_TAXONOMY", None)
     os.environ.pop("CABLETAGS_TAXONOMY_OVERLAY", None)
     yield

@@ -1,3 +1,4 @@
+import pytest
 """The light commands (decode, normalize) through the real `cabletags` entry point, in new processes."""
 import json
 import subprocess
@@ -151,3 +152,34 @@ def test_output_file_is_written_atomically(tmp_path):
     p = run_cli("normalize", "--jsonl", "-o", str(out), input='{"tags": "PREL"}\n')
     assert p.returncode == 0 and json.loads(out.read_text())["normalized"]["codes"] == ["PREL"]
     assert [x.name for x in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+# a light install: the serve, dask and pdf extras absent (their modules made unimportable in a new process)
+_WITHOUT_EXTRAS = ("import sys\n"
+                   "for m in ('fastapi', 'starlette', 'uvicorn', 'multipart', 'python_multipart', 'dask', "
+                   "'distributed', 'pypdf'):\n"
+                   "    sys.modules[m] = None\n"
+                   "from cabletags.cli import main\n"
+                   "main(sys.argv[1:])\n")
+
+
+def _light(*args, input=b""):
+    return subprocess.run([sys.executable, "-c", _WITHOUT_EXTRAS, *args], input=input, capture_output=True)
+
+
+@pytest.mark.slow
+def test_the_core_install_decodes_normalizes_parses_and_suggests():
+    cable = b"UNCLAS BAKU 000123\n\nTAGS: PREL, KTIP, AJ\nSUBJECT: SHELTERS\n\n1. (U) Trafficking victims.\n"
+    for args, stdin in ((["decode", "KTIP"], b""), (["normalize", "PGOV OSCEPREF"], b""), (["parse", "-"], cable),
+                        (["suggest", "--limit", "3", "-"], cable)):
+        p = _light(*args, input=stdin)
+        assert p.returncode == 0, (args, p.stderr)
+
+
+def test_a_missing_extra_is_one_line_with_its_install_command():
+    p = _light("serve", "--port", "1")
+    err = p.stderr.decode()
+    assert p.returncode == 2 and err.count("\n") == 1
+    assert "pip install 'cabletags[serve]'" in err and "Traceback" not in err
+    p = _light("parse", "-", input=b"%PDF-1.4\n%%EOF\n")
+    assert p.returncode == 2 and "pip install 'cabletags[pdf]'" in p.stderr.decode()

@@ -159,8 +159,11 @@ def test_concurrent_requests_share_one_model(live):
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or ""
 
 
-@pytest.mark.skipif(not (os.path.exists(CHROMIUM) and CHROMEDRIVER),
-                    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+needs_browser = pytest.mark.skipif(not (os.path.exists(CHROMIUM) and CHROMEDRIVER),
+                                   reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+
+
+@needs_browser
 @pytest.mark.slow
 def test_the_page_in_a_real_browser(live):
     from selenium import webdriver
@@ -193,6 +196,33 @@ def test_the_page_in_a_real_browser(live):
         artifacts.mkdir(exist_ok=True)
         driver.save_screenshot(str(artifacts / "webpage.png"))
         assert (artifacts / "webpage.png").stat().st_size > 10_000
+    finally:
+        driver.quit()
+
+
+@needs_browser
+@pytest.mark.slow
+def test_the_api_docs_render_with_the_network_cut(live, client):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    html = client.get("/v1/docs").text
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)  # every asset from this server
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    # no name resolves but this machine's: a page that needed a CDN would stay blank
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        driver.get(live + "/v1/docs")
+        WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".opblock")))
+        paths = {e.text for e in driver.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+        assert {"/v1/suggest", "/v1/normalize", "/v1/decode", "/v1/projects/{project_id}/suggest"} <= paths
     finally:
         driver.quit()
 
@@ -258,3 +288,51 @@ def test_endpoints_take_any_text_and_bytes_without_a_server_error(client):
             assert r.status_code < 500, (r.request.url, r.status_code, r.text[:200])
 
     check()
+
+
+def test_paragraph_work_is_bounded(client, monkeypatch):
+    from cabletags.surfaces import service
+
+    text = "\n\n".join(f"{n}. Traffickers were arrested in the capital, report {n}." for n in range(1, 13))
+    monkeypatch.setattr(service, "MAX_PARAGRAPHS", 5)
+    r = client.post("/v1/suggest", json={"text": text, "paragraphs": True})
+    assert r.status_code == 422 and "at most 5" in r.json()["detail"]
+    monkeypatch.setattr(service, "MAX_PARAGRAPHS", 1000)
+    monkeypatch.setattr(service, "DEADLINE_SECONDS", -1.0)  # past before it starts: stopped at the first check
+    r = client.post("/v1/suggest", json={"text": text, "paragraphs": True, "explain": True})
+    assert r.status_code == 503 and "longer than" in r.json()["detail"]
+    monkeypatch.setattr(service, "DEADLINE_SECONDS", 20.0)
+    r = client.post("/v1/suggest", json={"text": text, "paragraphs": True, "explain": True})
+    assert r.status_code == 200 and len(r.json()["paragraphs"]) == 12
+    assert all("because" in t for p in r.json()["paragraphs"] for t in p["tags"])
+
+
+@pytest.mark.slow
+def test_half_sent_requests_are_closed(app, monkeypatch):
+    import uvicorn
+
+    from cabletags.surfaces import service
+
+    monkeypatch.setattr(service, "READ_TIMEOUT_SECONDS", 1.0)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           http=service.TimedH11Protocol))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        with socket.create_connection(("127.0.0.1", port)) as s:  # headers begun, never finished
+            s.sendall(b"POST /v1/suggest HTTP/1.1\r\nHost: x\r\n")
+            s.settimeout(10)
+            t0 = time.monotonic()
+            assert s.recv(1024) == b"" and time.monotonic() - t0 < 5  # closed by the server
+        with socket.create_connection(("127.0.0.1", port)) as s:  # a body that stops coming
+            s.sendall(b"POST /v1/suggest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 100\r\n\r\n{\"text\": ")
+            s.settimeout(10)
+            answer = s.recv(4096)
+            assert answer.split(b" ")[1] in (b"400", b"408")  # answered, never waited on forever
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -36,6 +36,7 @@ def test_card_renders_a_benchmark_section(tiny, tmp_path):
     assert json.loads((d / "card.json").read_text())["benchmark"]["date"] == "2026-01-01"
 
 
+@pytest.mark.slow
 def test_training_is_deterministic(tiny, tmp_path):  # the tiny model was fitted with one job, this with two
     p = run_cli("train", "--jobs", "2", "--corpus", str(tiny / "corpus.jsonl"), "--out", str(tmp_path / "again"),
                 "--min-label-count", "5", "--validation-share", "0.3")
@@ -371,3 +372,33 @@ def test_suggest_many_streams_in_order_and_keeps_missing_items(tiny):
     assert [[x.tag for x in g] for g in got] == [[x.tag for x in s.suggest(t if isinstance(t, str) else "", 3)]
                                                  for t in texts]
     assert all(not any(x.selected for x in got[i]) for i in (1, 2, 3))
+
+
+def test_explain_many_is_the_products_of_the_text_and_the_weights(tiny):
+    from cabletags import Suggester
+
+    s = Suggester.load(tiny / "model")
+    text = "Traffickers forced women into prostitution; police arrested the ring near the border."
+    tags = [x.tag for x in s.suggest(text, 4)]
+    got = s.explain_many(text, tags, k=5)
+    m = s.model
+    x = m.transform([text]).toarray()[0]
+    for t in tags:
+        w = m.weights.getrow(s.labels.index(t)).toarray()[0]
+        products = {m.vocabulary[i]: float(x[i] * w[i]) for i in np.flatnonzero(x * w > 0)}
+        want = sorted(products.items(), key=lambda c: -c[1])[:5]
+        assert [r for r, _ in got[t]] == [r for r, _ in want]  # no cited cable in this text: words only
+        assert np.allclose([v for _, v in got[t]], [v for _, v in want], rtol=1e-5)
+        assert s.explain(text, t, 5) == got[t]
+
+
+def test_whole_cable_reasons_are_words_not_feature_names(tiny_cable):
+    from tiny_corpus import make_cables
+
+    from cabletags import Suggester
+
+    s = Suggester.load(tiny_cable / "model", cable_path=tiny_cable / "cable_model")
+    r = make_cables(n=1, seed=5)[0]
+    d = s.suggest_cable(r["preamble"] + "\n" + r["body"], limit=5, explain=True)
+    reasons = [w for x in d["whole"] for w in x["because"]]
+    assert reasons and not any(w.startswith("hdr_") for w in reasons)

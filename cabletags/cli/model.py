@@ -124,15 +124,19 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
     parts = [p.text for p in paras] if paragraphs else [text]
     results = s.suggest_batch(parts, limit, threshold=threshold)
 
-    def because(part, tag):
-        return [w for w, _ in s.explain(part, tag, 6)]
+    # each part read once for all its tags (Suggester.explain_many)
+    reasons = [s.explain_many(part, [x.tag for x in sugg], 6) for part, sugg in zip(parts, results)] if explain \
+        else []
+
+    def because(n, tag):
+        return [w for w, _ in reasons[n - 1].get(tag, [])]
 
     with atomic_output(output) as out:
         if fmt == "json":
             docs = []
             for n, (part, sugg) in enumerate(zip(parts, results), 1):
                 d = dict(paragraph=n, **_where(paras[n - 1])) if paragraphs else {}
-                d["tags"] = [dict(x.to_dict(), because=because(part, x.tag)) if explain else x.to_dict()
+                d["tags"] = [dict(x.to_dict(), because=because(n, x.tag)) if explain else x.to_dict()
                              for x in sugg]
                 d["no_evidence"] = not any(x.selected for x in sugg)
                 docs.append(d)
@@ -144,7 +148,7 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
                 row = {"paragraph": n, "rank": rank, "tag": x.tag, "score": round(x.score, 4),
                        "selected": x.selected, "kind": x.kind, "title": x.title or ""}
                 if explain:
-                    row["because"] = ", ".join(because(part, x.tag))
+                    row["because"] = ", ".join(because(n, x.tag))
                 if paragraphs and rank == 1:  # the paragraph's number, marking and start, once
                     w = _where(paras[n - 1])
                     row["number"] = f"{w['number'] or '-'}" + (f" ({w['marking']})" if w["marking"] else "")

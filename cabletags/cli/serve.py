@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import click
 
+from ..errors import MissingExtra
 from .common import get_taxonomy, model_option
+
+SERVE_PARTS = ("fastapi", "starlette", "uvicorn", "h11", "multipart", "python_multipart", "pydantic",
+               "fastapi_offline")  # the serve extra
 
 
 @click.command()
@@ -18,7 +22,12 @@ def serve(ctx, host, port, model_path, workers):
 
     Stops on Ctrl-C or SIGTERM after finishing the requests in flight.
     """
-    from ..surfaces.service import serve as run
+    try:
+        from ..surfaces.service import serve as run
+    except ImportError as e:  # a light install: the server's parts are the serve extra
+        if e.name and e.name.split(".")[0] in SERVE_PARTS:
+            raise MissingExtra.needs("serve", "cabletags serve") from None
+        raise
 
     get_taxonomy(ctx)  # a bad --taxonomy fails here with exit 4, before the server starts
     root = ctx.find_root().obj or {}

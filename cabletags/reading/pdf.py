@@ -9,15 +9,10 @@ from __future__ import annotations
 import io
 import re
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, MissingExtra
 
 __all__ = ["is_pdf", "pdf_text", "MissingExtra", "NoTextLayer", "UnreadablePDF"]
 
-INSTALL = "pip install 'cabletags[pdf]'"
-
-
-class MissingExtra(UsageError):
-    """pypdf is not installed (exit 2: the install command is the fix)."""
 
 
 class NoTextLayer(InputError):
@@ -74,7 +69,7 @@ def pdf_text(data: bytes) -> str:
         import pypdf
         from pypdf.errors import PyPdfError
     except ImportError:
-        raise MissingExtra(f"reading PDFs needs the pdf extra: {INSTALL}") from None
+        raise MissingExtra.needs("pdf", "reading PDFs") from None
     import logging
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings about odd but readable files are noise here

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cableformat import HEADER_PREFIX
 from ..vocabulary.taxonomy import load_taxonomy
 from .model import ModelError, TagModel
 
@@ -279,6 +280,7 @@ class Suggester:
         scores = dict(zip(self.labels, P[0]))
         order = {self.labels[j]: r for r, j in enumerate(np.lexsort((np.arange(len(P[0])), -P[0])), 1)}
         listed = {x.tag for x in whole}
+        reasons = self.explain_many(whole_text, [x.tag for x in whole], 6, cable=True) if explain else {}
         return {
             # the cable's own tags that rank below the list: never silently absent
             "own_below": [{"tag": t, "rank": order[t], "score": round(float(scores[t]), 4)}
@@ -286,8 +288,7 @@ class Suggester:
             "reference_id": p.reference_id, "subject": p.subject, "own_tags": p.tags.codes,
             "no_evidence": not S[0].any(),
             "whole": [dict(x.to_dict(), own=x.tag in own,
-                           **({"because": [t for t, _ in self.explain(whole_text, x.tag, 6, cable=True)]}
-                              if explain else {}))
+                           **({"because": [t for t, _ in reasons.get(x.tag, [])]} if explain else {}))
                       for x in whole],
             "suggested_but_absent": [x.tag for x in whole if x.selected and x.tag not in own],
             "present_but_unsupported": [t for t in p.tags.codes if t in scores and scores[t] < 0.1],
@@ -296,23 +297,42 @@ class Suggester:
         }
 
     def explain(self, text: str, tag: str, k: int = 8, cable: bool = False) -> list[tuple[str, float]]:
-        """The k reasons that push `tag` up the most, with what each adds to the margin: terms of `text`
+        """The k reasons that push `tag` up the most, with what each adds to the margin: words of `text`
         (tf-idf weight x model weight) and, with a reference index, the training cables it cites carrying
         the tag ("cites 06BAKU1835") or citing the same references ("shares references with 06BAKU1835 +2").
         cable=True: `text` is a whole cable as cable_text() reads it, explained by the whole-cable model."""
-        if tag not in self.labels:
-            return []
+        return self.explain_many(text, [tag], k, cable).get(tag, [])
+
+    def explain_many(self, text: str, tags, k: int = 8, cable: bool = False) -> dict[str, list[tuple[str, float]]]:
+        """explain() for several tags of one text in one pass: the text is read, vectorized and its references
+        resolved once, then each tag costs only the product of two sparse rows. A whole cable's header terms are
+        shown as the words they are (a word of the header and of the body counts once, with both parts).
+        Returns tag -> reasons, for the tags of the model's label space."""
         model = self.cable_model if cable else self.model
-        j = self.labels.index(tag)
+        index = {t: j for j, t in enumerate(self.labels)}
+        wanted = [(t, index[t]) for t in dict.fromkeys(tags) if t in index]
+        if not wanted:
+            return {}
         x = model.transform([text or ""]).tocsr()
-        w = model.weights.getrow(j).toarray()[0]
-        contrib = [(model.vocabulary[i], float(v * w[i])) for i, v in zip(x.indices, x.data) if v * w[i] > 0]
+        # (terms of the text) x (wanted tags): each term's tf-idf times its weight for each tag, in one product
+        contrib_all = model.weights_t[x.indices][:, [j for _, j in wanted]].toarray() * x.data[:, None]
         refs, (wa, wb) = model.references, model.calibration.ref_weights
-        if refs is not None and (wa or wb):
-            for rows, weight, what in zip(refs.resolve(text or ""), (wa, wb), ("cites", "shares references with")):
-                carrying = [r for r in rows if j in refs.tags_of(r)]
-                if carrying and weight:
-                    more = f" +{len(carrying) - 1}" if len(carrying) > 1 else ""
-                    contrib.append((f"{what} {refs.reference_id(carrying[0])}{more}",
-                                    float(weight * len(carrying) / len(rows))))
-        return sorted(contrib, key=lambda c: -c[1])[:k]
+        resolved = refs.resolve(text or "") if refs is not None and (wa or wb) else None
+        out = {}
+        for col, (tag, j) in enumerate(wanted):
+            words: dict[str, float] = {}
+            for i, v in zip(x.indices, contrib_all[:, col]):
+                if v > 0:
+                    word = model.vocabulary[i]
+                    word = word[len(HEADER_PREFIX):] if word.startswith(HEADER_PREFIX) else word
+                    words[word] = words.get(word, 0.0) + float(v)
+            contrib = list(words.items())
+            if resolved is not None:
+                for rows, weight, what in zip(resolved, (wa, wb), ("cites", "shares references with")):
+                    carrying = [r for r in rows if j in refs.tags_of(r)]
+                    if carrying and weight:
+                        more = f" +{len(carrying) - 1}" if len(carrying) > 1 else ""
+                        contrib.append((f"{what} {refs.reference_id(carrying[0])}{more}",
+                                        float(weight * len(carrying) / len(rows))))
+            out[tag] = sorted(contrib, key=lambda c: -c[1])[:k]
+        return out

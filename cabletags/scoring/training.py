@@ -68,7 +68,7 @@ class TrainPlan:
                 "split": {"training": self.training, "validation": self.validation,
                           "share": self.validation_share, "seed": self.seed},
                 "labels": {"count": len(self.labels), "min_training_cables": self.min_label_count,
-                           "by_kind": dict(sorted(kinds.items()))},
+                           "by_kind": dict(sorted(kinds.items())), "codes": list(self.labels)},
                 "reading": self.settings.reading + (" (+ header model, joined when it helps)"
                                                     if self.settings.header_weight else ""),
                 "settings": asdict(self.settings),

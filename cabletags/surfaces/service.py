@@ -16,13 +16,17 @@ the docs at /v1/docs. The page at / uses them.
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import time
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import FastAPI, File, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .. import __version__
 from ..errors import EXIT_DATA, EXIT_INPUT, EXIT_USAGE, CabletagsError
@@ -33,6 +37,10 @@ __all__ = ["create_app", "create_app_from_env", "serve", "PROJECT_ID", "MAX_REQU
 PROJECT_ID = "cabletags"
 MAX_REQUEST_BYTES = 2 << 20  # a whole cable is rarely over 100 KB; a batch of 32 fits easily
 MAX_BATCH = 32
+MAX_PARAGRAPHS = 1000  # paragraphs scored in one request (`paragraphs`: true); more is refused with 422
+DEADLINE_SECONDS = 20.0  # a request's scoring work past this is stopped and answered 503
+READ_TIMEOUT_SECONDS = 30.0  # a client must send its request line, headers and body within this
+MAX_CONNECTIONS = 200  # connections (and requests in flight) at once; past it, 503
 
 
 class _SizeLimit:
@@ -51,7 +59,10 @@ class _SizeLimit:
 
         async def limited():
             nonlocal seen
-            message = await receive()
+            try:  # a body that stops coming is not waited on forever
+                message = await asyncio.wait_for(receive(), READ_TIMEOUT_SECONDS)
+            except asyncio.TimeoutError:
+                raise _ReadTimeout() from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
@@ -62,15 +73,58 @@ class _SizeLimit:
             await self.app(scope, limited, send)
         except _TooLarge:
             await _too_large(send, self.limit)
+        except _ReadTimeout:
+            await _answer(send, 408, "request body not received in %g s" % READ_TIMEOUT_SECONDS)
 
 
 class _TooLarge(Exception):
     pass
 
 
+class TimedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a read deadline on a new connection: one that has not sent a whole request
+    line and headers within READ_TIMEOUT_SECONDS is closed (uvicorn waits for it forever; its keep-alive timer
+    covers only the time between requests). A body that stops coming is ended by _SizeLimit."""
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        self._read_timer = self.loop.call_later(READ_TIMEOUT_SECONDS, self._no_request_yet)
+
+    def _no_request_yet(self):
+        if self.cycle is None and not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_lost(self, exc):
+        self._read_timer.cancel()
+        super().connection_lost(exc)
+
+
+class _ReadTimeout(Exception):
+    pass
+
+
+class DeadlineExceeded(CabletagsError):
+    """A request's work ran past the service's deadline (answered 503)."""
+
+
+class Deadline:
+    """When a request's work must end: check() raises DeadlineExceeded once `seconds` have passed."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.ends = seconds, time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.ends:
+            raise DeadlineExceeded(f"the request took longer than the service's limit of {self.seconds:g} s")
+
+
 async def _too_large(send, limit: int):
-    body = ('{"detail": "request body over %d bytes"}' % limit).encode()
-    await send({"type": "http.response.start", "status": 413,
+    await _answer(send, 413, "request body over %d bytes" % limit)
+
+
+async def _answer(send, status: int, detail: str):
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
@@ -122,8 +176,9 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
                "language": "en", "backend": {"backend_id": "cabletags-svm"}, "is_trained": True,
                "modification_time": None}
 
-    app = FastAPI(title="cabletags", version=__version__, openapi_url="/v1/openapi.json", docs_url="/v1/docs",
+    app = FastAPI(title="cabletags", version=__version__, openapi_url="/v1/openapi.json", docs_url=None,
                   redoc_url=None, description=__doc__.split("\n\n", 1)[1])
+    _offline_docs(app)
     app.state.workspace, app.state.suggester, app.state.taxonomy = ws, suggester, tax
 
     def check_project(project_id: str):
@@ -225,12 +280,13 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         each tag and the scores of each paragraph."""
         check_text(body.text)
 
-        def described(row, text):
+        def described(row, text, explain=body.explain):
+            reasons = suggester.explain_many(text, [x.tag for x in row], 6) if explain else {}
             out = []
             for x in row:
                 d = dict(x.to_dict(), kind=x.kind, title=x.title, uri=concept_uri(x.tag))
-                if body.explain:
-                    d["because"] = [w for w, _ in suggester.explain(text, x.tag, 6)]
+                if explain:
+                    d["because"] = [w for w, _ in reasons.get(x.tag, [])]
                 out.append(d)
             return out
 
@@ -245,9 +301,16 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         out = {"tags": described(row, text), "no_evidence": not any(x.selected for x in row)}
         if body.paragraphs:
             paras = suggester.paragraphs(text)
-            rows = suggester.suggest_batch([p.text for p in paras], min(body.limit, 5), threshold=body.threshold)
-            out["paragraphs"] = [{"number": p.number, "marking": p.marking, "text": p.text[:200],
-                                  "tags": described(row, p.text)} for p, row in zip(paras, rows)]
+            if len(paras) > MAX_PARAGRAPHS:
+                raise HTTPException(422, f"{len(paras)} paragraphs: at most {MAX_PARAGRAPHS} are scored in a request")
+            deadline = Deadline(DEADLINE_SECONDS)
+            out["paragraphs"] = []
+            for at in range(0, len(paras), 64):  # in blocks, the deadline checked between them
+                deadline.check()
+                block = paras[at:at + 64]
+                rows = suggester.suggest_batch([p.text for p in block], min(body.limit, 5), threshold=body.threshold)
+                out["paragraphs"] += [{"number": p.number, "marking": p.marking, "text": p.text[:200],
+                                       "tags": described(row, p.text)} for p, row in zip(block, rows)]
         return out
 
     @app.get("/v1/taxonomy", tags=["cabletags"])
@@ -283,14 +346,34 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
 
     @app.exception_handler(CabletagsError)
     async def refused(request: Request, exc: CabletagsError):  # the one map of the error family to HTTP statuses
-        return JSONResponse({"detail": str(exc).removeprefix("upload: ")[:300]},
-                            status_code=_HTTP_STATUS.get(exc.exit_code, 400))
+        status = 503 if isinstance(exc, DeadlineExceeded) else _HTTP_STATUS.get(exc.exit_code, 400)
+        return JSONResponse({"detail": str(exc).removeprefix("upload: ")[:300]}, status_code=status)
 
     @app.exception_handler(ValueError)
     async def bad_value(request: Request, exc: ValueError):  # bad input that slipped past validation: 400
         return JSONResponse({"detail": str(exc)[:200]}, status_code=400)
 
     return _SizeLimit(app, max_request_bytes) if max_request_bytes else app
+
+
+def _offline_docs(app) -> None:
+    """/v1/docs with Swagger UI 5's files served from the package fastapi-offline (the serve extra; Swagger UI 4
+    cannot read OpenAPI 3.1): the page asks no other host for anything, so the docs work without internet."""
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    assets = "/v1/static/swagger-ui"
+    app.mount(assets, StaticFiles(directory=str(files("fastapi_offline") / "static")), name="swagger-ui")
+
+    @app.get("/v1/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url="/v1/openapi.json", title="cabletags API",
+                                   swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{assets}/swagger-ui.css",
+                                   swagger_favicon_url=f"{assets}/favicon.png",
+                                   swagger_ui_parameters={"validatorUrl": None})  # no badge from swagger.io
 
 
 # exit code of the error family -> HTTP status: a kind of input the service cannot read (JSON Lines, a PDF without
@@ -310,12 +393,15 @@ def serve(host: str = "127.0.0.1", port: int = 8000, model=None, taxonomy=None, 
     """Run the app on uvicorn until SIGTERM or Ctrl-C (requests in flight are finished first)."""
     import uvicorn
 
+    # bounded: a connection that has not sent a request within READ_TIMEOUT_SECONDS is closed, idle keep-alive
+    # connections after 5 s, and past MAX_CONNECTIONS at once the answer is 503
+    bounds = dict(http=TimedH11Protocol, limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=5)
     if workers == 1:
-        uvicorn.run(create_app(model, taxonomy, overlay), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(model, taxonomy, overlay), host=host, port=port, log_level="info", **bounds)
         return
     for name, value in (("CABLETAGS_SERVE_MODEL", model), ("CABLETAGS_TAXONOMY", taxonomy),
                         ("CABLETAGS_TAXONOMY_OVERLAY", overlay)):
         if value:
             os.environ[name] = str(Path(value).resolve())
     uvicorn.run("cabletags.surfaces.service:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+                log_level="info", **bounds)
