@@ -1,8 +1,10 @@
-import pytest
-"""The light commands (decode, normalize) through the real `cabletags` entry point, in new processes."""
+"""The light commands (decode, normalize) through the real `cabletags` entry point, in new processes; and the
+light install (no extra) doing the main jobs."""
 import json
 import subprocess
 import sys
+
+import pytest
 
 from conftest import run_cli
 
