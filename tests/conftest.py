@@ -120,3 +120,10 @@ def copy_model(tiny, tmp_path, name, edit=None):
     if edit:
         craft_model_json(d, edit)
     return d
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests of the whole-cable model run on one worker (pytest-xdist's loadgroup): it is trained once a run."""
+    for item in items:
+        if "tiny_cable" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("tiny_cable"))

@@ -223,7 +223,7 @@ def test_a_joined_whole_cable_model_is_trained_saved_and_read_whole(tmp_path, mo
     monkeypatch.setattr(training, "HEADER_JOIN_WEIGHTS", (0.3,))  # force the join the tiny corpus does not need
     corpus = write_jsonl(tmp_path / "c.jsonl", make_cables(n=80, seed=4))
     training.train_model(corpus, tmp_path / "m", settings=ModelSettings(reading="cable", header_weight=1.0),
-                         min_label_count=5, validation_share=0.3, progress=lambda m: None)
+                         min_label_count=5, validation_share=0.3, progress=lambda m: None, n_jobs=1)
     m = TagModel.load(tmp_path / "m")  # the storage accepts the weights of the two fits
     assert m.settings.header_weight == 1.0 and m.info["header_join"] > 0
     assert any(t.startswith("hdr_") for t in m.vocabulary)

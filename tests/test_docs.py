@@ -12,6 +12,7 @@ import doc_examples  # noqa: E402
 from cabletags.cli import cli  # noqa: E402
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", doc_examples.doc_files(), ids=lambda p: p.name)
 def test_shown_outputs_are_what_the_commands_print(path):
     problems = doc_examples.check(path)

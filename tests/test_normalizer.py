@@ -160,6 +160,7 @@ tag_text = st.text(alphabet=st.sampled_from(list("PRELGOVHUMKTIAJZS ,;()-/:.\n\t
                    max_size=80)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(st.text(max_size=120), tag_text))
 def test_normalize_never_raises_and_outputs_only_codes_or_flags(raw):
@@ -177,6 +178,7 @@ def test_normalize_never_raises_and_outputs_only_codes_or_flags(raw):
 _FRESH = Normalizer(load_taxonomy())
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(st.text(max_size=120), tag_text))
 def test_normalize_is_deterministic_and_idempotent(raw):

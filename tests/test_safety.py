@@ -116,6 +116,7 @@ def test_zip_bombs_are_refused_before_decompression(tiny, tmp_path):
 
 
 # --- taxonomy -----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_yaml_alias_bomb_is_refused_fast(tmp_path):
     levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
     for prev, name in zip("abcdefg", "bcdefgh"):

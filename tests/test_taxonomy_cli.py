@@ -65,6 +65,7 @@ def test_cli_validate(taxonomy_copy):
     assert p.returncode == 4 and "program.yaml" in p.stdout and "weird" in p.stdout
 
 
+@pytest.mark.slow
 def test_skos_round_trip(tmp_path, tax):
     rdflib = pytest.importorskip("rdflib")
     from rdflib.namespace import OWL, RDF, SKOS
