@@ -54,7 +54,7 @@ def test_parse_and_suggest_paragraphs_use_the_same_splitter(tiny, tmp_path):
     f.write_text(BODY)
     p = run_cli("suggest", str(f), "--paragraphs", "--model", str(tiny / "model"), "--format", "json", "--limit", "1")
     assert p.returncode == 0, p.stderr
-    assert len(json.loads(p.stdout)) == len(split_paragraphs(BODY)) == 5
+    assert len(json.loads(p.stdout)["paragraphs"]) == len(split_paragraphs(BODY)) == 5
 
 
 def test_strip_boilerplate_keeps_the_prose():

@@ -93,10 +93,11 @@ def test_paragraphs_of_a_cable_and_of_plain_text(tmp_path, tiny):
     f = tmp_path / "cable.txt"
     f.write_text(CABLE)
     p = run_cli("suggest", str(f), "--paragraphs", "--model", str(tiny / "model"), "--format", "json", "--limit", "1")
-    assert [(d["number"], d["marking"]) for d in json.loads(p.stdout)] == [(1, "SBU"), (2, "SBU"), (3, "U")]
+    assert [(d["number"], d["marking"]) for d in json.loads(p.stdout)["paragraphs"]] == [(1, "SBU"), (2, "SBU"),
+                                                                                         (3, "U")]
     f.write_text("VZCZCXYZ0003\nRR RUEHWEB\n\nFirst block of prose.\n\nSecond block of prose.\n")
     docs = json.loads(run_cli("suggest", str(f), "--paragraphs", "--model", str(tiny / "model"), "--format", "json",
-                              "--limit", "1").stdout)
+                              "--limit", "1").stdout)["paragraphs"]
     assert [d["text"] for d in docs] == ["First block of prose.", "Second block of prose."]  # no routing lines
 
 

@@ -336,3 +336,27 @@ def test_half_sent_requests_are_closed(app, monkeypatch):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_one_result_for_the_cli_the_api_and_the_service(client):
+    """The same input gives the same JSON from `suggest --format json`, the Python API and POST /v1/suggest."""
+    from conftest import run_cli
+
+    from cabletags import Suggester
+    from cabletags.scoring.results import cable_result, text_result
+
+    text = TRAFFICKING + "\n\n2. Officials met the visiting delegation to discuss the elections."
+    s = Suggester.load()
+    for flags, body in (([], {}), (["--paragraphs"], {"paragraphs": True}), (["--explain"], {"explain": True}),
+                        (["--paragraphs", "--explain"], {"paragraphs": True, "explain": True})):
+        cli = run_cli("suggest", "-", "--format", "json", "--limit", "7", *flags, input=text)
+        assert cli.returncode == 0, cli.stderr
+        api = text_result(s, text, 7, None, "explain" in body, s.paragraphs(text) if "paragraphs" in body else None)
+        service = client.post("/v1/suggest", json={"text": text, "limit": 7, **body}).json()
+        assert json.loads(cli.stdout) == api == service, flags
+    cable = ("UNCLAS BAKU 000123\n\nSIPDIS\n\nE.O. 12958: N/A\nTAGS: PREL, KTIP, AJ\nSUBJECT: SHELTERS OPEN\n\n"
+             "1. (U) " + TRAFFICKING + "\n")
+    cli = run_cli("suggest", "--cable", "-", "--format", "json", "--limit", "6", "--explain", input=cable)
+    service = client.post("/v1/suggest", json={"text": cable, "limit": 6, "cable": True, "explain": True}).json()
+    assert json.loads(cli.stdout) == cable_result(s, cable, 6, None, True) == service
+    assert all(w["because"] and "uri" in w for w in service["whole"])

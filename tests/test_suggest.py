@@ -219,8 +219,8 @@ def test_cli_suggest_text_table_json_and_paragraphs(tiny, tmp_path):
     p = run_cli("suggest", str(f), "--model", str(tiny / "model"), "--limit", "3")
     assert p.returncode == 0 and p.stdout.splitlines()[0].split()[:3] == ["rank", "tag", "score"]
     p = run_cli("suggest", str(f), "--model", str(tiny / "model"), "--paragraphs", "--format", "json", "--explain")
-    docs = json.loads(p.stdout)
-    assert [d["paragraph"] for d in docs] == [1, 2]
+    docs = json.loads(p.stdout)["paragraphs"]
+    assert [d["text"][:8] for d in docs] == ["Military", "Human ri"]
     assert docs[0]["tags"][0]["tag"] == "MARR" and docs[1]["tags"][0]["tag"] == "PHUM"
     assert docs[0]["tags"][0]["because"]
     p = run_cli("suggest", "-", "--model", str(tiny / "model"), "--format", "jsonl", input="inflation budget banks")

@@ -9,6 +9,7 @@ import json
 
 import click
 
+from ..scoring.results import cable_result, text_result
 from ..surfaces.formatting import render
 from ..textio import Stats, atomic_output, dumps
 from .common import (EXIT_BAD_RECORDS, EXIT_USAGE, BatchInput, CLIError, Progress, cable_model_option, each_cable,
@@ -121,50 +122,29 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
     c = read_cable(doc, s.taxonomy) if doc.layout != "text" else None
     text = doc.text if c is None or not c.reading_text.strip() else c.reading_text
     paras = s.paragraphs(c if c is not None and c.paragraphs else text) if paragraphs else []
-    parts = [p.text for p in paras] if paragraphs else [text]
-    results = s.suggest_batch(parts, limit, threshold=threshold)
-
-    # each part read once for all its tags (Suggester.explain_many)
-    reasons = [s.explain_many(part, [x.tag for x in sugg], 6) for part, sugg in zip(parts, results)] if explain \
-        else []
-
-    def because(n, tag):
-        return [w for w, _ in reasons[n - 1].get(tag, [])]
-
+    result = text_result(s, text, limit, threshold, explain, paras if paragraphs else None)  # as the service's
     with atomic_output(output) as out:
         if fmt == "json":
-            docs = []
-            for n, (part, sugg) in enumerate(zip(parts, results), 1):
-                d = dict(paragraph=n, **_where(paras[n - 1])) if paragraphs else {}
-                d["tags"] = [dict(x.to_dict(), because=because(n, x.tag)) if explain else x.to_dict()
-                             for x in sugg]
-                d["no_evidence"] = not any(x.selected for x in sugg)
-                docs.append(d)
-            out.write(json.dumps(docs if paragraphs else docs[0], indent=2) + "\n")
+            out.write(json.dumps(result, indent=2) + "\n")
             return
+        parts = result["paragraphs"] if paragraphs else [result]
         rows = []
-        for n, (part, sugg) in enumerate(zip(parts, results), 1):
-            for rank, x in enumerate(sugg, 1):
-                row = {"paragraph": n, "rank": rank, "tag": x.tag, "score": round(x.score, 4),
-                       "selected": x.selected, "kind": x.kind, "title": x.title or ""}
+        for n, part in enumerate(parts, 1):
+            for rank, x in enumerate(part["tags"], 1):
+                row = {"paragraph": n, "rank": rank, "tag": x["tag"], "score": x["score"], "selected": x["selected"],
+                       "kind": x["kind"], "title": x["title"] or ""}
                 if explain:
-                    row["because"] = ", ".join(because(n, x.tag))
+                    row["because"] = ", ".join(x["because"])
                 if paragraphs and rank == 1:  # the paragraph's number, marking and start, once
-                    w = _where(paras[n - 1])
-                    row["number"] = f"{w['number'] or '-'}" + (f" ({w['marking']})" if w["marking"] else "")
-                    row["text"] = w["text"]
+                    row["number"] = f"{part['number'] or '-'}" + (f" ({part['marking']})" if part["marking"] else "")
+                    row["text"] = part["text"][:60] + ("…" if len(part["text"]) > 60 else "")
                 rows.append(row)
         cols = (["paragraph", "number"] if paragraphs else []) + ["rank", "tag", "score", "selected", "kind",
                                                                   "title"] + \
             (["because"] if explain else []) + (["text"] if paragraphs else [])
         out.write(render(rows, cols, fmt) + "\n")
-    if not any(x.selected for sugg in results for x in sugg):
+    if all(part["no_evidence"] for part in [result, *result.get("paragraphs", [])]):
         click.echo("note: no evidence in the text for any tag: nothing selected", err=True)
-
-
-def _where(p) -> dict:
-    """A paragraph's number and marking as the drafter wrote them, and its first words."""
-    return {"number": p.number, "marking": p.marking, "text": p.text[:60] + ("…" if len(p.text) > 60 else "")}
 
 
 def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain, threshold=None):
@@ -175,7 +155,7 @@ def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain
     n = 0
     with atomic_output(output) as out:
         for path, c in cables:
-            out.write(dumps({"source": path, **s.suggest_cable(c, limit, explain, threshold)}) + "\n")
+            out.write(dumps({"source": path, **cable_result(s, c, limit, threshold, explain)}) + "\n")
             n += 1
         if bad and not n:
             finish_files(ctx, "suggest", bad, n, prog, strict)
@@ -183,7 +163,7 @@ def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain
 
 
 def _suggest_cable(s, text, limit, output, fmt, explain=False, threshold=None):
-    d = s.suggest_cable(text, limit, explain, threshold)
+    d = cable_result(s, text, limit, threshold, explain)  # the service's result, the same JSON
     with atomic_output(output) as out:
         if fmt in ("json", "jsonl"):
             out.write((json.dumps(d, indent=2) if fmt == "json" else dumps(d)) + "\n")

@@ -162,6 +162,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
     """The ASGI app, with the model (None: the shipped one) and the taxonomy loaded now, once, from the process's
     Workspace (app.state.workspace; keyed by content, so apps of the same files share them)."""
     from ..reading import read_cable, read_document, scoring_text
+    from ..scoring.results import cable_result, text_result
     from ..vocabulary.catalog import concept_uri, search
     from ..vocabulary.decoder import decode
     from ..workspace import default_workspace
@@ -280,38 +281,16 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         each tag and the scores of each paragraph."""
         check_text(body.text)
 
-        def described(row, text, explain=body.explain):
-            reasons = suggester.explain_many(text, [x.tag for x in row], 6) if explain else {}
-            out = []
-            for x in row:
-                d = dict(x.to_dict(), kind=x.kind, title=x.title, uri=concept_uri(x.tag))
-                if explain:
-                    d["because"] = [w for w, _ in reasons.get(x.tag, [])]
-                out.append(d)
-            return out
-
         if body.cable:
-            d = suggester.suggest_cable(body.text, body.limit, explain=body.explain, threshold=body.threshold)
-            for w in d["whole"]:
-                e = tax.entries.get(w["tag"])
-                w.update(kind=e.kind if e else "", title=e.title if e else None, uri=concept_uri(w["tag"]))
-            return d
+            return cable_result(suggester, body.text, body.limit, body.threshold, body.explain)
         text = scoring_text(body.text, tax)  # a page pasted whole: the cable it holds, never its menus
-        row = suggester.suggest(text, body.limit, threshold=body.threshold)
-        out = {"tags": described(row, text), "no_evidence": not any(x.selected for x in row)}
+        paras = None
         if body.paragraphs:
             paras = suggester.paragraphs(text)
             if len(paras) > MAX_PARAGRAPHS:
                 raise HTTPException(422, f"{len(paras)} paragraphs: at most {MAX_PARAGRAPHS} are scored in a request")
-            deadline = Deadline(DEADLINE_SECONDS)
-            out["paragraphs"] = []
-            for at in range(0, len(paras), 64):  # in blocks, the deadline checked between them
-                deadline.check()
-                block = paras[at:at + 64]
-                rows = suggester.suggest_batch([p.text for p in block], min(body.limit, 5), threshold=body.threshold)
-                out["paragraphs"] += [{"number": p.number, "marking": p.marking, "text": p.text[:200],
-                                       "tags": described(row, p.text)} for p, row in zip(block, rows)]
-        return out
+        return text_result(suggester, text, body.limit, body.threshold, body.explain, paras,
+                           check=Deadline(DEADLINE_SECONDS).check)
 
     @app.get("/v1/taxonomy", tags=["cabletags"])
     def taxonomy_list(q: Annotated[str | None, Query(max_length=200, description="Words to search for")] = None,
