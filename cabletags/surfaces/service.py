@@ -12,7 +12,11 @@ fields text, limit, threshold) and ``.../suggest-batch`` (JSON documents, at mos
 
 cabletags' endpoints: ``GET /v1/decode``, ``POST /v1/normalize``, ``POST /v1/parse``, ``POST /v1/suggest``,
 ``GET /v1/taxonomy`` (search or list) and ``GET /v1/taxonomy/{code}``; the schema is at /v1/openapi.json and
-the docs at /v1/docs. The page at / uses them.
+the docs at /v1/docs (served with the package: they work without internet). The page at / uses them.
+
+Limits: a request body of at most 2 MB (413 past it); at most 32 documents a batch and 1,000 paragraphs a
+request (422); a request's paragraph work stops after 20 s (503); a client must send its request within 30 s (the
+connection is closed) and its body within 30 s (answered 408 or 400); at most 200 connections at once (503).
 """
 from __future__ import annotations
 

@@ -5,7 +5,13 @@ requests (Annif's form-encoded suggest, the first substantive paragraph of corpu
 prints throughput, p50/p99 latency, errors and the server's peak memory (VmHWM); then stops it with
 SIGTERM. Bounded: the requests are counted, each has a 60 s timeout, and the run stops after --max-seconds.
 
+With --mixed, --threads clients (say 32) keep asking for --seconds (say 60): Annif's suggest for a paragraph
+(70%), POST /v1/suggest for a whole cable (10%), Annif's suggest-batch of 8 paragraphs (10%) and hostile requests
+(10%: bytes that are not JSON, a body over the size limit, a text of 5,000 paragraphs with explain); it prints, per
+kind, the answers by status, p50/p99 latency, and the server errors (5xx, which must be none).
+
 usage: python scripts/benchmarks/bench_serve.py [--corpus PATH] [--requests 400] [--threads 16] [--workers 1]
+       python scripts/benchmarks/bench_serve.py --mixed --threads 32 --seconds 60
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -35,12 +42,15 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=16)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--max-seconds", type=float, default=300)
+    ap.add_argument("--mixed", action="store_true", help="paragraphs, whole cables, batches and hostile bodies")
+    ap.add_argument("--seconds", type=float, default=60, help="how long --mixed runs")
     a = ap.parse_args(argv)
-    paras = []
+    paras, cables = [], []
     for r in read_corpus(corpus_or_exit(a.corpus)):
         p = [q.text for q in split_paragraphs(r.get("body") or "") if len(q.text) >= 300]
         if p:
             paras.append(p[0])
+            cables.append((r.get("preamble") or "") + "\n" + (r.get("body") or ""))
         if len(paras) == a.requests:
             break
     with socket.socket() as s:
@@ -74,6 +84,11 @@ def main(argv=None):
                 ok = False
             return time.perf_counter() - t, ok
 
+        if a.mixed:
+            _mixed(base, paras, cables, a.threads, a.seconds)
+            peak = _peak_mb(server.pid, a.workers)
+            print(f"server peak memory (VmHWM, all processes): {peak:.0f} MB")
+            return
         t = time.perf_counter()
         with ThreadPoolExecutor(a.threads) as pool:
             answers = list(pool.map(ask, paras))
@@ -94,6 +109,71 @@ def main(argv=None):
           f"{len(done) / wall:,.0f} requests/s, {errors} error(s)")
     print(f"latency p50 {statistics.median(lat) * 1000:.0f} ms, p99 {lat[int(0.99 * (len(lat) - 1))] * 1000:.0f} ms")
     print(f"server peak memory (VmHWM, all processes): {peak:.0f} MB; exit code after SIGTERM: {code}")
+
+
+def _post(url: str, data: bytes, content_type: str) -> int:
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            r.read()
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return 0  # no answer at all
+
+
+def _mixed(base: str, paras, cables, threads: int, seconds: float) -> None:
+    import json
+    import random
+    import threading
+    from collections import Counter, defaultdict
+
+    lat, status = defaultdict(list), defaultdict(Counter)
+    lock = threading.Lock()
+    end = time.monotonic() + seconds
+    huge = "\n\n".join(f"{n}. Traffickers were arrested, report {n}." for n in range(1, 5001))
+
+    def client(seed: int):
+        rnd = random.Random(seed)
+        while time.monotonic() < end:
+            x = rnd.random()
+            if x < 0.7:
+                kind, url = "paragraph", base + "/v1/projects/cabletags/suggest"
+                data, ctype = urllib.parse.urlencode({"text": rnd.choice(paras), "limit": 10}).encode(), \
+                    "application/x-www-form-urlencoded"
+            elif x < 0.8:
+                kind, url = "whole cable", base + "/v1/suggest"
+                data, ctype = json.dumps({"text": rnd.choice(cables), "cable": True}).encode(), "application/json"
+            elif x < 0.9:
+                kind, url = "batch of 8", base + "/v1/projects/cabletags/suggest-batch?limit=10"
+                docs = [{"text": rnd.choice(paras), "document_id": str(i)} for i in range(8)]
+                data, ctype = json.dumps({"documents": docs}).encode(), "application/json"
+            else:
+                kind, url, ctype = "hostile", base + "/v1/suggest", "application/json"
+                data = rnd.choice([bytes(rnd.randrange(256) for _ in range(2000)), b"x" * (3 << 20),
+                                   json.dumps({"text": huge, "paragraphs": True, "explain": True}).encode()])
+            t = time.perf_counter()
+            code = _post(url, data, ctype)
+            with lock:
+                lat[kind].append(time.perf_counter() - t)
+                status[kind][code] += 1
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(client, range(threads)))
+    wall = time.perf_counter() - t0
+    total = sum(len(v) for v in lat.values())
+    print(f"{total} requests from {threads} clients in {wall:.1f} s = {total / wall:,.1f} requests/s")
+    server_errors = 0
+    for kind in ("paragraph", "whole cable", "batch of 8", "hostile"):
+        xs = sorted(lat[kind])
+        if not xs:
+            continue
+        server_errors += sum(n for c, n in status[kind].items() if c >= 500 or c == 0)
+        print(f"  {kind:12s} {len(xs):6d}  p50 {statistics.median(xs) * 1000:7.0f} ms  "
+              f"p99 {xs[int(0.99 * (len(xs) - 1))] * 1000:7.0f} ms  statuses {dict(sorted(status[kind].items()))}")
+    print(f"server errors (5xx or no answer): {server_errors}")
 
 
 def _peak_mb(pid: int, workers: int) -> float:
