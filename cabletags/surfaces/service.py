@@ -23,7 +23,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -45,6 +47,8 @@ MAX_PARAGRAPHS = 1000  # paragraphs scored in one request (`paragraphs`: true); 
 DEADLINE_SECONDS = 20.0  # a request's scoring work past this is stopped and answered 503
 READ_TIMEOUT_SECONDS = 30.0  # a client must send its request line, headers and body within this
 MAX_CONNECTIONS = 200  # connections (and requests in flight) at once; past it, 503
+HEAVY_AT_ONCE = 1  # long requests computed at once in a server process (the others wait their turn)
+LONG_TEXT = 20_000  # characters past which a plain text counts as a long request
 
 
 class _SizeLimit:
@@ -185,6 +189,9 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
                   redoc_url=None, description=__doc__.split("\n\n", 1)[1])
     _offline_docs(app)
     app.state.workspace, app.state.suggester, app.state.taxonomy = ws, suggester, tax
+    # the long requests (whole cables, paragraphs, explanations, batches) take turns, one at a time a process: the
+    # short ones (a paragraph, a TAGS line) then share the cores with one long request, not with all of them
+    heavy = threading.BoundedSemaphore(HEAVY_AT_ONCE)
 
     def check_project(project_id: str):
         if project_id != PROJECT_ID:
@@ -234,7 +241,8 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
                             threshold: Annotated[float, Query(ge=0, le=1)] = 0.0):
         """Suggest tags for up to 32 documents (JSON, as Annif); limit and threshold as query parameters."""
         check_project(project_id)
-        rows = suggester.suggest_batch([d.text for d in body.documents], limit)
+        with heavy:
+            rows = suggester.suggest_batch([d.text for d in body.documents], limit)
         return [{"document_id": d.document_id, "results": annif_results(row, threshold) if d.text.strip() else []}
                 for d, row in zip(body.documents, rows)]
 
@@ -284,17 +292,18 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         """Tags for a text or a whole cable, with titles, the selected set and, on request, the terms behind
         each tag and the scores of each paragraph."""
         check_text(body.text)
-
-        if body.cable:
-            return cable_result(suggester, body.text, body.limit, body.threshold, body.explain)
-        text = scoring_text(body.text, tax)  # a page pasted whole: the cable it holds, never its menus
-        paras = None
-        if body.paragraphs:
-            paras = suggester.paragraphs(text)
-            if len(paras) > MAX_PARAGRAPHS:
-                raise HTTPException(422, f"{len(paras)} paragraphs: at most {MAX_PARAGRAPHS} are scored in a request")
-        return text_result(suggester, text, body.limit, body.threshold, body.explain, paras,
-                           check=Deadline(DEADLINE_SECONDS).check)
+        with heavy if body.cable or body.paragraphs or body.explain or len(body.text) > LONG_TEXT else nullcontext():
+            if body.cable:
+                return cable_result(suggester, body.text, body.limit, body.threshold, body.explain)
+            text = scoring_text(body.text, tax)  # a page pasted whole: the cable it holds, never its menus
+            paras = None
+            if body.paragraphs:
+                paras = suggester.paragraphs(text)
+                if len(paras) > MAX_PARAGRAPHS:
+                    raise HTTPException(422, f"{len(paras)} paragraphs: at most {MAX_PARAGRAPHS} are scored in a "
+                                             "request")
+            return text_result(suggester, text, body.limit, body.threshold, body.explain, paras,
+                               check=Deadline(DEADLINE_SECONDS).check)
 
     @app.get("/v1/taxonomy", tags=["cabletags"])
     def taxonomy_list(q: Annotated[str | None, Query(max_length=200, description="Words to search for")] = None,

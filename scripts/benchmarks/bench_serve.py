@@ -8,7 +8,8 @@ SIGTERM. Bounded: the requests are counted, each has a 60 s timeout, and the run
 With --mixed, --threads clients (say 32) keep asking for --seconds (say 60): Annif's suggest for a paragraph
 (70%), POST /v1/suggest for a whole cable (10%), Annif's suggest-batch of 8 paragraphs (10%) and hostile requests
 (10%: bytes that are not JSON, a body over the size limit, a text of 5,000 paragraphs with explain); it prints, per
-kind, the answers by status, p50/p99 latency, and the server errors (5xx, which must be none).
+kind, the answers by status (-1: the connection closed by the server after it refused an oversized body while the
+client was still sending it), p50/p99 latency, and the server errors (5xx or no answer, which must be none).
 
 usage: python scripts/benchmarks/bench_serve.py [--corpus PATH] [--requests 400] [--threads 16] [--workers 1]
        python scripts/benchmarks/bench_serve.py --mixed --threads 32 --seconds 60
@@ -119,6 +120,11 @@ def _post(url: str, data: bytes, content_type: str) -> int:
             return r.status
     except urllib.error.HTTPError as e:
         return e.code
+    except urllib.error.URLError as e:
+        # the server answered (413 on the declared size) and closed while the client was still sending
+        return -1 if isinstance(e.reason, (BrokenPipeError, ConnectionResetError)) else 0
+    except (BrokenPipeError, ConnectionResetError):
+        return -1
     except OSError:
         return 0  # no answer at all
 
@@ -170,7 +176,7 @@ def _mixed(base: str, paras, cables, threads: int, seconds: float) -> None:
         xs = sorted(lat[kind])
         if not xs:
             continue
-        server_errors += sum(n for c, n in status[kind].items() if c >= 500 or c == 0)
+        server_errors += sum(n for c, n in status[kind].items() if c >= 500 or c == 0)  # -1: closed on a refusal
         print(f"  {kind:12s} {len(xs):6d}  p50 {statistics.median(xs) * 1000:7.0f} ms  "
               f"p99 {xs[int(0.99 * (len(xs) - 1))] * 1000:7.0f} ms  statuses {dict(sorted(status[kind].items()))}")
     print(f"server errors (5xx or no answer): {server_errors}")
