@@ -192,6 +192,25 @@ def test_the_page_in_a_real_browser(live):
         wait.until(EC.text_to_be_present_in_element((By.ID, "repaired-codes"), "PGOV"))
         assert driver.find_element(By.ID, "repaired-codes").text == "PGOV, PREL, OSCE, PREF"
         assert "typo: PRELL" in driver.find_element(By.ID, "repair-out").text
+        # a taxonomy lookup: a readable entry (words and fields a reader knows), never the record's raw JSON
+        driver.find_element(By.CSS_SELECTOR, "#suggest-out td.tag a").click()
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#browse-out dl.entry")))
+        entry = driver.find_element(By.ID, "browse-out").text
+        assert "PHUM: Human Rights" in entry and "Kind" in entry and "Source" in entry and "{" not in entry
+        # a cable uploaded as a file (Windows-1252), read whole: its own tags and paragraph by paragraph
+        upload = ROOT / "test-artifacts" / "cable.txt"
+        upload.parent.mkdir(exist_ok=True)
+        upload.write_bytes(("UNCLAS BAKU 000123\n\nTAGS: PREL, KTIP, AJ\nSUBJECT: SHELTERS \u2013 OPEN\n\n1. (U) " +
+                            TRAFFICKING + "\n\n2. (U) The ministers discussed the elections.\n").encode("cp1252"))
+        driver.find_element(By.ID, "file").send_keys(str(upload))
+        wait.until(lambda d: "SHELTERS" in d.find_element(By.ID, "text").get_attribute("value"))
+        assert "SHELTERS \u2013 OPEN" in driver.find_element(By.ID, "text").get_attribute("value")  # cp1252 read
+        driver.find_element(By.ID, "cable").click()
+        driver.find_element(By.ID, "suggest-button").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "suggest-out"), "Paragraph by paragraph"))
+        out = driver.find_element(By.ID, "suggest-out").text
+        assert "Its own tags: PREL, KTIP, AJ" in out
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#suggest-out h3 + table tbody tr")) == 2
         artifacts = ROOT / "test-artifacts"
         artifacts.mkdir(exist_ok=True)
         driver.save_screenshot(str(artifacts / "webpage.png"))

@@ -172,7 +172,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
     from ..reading import read_cable, read_document, scoring_text
     from ..scoring.results import cable_result, text_result
     from ..vocabulary.catalog import concept_uri, search
-    from ..vocabulary.decoder import decode
+    from ..vocabulary.decoder import decode, era_meaning
     from ..workspace import default_workspace
 
     ws = default_workspace()
@@ -327,7 +327,16 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
             c = tax.aliases[c][0]
         if c not in tax.entries:
             raise HTTPException(404, f"unknown code {code[:40]!r}")
-        return entry_dict(c)
+        d = entry_dict(c)
+        # what the code meant in the other eras, where it differs (the page shows it beside the entry)
+        others = []
+        for era in ERAS[1:]:
+            _, title, notes = era_meaning(tax, c, era)
+            if title or notes:
+                others.append(f"{era}: " + "; ".join(([title] if title else []) + notes))
+        if others:
+            d["era_meanings"] = others
+        return d
 
     # --- the page -------------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

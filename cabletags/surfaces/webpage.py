@@ -24,6 +24,8 @@ PAGE = """<!doctype html>
   table { border-collapse: collapse; width: 100%; margin-top: .6rem; }
   th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #e3e3e3; vertical-align: top; }
   td.num { font-variant-numeric: tabular-nums; }
+  dl.entry { display: grid; grid-template-columns: max-content 1fr; gap: .3em 1em; } dl.entry dt { font-weight: 600; }
+  dl.entry dd { margin: 0; }
   .sel { font-weight: 600; } .muted { color: #555; } .error { color: #a30000; font-weight: 600; }
   small { color: #555; }
 </style>
@@ -123,6 +125,14 @@ document.getElementById("suggest-form").addEventListener("submit", async ev => {
       html += "<p>Cable " + esc(d.reference_id || "(no reference id)") + ": " + esc(d.subject || "(no subject)") +
         "<br>Its own tags: " + esc((d.own_tags || []).join(", ") || "(no TAGS line)") + "</p>";
       html += table(heads.concat(["on its TAGS line"]), tagRows(d.whole).map((r, i) => r.concat(["<td>" + (d.whole[i].own ? "yes" : "") + "</td>"])));
+      if ((d.own_below || []).length) html += "<p>Its own tags below the list: " +
+        esc(d.own_below.map(x => x.tag + " (rank " + x.rank + ", " + x.score.toFixed(2) + ")").join(", ")) + "</p>";
+      if ((d.paragraphs || []).length) {
+        html += "<h3>Paragraph by paragraph</h3>" + table(["paragraph", "tags (score)"], d.paragraphs.map(p => [
+          "<td class=num>" + esc(p.number === null ? "-" : p.number) + "</td>",
+          "<td>" + p.tags.map(t => "<span" + (t.selected ? " class=sel" : "") + ">" + esc(t.tag) + " " +
+                                  t.score.toFixed(2) + "</span>").join(", ") + "</td>"]));
+      }
     } else {
       html += table(heads, tagRows(d.tags));
     }
@@ -148,13 +158,33 @@ document.getElementById("repair-form").addEventListener("submit", async ev => {
     out.innerHTML = html;
   } catch (e) { out.innerHTML = "<p class=error role=alert>" + esc(e.message) + "</p>"; }
 });
+function entryHtml(e) {
+  // a taxonomy entry as a reader wants it: words, not the record's raw JSON
+  const items = [];
+  const add = (term, html) => { if (html) items.push("<dt>" + esc(term) + "</dt><dd>" + html + "</dd>"); };
+  add("Kind", esc(e.kind) + (e.category ? " (" + esc(e.category.name || e.category.code || "") + ")" : ""));
+  add("Status", esc(e.status) + (e.replaced_by ? ", replaced by " + esc(e.replaced_by) : ""));
+  if (e.definition) add("Definition (1974 handbook)", esc(e.definition.text) +
+    (e.definition.reference ? " <small>(" + esc(e.definition.reference) + ")</small>" : ""));
+  if (e.scope) add("Scope", esc(e.scope));
+  if (e.note) add("Note", esc(e.note));
+  if (e.iso3166) add("ISO 3166", esc(e.iso3166));
+  if ((e.aliases || []).length) add("Other names and spellings", e.aliases.map(a => esc(a.form) + " <small>(" +
+    esc(a.type) + ")</small>").join(", "));
+  if ((e.era_meanings || []).length) add("In other eras", esc(e.era_meanings.join("; ")));
+  const p = e.provenance || {};
+  add("Source", esc([p.source, p.reference].filter(Boolean).join(": ")) +
+    (p.evidence ? "<br><small>" + esc(p.evidence) + "</small>" : ""));
+  if ((e.attested || []).length) add("Found in", e.attested.map(a => esc(a.source) + (a.count ? " " + a.count + " cables" : "") +
+    (a.first ? " (" + a.first + (a.last && a.last !== a.first ? "-" + a.last : "") + ")" : "")).join(", "));
+  if (e.uri) add("URI", "<a href='" + esc(e.uri) + "'>" + esc(e.uri) + "</a>");
+  return "<dl class=entry>" + items.join("") + "</dl>";
+}
 async function showCode(code) {
   const out = document.getElementById("browse-out");
   try {
     const e = await call("/v1/taxonomy/" + encodeURIComponent(code));
-    const rows = Object.entries(e).filter(([k, v]) => v !== null && v !== "" && !(Array.isArray(v) && !v.length))
-      .map(([k, v]) => ["<th scope=row>" + esc(k) + "</th>", "<td>" + esc(typeof v === "object" ? JSON.stringify(v) : v) + "</td>"]);
-    out.innerHTML = "<h3>" + esc(e.code) + ": " + esc(e.title || "(meaning unknown)") + "</h3>" + table(["field", "value"], rows);
+    out.innerHTML = "<h3>" + esc(e.code) + ": " + esc(e.title || "(meaning unknown)") + "</h3>" + entryHtml(e);
     out.scrollIntoView();
   } catch (err) { out.innerHTML = "<p class=error role=alert>" + esc(err.message) + "</p>"; }
 }
