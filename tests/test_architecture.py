@@ -218,3 +218,19 @@ def test_train_dry_run_refuses_what_a_run_refuses(tiny, tmp_path):
     assert r.returncode == 3 and "already holds a model" in r.stderr
     r = run_cli("train", "--jobs", "1", "--corpus", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "m"), "--dry-run")
     assert r.returncode == 3 and not (tmp_path / "m").exists()
+
+
+def test_a_workspace_of_ones_own_does_the_librarys_verbs(tiny, tmp_path):
+    from cabletags import Workspace
+
+    ov = tmp_path / "ov.yaml"
+    ov.write_text("kind: program\nentries:\n- code: KZZZ\n  title: A program of this test\n  status: current\n"
+                  "  provenance: {source: user, evidence: test}\n")
+    ws = Workspace(overlay=ov, model=tiny / "model")
+    assert ws.normalize("TAGS: KZZZ, OSCEPREF").codes == ["KZZZ", "OSCE", "PREF"]
+    assert [d.title for d in ws.decode(["KZZZ"])] == ["A program of this test"]
+    cable = ws.read_cable("UNCLAS BAKU 000123\n\nTAGS: KZZZ, AJ\nSUBJECT: TEST\n\n1. (U) Text.\n")
+    assert cable.tags.codes == ["KZZZ", "AJ"]
+    rows = list(ws.suggest_many(["trafficking victims shelters", None], limit=3))
+    assert len(rows) == 2 and len(rows[0]) == 3 and ws.suggester().source == str(tiny / "model")
+    assert ws.loads == {"taxonomy": 1, "model": 1}
