@@ -379,3 +379,44 @@ def test_one_result_for_the_cli_the_api_and_the_service(client):
     service = client.post("/v1/suggest", json={"text": cable, "limit": 6, "cable": True, "explain": True}).json()
     assert json.loads(cli.stdout) == cable_result(s, cable, 6, None, True) == service
     assert all(w["because"] and "uri" in w for w in service["whole"])
+
+
+@pytest.mark.slow
+def test_work_stops_when_the_client_goes_away(monkeypatch):
+    import uvicorn
+
+    from cabletags.scoring import results
+    from cabletags.surfaces import service
+
+    stopped = []
+    original = results.text_result
+
+    def recording(*args, **kwargs):
+        try:
+            return original(*args, **kwargs)
+        except service.ClientGone:
+            stopped.append(time.monotonic())
+            raise
+
+    monkeypatch.setattr(results, "text_result", recording)
+    app = create_app()
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        text = "\n\n".join(f"{n}. Traffickers were arrested in the capital, report {n}." for n in range(1, 1001))
+        body = json.dumps({"text": text, "paragraphs": True, "explain": True}).encode()
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"POST /v1/suggest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            time.sleep(0.2)  # the work has begun; the client leaves
+        gone_at = time.monotonic()
+        while not stopped and time.monotonic() - gone_at < 10:
+            time.sleep(0.05)
+        assert stopped and stopped[0] - gone_at < 5  # stopped at the next block, not run to its end
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

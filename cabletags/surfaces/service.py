@@ -15,7 +15,8 @@ cabletags' endpoints: ``GET /v1/decode``, ``POST /v1/normalize``, ``POST /v1/par
 the docs at /v1/docs (served with the package: they work without internet). The page at / uses them.
 
 Limits: a request body of at most 2 MB (413 past it); at most 32 documents a batch and 1,000 paragraphs a
-request (422); a request's paragraph work stops after 20 s (503); a client must send its request within 30 s (the
+request (422); a request's paragraph work stops after 20 s (503), or as soon as its client goes away; a client
+must send its request within 30 s (the
 connection is closed) and its body within 30 s (answered 408 or 400); at most 200 connections at once (503).
 """
 from __future__ import annotations
@@ -52,7 +53,9 @@ LONG_TEXT = 20_000  # characters past which a plain text counts as a long reques
 
 
 class _SizeLimit:
-    """ASGI middleware: a request body over `limit` bytes gets 413, whether it declares its length or not."""
+    """ASGI middleware: a request body over `limit` bytes gets 413, whether it declares its length or not; a body
+    that stops coming is answered; and once the body is read, a client that goes away is noticed
+    (scope["cabletags.gone"], a threading.Event the endpoints' long work checks between blocks)."""
 
     def __init__(self, app, limit: int):
         self.app, self.limit = app, limit
@@ -63,10 +66,20 @@ class _SizeLimit:
         declared = dict(scope.get("headers") or {}).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             return await _too_large(send, self.limit)
-        seen = 0
+        seen, watcher = 0, None
+        gone = threading.Event()
+        scope = dict(scope, **{"cabletags.gone": gone})
+
+        async def watch():  # the next message after the body can only be the client going away
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                gone.set()
+            return message
 
         async def limited():
-            nonlocal seen
+            nonlocal seen, watcher
+            if watcher is not None:  # the body is read: what comes next is what the watcher hears
+                return await watcher
             try:  # a body that stops coming is not waited on forever
                 message = await asyncio.wait_for(receive(), READ_TIMEOUT_SECONDS)
             except asyncio.TimeoutError:
@@ -75,6 +88,8 @@ class _SizeLimit:
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
                     raise _TooLarge()
+                if not message.get("more_body"):
+                    watcher = asyncio.ensure_future(watch())
             return message
 
         try:
@@ -83,6 +98,9 @@ class _SizeLimit:
             await _too_large(send, self.limit)
         except _ReadTimeout:
             await _answer(send, 408, "request body not received in %g s" % READ_TIMEOUT_SECONDS)
+        finally:
+            if watcher is not None and not watcher.done():
+                watcher.cancel()
 
 
 class _TooLarge(Exception):
@@ -115,13 +133,20 @@ class DeadlineExceeded(CabletagsError):
     """A request's work ran past the service's deadline (answered 503)."""
 
 
-class Deadline:
-    """When a request's work must end: check() raises DeadlineExceeded once `seconds` have passed."""
+class ClientGone(CabletagsError):
+    """The client went away before its answer was ready: the work stops (nobody is answered)."""
 
-    def __init__(self, seconds: float):
-        self.seconds, self.ends = seconds, time.monotonic() + seconds
+
+class Deadline:
+    """When a request's work must end: check() raises DeadlineExceeded once `seconds` have passed, and ClientGone
+    once `gone` (the request's threading.Event, set when its client disconnects) is set."""
+
+    def __init__(self, seconds: float, gone: threading.Event | None = None):
+        self.seconds, self.ends, self.gone = seconds, time.monotonic() + seconds, gone
 
     def check(self) -> None:
+        if self.gone is not None and self.gone.is_set():
+            raise ClientGone("the client went away; the work was stopped")
         if time.monotonic() > self.ends:
             raise DeadlineExceeded(f"the request took longer than the service's limit of {self.seconds:g} s")
 
@@ -288,7 +313,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
                 "cable": read_cable(doc, tax).to_dict()}
 
     @app.post("/v1/suggest", tags=["cabletags"])
-    def suggest(body: SuggestRequest):
+    def suggest(body: SuggestRequest, request: Request):
         """Tags for a text or a whole cable, with titles, the selected set and, on request, the terms behind
         each tag and the scores of each paragraph."""
         check_text(body.text)
@@ -303,7 +328,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
                     raise HTTPException(422, f"{len(paras)} paragraphs: at most {MAX_PARAGRAPHS} are scored in a "
                                              "request")
             return text_result(suggester, text, body.limit, body.threshold, body.explain, paras,
-                               check=Deadline(DEADLINE_SECONDS).check)
+                               check=Deadline(DEADLINE_SECONDS, request.scope.get("cabletags.gone")).check)
 
     @app.get("/v1/taxonomy", tags=["cabletags"])
     def taxonomy_list(q: Annotated[str | None, Query(max_length=200, description="Words to search for")] = None,
