@@ -16,7 +16,8 @@ _API = {
     "NormalizedTags": "vocabulary.normalizer", "Repair": "vocabulary.normalizer", "normalize": "api",
     "normalize_many": "api", "suggest_many": "api", "read_cable": "api", "Cable": "reading",
     "ParsedCable": "reading.parser", "parse_cable": "api",
-    "Entry": "vocabulary.taxonomy", "Taxonomy": "vocabulary.taxonomy", "TaxonomyError": "vocabulary.taxonomy", "load_taxonomy": "api",
+    "Entry": "vocabulary.taxonomy", "Taxonomy": "vocabulary.taxonomy", "TaxonomyError": "vocabulary.taxonomy",
+    "load_taxonomy": "api",
     "Suggester": "scoring.suggester", "Suggestion": "scoring.suggester",
     "Workspace": "workspace", "CabletagsError": "errors",
 }

@@ -9,7 +9,8 @@ Exit codes (docs/cli.md has the table): 0 success · 1 done, but some inputs wer
 from __future__ import annotations
 
 __all__ = ["EXIT_OK", "EXIT_UNRESOLVED", "EXIT_USAGE", "EXIT_INPUT", "EXIT_DATA", "EXIT_BAD_RECORDS",
-           "EXIT_INTERNAL", "EXIT_INTERRUPTED", "CabletagsError", "UsageError", "MissingExtra", "InputError", "DataError",
+           "EXIT_INTERNAL", "EXIT_INTERRUPTED", "CabletagsError", "UsageError", "MissingExtra", "InputError",
+           "DataError",
            "BadRecordsError", "TrainingError"]
 
 EXIT_OK, EXIT_UNRESOLVED, EXIT_USAGE, EXIT_INPUT, EXIT_DATA, EXIT_BAD_RECORDS, EXIT_INTERNAL, EXIT_INTERRUPTED = \

@@ -1,4 +1,5 @@
-"""`cabletags parse` and `cabletags audit`: whole cables (cabletags.parse_cable) and tag audits (cabletags.surfaces.audit)."""
+"""`cabletags parse` and `cabletags audit`: whole cables (cabletags.parse_cable) and tag audits
+(cabletags.surfaces.audit)."""
 from __future__ import annotations
 
 import json

@@ -27,7 +27,8 @@ from ..textio import Stats, iter_jsonl
 __all__ = ["EXIT_OK", "EXIT_UNRESOLVED", "EXIT_USAGE", "EXIT_INPUT", "EXIT_DATA", "EXIT_BAD_RECORDS",
            "EXIT_INTERNAL", "EXIT_INTERRUPTED", "CLIError", "format_option", "output_option", "strict_option",
            "model_option", "workspace", "get_taxonomy", "load_suggester", "require_input", "Progress",
-           "BatchInput", "finish_batch", "record_limit", "read_document_input", "is_batch", "each_cable", "finish_files"]
+           "BatchInput", "finish_batch", "record_limit", "read_document_input", "is_batch", "each_cable",
+           "finish_files"]
 
 
 

@@ -7,7 +7,8 @@
 
 What an input is comes from its content, never its name: a PDF (%PDF-), JSON Lines (refused: they hold many
 cables, read them with --jsonl), a saved page (cabletags.reading.html: its layout from its markup) or bare text;
-bytes are decoded by cabletags.reading.encoding's rule. The cable's fields come from cabletags.reading.parser.parse_text;
+bytes are decoded by cabletags.reading.encoding's rule. The cable's fields come from
+cabletags.reading.parser.parse_text;
 a page's own metadata (reference id, date, origin, PlusD's TAGS) then fills and checks them. Where the input
 says one thing in two ways (the page's id and the header's, PlusD's TAGS and the telegram's TAGS line, a gloss that
 names another code), the record keeps the first by the rule below and says so in ``doubts``.
@@ -33,7 +34,8 @@ from .parser import Cable, _meanings, cable_year, era_of, parse_text
 from .pdf import MissingExtra, NoTextLayer, UnreadablePDF, is_pdf, pdf_text
 from .posts import origin_of_from_line, post_entry
 
-__all__ = ["Cable", "Document", "ReadError", "read_document", "read_cable", "parse_cable", "scoring_text", "normalize_id",
+__all__ = ["Cable", "Document", "ReadError", "read_document", "read_cable", "parse_cable", "scoring_text",
+           "normalize_id",
            "MAX_BYTES"]
 
 MAX_BYTES = 200 * 1024 * 1024  # one cable, page or PDF; larger inputs are refused before they are read
@@ -265,8 +267,9 @@ def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = N
     """One Cable from any input: a path (os.PathLike), bytes, a str holding the text, a binary file object, or a
     Document from read_document.
 
-    taxonomy: a loaded Taxonomy (None: the shipped one, loaded for this call; cabletags.read_cable keeps it); era: "auto" (from the cable's year) or one of
-    cabletags.vocabulary.decoder.ERAS; name: the input's name for messages and the last-resort id (a path's own by default).
+    taxonomy: a loaded Taxonomy (None: the shipped one, loaded for this call; cabletags.read_cable keeps it);
+    era: "auto" (from the cable's year) or one of cabletags.vocabulary.taxonomy.ERAS; name: the input's name for
+    messages and the last-resort id (a path's own by default).
     Raises ReadError (see read_document) and TypeError for other types. Never raises on the text itself.
     """
     from ..vocabulary.normalizer import get_normalizer
@@ -325,8 +328,8 @@ def scoring_text(source, taxonomy=None) -> str:
 def parse_cable(text: str, taxonomy=None, era: str = "auto") -> Cable:
     """A cable given as text (bare, or an HTML page holding one): cabletags.reading.read_cable on a str.
 
-    era: "auto" (default: by the cable's year, see era_of) or one of cabletags.vocabulary.decoder.ERAS; the codes' titles in
-    that era are in `meanings` (a 1975 cable's UR is the Soviet Union).
+    era: "auto" (default: by the cable's year, see era_of) or one of cabletags.vocabulary.taxonomy.ERAS; the codes'
+    titles in that era are in `meanings` (a 1975 cable's UR is the Soviet Union).
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_cable() expects a str, got {type(text).__name__}")

@@ -74,7 +74,8 @@ class ModelSettings:
             v = getattr(self, name)
             ok = not isinstance(v, bool) and (isinstance(v, int) if integer else isinstance(v, (int, float)))
             if not ok or not (lo <= v <= hi):  # NaN fails the comparison too
-                raise TrainingError(f"{name} must be {'an integer' if integer else 'a number'} in [{lo}, {hi}], not {v!r}")
+                kind = "an integer" if integer else "a number"
+                raise TrainingError(f"{name} must be {kind} in [{lo}, {hi}], not {v!r}")
 
         number("C", 1e-6, 1e6)
         number("ngram_max", 1, 3, integer=True)

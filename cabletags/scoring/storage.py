@@ -16,9 +16,10 @@ allocation):
 * model.json is at most 64 MB and every field is type-checked; the format version is checked with a clear
   message for older and newer formats;
 * arrays.npz may hold only the arrays the kind's layout names; each array's declared shape must agree with the
-  layout (for a TagModel: the labels, the vocabulary and the settings), its zip member must not be larger than that shape needs, its .npy header
-  must declare exactly that dtype and shape, and only those bytes are read (a zip bomb cannot allocate);
-* values are checked: finite numbers, index bounds, monotone row pointers.
+  layout (for a TagModel: the labels, the vocabulary and the settings), its zip member must not be larger than
+  that shape needs, its .npy header must declare exactly that dtype and shape, and only those bytes are read (a
+  zip bomb cannot allocate);
+* the kind then checks the values (TagModel.from_arrays: finite numbers, index bounds, monotone row pointers).
 
 Writing builds the whole folder in a new temporary folder beside the target and swaps it in with one
 atomic rename (RENAME_EXCHANGE where the system has it), under a lock that refuses a second writer.

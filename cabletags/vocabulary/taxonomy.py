@@ -20,7 +20,8 @@ from pathlib import Path
 from ..errors import DataError
 
 __all__ = ["Alias", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "validate_taxonomy",
-           "default_taxonomy_dir", "shipped_taxonomy_dir", "taxonomy_source", "TaxonomySource", "KINDS", "TOPIC_KINDS", "ERAS"]
+           "default_taxonomy_dir", "shipped_taxonomy_dir", "taxonomy_source", "TaxonomySource", "KINDS", "TOPIC_KINDS",
+           "ERAS"]
 
 # the one definition of kinds and eras; every module and surface takes them from here
 KINDS = ("subject", "program", "geographic", "organization")
