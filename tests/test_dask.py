@@ -5,6 +5,9 @@ import json
 import pytest
 from tiny_corpus import make_records
 
+# a real LocalCluster of worker processes per module: CI's slow step runs it (python -m pytest -m slow)
+pytestmark = pytest.mark.slow
+
 db = pytest.importorskip("dask.bag")
 distributed = pytest.importorskip("distributed")
 
@@ -47,7 +50,6 @@ def test_suggest_records_load_the_model_once_per_worker(client, tiny):
     assert all(v["model"] <= 1 for v in client.run(ctdask.worker_state).values())
 
 
-@pytest.mark.slow
 def test_suggest_records_take_the_whole_cable_model(client, tiny_cable):
     from tiny_corpus import make_cables
 
