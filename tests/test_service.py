@@ -420,3 +420,20 @@ def test_work_stops_when_the_client_goes_away(monkeypatch):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_the_page_form_is_labelled_for_assistive_technology():
+    """WCAG 2.1 AA basics the markup must hold: the language declared, every form control labelled (1.3.1, 4.1.2),
+    every button named, result regions announced (4.1.3), errors as alerts."""
+    from lxml import html
+
+    from cabletags.surfaces.webpage import PAGE
+
+    doc = html.fromstring(PAGE)
+    assert doc.get("lang") == "en"
+    labels = {label.get("for") for label in doc.iter("label")}
+    controls = doc.xpath("//input|//select|//textarea")
+    assert controls and all(c.get("id") in labels or c.get("aria-label") for c in controls)
+    assert all((b.text or "").strip() or b.get("aria-label") for b in doc.xpath("//button"))
+    assert {d.get("id") for d in doc.xpath("//*[@aria-live]")} >= {"suggest-out", "repair-out", "browse-out"}
+    assert "role=alert" in PAGE  # errors are announced, not only coloured
