@@ -20,8 +20,7 @@ def normalize(raw: str | None, taxonomy=None, min_confidence: float = 0.0):
     >>> normalize("TAGS: PGOV, PREL, OSCEPREF").codes
     ['PGOV', 'PREL', 'OSCE', 'PREF']
     """
-    n = default_workspace().normalizer(taxonomy).normalize(raw)
-    return n.trusted(min_confidence, raw) if min_confidence > 0 else n
+    return default_workspace().normalize(raw, min_confidence, taxonomy)
 
 
 def normalize_many(lines, taxonomy=None, min_confidence: float = 0.0):
@@ -31,27 +30,20 @@ def normalize_many(lines, taxonomy=None, min_confidence: float = 0.0):
     >>> [n.codes for n in normalize_many(["PGOV, PREL", None, "OSCEPREF"])]
     [['PGOV', 'PREL'], [], ['OSCE', 'PREF']]
     """
-    norm = default_workspace().normalizer(taxonomy)
-    for raw in lines:
-        n = norm.normalize(raw)
-        yield n.trusted(min_confidence, raw) if min_confidence > 0 else n
+    yield from default_workspace().normalize_many(lines, min_confidence, taxonomy)
 
 
 def decode(items: list[str] | str, taxonomy=None, era: str = "cablegate"):
     """Decode codes or raw TAGS lines: one Decoded per resulting code, name and unknown item, in input order.
     Each argument that is not a bare code is normalized first. era: "cablegate" (default), "1970s" or "current"
     (cabletags.vocabulary.taxonomy.ERAS): the meaning of the codes in that era."""
-    from .vocabulary.decoder import decode as run
-
-    return run(items, default_workspace().normalizer(taxonomy).tax, era)
+    return default_workspace().decode(items, era, taxonomy)
 
 
 def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = None):
     """One Cable from any input (a path, bytes, a str, a binary file object): cabletags.reading.read_cable with
     the process's taxonomy. Raises ReadError (exit 3, or 2 for JSON Lines and a missing extra)."""
-    from .reading import read_cable as read
-
-    return read(source, default_workspace().normalizer(taxonomy).tax, era, name=name)
+    return default_workspace().read_cable(source, era, name=name, taxonomy=taxonomy)
 
 
 def parse_cable(text: str, taxonomy=None, era: str = "auto"):
@@ -69,7 +61,7 @@ def suggest_many(texts, limit: int = 10, model: str | Path | None = None, batch_
     >>> for tags in suggest_many(df["body"]):        # a pandas column; missing cells select nothing
     ...     print([t.tag for t in tags if t.selected])
     """
-    yield from default_workspace().suggester(model).suggest_many(texts, limit, batch_size, threshold)
+    yield from default_workspace().suggest_many(texts, limit, batch_size, threshold, model)
 
 
 def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None = None, typo_aliases: bool = True):

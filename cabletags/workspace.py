@@ -117,34 +117,35 @@ class Workspace:
             self.loads["model"] += 1
         return hit
 
-    # --- the library's verbs over this workspace --------------------------------------------------------
-    def normalize(self, raw: str | None, min_confidence: float = 0.0):
-        """cabletags.normalize with this workspace's taxonomy."""
-        n = self.normalizer().normalize(raw)
-        return n.trusted(min_confidence, raw) if min_confidence > 0 else n
+    # --- the library's verbs over this workspace (cabletags.normalize and the others are these, on the process's)
+    def normalize(self, raw: str | None, min_confidence: float = 0.0, taxonomy: Taxonomy | None = None):
+        """cabletags.normalize with this workspace's taxonomy (or `taxonomy`)."""
+        return next(self.normalize_many([raw], min_confidence, taxonomy))
 
-    def normalize_many(self, lines, min_confidence: float = 0.0):
-        """cabletags.normalize_many with this workspace's taxonomy: lazily and in order, one result per item."""
-        norm = self.normalizer()
+    def normalize_many(self, lines, min_confidence: float = 0.0, taxonomy: Taxonomy | None = None):
+        """cabletags.normalize_many with this workspace's taxonomy (or `taxonomy`): lazily and in order, one result
+        per item."""
+        norm = self.normalizer(taxonomy)
         for raw in lines:
             n = norm.normalize(raw)
             yield n.trusted(min_confidence, raw) if min_confidence > 0 else n
 
-    def decode(self, items, era: str = "cablegate"):
-        """cabletags.decode with this workspace's taxonomy."""
+    def decode(self, items, era: str = "cablegate", taxonomy: Taxonomy | None = None):
+        """cabletags.decode with this workspace's taxonomy (or `taxonomy`)."""
         from .vocabulary.decoder import decode
 
-        return decode(items, self.normalizer().tax, era)
+        return decode(items, self.normalizer(taxonomy).tax, era)
 
-    def read_cable(self, source, era: str = "auto", *, name: str | None = None):
-        """cabletags.read_cable with this workspace's taxonomy."""
+    def read_cable(self, source, era: str = "auto", *, name: str | None = None, taxonomy: Taxonomy | None = None):
+        """cabletags.read_cable with this workspace's taxonomy (or `taxonomy`)."""
         from .reading import read_cable
 
-        return read_cable(source, self.normalizer().tax, era, name=name)
+        return read_cable(source, self.normalizer(taxonomy).tax, era, name=name)
 
-    def suggest_many(self, texts, limit: int = 10, batch_size: int = 256, threshold: float | None = None):
-        """cabletags.suggest_many with this workspace's model and taxonomy."""
-        yield from self.suggester().suggest_many(texts, limit, batch_size, threshold)
+    def suggest_many(self, texts, limit: int = 10, batch_size: int = 256, threshold: float | None = None,
+                     model=_CONFIGURED):
+        """cabletags.suggest_many with this workspace's model (or `model`) and taxonomy."""
+        yield from self.suggester(model).suggest_many(texts, limit, batch_size, threshold)
 
 
 _default: Workspace | None = None  # the process's session: the one module-level state of the package

@@ -17,9 +17,8 @@ PARAGRAPH_LIMIT = 5  # tags shown per paragraph: a paragraph is about a few thin
 REASONS = 6  # reasons shown per tag
 
 
-def _described(s, suggestions, text: str | None, explain: bool, cable: bool = False) -> list[dict]:
-    reasons = s.explain_many(text, [x.tag for x in suggestions], REASONS, cable) if explain and text is not None \
-        else {}
+def _described(s, suggestions, text: str, explain: bool) -> list[dict]:
+    reasons = s.explain_many(text, [x.tag for x in suggestions], REASONS) if explain else {}
     out = []
     for x in suggestions:
         d = dict(x.to_dict(), kind=x.kind, title=x.title, uri=concept_uri(x.tag))

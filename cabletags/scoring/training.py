@@ -108,8 +108,8 @@ def plan_training(corpus, out: str | Path | None = None, *, settings: ModelSetti
         target = "replaces the model there" if (Path(out) / "model.json").is_file() else "a new model folder"
     corpus_path = require_corpus(corpus)
     stats = Stats()
-    whole = (settings or ModelSettings()).reading == "cable"
-    ids, texts, label_sets = load_labelled(corpus_path, text_field, tax, stats=stats, whole=whole)
+    settings = settings or ModelSettings()
+    ids, texts, label_sets = load_labelled(corpus_path, text_field, tax, stats=stats, whole=settings.reading == "cable")
     if stats.bad:
         shown = ", ".join(str(n) for n, _ in stats.bad[:10]) + (" ..." if len(stats.bad) > 10 else "")
         progress(f"warning: skipped {len(stats.bad)} malformed line(s) of {stats.lines}: line(s) {shown}")
@@ -121,7 +121,7 @@ def plan_training(corpus, out: str | Path | None = None, *, settings: ModelSetti
     # counted on every cable given: the final model is fitted on all of them, and a code just under the count
     # in the training split would otherwise be left out of the model for good
     labels = label_space(label_sets, min_label_count, tax)
-    return TrainPlan(corpus_path, Path(out) if out else None, settings or ModelSettings(), tax, validation_share,
+    return TrainPlan(corpus_path, Path(out) if out else None, settings, tax, validation_share,
                      seed, min_label_count, refit, text_field, n_jobs, records=len(ids), malformed=len(stats.bad),
                      training=int((~val).sum()), validation=int(val.sum()), labels=labels, target=target,
                      data=(ids, texts, label_sets), val=val)
