@@ -53,7 +53,7 @@ LONG_TEXT = 20_000  # characters past which a plain text counts as a long reques
 
 
 class _SizeLimit:
-    """ASGI middleware: a request body over `limit` bytes gets 413, whether it declares its length or not; a body
+    """ASGI middleware: a request body over `limit` bytes (0: no limit) gets 413, declared or not; a body
     that stops coming is answered; and once the body is read, a client that goes away is noticed
     (scope["cabletags.gone"], a threading.Event the endpoints' long work checks between blocks)."""
 
@@ -64,7 +64,7 @@ class _SizeLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or {}).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+        if self.limit and declared is not None and declared.isdigit() and int(declared) > self.limit:
             return await _too_large(send, self.limit)
         seen, watcher = 0, None
         gone = threading.Event()
@@ -86,7 +86,7 @@ class _SizeLimit:
                 raise _ReadTimeout() from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if self.limit and seen > self.limit:
                     raise _TooLarge()
                 if not message.get("more_body"):
                     watcher = asyncio.ensure_future(watch())
@@ -379,7 +379,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
     async def bad_value(request: Request, exc: ValueError):  # bad input that slipped past validation: 400
         return JSONResponse({"detail": str(exc)[:200]}, status_code=400)
 
-    return _SizeLimit(app, max_request_bytes) if max_request_bytes else app
+    return _SizeLimit(app, max_request_bytes)  # 0: no size limit; the read timeout and disconnect watch apply still
 
 
 def _offline_docs(app) -> None:
