@@ -79,8 +79,9 @@ def show(ctx, code, corpus, fmt):
     rows = []
     for k, v in d.items():
         if k == "definition":
-            rows.append({"field": "definition", "value": v["text"].replace("\n\n", " / ")})
-            v = f"{v['reference']} (OCR {v.get('ocr', 'unmarked')})"
+            rows.append({"field": "definition",
+                         "value": v["text"].replace("\n\n", " / ") if "text" in v else "(none printed)"})
+            v = f"{v['reference']} ({'proofread' if v.get('proofread') else 'OCR ' + v.get('ocr', 'unmarked')})"
             k = "definition from"
         elif k == "attested":
             v = "; ".join(_attestation(a) for a in v)

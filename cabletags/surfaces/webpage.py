@@ -164,10 +164,12 @@ function entryHtml(e) {
   const add = (term, html) => { if (html) items.push("<dt>" + esc(term) + "</dt><dd>" + html + "</dd>"); };
   add("Kind", esc(e.kind) + (e.category ? " (" + esc(e.category.name || e.category.code || "") + ")" : ""));
   add("Status", esc(e.status) + (e.replaced_by ? ", replaced by " + esc(e.replaced_by) : ""));
-  if (e.definition) add("Definition (1974 handbook)", esc(e.definition.text) +
+  if (e.definition) add("Definition (1974 handbook)", esc(e.definition.text || "(none printed)") +
     (e.definition.reference ? " <small>(" + esc(e.definition.reference) + ")</small>" : ""));
   if (e.scope) add("Scope", esc(e.scope));
   if (e.note) add("Note", esc(e.note));
+  if (e.status_basis) add("Status from", esc(e.status_basis));
+  (e.usage || []).forEach(u => add("Usage", esc(u.note)));
   if (e.iso3166) add("ISO 3166", esc(e.iso3166));
   if ((e.aliases || []).length) add("Other names and spellings", e.aliases.map(a => esc(a.form) + " <small>(" +
     esc(a.type) + ")</small>").join(", "));

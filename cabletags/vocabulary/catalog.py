@@ -79,7 +79,7 @@ def search(tax: Taxonomy, query: str, limit: int = 20) -> list[dict]:
             aw = _words(a.get("title") or "")
             if aw and a["source"] in ("handbook-1974", "nara-1973-79") and all(w in aw for w in qwords):
                 add(e, 50 + 10 * len(qwords) / len(aw), f"1970s title ({a['source']}): {a['title']}")
-        if e.definition:
+        if e.definition and "text" in e.definition:
             dw = set(_words(e.definition["text"]))
             content = [w for w in qwords if w not in _STOPWORDS] or qwords
             if all(w in dw for w in content):
@@ -90,7 +90,7 @@ def search(tax: Taxonomy, query: str, limit: int = 20) -> list[dict]:
         if ow:
             e = tax.entries.get(code)
             score = 85 if ow == qwords else 55 + 10 * len(qwords) / len(ow)
-            hit = {"code": code, "kind": "geographic", "title": old["title"] if e is None else e.title,
+            hit = {"code": code, "kind": old["kind"], "title": old["title"] if e is None else e.title,
                    "score": round(score, 2), "why": f"1970s meaning: {old['title']} (decode --era 1970s)"}
             if code not in hits or hits[code]["score"] < score:
                 hits[code] = hit
@@ -128,7 +128,7 @@ def _rows(tax: Taxonomy) -> list[dict]:
                      "aliases": " ".join(a.form for a in e.aliases if a.type != "typo"),
                      "typo_aliases": " ".join(a.form for a in e.aliases if a.type == "typo"),
                      "scope": e.scope or e.note or "",
-                     "definition": e.definition["text"] if e.definition else "",
+                     "definition": (e.definition or {}).get("text", ""),
                      "attested": " ".join(sorted({a["source"] for a in e.attested}))})
     return rows
 

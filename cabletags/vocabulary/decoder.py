@@ -7,7 +7,7 @@ from functools import lru_cache, partial
 from typing import Iterable, Iterator
 
 from .normalizer import NormalizedTags, get_normalizer
-from .taxonomy import ERAS, Entry, Taxonomy
+from .taxonomy import ERAS, Alias, Entry, Taxonomy
 
 __all__ = ["Decoded", "decode", "iter_decode", "did_you_mean", "ERAS"]
 
@@ -70,7 +70,9 @@ class Decoded:
     def short_definition(self) -> str:
         """The first sentence of the entry's 1974 definition ("" when it has none): the table's short form."""
         e = self.entry
-        return short_definition(e.definition["text"]) if e is not None and e.definition else ""
+        if e is None or not e.definition:
+            return ""
+        return short_definition(e.definition["text"]) if "text" in e.definition else "(none printed)"
 
     def to_dict(self) -> dict:
         d = {"input": self.input, "status": self.status, "code": self.code}
@@ -79,7 +81,8 @@ class Decoded:
             d.update(kind=e.kind, title=self.title, category=e.category, iso3166=e.iso3166,
                      entry_status=e.status, verified=e.verified, replaced_by=e.replaced_by,
                      definition=dict(e.definition) if e.definition else None,
-                     attested=[dict(a) for a in e.attested] or None)
+                     attested=[dict(a) for a in e.attested] or None, status_basis=e.status_basis,
+                     usage=[dict(u) for u in e.usage] or None)
             d = {k: v for k, v in d.items() if v is not None}
         if self.era != "cablegate":
             d["era"] = self.era
@@ -106,6 +109,9 @@ def short_definition(text: str, width: int = 90) -> str:
     return first if len(first) <= width else first[:width - 1].rstrip() + "…"
 
 
+_HANDBOOK_1974 = "Department of State, Traffic Analysis by Geography and Subject, TL:TAGS-1 (6-28-74)"
+
+
 def era_meaning(tax: Taxonomy, code: str, era: str) -> tuple[Entry | None, str | None, list[str]]:
     """What `code` means in `era`: (entry, title in that era when it differs, notes in plain words).
 
@@ -119,22 +125,35 @@ def era_meaning(tax: Taxonomy, code: str, era: str) -> tuple[Entry | None, str |
     genc = _genc_place(tax, code) if "current" in tax.eras else None
     notes: list[str] = []
     if era == "cablegate":
-        if e is not None and e.kind == "geographic":
-            if old and old["title"] != e.title:
-                notes.append(f"1970s: {old['title']}")
-            if genc is not None and genc.code != code:
-                notes.append(f"GENC/ISO today: {genc.title} ({genc.code})")
+        if e is not None and old and (old["other"] or old["kind"] != e.kind):
+            notes.append(f"1970s: {old['title']} (another meaning; decode --era 1970s)")
+        elif e is not None and old and old["title"] != e.title:
+            notes.append(f"1970s: {old['title']}")
+        if e is not None and e.kind == "geographic" and genc is not None and genc.code != code:
+            notes.append(f"GENC/ISO today: {genc.title} ({genc.code})")
         return e, None, notes
     if era == "1970s":
         if old:
-            if e is None:
-                e = Entry(code=code, kind="geographic", title=old["title"], status="historic",
-                          provenance={"source": "listed", "reference": tax.eras["1970s"].get("source", ""),
-                                      "evidence": old["evidence"]})
+            section = f"section {old['section']}" if old["section"] else "sections 11-12, 15"
+            if e is not None and not old["other"] and old["kind"] == e.kind:
+                # the same place or body: the entry, shown under the handbook's name
+                if e.title != old["title"]:
+                    notes.append(f"Cablegate: {e.title}")
+                if old["note"]:
+                    notes.append(old["note"])
+                return e, old["title"], notes
+            if e is not None:
+                notes.append(f"another meaning in Cablegate: {e.title} ({e.kind})")
+            else:
                 notes.append("a 1970s code Cablegate does not use")
-            elif e.title != old["title"]:
-                notes.append(f"Cablegate: {e.title}")
-            return e, old["title"], notes
+            if old["names"]:
+                notes.append("other names: " + "; ".join(old["names"]))
+            entry = Entry(code=code, kind=old["kind"], title=old["title"], status="historic",
+                          note=old["note"] or None,
+                          aliases=tuple(Alias(n, "name") for n in old["names"]),
+                          provenance={"source": "handbook", "reference": f"{_HANDBOOK_1974}, {section}",
+                                      **({"evidence": old["evidence"]} if old["evidence"] else {})})
+            return entry, None, notes
         if e is None:
             return None, None, notes
         seventies = [a for a in e.attested if a.get("source") in ("handbook-1974", "nara-1973-79")]
@@ -234,8 +253,8 @@ def iter_decode(items: Iterable[str], taxonomy: Taxonomy | None = None, era: str
         if s in n.codes:
             yield _in_era(Decoded(s, "known", s, n.codes[s]), tax, era)
             continue
-        if era != "cablegate" and len(s) == 2 and s.isupper():
-            entry, title, notes = era_meaning(tax, s, era)  # a code of that era only (UR, GW in the 1970s)
+        if era != "cablegate" and s.isupper() and (s in tax.era_codes(era) if era == "1970s" else len(s) == 2):
+            entry, title, notes = era_meaning(tax, s, era)  # a code of that era only (UR, GW, SEATO in the 1970s)
             if entry is not None:
                 yield Decoded(s, "known", entry.code, entry, era=era, era_title=title, era_notes=notes)
                 continue
@@ -252,6 +271,10 @@ def iter_decode(items: Iterable[str], taxonomy: Taxonomy | None = None, era: str
             out[-1].code = name
         old = tax.era_codes("1970s")
         for u in norm.unknown:
+            if era == "1970s" and u in old:  # a code of that era only, inside a line (PFOR UR US)
+                entry, title, notes = era_meaning(tax, u, era)
+                out.append(Decoded(u, "known", u, entry, era=era, era_title=title, era_notes=notes))
+                continue
             reason = n.tax.words.get(u.upper(), "")
             cands = norm.candidates.get(u) or did_you_mean(u, tax)
             d = Decoded(u, "word" if reason else "unknown", None, None, "", cands,

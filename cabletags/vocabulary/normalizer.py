@@ -152,6 +152,12 @@ class Normalizer:
         for form, (code, atype) in self.aliases.items():
             if 2 <= len(form) <= 5 and form.isalpha() and atype in ("iso", "iso3", "variant", "legacy"):
                 self.split_forms.setdefault(form, (code, 0.2))
+        # codes of another era only (UR, SEATO, USTS, C-20): atoms, never split, joined or typo-repaired into a
+        # Cablegate code; kept as unknown (decode --era 1970s reads them)
+        self.era_atoms = frozenset(c for c in taxonomy.era_codes("1970s") if c not in self.codes)
+        for atom in self.era_atoms:  # a piece of a run-together token too (USTSPREL = USTS PREL, not US TS PREL)
+            if 3 <= len(atom) <= 8 and atom.isalpha():
+                self.split_forms.setdefault(atom, (atom, 0.3))
         self._resolve = lru_cache(maxsize=200_000)(self._resolve_token)
         self._line = lru_cache(maxsize=50_000)(self._normalize_uncached)
         self._items: dict[str, tuple] = {}
@@ -293,9 +299,8 @@ class Normalizer:
                 if form not in self.split_forms or best[j][0] == INF:
                     continue
                 piece, extra = self.split_forms[form]
-                e = self.codes[piece]
                 L = len(form)
-                cost = 1.0 if (L == 4 and e.kind in TOPIC_KINDS) else 1.15 if L >= 4 else \
+                cost = 1.0 if (L == 4 and self._topic(piece)) else 1.15 if L >= 4 else \
                     1.3 if L == 3 else 1.6
                 cost += extra - min(self.count.get(piece, 0), 10000) / 1e6  # frequency breaks exact ties
                 total = cost + best[j][0]
@@ -315,12 +320,16 @@ class Normalizer:
                 return None
         elif two > 2 * long_ and not used:
             return None
-        elif (two or three) and not any(n == 4 and self.codes[p].kind in TOPIC_KINDS
-                                        for p, n in zip(pieces, lens)) \
+        elif (two or three) and not any(n == 4 and self._topic(p) for p, n in zip(pieces, lens)) \
                 and self._wordlike.score(up) > WORDLIKE_MAX_MIXED:
             return None  # SPLASH is not SPLA SH (a subject/program code such as PREL in PRELIS is trusted)
         conf = 0.95 - 0.1 * two - 0.05 * three
         return pieces, max(conf, 0.5)
+
+    def _topic(self, piece: str) -> bool:
+        """A subject or program code of the taxonomy (not an era atom)."""
+        e = self.codes.get(piece)
+        return e is not None and e.kind in TOPIC_KINDS
 
     def split_partial(self, up: str):
         """A run-together token with one piece the taxonomy does not know as a code (KWMNPHUMPRELKPAOZW: ZW is
@@ -340,9 +349,9 @@ class Normalizer:
                     form = up[i:j]
                     if form in self.split_forms and best[j][g][0] < INF:
                         piece = self.split_forms[form][0]
-                        if len(form) <= 3 and self.count.get(piece, 0) < 20:
+                        if len(form) <= 3 and self.count.get(piece, 0) < 20 or piece not in self.codes:
                             continue
-                        cost = (1.0 if len(form) == 4 and self.codes[piece].kind in TOPIC_KINDS
+                        cost = (1.0 if len(form) == 4 and self._topic(piece)
                                 else 1.15 if len(form) >= 4 else 1.3 if len(form) == 3 else 1.6) + best[j][g][0]
                         if cost < best[i][g][0]:
                             best[i][g] = (cost, ((piece, form),) + best[j][g][1])
@@ -352,14 +361,14 @@ class Normalizer:
                             best[i][1] = (cost, ((None, form),) + best[j][0][1])
         segs = best[0][1][1]
         known = [(c, f) for c, f in segs if c is not None]
-        anchors = sum(len(f) == 4 and self.codes[c].kind in TOPIC_KINDS for c, f in known)
+        anchors = sum(len(f) == 4 and self._topic(c) for c, f in known)
         # two 4-letter subject/program codes anchor it, and it must not read like a word (MARRAKECH, POLYTECHNIC)
         if not segs or anchors < 2 or self._wordlike.score(up) > WORDLIKE_MAX_MIXED:
             return None
         return list(segs), 0.8
 
     def _resolve_token(self, tok: str, words_context: bool):
-        """Resolve one token. Returns (kind, payload): kind in code|alias|case|typo|split|junk|word|unknown.
+        """Resolve one token. Returns (kind, payload): kind in code|alias|case|typo|split|junk|era|word|unknown.
         A token over MAX_TOKEN_CHARS characters is kept as unknown, never split or corrected."""
         if len(tok) > MAX_TOKEN_CHARS:
             return "unknown", None, 0.0
@@ -377,16 +386,19 @@ class Normalizer:
             code, atype = self.aliases[up]
             if is_upper or not words_context or atype == "name":
                 return ("typo" if atype == "typo" else "alias"), (code,), 0.9 if atype == "typo" else 1.0
+        if up in self.era_atoms and is_upper:
+            return "era", None, 0.0
         if up in self.tax.words or not _LETTERS.match(up):
             return "word", None, 0.0
         if not is_upper or self.is_plain_word(up):
             return "unknown", None, 0.0
         acronym = up in self.acronyms
         if acronym and len(up) >= 4:  # a cable defines it as an acronym: a name of its own, not a typo of a code
-            near = self.typo_candidates(up)[:3] or list((self.split(up) or ((), 0))[0])
+            near = self.typo_candidates(up)[:3] or [c for c in (self.split(up) or ((), 0))[0] if c in self.codes]
             return ("ambiguous", tuple(near), 0.0) if near else ("unknown", None, 0.0)
         kind, result, conf = self._repaired(up)
-        if kind in ("split", "typo") and (acronym or any(self.count.get(c, 0) == 0 for c in result)):
+        if kind in ("split", "typo") and (acronym or any(self.count.get(c, 0) == 0 for c in result
+                                                         if c in self.codes)):
             # into a code no corpus cable carries, or from a three-letter acronym some cable defines (too short to
             # tell from a dropped letter: MRR is MARR's, and an acronym too): never confident
             conf = min(conf, UNATTESTED_CONFIDENCE)
@@ -725,6 +737,11 @@ class Normalizer:
     def _resolve_parts(self, tok: str, words_context: bool):
         """Resolve a token, trying its /- parts when the whole fails. None: keep it as free text."""
         kind, result, conf = self._resolve(tok, words_context)
+        if kind == "era":  # a token of its own, never merged into a free phrase
+            return [("unknown", None, 0.0, tok)]
+        if kind == "split" and self.era_atoms.intersection(result):  # the pieces of another era kept as unknown
+            return [(kind, tuple(c for c in result if c in self.codes), conf, tok)] + \
+                [("unknown", None, 0.0, c) for c in result if c not in self.codes]
         if kind not in ("unknown", "word", "ambiguous"):
             return [(kind, result, conf, tok)]
         if kind == "ambiguous":

@@ -28,7 +28,7 @@ KINDS = ("subject", "program", "geographic", "organization")
 TOPIC_KINDS = ("subject", "program")  # the four-letter codes of what a cable is about (PHUM, KTIP)
 ERAS = ("cablegate", "1970s", "current")  # cablegate: the default; see taxonomy/eras.yaml and docs/taxonomy.md
 TAXONOMY_VERSION = "1.1"  # bump when the curated content changes meaningfully; the hash tracks every edit
-_CACHE_FORMAT = 7
+_CACHE_FORMAT = 8
 
 
 class TaxonomyError(DataError, ValueError):
@@ -64,8 +64,12 @@ class Entry:
     iso3166: str | None = None
     corpus_count: int = 0
     takes_name: bool = False
-    definition: dict | None = None  # {text, reference, ocr}: what the code covers, from the 1974 handbook
+    # {text, reference, ocr, proofread} what the code covers, from the 1974 handbook; {none_printed, reference} when
+    # the handbook prints none
+    definition: dict | None = None
     attested: tuple = ()  # ({source, title?, reference?, first?, last?, count?}, ...): where the code is found
+    status_basis: str | None = None  # the evidence the status rests on
+    usage: tuple = ()  # ({note, count?, evidence}, ...): where practice differed from the list
 
     @property
     def verified(self) -> bool:
@@ -85,6 +89,10 @@ class Entry:
             d["definition"] = dict(self.definition)
         if self.attested:
             d["attested"] = [dict(a) for a in self.attested]
+        if self.status_basis:
+            d["status_basis"] = self.status_basis
+        if self.usage:
+            d["usage"] = [dict(u) for u in self.usage]
         return d
 
 
@@ -137,7 +145,7 @@ class Taxonomy:
         return self.entries.get(code)
 
     def era_codes(self, era: str) -> dict:
-        """CODE -> {title, evidence, names} of an era's table in eras.yaml ("1970s"); empty when it has none."""
+        """CODE -> {title, kind, names, evidence, note, section, region, other} of an era's table in eras.yaml ("1970s"); empty when it has none."""
         return (self.eras.get(era) or {}).get("codes") or {}
 
     def by_kind(self, kind: str) -> list[Entry]:
@@ -183,7 +191,8 @@ ERA_NAMES = ("1970s", "cablegate", "current")
 
 
 def _eras(path: Path, entries: dict, problems: list[str]) -> dict:
-    """eras.yaml as {"1970s": {"source", "codes": {CODE: {title, evidence}}}, "current": {"source", "rule"}}."""
+    """eras.yaml as {"1970s": {"source", "codes": {CODE: {title, kind, names, evidence, note, section, region,
+    other}}}, "current": {"source", "rule"}}; `other`: the code means something else in Cablegate."""
     if not path.is_file():
         return {}
     doc = _yaml_load(path) or {}
@@ -203,15 +212,26 @@ def _eras(path: Path, entries: dict, problems: list[str]) -> dict:
             continue
         codes = {}
         for i, c in enumerate(table.get("codes") or [], 1):
-            if not (isinstance(c, dict) and isinstance(c.get("code"), str) and isinstance(c.get("title"), str)
-                    and isinstance(c.get("evidence"), str)):
-                problems.append(f"{path}: era {name} item {i}: needs 'code', 'title' and 'evidence' strings")
+            if not (isinstance(c, dict) and isinstance(c.get("code"), str) and isinstance(c.get("title"), str)):
+                problems.append(f"{path}: era {name} item {i}: needs 'code' and 'title' strings")
                 continue
+            where = f"{path}: era {name} item {i} ({c['code']})"
             names = c.get("names") or []
             if not (isinstance(names, list) and all(isinstance(x, str) for x in names)):
-                problems.append(f"{path}: era {name} item {i} ({c['code']}): 'names' must be a list of strings")
+                problems.append(f"{where}: 'names' must be a list of strings")
                 names = []
-            codes[c["code"]] = {"title": c["title"], "evidence": c["evidence"], "names": names}
+            kind = c.get("kind", "geographic")
+            if kind not in KINDS:
+                problems.append(f"{where}: unknown kind {kind!r} (known: {', '.join(KINDS)})")
+                continue
+            if c.get("cablegate", "same") not in ("same", "other"):
+                problems.append(f"{where}: 'cablegate' must be 'same' or 'other'")
+            if c["code"] in codes:
+                problems.append(f"{where}: listed twice")
+            codes[c["code"]] = {"title": c["title"], "kind": kind, "names": names,
+                                "evidence": str(c.get("evidence", "")), "note": str(c.get("note", "")),
+                                "section": str(c.get("section", "")), "region": bool(c.get("region")),
+                                "other": c.get("cablegate") == "other"}
         out[name] = {"source": str(table.get("source", "")), "codes": codes}
     return out
 
@@ -540,7 +560,8 @@ def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None 
             aliases=tuple(Alias(a["form"], a["type"], a.get("evidence")) for a in e.get("aliases", [])),
             replaced_by=e.get("replaced_by"), iso3166=e.get("iso3166"),
             corpus_count=e.get("corpus_count", 0), takes_name=e.get("takes_name", False),
-            definition=e.get("definition"), attested=tuple(e.get("attested", ())))
+            definition=e.get("definition"), attested=tuple(e.get("attested", ())),
+            status_basis=e.get("status_basis"), usage=tuple(e.get("usage", ())))
     aliases = {f: (c, t) for f, (c, t) in data["aliases"].items() if typo_aliases or t != "typo"}
     tax = Taxonomy(entries=entries, aliases=aliases, words=data["words"], junk=data["junk"],
                    plainwords=frozenset(data["plainwords"]), version=f"{TAXONOMY_VERSION}+{digest}",

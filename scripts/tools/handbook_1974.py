@@ -755,9 +755,9 @@ def read_geographic(text: str, vocab: Vocabulary, entries: list[dict]) -> dict[s
     return out
 
 def write_geographic(folder: Path, doc: dict, geo: dict) -> None:
-    """Same-place codes: a handbook-1974 attestation on the geographic entry. Other meanings and codes Cablegate
-    does not use: the 1970s table of eras.yaml (a title already there is kept: titles are curated by hand from
-    the readings, which are kept as evidence)."""
+    """Same-place codes: a handbook-1974 attestation on the geographic entry. The 1970s table of eras.yaml is
+    curated by hand (every code and name proofread against the scan): a rerun refreshes only each item's `evidence`
+    (its OCR readings) and lists the codes read here that the table lacks, for a curator to check."""
     import yaml
 
     for e in doc["entries"]:
@@ -770,19 +770,16 @@ def write_geographic(folder: Path, doc: dict, geo: dict) -> None:
     path = folder / "geographic.yaml"
     write_yaml(path, doc)
     eras_path = folder / "eras.yaml"
-    eras = yaml.safe_load(eras_path.read_text(encoding="utf-8")) if eras_path.is_file() else {}
-    eras.setdefault("eras", {})
-    old = {c["code"]: c for c in (eras["eras"].get("1970s") or {}).get("codes", [])}
-    codes = []
+    eras = yaml.safe_load(eras_path.read_text(encoding="utf-8"))
+    items = {c["code"]: c for c in eras["eras"]["1970s"]["codes"]}
     for code, g in sorted(geo.items()):
-        if g["same_place"]:
-            continue
-        codes.append({"code": code, "title": old.get(code, {}).get("title") or g["title"],
-                      **({"names": old[code]["names"]} if old.get(code, {}).get("names") else {}),
-                      "evidence": f"read {g['votes']:g} times: " + "; ".join(g["readings"])})
-    eras["eras"]["1970s"] = {"source": GEO_REF, "codes": codes}
+        if code in items:
+            items[code]["evidence"] = f"read {g['votes']:g} times: " + "; ".join(g["readings"])
+        elif not g["same_place"]:
+            print(f"  read {code} {g['title']!r}, not in the curated 1970s table: check it against the scan")
     write_yaml(eras_path, eras)
-    print(f"{path.relative_to(ROOT)}: 1974 attestations; {eras_path.relative_to(ROOT)}: {len(codes)} 1970s codes")
+    print(f"{path.relative_to(ROOT)}: 1974 attestations; {eras_path.relative_to(ROOT)}: evidence of "
+          f"{sum(c in items for c in geo)} curated 1970s codes refreshed")
 
 
 if __name__ == "__main__":
