@@ -158,9 +158,14 @@ def era_meaning(tax: Taxonomy, code: str, era: str) -> tuple[Entry | None, str |
             return None, None, notes
         seventies = [a for a in e.attested if a.get("source") in ("handbook-1974", "nara-1973-79")]
         if seventies:
-            # the NARA list is typed; a title read by OCR from the handbook is shown only when it reads cleanly
-            t = next((a.get("title") for a in seventies if a.get("source") == "nara-1973-79"), None) or \
-                next((a.get("title") for a in seventies if _reads_cleanly(a.get("title"), tax)), None)
+            # the handbook's title once proofread against the scan; else the NARA list (typed); else the OCR reading
+            # of the handbook when it reads cleanly
+            handbook = next((a.get("title") for a in seventies if a["source"] == "handbook-1974"), None)
+            nara = next((a.get("title") for a in seventies if a["source"] == "nara-1973-79"), None)
+            proofread = bool(e.definition and e.definition.get("proofread"))
+            t = (handbook if proofread else None) or nara or (handbook if _reads_cleanly(handbook, tax) else None)
+            if nara and t and nara != t:
+                notes.append(f"NARA 1973-79 list: {nara}")
             return e, t if t and t != e.title else None, notes
         if e.kind in ("subject", "geographic"):
             notes.append("not found in the 1970s lists as read (1974 handbook, NARA 1973-79)")

@@ -20,7 +20,8 @@ Each definition keeps its page and an OCR-confidence mark (share of its words th
 
 usage: python scripts/tools/handbook_1974.py [--write] [--report FILE]
   without --write it prints what it read; with --write it updates taxonomy/subject.yaml (definition,
-  attested, missing 1970s codes as historic entries).
+  attested, missing 1970s codes as historic entries; a definition marked proofread is kept as curated) and the
+  OCR evidence of the hand-curated 1970s table in taxonomy/eras.yaml (never its titles).
 """
 from __future__ import annotations
 
@@ -612,7 +613,8 @@ def _readability(title: str, vocab: Vocabulary) -> float:
 
 def write_subjects(path: Path, doc: dict, defs: dict, nara: dict, listed: dict, vocab: Vocabulary) -> None:
     """Lay what was read over the subject file: definitions and attestations replace the ones a previous run
-    wrote; a code no entry has is added as historic with the best-read title; curated titles are kept."""
+    wrote; a code no entry has is added as historic with the best-read title; curated titles are kept. A definition
+    marked `proofread` (checked by hand against the scan, HAND-EDITED) is kept with its handbook-1974 title."""
     by_code = {e["code"]: e for e in doc["entries"]}
     added = []
     for code in sorted(set(defs) | set(nara) | set(listed)):
@@ -637,12 +639,16 @@ def write_subjects(path: Path, doc: dict, defs: dict, nara: dict, listed: dict, 
             added.append(code)
         elif not e.get("title") and title:
             e["title"] = title
-        attested = [a for a in e.get("attested", []) if a.get("source") not in ("handbook-1974", "nara-1973-79")]
-        if d or code in listed:
+        proofread = (e.get("definition") or {}).get("proofread")
+        if proofread:  # checked by hand against the scan: the definition and the handbook title stay as they are
+            attested = [a for a in e.get("attested", []) if a.get("source") != "nara-1973-79"]
+        else:
+            attested = [a for a in e.get("attested", []) if a.get("source") not in ("handbook-1974", "nara-1973-79")]
+        if (d or code in listed) and not proofread:
             best_read = max(read, key=lambda t: (_readability(t, vocab), len(t)))
             attested.append({"source": "handbook-1974", "title": best_read,
                              "reference": HANDBOOK_REF.format(page=d["page"]) if d else LIST_REF})
-        if d:
+        if d and not proofread:
             e["definition"] = {"text": d["definition"], "reference": HANDBOOK_REF.format(page=d["page"]),
                                "ocr": d["ocr"], "ocr_heading": f"{d['raw_code']} {d['title']}"}
         if n:
