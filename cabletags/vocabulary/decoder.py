@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Iterable, Iterator
 
+from .genc import genc_table
 from .normalizer import NormalizedTags, get_normalizer
 from .taxonomy import ERAS, Alias, Entry, Taxonomy
 
@@ -131,6 +132,8 @@ def era_meaning(tax: Taxonomy, code: str, era: str) -> tuple[Entry | None, str |
             notes.append(f"1970s: {old['title']}")
         if e is not None and e.kind == "geographic" and genc is not None and genc.code != code:
             notes.append(f"GENC/ISO today: {genc.title} ({genc.code})")
+        elif e is not None and genc_table(tax).get(code, ("", ""))[1] == "genc-added":
+            notes.append(f"GENC today: {genc_table(tax)[code][0]} (a GENC code beyond ISO 3166-1)")
         return e, None, notes
     if era == "1970s":
         if old:
@@ -173,10 +176,22 @@ def era_meaning(tax: Taxonomy, code: str, era: str) -> tuple[Entry | None, str |
     # current
     if e is not None and e.kind != "geographic" and len(code) != 2:
         return e, None, notes
-    if genc is not None:
-        if genc.code != code:
+    name, basis = genc_table(tax).get(code, (None, None))
+    if name is not None:
+        place = genc if basis != "genc-added" else None  # Cablegate's entry for the same place, under its FIPS code
+        if place is None:
+            current = tax.eras["current"]
+            place = Entry(code=code, kind="geographic", title=name, status="current",
+                          iso3166=code if basis != "genc-added" else None,
+                          provenance={"source": "listed",
+                                      "reference": current["difference_source"] if basis != "iso" else current["source"],
+                                      "evidence": "GENC two-letter code" + (
+                                          " beyond ISO 3166-1" if basis == "genc-added" else " (ISO 3166-1 via pycountry)")})
+        if basis == "genc-added":
+            notes.append("a GENC code beyond ISO 3166-1")
+        if place.code != code or (e is not None and e is not place):
             notes.append(f"GENC/ISO code; FIPS/Cablegate {code}: {e.title if e else 'not a code'}")
-        return genc, None, notes
+        return place, name if name != place.title else None, notes
     if e is not None and e.kind == "geographic" and len(code) == 2:
         notes.append("not a GENC/ISO country code; read as FIPS (Cablegate)")
     return e, None, notes
@@ -260,8 +275,8 @@ def iter_decode(items: Iterable[str], taxonomy: Taxonomy | None = None, era: str
             continue
         if era != "cablegate" and s.isupper() and (s in tax.era_codes(era) if era == "1970s" else len(s) == 2):
             entry, title, notes = era_meaning(tax, s, era)  # a code of that era only (UR, GW, SEATO in the 1970s)
-            if entry is not None:
-                yield Decoded(s, "known", entry.code, entry, era=era, era_title=title, era_notes=notes)
+            if entry is not None:  # the code as written (GENC MM); Cablegate's code for the place is the entry's (BM)
+                yield Decoded(s, "known", s, entry, era=era, era_title=title, era_notes=notes)
                 continue
         norm: NormalizedTags = n.normalize(item)
         via = {}

@@ -192,7 +192,8 @@ ERA_NAMES = ("1970s", "cablegate", "current")
 
 def _eras(path: Path, entries: dict, problems: list[str]) -> dict:
     """eras.yaml as {"1970s": {"source", "codes": {CODE: {title, kind, names, evidence, note, section, region,
-    other}}}, "current": {"source", "rule"}}; `other`: the code means something else in Cablegate."""
+    other}}}, "current": {"source", "rule", "short_names": {CODE: name}, "added": {CODE: name}, ...}}; `other`: the
+    code means something else in Cablegate; short_names/added: where GENC differs from ISO 3166-1."""
     if not path.is_file():
         return {}
     doc = _yaml_load(path) or {}
@@ -208,7 +209,18 @@ def _eras(path: Path, entries: dict, problems: list[str]) -> dict:
         if "rule" in table:
             if table["rule"] != "iso3166":
                 problems.append(f"{path}: era {name}: unknown rule {table['rule']!r} (known: iso3166)")
-            out[name] = {"source": str(table.get("source", "")), "rule": table["rule"]}
+            out[name] = {"source": str(table.get("source", "")), "rule": table["rule"],
+                         "difference_source": str(table.get("difference_source", "")),
+                         "verified": bool(table.get("verified", False))}
+            for part in ("short_names", "added"):  # GENC's differences from ISO 3166-1: {code: name}
+                found = {}
+                for i, c in enumerate(table.get(part) or [], 1):
+                    if not (isinstance(c, dict) and isinstance(c.get("code"), str) and len(c["code"]) == 2
+                            and isinstance(c.get("name"), str) and c["name"]):
+                        problems.append(f"{path}: era {name} {part} item {i}: needs a two-letter 'code' and a 'name'")
+                        continue
+                    found[c["code"]] = c["name"]
+                out[name][part] = found
             continue
         codes = {}
         for i, c in enumerate(table.get("codes") or [], 1):
