@@ -103,6 +103,9 @@ def test_skos_export_carries_definitions(tax):
 
     ttl = export(tax, "skos")
     assert "skos:definition" in ttl and "socialist nations" in ttl
+    assert "proofread against the scan" in ttl  # the editorial note says how the definition was read
+    # era meanings as history notes: GE was East Germany in the 1974 handbook; WTO the Warsaw Pact
+    assert "1970s (1974 handbook, section 15): Warsaw Pact Organization (another meaning" in ttl
 
 
 def test_every_code_on_three_corpus_cables_has_a_title_or_says_its_meaning_is_unknown(tax):

@@ -75,9 +75,18 @@ def test_skos_round_trip(tmp_path, tax):
     assert p.returncode == 0, p.stderr
     g = rdflib.Graph().parse(out, format="turtle")
     concepts = set(g.subjects(RDF.type, SKOS.Concept))
-    assert len(concepts) == len(tax.entries)
+    # a concept per entry, per kind (the schemes' top concepts) and per category (subject fields)
+    categories = {(e.kind, e.category["letter"]) for e in tax.entries.values() if e.category}
+    assert len(concepts) == len(tax.entries) + 4 + len(categories)
     assert len(set(g.subjects(RDF.type, SKOS.ConceptScheme))) == 4
-    assert len(list(g.triples((None, SKOS.prefLabel, None)))) == len(tax.entries) + 4
+    assert len(list(g.triples((None, SKOS.prefLabel, None)))) == len(tax.entries) + 8 + len(categories)
+    # every code has a broader concept (its category or kind); places link to ISO 3166
+    codes = {c for c in concepts if (c, SKOS.notation, None) in g and "/kind/" not in c and "/category/" not in c}
+    assert all((c, SKOS.broader, None) in g for c in codes)
+    ps = rdflib.URIRef("https://w3id.org/cabletags/PS")  # FIPS PS, Palau: ISO PW
+    assert (ps, SKOS.exactMatch, rdflib.URIRef("https://www.iso.org/obp/ui/#iso:code:3166:PW")) in g
+    phum = rdflib.URIRef("https://w3id.org/cabletags/PHUM")
+    assert (phum, SKOS.broader, rdflib.URIRef("https://w3id.org/cabletags/category/subject/P")) in g
     n_alt = sum(1 for e in tax.entries.values() for a in e.aliases if a.type != "typo")
     n_hidden = sum(1 for e in tax.entries.values() for a in e.aliases if a.type == "typo")
     assert len(list(g.triples((None, SKOS.altLabel, None)))) == n_alt

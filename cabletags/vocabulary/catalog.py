@@ -157,9 +157,15 @@ def export(tax: Taxonomy, fmt: str, base: str = BASE_URI) -> str:
     raise ValueError(f"unknown export format {fmt!r}")
 
 
+ISO_3166_URI = "https://www.iso.org/obp/ui/#iso:code:3166:"  # ISO's Online Browsing Platform page of a code
+GENC_URI = "urn:us:gov:genc:2a:"  # GENC publishes no URI per code: a URN naming the GENC two-letter code
+
+
 def _skos(tax: Taxonomy, base: str) -> str:
     from rdflib import Graph, Literal, Namespace, URIRef
     from rdflib.namespace import DCTERMS, OWL, RDF, SKOS, XSD
+
+    from .genc import genc_table
 
     g = Graph()
     CT = Namespace(base)
@@ -168,36 +174,74 @@ def _skos(tax: Taxonomy, base: str) -> str:
     g.bind("owl", OWL)
     g.bind("ct", CT)
     iso_type = URIRef(base + "ISO3166-1-alpha-2")
-    schemes = {}
+    schemes, tops, categories = {}, {}, {}
     for kind in KINDS:
         s = URIRef(f"{base}scheme/{kind}")
         schemes[kind] = s
         g.add((s, RDF.type, SKOS.ConceptScheme))
         g.add((s, SKOS.prefLabel, Literal(f"cabletags TAGS codes: {kind}", lang="en")))
         g.add((s, OWL.versionInfo, Literal(tax.version)))
+        # one top concept per kind; subject codes sit under their field (P Political Affairs), the others under it
+        top = URIRef(f"{base}kind/{kind}")
+        tops[kind] = top
+        g.add((top, RDF.type, SKOS.Concept))
+        g.add((top, SKOS.prefLabel, Literal(f"{kind} TAGS", lang="en")))
+        g.add((top, SKOS.inScheme, s))
+        g.add((top, SKOS.topConceptOf, s))
+        g.add((s, SKOS.hasTopConcept, top))
+    genc = genc_table(tax)
+    added = {name: code for code, (name, basis) in genc.items() if basis == "genc-added"}
+    seventies = tax.era_codes("1970s")
     for e in tax.entries.values():
         c = URIRef(concept_uri(e.code, base))
         g.add((c, RDF.type, SKOS.Concept))
         g.add((c, SKOS.inScheme, schemes[e.kind]))
-        g.add((c, SKOS.topConceptOf, schemes[e.kind]))
+        if e.category:
+            key = (e.kind, e.category["letter"])
+            if key not in categories:
+                cat = URIRef(f"{base}category/{e.kind}/{e.category['letter']}")
+                categories[key] = cat
+                g.add((cat, RDF.type, SKOS.Concept))
+                g.add((cat, SKOS.inScheme, schemes[e.kind]))
+                g.add((cat, SKOS.notation, Literal(e.category["letter"])))
+                g.add((cat, SKOS.prefLabel, Literal(e.category["name"], lang="en")))
+                g.add((cat, SKOS.broader, tops[e.kind]))
+                g.add((tops[e.kind], SKOS.narrower, cat))
+            g.add((c, SKOS.broader, categories[key]))
+        else:
+            g.add((c, SKOS.broader, tops[e.kind]))
         g.add((c, SKOS.notation, Literal(e.code)))
         g.add((c, SKOS.prefLabel, Literal(e.title or e.code, lang="en")))
         for a in e.aliases:
             g.add((c, SKOS.hiddenLabel if a.type == "typo" else SKOS.altLabel, Literal(a.form, lang="en")))
         if e.scope or e.note:
             g.add((c, SKOS.scopeNote, Literal(e.scope or e.note, lang="en")))
-        if e.definition:
-            g.add((c, SKOS.definition, Literal(e.definition["text"], lang="en")))
-            g.add((c, SKOS.editorialNote, Literal(f"definition: {e.definition['reference']}; OCR "
-                                                  f"{e.definition.get('ocr', 'unmarked')}", lang="en")))
+        for u in e.usage:
+            g.add((c, SKOS.scopeNote, Literal(f"in practice: {u['note']}", lang="en")))
+        d = e.definition or {}
+        if d.get("text"):
+            g.add((c, SKOS.definition, Literal(d["text"], lang="en")))
+            how = "proofread against the scan" if d.get("proofread") else f"OCR {d.get('ocr', 'unmarked')}"
+            g.add((c, SKOS.editorialNote, Literal(f"definition: {d['reference']}; {how}", lang="en")))
+        elif d.get("none_printed"):
+            g.add((c, SKOS.editorialNote, Literal(f"no definition printed: {d['reference']}", lang="en")))
         for a in e.attested:
             if a["source"] in ("handbook-1974", "nara-1973-79") and a.get("title"):
                 g.add((c, SKOS.historyNote, Literal(f"{a['source']}: {a['title']}", lang="en")))
+        old = seventies.get(e.code)
+        if old:
+            other = " (another meaning than Cablegate's)" if old["other"] or old["kind"] != e.kind else ""
+            g.add((c, SKOS.historyNote, Literal(f"1970s (1974 handbook, section {old['section']}): {old['title']}"
+                                                f"{other}", lang="en")))
         if e.category:
             g.add((c, DCTERMS.subject, Literal(f"{e.category['letter']}: {e.category['name']}")))
         g.add((c, DCTERMS.source, Literal(f"{e.provenance.get('source')}: {e.provenance.get('evidence', '')}")))
         if e.iso3166:
             g.add((c, SKOS.notation, Literal(e.iso3166, datatype=iso_type)))
+            if e.status != "historic":  # the same place: ISO's code (GENC's is the same for ISO countries)
+                g.add((c, SKOS.exactMatch, URIRef(ISO_3166_URI + e.iso3166)))
+        elif e.kind == "geographic" and e.title in added:  # a place GENC codes beyond ISO (KV: GENC XK)
+            g.add((c, SKOS.exactMatch, URIRef(GENC_URI + added[e.title])))
         if is_deprecated(e):
             g.add((c, OWL.deprecated, Literal(True, datatype=XSD.boolean)))
             if e.replaced_by:

@@ -52,13 +52,15 @@ class Decoded:
                 notes.append(f"{e.category['letter']}: {e.category['name']}")
             if e.iso3166:
                 notes.append(f"ISO {e.iso3166}")
-            if e.status != "current":  # in plain words (docs/taxonomy.md, Status)
-                notes.append({"historic": "historic: retired or of an earlier era",
-                              "unknown": "in use? no source says"}.get(e.status, f"status {e.status}"))
+            if e.status == "historic":  # in plain words (docs/taxonomy.md, Status)
+                notes.append("historic: retired or of an earlier era")
+            elif e.status == "unknown":
+                notes.append(f"in use? {e.status_basis}" if e.status_basis else "in use? no source says")
             if e.replaced_by:
                 notes.append(f"replaced by {e.replaced_by}")
             if not e.verified:
                 notes.append("title unverified")
+            notes.extend(f"in practice: {u['note']}" for u in e.usage)
         notes.extend(self.era_notes)
         if self.via:
             notes.append(f"from {self.via}")

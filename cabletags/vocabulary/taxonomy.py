@@ -27,7 +27,7 @@ __all__ = ["Alias", "Entry", "Taxonomy", "TaxonomyError", "load_taxonomy", "vali
 KINDS = ("subject", "program", "geographic", "organization")
 TOPIC_KINDS = ("subject", "program")  # the four-letter codes of what a cable is about (PHUM, KTIP)
 ERAS = ("cablegate", "1970s", "current")  # cablegate: the default; see taxonomy/eras.yaml and docs/taxonomy.md
-TAXONOMY_VERSION = "1.1"  # bump when the curated content changes meaningfully; the hash tracks every edit
+TAXONOMY_VERSION = "1.2"  # bump when the curated content changes meaningfully; the hash tracks every edit
 _CACHE_FORMAT = 8
 
 

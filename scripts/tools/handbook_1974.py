@@ -657,9 +657,26 @@ def write_subjects(path: Path, doc: dict, defs: dict, nara: dict, listed: dict, 
                                                           what=n["disposition"].title())})
         if attested:
             e["attested"] = sorted(attested, key=lambda a: a["source"])
+    none = mark_none_printed(doc)
     doc["entries"].sort(key=lambda e: e["code"])
     write_yaml(path, doc)
-    print(f"{path.relative_to(ROOT)}: {len(added)} codes added ({' '.join(added)}), {len(defs)} definitions")
+    print(f"{path.relative_to(ROOT)}: {none} codes in use with no definition printed; {len(added)} codes added ({' '.join(added)}), {len(defs)} definitions")
+
+
+NONE_PRINTED = ("the 1974 handbook's Appendix A has no entry for this code, and the current handbook (5 FAH-3) lists "
+                "titles only")
+
+
+def mark_none_printed(doc: dict) -> int:
+    """A subject code in use (on Cablegate cables or in the current handbook) with no definition says so explicitly:
+    `definition: {none_printed: true}`. Returns how many are so marked."""
+    n = 0
+    for e in doc["entries"]:
+        used = any(a["source"] in ("cablegate", "handbook-2022") for a in e.get("attested", []))
+        if used and not (e.get("definition") or {}).get("text"):
+            e["definition"] = {"none_printed": True, "reference": NONE_PRINTED}
+            n += 1
+    return n
 
 
 # -- geographic TAGS of 1974 (sections 11 and 12) ------------------------------------------------------------
