@@ -185,3 +185,19 @@ def test_definitions_are_proofread_and_every_subject_in_use_has_one(tax):
         if in_use:
             assert e.definition and (e.definition.get("text") or e.definition.get("none_printed")), e.code
     assert decode("PREL", tax)[0].short_definition() == "(none printed)"
+
+
+def test_show_and_the_service_know_a_code_of_the_1970s_only(tax):
+    from conftest import run_cli
+
+    p = run_cli("taxonomy", "show", "SEATO", "--format", "json")
+    assert p.returncode == 0 and '"Southeast Asia Treaty Organization"' in p.stdout
+    from starlette.testclient import TestClient
+
+    from cabletags.surfaces.service import create_app
+
+    client = TestClient(create_app())
+    wto = client.get("/v1/taxonomy/WTO").json()
+    assert wto["title"] == "World Trade Organization"
+    assert any(m.startswith("1970s: Warsaw Pact Organization") for m in wto["era_meanings"])
+    assert client.get("/v1/taxonomy/SEATO").json()["kind"] == "organization"

@@ -55,6 +55,10 @@ def show(ctx, code, corpus, fmt):
     if c not in tax.entries and c in tax.aliases:
         via, c = c, tax.aliases[c][0]
     e = tax.entries.get(c)
+    if e is None and c in tax.era_codes("1970s"):  # a code of the 1970s only (UR, SEATO): its 1974 entry
+        from ..vocabulary.decoder import era_meaning
+
+        e = era_meaning(tax, c, "1970s")[0]
     if e is None:
         from ..vocabulary.decoder import did_you_mean
 

@@ -231,7 +231,8 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
                  "score": round(float(x.score), 4)} for x in row if x.score >= threshold]
 
     def entry_dict(code: str) -> dict:
-        e = tax.entries[code]
+        # a Cablegate entry, or the 1974 entry of a code of the 1970s only (UR, SEATO)
+        e = tax.entries[code] if code in tax.entries else era_meaning(tax, code, "1970s")[0]
         d = e.to_dict()
         d.update(uri=concept_uri(code), verified=e.verified)
         return d
@@ -350,13 +351,15 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         c = code.strip().upper()[:64]
         if c not in tax.entries and c in tax.aliases:
             c = tax.aliases[c][0]
-        if c not in tax.entries:
+        if c not in tax.entries and c not in tax.era_codes("1970s"):
             raise HTTPException(404, f"unknown code {code[:40]!r}")
         d = entry_dict(c)
         # what the code meant in the other eras, where it differs (the page shows it beside the entry)
         others = []
         for era in ERAS[1:]:
-            _, title, notes = era_meaning(tax, c, era)
+            entry, title, notes = era_meaning(tax, c, era)
+            if entry is not None and entry is not tax.entries.get(c):  # another meaning altogether (WTO, 1970s)
+                title = title or entry.title
             if title or notes:
                 others.append(f"{era}: " + "; ".join(([title] if title else []) + notes))
         if others:
