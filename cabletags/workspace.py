@@ -62,6 +62,7 @@ class Workspace:
         self._own: Taxonomy | None = None  # this workspace's taxonomy, once loaded
         self._suggesters: dict[tuple, object] = {}
         self.checked: dict = {}  # validated taxonomy files by the sha256 of their bytes (validate_taxonomy's memo)
+        self.lane_cancel = None  # in the service's heavy-lane process: the shared id of a request whose client left
 
     def __repr__(self) -> str:
         return (f"Workspace(taxonomy={self.taxonomy_path!r}, overlay={self.overlay!r}, "

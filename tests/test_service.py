@@ -310,13 +310,13 @@ def test_endpoints_take_any_text_and_bytes_without_a_server_error(client):
 
 
 def test_paragraph_work_is_bounded(client, monkeypatch):
-    from cabletags.surfaces import service
+    from cabletags.surfaces import service, work
 
     text = "\n\n".join(f"{n}. Traffickers were arrested in the capital, report {n}." for n in range(1, 13))
-    monkeypatch.setattr(service, "MAX_PARAGRAPHS", 5)
+    monkeypatch.setattr(work, "MAX_PARAGRAPHS", 5)
     r = client.post("/v1/suggest", json={"text": text, "paragraphs": True})
     assert r.status_code == 422 and "at most 5" in r.json()["detail"]
-    monkeypatch.setattr(service, "MAX_PARAGRAPHS", 1000)
+    monkeypatch.setattr(work, "MAX_PARAGRAPHS", 1000)
     monkeypatch.setattr(service, "DEADLINE_SECONDS", -1.0)  # past before it starts: stopped at the first check
     r = client.post("/v1/suggest", json={"text": text, "paragraphs": True, "explain": True})
     assert r.status_code == 503 and "longer than" in r.json()["detail"]
@@ -386,7 +386,7 @@ def test_work_stops_when_the_client_goes_away(monkeypatch):
     import uvicorn
 
     from cabletags.scoring import results
-    from cabletags.surfaces import service
+    from cabletags.surfaces import work
 
     stopped = []
     original = results.text_result
@@ -394,7 +394,7 @@ def test_work_stops_when_the_client_goes_away(monkeypatch):
     def recording(*args, **kwargs):
         try:
             return original(*args, **kwargs)
-        except service.ClientGone:
+        except work.ClientGone:
             stopped.append(time.monotonic())
             raise
 

@@ -25,26 +25,25 @@ import asyncio
 import json
 import os
 import threading
-import time
-from contextlib import nullcontext
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import FastAPI, File, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .. import __version__
 from ..errors import EXIT_DATA, EXIT_INPUT, EXIT_USAGE, CabletagsError
 from ..vocabulary.taxonomy import ERAS, KINDS
+from .work import Deadline, DeadlineExceeded, annif_batch, annif_results, json_bytes, suggest_text
 
 __all__ = ["create_app", "create_app_from_env", "serve", "PROJECT_ID", "MAX_REQUEST_BYTES"]
 
 PROJECT_ID = "cabletags"
 MAX_REQUEST_BYTES = 2 << 20  # a whole cable is rarely over 100 KB; a batch of 32 fits easily
 MAX_BATCH = 32
-MAX_PARAGRAPHS = 1000  # paragraphs scored in one request (`paragraphs`: true); more is refused with 422
 DEADLINE_SECONDS = 20.0  # a request's scoring work past this is stopped and answered 503
 READ_TIMEOUT_SECONDS = 30.0  # a client must send its request line, headers and body within this
 MAX_CONNECTIONS = 200  # connections (and requests in flight) at once; past it, 503
@@ -129,28 +128,6 @@ class _ReadTimeout(Exception):
     pass
 
 
-class DeadlineExceeded(CabletagsError):
-    """A request's work ran past the service's deadline (answered 503)."""
-
-
-class ClientGone(CabletagsError):
-    """The client went away before its answer was ready: the work stops (nobody is answered)."""
-
-
-class Deadline:
-    """When a request's work must end: check() raises DeadlineExceeded once `seconds` have passed, and ClientGone
-    once `gone` (the request's threading.Event, set when its client disconnects) is set."""
-
-    def __init__(self, seconds: float, gone: threading.Event | None = None):
-        self.seconds, self.ends, self.gone = seconds, time.monotonic() + seconds, gone
-
-    def check(self) -> None:
-        if self.gone is not None and self.gone.is_set():
-            raise ClientGone("the client went away; the work was stopped")
-        if time.monotonic() > self.ends:
-            raise DeadlineExceeded(f"the request took longer than the service's limit of {self.seconds:g} s")
-
-
 async def _too_large(send, limit: int):
     await _answer(send, 413, "request body over %d bytes" % limit)
 
@@ -191,11 +168,16 @@ class ParseRequest(BaseModel):
 
 
 def create_app(model: str | Path | None = None, taxonomy: str | Path | None = None,
-               overlay: str | Path | None = None, max_request_bytes: int = MAX_REQUEST_BYTES):
+               overlay: str | Path | None = None, max_request_bytes: int = MAX_REQUEST_BYTES,
+               heavy_process: bool = False):
     """The ASGI app, with the model (None: the shipped one) and the taxonomy loaded now, once, from the process's
-    Workspace (app.state.workspace; keyed by content, so apps of the same files share them)."""
-    from ..reading import read_cable, read_document, scoring_text
-    from ..scoring.results import cable_result, text_result
+    Workspace (app.state.workspace; keyed by content, so apps of the same files share them). heavy_process: the
+    long requests run in child processes at a lower CPU priority (surfaces/heavylane.py; `cabletags serve` does),
+    else in the server's threads, one at a time."""
+    import orjson
+
+    from ..reading import read_cable, read_document
+    from ..scoring.results import cable_result
     from ..vocabulary.catalog import concept_uri, search
     from ..vocabulary.decoder import decode, era_meaning
     from ..workspace import default_workspace
@@ -210,13 +192,39 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
                "language": "en", "backend": {"backend_id": "cabletags-svm"}, "is_trained": True,
                "modification_time": None}
 
+    lanes = {}
+    if heavy_process:
+        from .heavylane import HeavyLane
+
+        # two lanes, so that a whole cable (tens of ms) never waits behind a text of a thousand paragraphs (seconds)
+        # (a long request takes seconds: one waits its turn, the next is told to come back, so that none runs into
+        # the deadline while it waits; the medium ones take tens of ms and wait as a queue would)
+        lanes = {"medium": HeavyLane(model, taxonomy, overlay, workers=HEAVY_AT_ONCE, waiting=MAX_CONNECTIONS),
+                 "long": HeavyLane(model, taxonomy, overlay, workers=HEAVY_AT_ONCE, waiting=1)}
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        for lane in lanes.values():  # the lanes' children stop with the server
+            lane.close()
+
     app = FastAPI(title="cabletags", version=__version__, openapi_url="/v1/openapi.json", docs_url=None,
-                  redoc_url=None, description=__doc__.split("\n\n", 1)[1])
+                  redoc_url=None, description=__doc__.split("\n\n", 1)[1], lifespan=lifespan)
     _offline_docs(app)
-    app.state.workspace, app.state.suggester, app.state.taxonomy = ws, suggester, tax
+    app.state.workspace, app.state.suggester, app.state.taxonomy, app.state.lanes = ws, suggester, tax, lanes
     # the long requests (whole cables, paragraphs, explanations, batches) take turns, one at a time a process: the
     # short ones (a paragraph, a TAGS line) then share the cores with one long request, not with all of them
     heavy = threading.BoundedSemaphore(HEAVY_AT_ONCE)
+
+    def long_work(what: str, args: tuple, request: Request | None, local, lane: str = "medium"):
+        """A long request: in a heavy lane's child when there are lanes ("medium": whole cables, batches, a short
+        text explained; "long": paragraphs, long texts), else here, one at a time; the result as JSON bytes,
+        encoded where it was computed."""
+        deadline = Deadline(DEADLINE_SECONDS, request.scope.get("cabletags.gone") if request is not None else None)
+        if lanes:
+            return lanes[lane].run(what, args, deadline)
+        with heavy:
+            return json_bytes(local(deadline))
 
     def check_project(project_id: str):
         if project_id != PROJECT_ID:
@@ -225,10 +233,6 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
     def check_text(text: str):
         if not text or not text.strip():
             raise HTTPException(400, "text is empty")
-
-    def annif_results(row, threshold: float) -> list[dict]:
-        return [{"uri": concept_uri(x.tag), "label": x.title or x.tag, "notation": x.tag,
-                 "score": round(float(x.score), 4)} for x in row if x.score >= threshold]
 
     def entry_dict(code: str) -> dict:
         # a Cablegate entry, or the 1974 entry of a code of the 1970s only (UR, SEATO)
@@ -260,17 +264,17 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         """Suggest tags for a text (form fields, as Annif): results best first, score >= threshold."""
         check_project(project_id)
         check_text(text)
-        return {"results": annif_results(suggester.suggest(text, limit), threshold)}
+        return Response(json_bytes({"results": annif_results(suggester.suggest(text, limit), threshold)}),
+                        media_type="application/json")
 
     @app.post("/v1/projects/{project_id}/suggest-batch", tags=["annif"])
     def annif_suggest_batch(project_id: str, body: Documents, limit: Annotated[int, Query(ge=1, le=1000)] = 10,
                             threshold: Annotated[float, Query(ge=0, le=1)] = 0.0):
         """Suggest tags for up to 32 documents (JSON, as Annif); limit and threshold as query parameters."""
         check_project(project_id)
-        with heavy:
-            rows = suggester.suggest_batch([d.text for d in body.documents], limit)
-        return [{"document_id": d.document_id, "results": annif_results(row, threshold) if d.text.strip() else []}
-                for d, row in zip(body.documents, rows)]
+        args = ([d.text for d in body.documents], limit, threshold)
+        rows = orjson.loads(long_work("batch", args, None, lambda _: annif_batch(suggester, *args)))
+        return [{"document_id": d.document_id, "results": row} for d, row in zip(body.documents, rows)]
 
     # --- cabletags endpoints ----------------------------------------------------------------------
     @app.get("/v1/decode", tags=["cabletags"])
@@ -318,18 +322,16 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         """Tags for a text or a whole cable, with titles, the selected set and, on request, the terms behind
         each tag and the scores of each paragraph."""
         check_text(body.text)
-        with heavy if body.cable or body.paragraphs or body.explain or len(body.text) > LONG_TEXT else nullcontext():
-            if body.cable:
-                return cable_result(suggester, body.text, body.limit, body.threshold, body.explain)
-            text = scoring_text(body.text, tax)  # a page pasted whole: the cable it holds, never its menus
-            paras = None
-            if body.paragraphs:
-                paras = suggester.paragraphs(text)
-                if len(paras) > MAX_PARAGRAPHS:
-                    raise HTTPException(422, f"{len(paras)} paragraphs: at most {MAX_PARAGRAPHS} are scored in a "
-                                             "request")
-            return text_result(suggester, text, body.limit, body.threshold, body.explain, paras,
-                               check=Deadline(DEADLINE_SECONDS, request.scope.get("cabletags.gone")).check)
+        if body.cable:
+            args = (body.text, body.limit, body.threshold, body.explain)
+            return Response(long_work("cable", args, request, lambda _: cable_result(suggester, *args)),
+                            media_type="application/json")
+        args = (body.text, body.limit, body.threshold, body.explain, body.paragraphs)
+        if body.paragraphs or body.explain or len(body.text) > LONG_TEXT:
+            lane = "long" if body.paragraphs or len(body.text) > LONG_TEXT else "medium"
+            return Response(long_work("text", args, request, lambda d: suggest_text(suggester, tax, *args, d.check),
+                                      lane), media_type="application/json")
+        return suggest_text(suggester, tax, *args)
 
     @app.get("/v1/taxonomy", tags=["cabletags"])
     def taxonomy_list(q: Annotated[str | None, Query(max_length=200, description="Words to search for")] = None,
@@ -375,8 +377,11 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
 
     @app.exception_handler(CabletagsError)
     async def refused(request: Request, exc: CabletagsError):  # the one map of the error family to HTTP statuses
-        status = 503 if isinstance(exc, DeadlineExceeded) else _HTTP_STATUS.get(exc.exit_code, 400)
-        return JSONResponse({"detail": str(exc).removeprefix("upload: ")[:300]}, status_code=status)
+        name = type(exc).__name__  # the heavy lane's errors (its module is imported only when the lanes run)
+        status = 503 if isinstance(exc, DeadlineExceeded) or name == "LaneStopped" else \
+            429 if name == "LaneBusy" else _HTTP_STATUS.get(exc.exit_code, 400)
+        headers = {"Retry-After": "5"} if status == 429 else None
+        return JSONResponse({"detail": str(exc).removeprefix("upload: ")[:300]}, status_code=status, headers=headers)
 
     @app.exception_handler(ValueError)
     async def bad_value(request: Request, exc: ValueError):  # bad input that slipped past validation: 400
@@ -414,7 +419,7 @@ def create_app_from_env():
     """create_app() configured by CABLETAGS_SERVE_MODEL / _TAXONOMY / _OVERLAY (for uvicorn's workers)."""
     env = os.environ.get
     return create_app(env("CABLETAGS_SERVE_MODEL") or None, env("CABLETAGS_TAXONOMY") or None,
-                      env("CABLETAGS_TAXONOMY_OVERLAY") or None)
+                      env("CABLETAGS_TAXONOMY_OVERLAY") or None, heavy_process=True)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, model=None, taxonomy=None, overlay=None,
@@ -426,7 +431,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, model=None, taxonomy=None, 
     # connections after 5 s, and past MAX_CONNECTIONS at once the answer is 503
     bounds = dict(http=TimedH11Protocol, limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=5)
     if workers == 1:
-        uvicorn.run(create_app(model, taxonomy, overlay), host=host, port=port, log_level="info", **bounds)
+        uvicorn.run(create_app(model, taxonomy, overlay, heavy_process=True), host=host, port=port,
+                    log_level="info", **bounds)
         return
     for name, value in (("CABLETAGS_SERVE_MODEL", model), ("CABLETAGS_TAXONOMY", taxonomy),
                         ("CABLETAGS_TAXONOMY_OVERLAY", overlay)):

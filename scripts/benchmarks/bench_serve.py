@@ -45,6 +45,9 @@ def main(argv=None):
     ap.add_argument("--max-seconds", type=float, default=300)
     ap.add_argument("--mixed", action="store_true", help="paragraphs, whole cables, batches and hostile bodies")
     ap.add_argument("--seconds", type=float, default=60, help="how long --mixed runs")
+    ap.add_argument("--client-processes", type=int, default=1,
+                    help="--mixed: spread the clients over this many processes (one Python process holding 32 client "
+                         "threads adds its own lock waits to the latencies it measures)")
     a = ap.parse_args(argv)
     paras, cables = [], []
     for r in read_corpus(corpus_or_exit(a.corpus)):
@@ -86,7 +89,7 @@ def main(argv=None):
             return time.perf_counter() - t, ok
 
         if a.mixed:
-            _mixed(base, paras, cables, a.threads, a.seconds)
+            _mixed(base, paras, cables, a.threads, a.seconds, a.client_processes)
             peak = _peak_mb(server.pid, a.workers)
             print(f"server peak memory (VmHWM, all processes): {peak:.0f} MB")
             return
@@ -129,7 +132,9 @@ def _post(url: str, data: bytes, content_type: str) -> int:
         return 0  # no answer at all
 
 
-def _mixed(base: str, paras, cables, threads: int, seconds: float) -> None:
+def _clients(base: str, paras, cables, seeds, end: float):
+    """Clients `seeds` (one thread each) asking until the monotonic clock passes `end`: (latencies, statuses) per
+    kind of request."""
     import json
     import random
     import threading
@@ -137,7 +142,6 @@ def _mixed(base: str, paras, cables, threads: int, seconds: float) -> None:
 
     lat, status = defaultdict(list), defaultdict(Counter)
     lock = threading.Lock()
-    end = time.monotonic() + seconds
     huge = "\n\n".join(f"{n}. Traffickers were arrested, report {n}." for n in range(1, 5001))
 
     def client(seed: int):
@@ -165,12 +169,34 @@ def _mixed(base: str, paras, cables, threads: int, seconds: float) -> None:
                 lat[kind].append(time.perf_counter() - t)
                 status[kind][code] += 1
 
+    with ThreadPoolExecutor(len(seeds)) as pool:
+        list(pool.map(client, seeds))
+    return dict(lat), {k: dict(v) for k, v in status.items()}
+
+
+def _mixed(base: str, paras, cables, threads: int, seconds: float, processes: int = 1) -> None:
+    from collections import Counter, defaultdict
+    from concurrent.futures import ProcessPoolExecutor
+
+    lat, status = defaultdict(list), defaultdict(Counter)
+    end = time.monotonic() + seconds
+    groups = [list(range(threads))[i::processes] for i in range(processes)]
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(client, range(threads)))
+    if processes == 1:
+        parts = [_clients(base, paras, cables, groups[0], end)]
+    else:
+        with ProcessPoolExecutor(processes) as pool:
+            parts = list(pool.map(_clients, [base] * processes, [paras] * processes, [cables] * processes, groups,
+                                  [end] * processes))
     wall = time.perf_counter() - t0
+    for part_lat, part_status in parts:
+        for k, v in part_lat.items():
+            lat[k].extend(v)
+        for k, v in part_status.items():
+            status[k].update(v)
     total = sum(len(v) for v in lat.values())
-    print(f"{total} requests from {threads} clients in {wall:.1f} s = {total / wall:,.1f} requests/s")
+    print(f"{total} requests from {threads} clients ({processes} client process(es)) in {wall:.1f} s = "
+          f"{total / wall:,.1f} requests/s")
     server_errors = 0
     for kind in ("paragraph", "whole cable", "batch of 8", "hostile"):
         xs = sorted(lat[kind])
