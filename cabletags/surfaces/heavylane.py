@@ -52,17 +52,16 @@ def _ready() -> int:
     return os.getpid()
 
 
-def _call(task: int, what: str, args: tuple, ends: float) -> bytes:
-    """In the child: one long request, its result as JSON bytes. what: "text" (service.suggest_text), "cable"
-    (cable_result) or "batch" (service.annif_batch)."""
+def _call(task: int, what: str, args: tuple, seconds: float, ends: float) -> bytes:
+    """In the child: one long request, its result as JSON bytes. what: "text" (work.suggest_text), "cable"
+    (cable_result) or "batch" (work.annif_batch)."""
     from ..scoring.results import cable_result
     from ..workspace import default_workspace
     from .work import ClientGone, Deadline, annif_batch, json_bytes, suggest_text
 
     ws = default_workspace()
     s = ws.suggester()
-    deadline = Deadline(0)
-    deadline.ends = ends  # the request's own deadline (the monotonic clock is the machine's): the wait counts
+    deadline = Deadline(seconds, ends=ends)  # the request's own: the time it waited counts
 
     def check():
         if ws.lane_cancel.value == task:
@@ -79,7 +78,8 @@ def _call(task: int, what: str, args: tuple, ends: float) -> bytes:
 
 
 class HeavyLane:
-    """Runs long requests in `workers` child processes (one by default) at a lower CPU priority.
+    """Runs long requests in `workers` child processes (one by default) at a lower CPU priority `nice`, holding
+    at most `waiting` more in its queue. (A client gone marks one shared task id: meant for one worker.)
 
     run(what, args, deadline) blocks the calling thread (a server thread) until the child answers with the result
     as JSON bytes; it raises what the child raised (DeadlineExceeded, ClientGone, an InputError), LaneBusy when
@@ -95,7 +95,13 @@ class HeavyLane:
         self._ids = itertools.count(1)
         self._waiting, self._nice = waiting, nice
         self._places = threading.BoundedSemaphore(workers + waiting)
+        self._renew = threading.Lock()  # one new pool when the child died, however many threads saw it
         self._pool = self._new_pool()
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._renew:
+            if self._pool is broken:
+                self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(self._workers, mp_context=self._ctx, initializer=_start,
@@ -115,11 +121,13 @@ class HeavyLane:
     def _run(self, what: str, args: tuple, deadline) -> bytes:
         deadline.check()  # a client gone already, or a deadline past: no work starts
         task = next(self._ids)
+        pool = self._pool
         try:
-            future = self._pool.submit(_call, task, what, args, deadline.ends)
-        except RuntimeError:  # a broken pool (its child died): start a new one
-            self._pool = self._new_pool()
-            future = self._pool.submit(_call, task, what, args, deadline.ends)
+            future = pool.submit(_call, task, what, args, deadline.seconds, deadline.ends)
+        except RuntimeError:  # a broken pool (its child died while idle): start a new one
+            self._replace(pool)
+            pool = self._pool
+            future = pool.submit(_call, task, what, args, deadline.seconds, deadline.ends)
         while True:
             try:
                 return future.result(timeout=POLL_SECONDS)
@@ -135,7 +143,7 @@ class HeavyLane:
                 from concurrent.futures.process import BrokenProcessPool
 
                 if isinstance(e, BrokenProcessPool):
-                    self._pool = self._new_pool()
+                    self._replace(pool)
                     raise LaneStopped("the long-request process stopped; try again") from e
                 raise
 
