@@ -201,3 +201,15 @@ def test_show_and_the_service_know_a_code_of_the_1970s_only(tax):
     assert wto["title"] == "World Trade Organization"
     assert any(m.startswith("1970s: Warsaw Pact Organization") for m in wto["era_meanings"])
     assert client.get("/v1/taxonomy/SEATO").json()["kind"] == "organization"
+
+
+def test_a_1970s_cable_has_the_codes_of_its_era(tax):
+    from cabletags import parse_cable
+
+    text = ("CONFIDENTIAL\nE.O. 11652: GDS\nTAGS: PFOR, SEATO, UR, GW, USTS\nSUBJECT: VIEWS ON SEATO\n\n"
+            "1. THE AMBASSADOR SAID SEATO WAS OBSOLETE.\n")
+    then = parse_cable(text, era="1970s")
+    assert then.tags.codes == ["PFOR", "SEATO", "UR", "GW", "USTS"] and not then.tags.unknown
+    assert then.meanings["SEATO"] == "Southeast Asia Treaty Organization"
+    now = parse_cable(text, era="cablegate")  # the same line read in Cablegate's era keeps them unknown
+    assert now.tags.codes == ["PFOR"] and now.tags.unknown == ["SEATO", "UR", "GW", "USTS"]

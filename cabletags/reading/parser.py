@@ -7,7 +7,7 @@ text whose line breaks were flattened into spaces, and pages saved from cable we
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import cableformat as cf
 from ..cableformat import HEADER_PREFIX, Paragraph
@@ -226,6 +226,8 @@ def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
     out.comment = cf.comment(body)
     out.year = cable_year(out.reference_id_original, out.date_time_group)
     out.era = era_of(out.year) if era == "auto" else era
+    if out.era == "1970s" and out.tags is not None:
+        out.tags = _in_the_1970s(out.tags, norm.tax, out.tags_raw or "")
     out.meanings = _meanings(out.tags, norm.tax, out.era)
     return out
 
@@ -267,6 +269,22 @@ def _without_own_id(text: str, p: Cable) -> str:
         if own:
             text = text.replace(own, " ")
     return text
+
+
+def _in_the_1970s(tags: NormalizedTags, tax, raw: str) -> NormalizedTags:
+    """A 1970s cable's TAGS: the codes of that era (UR, GW, SEATO), which the Cablegate-era normalizer keeps as
+    unknown, are its codes, in the order the line gives them (a copy: normalized lines are shared)."""
+    old = tax.era_codes("1970s")
+    found = [u for u in tags.unknown if u in old]
+    if not found:
+        return tags
+    codes, last, keys = list(dict.fromkeys(tags.codes + found)), -1, {}
+    for i, c in enumerate(codes):  # where the line has each code; a repaired one (not written so) keeps its place
+        m = re.search(rf"(?<![A-Z0-9-]){re.escape(c)}(?![A-Z0-9-])", raw)
+        last = m.start() if m else last
+        keys[c] = (last, i)
+    codes.sort(key=keys.__getitem__)
+    return replace(tags, codes=codes, unknown=[u for u in tags.unknown if u not in old])
 
 
 def _meanings(tags: NormalizedTags, tax, era: str) -> dict:
