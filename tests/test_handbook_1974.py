@@ -213,3 +213,10 @@ def test_a_1970s_cable_has_the_codes_of_its_era(tax):
     assert then.meanings["SEATO"] == "Southeast Asia Treaty Organization"
     now = parse_cable(text, era="cablegate")  # the same line read in Cablegate's era keeps them unknown
     assert now.tags.codes == ["PFOR"] and now.tags.unknown == ["SEATO", "UR", "GW", "USTS"]
+
+
+def test_an_atom_as_a_part_of_a_slashed_item(tax):
+    # found by hypothesis: "AT/0" (AT, Ashmore and Cartier Islands in 1974) raised; a part of another era is unknown
+    assert normalize("AT/0", taxonomy=tax).unknown == ["AT/0"]
+    n = normalize("PREL/USTS", taxonomy=tax)
+    assert n.codes == ["PREL"] and n.unknown == ["USTS"]

@@ -760,8 +760,8 @@ class Normalizer:
         parts = [p for p in _PARTS_SPLIT.split(tok) if p]
         if len(parts) > 1:
             res = [self._resolve(p.strip(_STRIP), words_context) + (p,) for p in parts if p.strip(_STRIP)]
-            if any(r[0] not in ("unknown", "word", "ambiguous", "junk") for r in res):
-                return [(k if k not in ("word",) else "unknown", r, c, p) for k, r, c, p in res]
+            if any(r[0] not in ("unknown", "word", "era", "ambiguous", "junk") for r in res):
+                return [(k if k not in ("word", "era") else "unknown", r, c, p) for k, r, c, p in res]
         return None
 
 
