@@ -28,6 +28,43 @@ def test_tfidf_without_scikit_learn_is_bit_identical(tiny):
     assert np.array_equal(got.data, want.data)  # bit for bit, not approximately
 
 
+def test_numbered_ngram_tables_give_the_same_matrix(tiny, monkeypatch):
+    # the path for large batches (words looked up once, grams found as numbers) against scikit-learn, bit for bit;
+    # the texts laid end to end must never make a gram of one text's last word and the next one's first
+    from cabletags.scoring import vectorizer
+
+    m = Suggester.load(tiny / "model").model
+    bigram = next(t for t in m.vocabulary if t.count(" ") == 1)
+    first, second = bigram.split(" ")
+    texts = TEXTS + [r["body"] for r in make_records(n=40, seed=9)] + [f"words then {first}", f"{second} more words",
+                                                                       bigram, "", f"{first}"]
+    monkeypatch.setattr(vectorizer, "TABLES_AFTER", 0)
+    m._vectorizer = None  # a fresh transform, whose tables are built now
+    got = m.transform(texts)
+    assert m._vectorizer._tables  # the numbered path ran
+    vec = make_vectorizer(m.settings, {t: i for i, t in enumerate(m.vocabulary)})
+    vec.idf_ = m.idf
+    want = vec.transform(m.prepare(texts)).tocsr()
+    want.sort_indices()
+    assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+    assert np.array_equal(got.data, want.data)
+    for one in texts:  # one text at a time too
+        assert (m.transform([one]) != vec.transform(m.prepare([one]))).nnz == 0
+
+
+def test_the_faster_word_pattern_finds_the_same_tokens():
+    import random
+
+    from cabletags.cableformat import TOKEN_PATTERN
+
+    plain, fast = re.compile(TOKEN_PATTERN), re.compile(r"\w\w+")
+    rnd = random.Random(5)
+    alphabet = "ab_1 éÉ\u0301-.'\n\tZ9\u00df\u4e2d"
+    for _ in range(5000):
+        s = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40)))
+        assert fast.findall(s) == plain.findall(s), s
+
+
 def test_suggestions_are_the_same_with_either_transform(tiny):
     s = Suggester.load(tiny / "model")
     texts = TEXTS + [r["body"] for r in make_records(n=40, seed=8)]

@@ -290,8 +290,11 @@ def _in_the_1970s(tags: NormalizedTags, tax, raw: str) -> NormalizedTags:
 def _meanings(tags: NormalizedTags, tax, era: str) -> dict:
     from ..vocabulary.decoder import era_meaning
 
+    codes = list(tags.codes) + [u for u in tags.unknown if len(u) == 2 and u.isupper()]
+    if era == "cablegate":  # the entries' own titles (era_meaning's notes are not wanted here)
+        return {c: tax.entries[c].title for c in codes if c in tax.entries}
     out = {}
-    for code in list(tags.codes) + [u for u in tags.unknown if len(u) == 2 and u.isupper()]:
+    for code in codes:
         entry, title, _ = era_meaning(tax, code, era)
         if entry is not None:
             out[code] = title or entry.title

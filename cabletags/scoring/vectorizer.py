@@ -21,6 +21,10 @@ from ..cableformat import HEADER_PREFIX, TOKEN_PATTERN
 
 __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
 
+# characters of text in one call past which the numbered n-gram tables are built (about 0.5 s for a shipped model;
+# they then halve the time of a whole cable's terms); below it, and until then, each gram's string is looked up
+TABLES_AFTER = 50_000
+
 
 def header_block(vocabulary) -> np.ndarray:
     """(V,) bool: the terms of the header block (those that start with HEADER_PREFIX)."""
@@ -48,7 +52,9 @@ class TfidfTransform:
     """
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_max: int, header_weight: float = 0.0):
+        self.vocabulary = vocabulary
         self.index = {t: i for i, t in enumerate(vocabulary)}
+        self._tables = None  # the n-gram tables of term_ids(), built on first use
         # header_weight > 0: the header terms are normalized as a block of their own (block_normalize)
         self.header_weight = float(header_weight)
         self.block = header_block(vocabulary) if self.header_weight else None
@@ -56,27 +62,107 @@ class TfidfTransform:
         self.ngram_max = int(ngram_max)
         self.n_terms = len(vocabulary)
         self._token = re.compile(TOKEN_PATTERN)
+        # the same tokens as TOKEN_PATTERN, found faster: a greedy run of 2+ word characters can only start where a
+        # run starts and ends where it ends, so the \b checks add nothing (a test holds the two equal)
+        self._words = re.compile(r"\w\w+")
 
     def _grams(self, text: str) -> list[str]:
-        toks = self._token.findall(text.lower())
+        toks = self._words.findall(text.lower())
         grams = list(toks)
         for n in range(2, self.ngram_max + 1):
             grams += map(" ".join, zip(*(toks[k:] for k in range(n))))
         return grams
 
-    def transform(self, texts) -> sp.csr_matrix:
-        texts = list(texts)
+    def _ngram_tables(self):
+        """Each word of the vocabulary as a number 1..W-1; each unigram term by its word's number; each n-gram term
+        (n >= 2) as the number its words spell in base W ("trade agreement" = id(trade) * W + id(agreement)),
+        sorted, with its term index and the words such terms start with: (word ids, W, unigram terms (W,),
+        {n: (sorted keys, terms, starts (W,) bool)}); None when W ** ngram_max would not fit 63 bits."""
+        if self._tables is None:
+            words: dict[str, int] = {}
+            parts = [t.split(" ") for t in self.vocabulary]
+            for p in parts:
+                for w in p:
+                    words.setdefault(w, len(words) + 1)
+            W = len(words) + 1  # 0: a word the vocabulary does not have; no term spells a 0
+            if W ** self.ngram_max >= 1 << 62:
+                self._tables = False
+                return None
+            by_n = {}
+            for n in range(1, self.ngram_max + 1):
+                terms = np.fromiter((i for i, p in enumerate(parts) if len(p) == n), dtype=np.int64)
+                first = np.fromiter((words[parts[i][0]] for i in terms), dtype=np.int64, count=len(terms))
+                if n == 1:  # a word's unigram term, by word id (-1: none)
+                    unigram = np.full(W, -1, dtype=np.int64)
+                    unigram[first] = terms
+                    continue
+                keys = first
+                for k in range(1, n):
+                    keys = keys * W + np.fromiter((words[parts[i][k]] for i in terms), dtype=np.int64,
+                                                  count=len(terms))
+                order = np.argsort(keys)
+                starts = np.zeros(W, dtype=bool)  # the words an n-gram term starts with: the others need no search
+                starts[first] = True
+                by_n[n] = (keys[order], terms[order], starts)
+            self._tables = (words, W, unigram, by_n)
+        return self._tables or None
+
+    def term_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, terms): for every 1..ngram_max gram of the texts that is a vocabulary term, its text's row and
+        its term index. The words are looked up once each and the grams found as numbers (no gram string is ever
+        built): the texts' word ids are laid end to end with a 0 between texts, so that no gram spans two."""
+        if self._tables is None and sum(map(len, texts)) < TABLES_AFTER:
+            return self._term_ids_by_string(texts)  # a few short texts: not worth building the tables (0.5 s)
+        tables = self._ngram_tables()
+        if tables is None:
+            return self._term_ids_by_string(texts)
+        words, W, unigram, by_n = tables
+        get, zero = words.get, repeat(0)
+        ids, starts = [], np.zeros(len(texts) + 1, dtype=np.int64)
+        for r, t in enumerate(texts):
+            toks = self._words.findall(t.lower())
+            ids.append(np.fromiter(map(get, toks, zero), dtype=np.int64, count=len(toks)))
+            starts[r + 1] = starts[r] + len(toks) + 1
+        seq = np.zeros(int(starts[-1]), dtype=np.int64)
+        for r, a in enumerate(ids):
+            seq[starts[r]:starts[r] + len(a)] = a
+        uni = unigram[seq]
+        at = np.flatnonzero(uni >= 0)
+        rows, terms = [np.searchsorted(starts, at, side="right") - 1], [uni[at]]
+        for n, (keys, term_of, first) in by_n.items():
+            m = len(seq) - n + 1
+            if m <= 0 or not len(keys):
+                continue
+            at = np.flatnonzero(first[seq[:m]])  # grams whose first word starts some term
+            k = seq[at]
+            for j in range(1, n):
+                k = k * W + seq[at + j]
+            pos = np.searchsorted(keys, k)
+            pos[pos == len(keys)] = 0
+            hit = keys[pos] == k
+            terms.append(term_of[pos[hit]])
+            rows.append(np.searchsorted(starts, at[hit], side="right") - 1)
+        return np.concatenate(rows), np.concatenate(terms)
+
+    def _term_ids_by_string(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """term_ids() for a vocabulary too large for numbered grams: each gram's string looked up."""
         get, minus = self.index.get, repeat(-1)
         per_text = []
-        for t in texts:  # each text's grams become term ids at once: the strings never pile up for a batch
+        for t in texts:
             grams = self._grams(t)
             ids = np.fromiter(map(get, grams, minus), dtype=np.int64, count=len(grams))
             per_text.append(ids[ids >= 0])
         lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        return rows, (np.concatenate(per_text) if per_text else np.zeros(0, dtype=np.int64))
+
+    def transform(self, texts) -> sp.csr_matrix:
+        texts = list(texts)
         V = max(self.n_terms, 1)
-        keys = np.repeat(np.arange(len(texts), dtype=np.int64), lengths) * V
+        rows, terms = self.term_ids(texts)
+        keys = rows * V
         if len(keys):
-            keys += np.concatenate(per_text)
+            keys += terms
         uniq, counts = np.unique(keys, return_counts=True)  # sorted by row, then term: CSR order
         rows, cols = np.divmod(uniq, V)
         data = counts.astype(np.float32)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from cabletags.reading import read_cable  # noqa: E402
+from cabletags import read_cable  # noqa: E402  (the default Workspace: the taxonomy loads once)
 
 HEAD = "UNCLAS PARIS 000123\n\nE.O. 12958: N/A\nTAGS: PREL, PGOV, FR\nSUBJECT: A SUBJECT\n\n"
 
