@@ -21,9 +21,10 @@ from ..cableformat import HEADER_PREFIX, TOKEN_PATTERN
 
 __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
 
-# characters of text in one call past which the numbered n-gram tables are built (about 0.5 s for a shipped model;
-# they then halve the time of a whole cable's terms); below it, and until then, each gram's string is looked up
-TABLES_AFTER = 50_000
+# characters of text transformed, in all, after which the numbered n-gram tables are built: they take about 0.5 s
+# for a shipped model and then save about 0.5 ms a whole cable (0.1 ms a paragraph), so they pay for themselves
+# after some 4 MB of text (a long run of suggest --jsonl); until then each gram's string is looked up
+TABLES_AFTER = 4_000_000
 
 
 def header_block(vocabulary) -> np.ndarray:
@@ -54,7 +55,8 @@ class TfidfTransform:
     def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_max: int, header_weight: float = 0.0):
         self.vocabulary = vocabulary
         self.index = {t: i for i, t in enumerate(vocabulary)}
-        self._tables = None  # the n-gram tables of term_ids(), built on first use
+        self._tables = None  # the n-gram tables of term_ids(), built once TABLES_AFTER characters were seen
+        self._seen = 0
         # header_weight > 0: the header terms are normalized as a block of their own (block_normalize)
         self.header_weight = float(header_weight)
         self.block = header_block(vocabulary) if self.header_weight else None
@@ -111,8 +113,10 @@ class TfidfTransform:
         """(rows, terms): for every 1..ngram_max gram of the texts that is a vocabulary term, its text's row and
         its term index. The words are looked up once each and the grams found as numbers (no gram string is ever
         built): the texts' word ids are laid end to end with a 0 between texts, so that no gram spans two."""
-        if self._tables is None and sum(map(len, texts)) < TABLES_AFTER:
-            return self._term_ids_by_string(texts)  # a few short texts: not worth building the tables (0.5 s)
+        if self._tables is None:
+            self._seen += sum(map(len, texts))
+            if self._seen < TABLES_AFTER:
+                return self._term_ids_by_string(texts)  # not yet worth building the tables
         tables = self._ngram_tables()
         if tables is None:
             return self._term_ids_by_string(texts)
