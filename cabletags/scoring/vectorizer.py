@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 # a whole-cable model's header terms (ModelSettings.header_weight > 0): the header's words written with
 # HEADER_PREFIX (cabletags.reading.parser.cable_reading) form a block of features of their own, normalized apart
-from ..cableformat import HEADER_PREFIX, TOKEN_PATTERN
+from ..cableformat import HEADER_PREFIX
 
 __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
 
@@ -63,7 +63,6 @@ class TfidfTransform:
         self.idf = np.asarray(idf, dtype=np.float32)
         self.ngram_max = int(ngram_max)
         self.n_terms = len(vocabulary)
-        self._token = re.compile(TOKEN_PATTERN)
         # the same tokens as TOKEN_PATTERN, found faster: a greedy run of 2+ word characters can only start where a
         # run starts and ends where it ends, so the \b checks add nothing (a test holds the two equal)
         self._words = re.compile(r"\w\w+")
