@@ -134,8 +134,8 @@ def era_meaning(tax: Taxonomy, code: str, era: str) -> tuple[Entry | None, str |
             notes.append(f"1970s: {old['title']}")
         if e is not None and e.kind == "geographic" and genc is not None and genc.code != code:
             notes.append(f"GENC/ISO today: {genc.title} ({genc.code})")
-        elif e is not None and genc_table(tax).get(code, ("", ""))[1] == "genc-added":
-            notes.append(f"GENC today: {genc_table(tax)[code][0]} (a GENC code beyond ISO 3166-1)")
+        elif e is not None and code in (tax.eras.get("current") or {}).get("added", {}):  # (no pycountry needed)
+            notes.append(f"GENC today: {tax.eras['current']['added'][code]} (a GENC code beyond ISO 3166-1)")
         return e, None, notes
     if era == "1970s":
         if old:
