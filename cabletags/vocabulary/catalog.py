@@ -246,4 +246,19 @@ def _skos(tax: Taxonomy, base: str) -> str:
             g.add((c, OWL.deprecated, Literal(True, datatype=XSD.boolean)))
             if e.replaced_by:
                 g.add((c, DCTERMS.isReplacedBy, URIRef(concept_uri(e.replaced_by, base))))
+    for code, old in seventies.items():  # the codes of the 1970s only (UR, SEATO): concepts of their own, retired
+        if code in tax.entries:
+            continue
+        c = URIRef(concept_uri(code, base))
+        g.add((c, RDF.type, SKOS.Concept))
+        g.add((c, SKOS.inScheme, schemes[old["kind"]]))
+        g.add((c, SKOS.broader, tops[old["kind"]]))
+        g.add((c, SKOS.notation, Literal(code)))
+        g.add((c, SKOS.prefLabel, Literal(old["title"], lang="en")))
+        for n in old["names"]:
+            g.add((c, SKOS.altLabel, Literal(n, lang="en")))
+        g.add((c, SKOS.historyNote, Literal(f"1970s (1974 handbook, section {old['section']}): {old['title']}; "
+                                            "not a Cablegate code", lang="en")))
+        g.add((c, DCTERMS.source, Literal(f"handbook: {tax.eras['1970s'].get('source', '')}")))
+        g.add((c, OWL.deprecated, Literal(True, datatype=XSD.boolean)))
     return g.serialize(format="turtle")
