@@ -220,3 +220,36 @@ def test_an_atom_as_a_part_of_a_slashed_item(tax):
     assert normalize("AT/0", taxonomy=tax).unknown == ["AT/0"]
     n = normalize("PREL/USTS", taxonomy=tax)
     assert n.codes == ["PREL"] and n.unknown == ["USTS"]
+
+
+def test_split_pieces_of_another_era_and_multiword_codes(tax):
+    # found by hypothesis: a split inside a slashed item kept a 1974 code (CAB) among the codes; a code of several
+    # words written after another code read as free text, and as a code once the line was written back
+    n = normalize("AADPCAB/AC, ", taxonomy=tax)
+    assert n.codes == ["AADP", "AC"] and n.unknown == ["CAB"]
+    n = normalize("AC AEROLINEAS ARGENTINAS, ", taxonomy=tax)
+    assert n.codes == ["AC", "AEROLINEAS ARGENTINAS"] and normalize(n.to_line(), taxonomy=tax).codes == n.codes
+
+
+@pytest.mark.slow
+def test_lines_mixing_codes_of_every_era_normalize_and_decode():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    tax = load_taxonomy()
+    piece = st.one_of(st.sampled_from(sorted(tax.era_codes("1970s"))),
+                      st.sampled_from(sorted(c for c in tax.entries if c.isupper())),
+                      st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/", max_size=6))
+    sep = st.sampled_from([", ", " ", "/", "-", "", "(", ")", "; ", "\n"])
+    line = st.lists(st.tuples(piece, sep), max_size=10).map(lambda xs: "".join(a + b for a, b in xs))
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(line)
+    def check(raw):
+        n = normalize(raw, taxonomy=tax)
+        assert all(c in tax.entries for c in n.codes)
+        assert normalize(n.to_line(), taxonomy=tax).codes == n.codes
+        for era in ("cablegate", "1970s", "current"):
+            decode(raw, tax, era=era)
+
+    check()

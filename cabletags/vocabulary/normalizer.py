@@ -634,7 +634,9 @@ class Normalizer:
         def flush():
             if pending:
                 phrase = " ".join(pending)
-                if not self._phrase(phrase, out, add_code) and phrase not in out.unknown:
+                if phrase in self.plain_codes:  # a code of several words (AEROLINEAS ARGENTINAS), as written alone
+                    add_code(phrase)
+                elif not self._phrase(phrase, out, add_code) and phrase not in out.unknown:
                     out.unknown.append(phrase)
                 pending.clear()
 
@@ -739,11 +741,8 @@ class Normalizer:
         kind, result, conf = self._resolve(tok, words_context)
         if kind == "era":  # a token of its own, never merged into a free phrase
             return [("unknown", None, 0.0, tok)]
-        if kind == "split" and self.era_atoms.intersection(result):  # the pieces of another era kept as unknown
-            return [(kind, tuple(c for c in result if c in self.codes), conf, tok)] + \
-                [("unknown", None, 0.0, c) for c in result if c not in self.codes]
         if kind not in ("unknown", "word", "ambiguous"):
-            return [(kind, result, conf, tok)]
+            return self._atoms_apart(kind, result, conf, tok)
         if kind == "ambiguous":
             return [(kind, result, conf, tok)]
         up = tok.upper()
@@ -761,8 +760,17 @@ class Normalizer:
         if len(parts) > 1:
             res = [self._resolve(p.strip(_STRIP), words_context) + (p,) for p in parts if p.strip(_STRIP)]
             if any(r[0] not in ("unknown", "word", "era", "ambiguous", "junk") for r in res):
-                return [(k if k not in ("word", "era") else "unknown", r, c, p) for k, r, c, p in res]
+                return [x for k, r, c, p in res
+                        for x in self._atoms_apart(k if k not in ("word", "era") else "unknown", r, c, p)]
         return None
+
+    def _atoms_apart(self, kind: str, result, conf: float, original: str) -> list[tuple]:
+        """A resolved token as (kind, result, confidence, original) tuples: a split whose pieces include codes of
+        another era (AADPCAB = AADP + CAB, the 1974 Civil Aviation Board) keeps those pieces as unknown."""
+        if kind != "split" or not self.era_atoms.intersection(result):
+            return [(kind, result, conf, original)]
+        return [(kind, tuple(c for c in result if c in self.codes), conf, original)] + \
+            [("unknown", None, 0.0, c) for c in result if c not in self.codes]
 
 
 def get_normalizer(taxonomy: Taxonomy | None = None, *, typo_aliases: bool = True) -> Normalizer:
