@@ -17,7 +17,9 @@ the docs at /v1/docs (served with the package: they work without internet). The 
 Limits: a request body of at most 2 MB (413 past it); at most 32 documents a batch and 1,000 paragraphs a
 request (422); a request's paragraph work stops after 20 s (503), or as soon as its client goes away; a client
 must send its request within 30 s (the connection is closed) and its body within 30 s (answered 408 or 400); at
-most 200 connections at once (503); long requests (whole cables, paragraphs, explanations, batches) take turns.
+most 200 connections at once (503). Long requests (whole cables, paragraphs, explanations, batches) run in child
+processes at a lower CPU priority, so that short ones never wait behind them: while one text of many paragraphs is
+being scored and another waits, a third is answered 429 with Retry-After (try again in a few seconds).
 """
 from __future__ import annotations
 
