@@ -96,3 +96,29 @@ def test_deadline_client_gone_busy_and_a_dead_child():
         assert json.loads(lane.run("text", args, work.Deadline(20.0)))["tags"]
     finally:
         lane.close()
+
+
+def test_the_children_end_with_their_server():
+    # a server that ends without closing its lanes (killed, say): the children notice and leave
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from cabletags.surfaces.heavylane import HeavyLane\n"
+            "lane = HeavyLane()\n"
+            "print(*[p.pid for p in lane._pool._processes.values()], flush=True)\n"
+            "os._exit(0)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    pids = [int(x) for x in p.stdout.split()]
+    assert pids
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

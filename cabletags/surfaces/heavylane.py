@@ -12,6 +12,7 @@ reads between blocks of paragraphs.
 """
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import os
@@ -24,6 +25,7 @@ from ..errors import CabletagsError
 
 NICE = 10  # the child's CPU priority below the server's: short requests first
 POLL_SECONDS = 0.2  # how often a waiting server thread looks whether its client went away
+WATCH_SECONDS = 1.0  # how often a child looks whether its server is still there
 WAITING = 4  # requests a lane holds waiting their turn by default; one more is refused (429, retry later)
 
 
@@ -35,10 +37,12 @@ class LaneBusy(CabletagsError):
     """The lane's queue is full (answered 429 with Retry-After: the client may try again)."""
 
 
-def _start(model, taxonomy, overlay, cancel, nice) -> None:
-    """In the child: a lower priority, its own Workspace with the server's model and taxonomy, loaded now."""
+def _start(model, taxonomy, overlay, cancel, nice, server: int) -> None:
+    """In the child: a lower priority, its own Workspace with the server's model and taxonomy, loaded now, and a
+    watch that ends the child when its server process is gone (however the server ended)."""
     from ..workspace import Workspace, use_workspace
 
+    threading.Thread(target=_watch, args=(server,), daemon=True, name="cabletags-lane-watch").start()
     try:
         os.nice(nice)
     except OSError:  # not permitted: the lane still works, at the server's priority
@@ -46,6 +50,14 @@ def _start(model, taxonomy, overlay, cancel, nice) -> None:
     ws = use_workspace(Workspace(taxonomy=taxonomy, overlay=overlay, model=model))
     ws.lane_cancel = cancel
     ws.suggester().suggest("warm up")
+
+
+def _watch(server: int) -> None:
+    """Exit as soon as the server process that started this child is no longer its parent (it ended, even by
+    SIGKILL, and the child was handed to another process)."""
+    while os.getppid() == server:
+        time.sleep(WATCH_SECONDS)
+    os._exit(0)
 
 
 def _ready() -> int:
@@ -105,7 +117,7 @@ class HeavyLane:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(self._workers, mp_context=self._ctx, initializer=_start,
-                                   initargs=(*self._spec, self._cancel, self._nice))
+                                   initargs=(*self._spec, self._cancel, self._nice, os.getpid()))
         pool.submit(_ready).result()  # the child has loaded the model before the first request
         return pool
 
@@ -148,4 +160,17 @@ class HeavyLane:
                 raise
 
     def close(self) -> None:
+        """Stop the children: an idle one leaves when told, a busy one is ended (what it computes is for a client the
+        server no longer answers)."""
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
+        for p in processes:
+            p.join(timeout=2)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=5)
+        self._pool.shutdown(wait=True)  # the children are gone: the pool's own thread ends and its queues close
+        # its queues' semaphores are released when collected, not at exit: collect them now (else the resource
+        # tracker warns of "leaked semaphore objects" when a uvicorn worker process ends)
+        self._pool = None
+        gc.collect()
