@@ -71,7 +71,8 @@ def test_deadline_client_gone_busy_and_a_dead_child():
             lane.run("text", args, work.Deadline(20.0, gone))
         assert time.monotonic() - t < 2
         # a full lane (one running, none may wait) refuses the next at once
-        slow = ("\n\n".join(f"{n}. Traffickers were arrested, report {n}." for n in range(1, 999)), 10, None, True, True)
+        many = "\n\n".join(f"{n}. Traffickers were arrested, report {n}." for n in range(1, 999))
+        slow = (many, 10, None, True, True)
         first = threading.Thread(target=lambda: lane.run("text", slow, work.Deadline(20.0)))
         first.start()
         time.sleep(0.3)
