@@ -209,12 +209,17 @@ def _mixed(base: str, paras, cables, threads: int, seconds: float, processes: in
 
 
 def _peak_mb(pid: int, workers: int) -> float:
-    pids = [pid]
-    if workers > 1:  # uvicorn's worker processes are children of the server
-        try:
-            pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        except OSError:
-            pass
+    """Peak resident memory (VmHWM) of the server and every process under it: uvicorn's workers, the heavy lanes'
+    children (the children of any of a process's threads), the resource tracker."""
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*") if Path(f"/proc/{p}/task").is_dir() else []:
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except (OSError, ValueError):
+                pass
     total = 0.0
     for p in pids:
         try:
