@@ -38,8 +38,8 @@ class LaneBusy(CabletagsError):
 
 
 def _start(model, taxonomy, overlay, cancel, nice, server: int) -> None:
-    """In the child: a lower priority, its own Workspace with the server's model and taxonomy, loaded now, and a
-    watch that ends the child when its server process is gone (however the server ended)."""
+    """In the child: a lower priority, its own Workspace for the server's model and taxonomy (_ready loads them),
+    and a watch that ends the child when its server process is gone (however the server ended)."""
     from ..workspace import Workspace, use_workspace
 
     threading.Thread(target=_watch, args=(server,), daemon=True, name="cabletags-lane-watch").start()
@@ -49,7 +49,6 @@ def _start(model, taxonomy, overlay, cancel, nice, server: int) -> None:
         pass
     ws = use_workspace(Workspace(taxonomy=taxonomy, overlay=overlay, model=model))
     ws.lane_cancel = cancel
-    ws.suggester().suggest("warm up")
 
 
 def _watch(server: int) -> None:
@@ -60,7 +59,15 @@ def _watch(server: int) -> None:
     os._exit(0)
 
 
-def _ready() -> int:
+def _ready(cables: bool) -> int:
+    """In the child, before any request: the model (and the whole-cable model when the lane reads cables) loaded
+    and checked; what goes wrong (a bad model: ModelError) is raised in the server, which then does not start."""
+    from ..workspace import default_workspace
+
+    s = default_workspace().suggester()
+    s.suggest("warm up")
+    if cables:
+        s.cable_model
     return os.getpid()
 
 
@@ -91,21 +98,22 @@ def _call(task: int, what: str, args: tuple, seconds: float, ends: float) -> byt
 
 class HeavyLane:
     """Runs long requests in `workers` child processes (one by default) at a lower CPU priority `nice`, holding
-    at most `waiting` more in its queue. (A client gone marks one shared task id: meant for one worker.)
+    at most `waiting` more in its queue; `cables`: the children load the whole-cable model at start. (A client
+    gone marks one shared task id: meant for one worker.)
 
     run(what, args, deadline) blocks the calling thread (a server thread) until the child answers with the result
     as JSON bytes; it raises what the child raised (DeadlineExceeded, ClientGone, an InputError), LaneBusy when
     `waiting` requests wait already, LaneStopped when the child died."""
 
     def __init__(self, model=None, taxonomy=None, overlay=None, workers: int = 1, waiting: int = WAITING,
-                 nice: int = NICE):
+                 nice: int = NICE, cables: bool = False):
         self._spec = (None if model is None else str(model), None if taxonomy is None else str(taxonomy),
                       None if overlay is None else str(overlay))
         self._workers = workers
         self._ctx = multiprocessing.get_context("spawn")
         self._cancel = self._ctx.Value("q", 0, lock=False)  # the id of the task whose client went away
         self._ids = itertools.count(1)
-        self._waiting, self._nice = waiting, nice
+        self._waiting, self._nice, self._cables = waiting, nice, cables
         self._places = threading.BoundedSemaphore(workers + waiting)
         self._renew = threading.Lock()  # one new pool when the child died, however many threads saw it
         self._pool = self._new_pool()
@@ -118,7 +126,11 @@ class HeavyLane:
     def _new_pool(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(self._workers, mp_context=self._ctx, initializer=_start,
                                    initargs=(*self._spec, self._cancel, self._nice, os.getpid()))
-        pool.submit(_ready).result()  # the child has loaded the model before the first request
+        try:
+            pool.submit(_ready, self._cables).result()  # the child has loaded the models before the first request
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         return pool
 
     def run(self, what: str, args: tuple, deadline) -> bytes:

@@ -188,7 +188,8 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
     tax = ws.load_taxonomy(taxonomy, overlay)
     suggester = ws.suggester(model, None, taxonomy=tax)
     suggester.suggest("warm up")  # builds the lookup tables before the first request, not during it
-    suggester.cable_model  # and loads (and checks) the whole-cable model now: a bad one stops the start
+    if not heavy_process:  # (with lanes, whole cables are read in the medium lane, whose child loads it)
+        suggester.cable_model  # and loads (and checks) the whole-cable model now: a bad one stops the start
     norm = ws.normalizer(tax)
     project = {"project_id": PROJECT_ID, "name": "cabletags: TAGS codes of US diplomatic cables",
                "language": "en", "backend": {"backend_id": "cabletags-svm"}, "is_trained": True,
@@ -201,7 +202,8 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         # two lanes, so that a whole cable (tens of ms) never waits behind a text of a thousand paragraphs (seconds)
         # (a long request takes seconds: one waits its turn, the next is told to come back, so that none runs into
         # the deadline while it waits; the medium ones take tens of ms and wait as a queue would)
-        lanes = {"medium": HeavyLane(model, taxonomy, overlay, workers=HEAVY_AT_ONCE, waiting=MAX_CONNECTIONS),
+        lanes = {"medium": HeavyLane(model, taxonomy, overlay, workers=HEAVY_AT_ONCE, waiting=MAX_CONNECTIONS,
+                                     cables=True),
                  "long": HeavyLane(model, taxonomy, overlay, workers=HEAVY_AT_ONCE, waiting=1)}
 
     @asynccontextmanager
