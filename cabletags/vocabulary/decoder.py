@@ -183,12 +183,11 @@ def era_meaning(tax: Taxonomy, code: str, era: str) -> tuple[Entry | None, str |
         place = genc if basis != "genc-added" else None  # Cablegate's entry for the same place, under its FIPS code
         if place is None:
             current = tax.eras["current"]
-            place = Entry(code=code, kind="geographic", title=name, status="current",
-                          iso3166=code if basis != "genc-added" else None,
-                          provenance={"source": "listed",
-                                      "reference": current["difference_source"] if basis != "iso" else current["source"],
-                                      "evidence": "GENC two-letter code" + (
-                                          " beyond ISO 3166-1" if basis == "genc-added" else " (ISO 3166-1 via pycountry)")})
+            added = basis == "genc-added"
+            evidence = "GENC two-letter code" + (" beyond ISO 3166-1" if added else " (ISO 3166-1 via pycountry)")
+            reference = current["difference_source"] if basis != "iso" else current["source"]
+            place = Entry(code=code, kind="geographic", title=name, status="current", iso3166=None if added else code,
+                          provenance={"source": "listed", "evidence": evidence, "reference": reference})
         if basis == "genc-added":
             notes.append("a GENC code beyond ISO 3166-1")
         if place.code != code or (e is not None and e is not place):

@@ -660,7 +660,8 @@ def write_subjects(path: Path, doc: dict, defs: dict, nara: dict, listed: dict, 
     none = mark_none_printed(doc)
     doc["entries"].sort(key=lambda e: e["code"])
     write_yaml(path, doc)
-    print(f"{path.relative_to(ROOT)}: {none} codes in use with no definition printed; {len(added)} codes added ({' '.join(added)}), {len(defs)} definitions")
+    print(f"{path.relative_to(ROOT)}: {none} codes in use with no definition printed; {len(added)} codes added "
+          f"({' '.join(added)}), {len(defs)} definitions")
 
 
 NONE_PRINTED = ("the 1974 handbook's Appendix A has no entry for this code, and the current handbook (5 FAH-3) lists "

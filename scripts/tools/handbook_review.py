@@ -36,7 +36,8 @@ def report() -> str:
            f"- {len(proofread)} definitions proofread word for word (`definition.proofread: true`); the OCR text "
            f"kept by the reading tool had errors in {len(corrected)} of them, "
            f"{sum(e['definition']['corrections'] for e in corrected)} words changed in all (joins such as "
-           "`coiiecting`, splits such as `msp ec tions`, misread codes such as `AFLY` for AFIN, and text of the next code that the reading had run in).",
+           "`coiiecting`, splits such as `msp ec tions`, misread codes such as `AFLY` for AFIN, and text of the next "
+           "code that the reading had run in).",
            f"- {len(new)} definitions the reading tool had not found (its heading misread or the text mixed into "
            f"another code's): {', '.join(e['code'] for e in new)}.",
            f"- {len(illegible)} keep a word that cannot be read, marked `[illegible]`: "
