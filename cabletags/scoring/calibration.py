@@ -22,18 +22,26 @@ __all__ = ["Calibration", "select", "f1_thresholds", "micro_f1_threshold", "tune
 
 # candidate weights of the reference-index features, searched as pairs (cited, co-citing)
 REF_WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+# candidate weights of the nearest-cables vote (a share in [0, 1] per tag; the SVM margins span about -2..2)
+NN_WEIGHT_GRID = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0, 1.5)
 
 
 @dataclass
 class Calibration:
     """The tuned part of a model. offsets: (L,) float32 ranking offsets t_j (None: all 0); scale: the
     sigmoid's slope; select_score: the score threshold of the selected set; ref_weights: what the
-    reference index's (cited, co-citing) tag shares add to the margins."""
+    reference index's (cited, co-citing) tag shares add to the margins; nn_weight: what the nearest-cables vote
+    adds to them."""
 
     offsets: np.ndarray | None = None
     scale: float = 1.0
     select_score: float = 0.5
     ref_weights: tuple[float, float] = field(default=(0.0, 0.0))
+    nn_weight: float = 0.0
+
+    def weights(self) -> dict[str, float]:
+        """The weight of each scorer matrix by its name (cabletags.scoring.scorers)."""
+        return {"cited": self.ref_weights[0], "cociting": self.ref_weights[1], "nearest": self.nn_weight}
 
     def logits(self, M: np.ndarray) -> np.ndarray:
         """(n, L) calibrated margins from (n, L) SVM margins: scale * (M - offsets), clipped to [-30, 30]; the
@@ -101,7 +109,7 @@ def _likeliest_scale(D: np.ndarray, y: np.ndarray) -> float:
 
 
 def tune(M: np.ndarray, Y: np.ndarray, shrink: float, refs: tuple[np.ndarray, np.ndarray] | None = None,
-         rank_shift: np.ndarray | None = None) -> Calibration:
+         rank_shift: np.ndarray | None = None, votes: np.ndarray | None = None) -> Calibration:
     """A Calibration tuned on validation margins M (n, L) and labels Y (n, L).
 
     refs: the reference index's (cited, co-citing) tag shares of the same texts, each (n, L); their
@@ -109,21 +117,27 @@ def tune(M: np.ndarray, Y: np.ndarray, shrink: float, refs: tuple[np.ndarray, np
     Then the offsets (shrink x each tag's F1-optimal margin) and the scale, on M; and the selection
     threshold, on the scores the model will show for these texts: those of M + rank_shift (n, L), where
     rank_shift is what the model adds to some texts' margins at prediction (short texts' scaled biases).
+    votes: the nearest-cables vote (n, L); its weight is the one of NN_WEIGHT_GRID with the best F1@5 once the
+    reference weights are chosen (one search after the other: a grid of all three would take 9 times as long).
     """
-    weights = (0.0, 0.0)
+    def best_of(candidates):
+        best = (-1.0, None)
+        for weights, Mw in candidates:
+            f = f1_at_5(Mw - shrink * f1_thresholds(Mw, Y), Y)
+            if f > best[0] + 1e-9:
+                best = (f, weights)
+        return best[1]
+
+    weights, nn = (0.0, 0.0), 0.0
     if refs is not None:
         A, B = refs
-        best = (-1.0, weights)
-        for wa in REF_WEIGHT_GRID:
-            for wb in REF_WEIGHT_GRID:
-                Mw = M + wa * A + wb * B
-                f = f1_at_5(Mw - shrink * f1_thresholds(Mw, Y), Y)
-                if f > best[0] + 1e-9:
-                    best = (f, (wa, wb))
-        weights = best[1]
+        weights = best_of(((wa, wb), M + wa * A + wb * B) for wa in REF_WEIGHT_GRID for wb in REF_WEIGHT_GRID)
         M = M + weights[0] * A + weights[1] * B
+    if votes is not None:
+        nn = best_of((w, M + np.float32(w) * votes) for w in NN_WEIGHT_GRID)
+        M = M + np.float32(nn) * votes
     offsets = (shrink * f1_thresholds(M, Y)).astype(np.float32)
     cal = Calibration(offsets=offsets, scale=_likeliest_scale((M - offsets).ravel(), Y.ravel()),
-                      ref_weights=weights)
+                      ref_weights=weights, nn_weight=float(nn))
     cal.select_score = micro_f1_threshold(cal.scores(M if rank_shift is None else M + rank_shift), Y)
     return cal

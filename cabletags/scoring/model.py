@@ -22,7 +22,9 @@ from ..cableformat import strip_boilerplate
 from ..errors import TrainingError
 from .calibration import Calibration, tune
 from .fitting import fit_linear
+from .neighbours import DEFAULT_K, DEFAULT_POWER, NeighbourIndex
 from .references import ReferenceIndex
+from .scorers import weighted_sum
 from .storage import ArrayLayout, ModelError, load_folder, number, save_folder, strings
 from .vectorizer import TfidfTransform
 
@@ -61,6 +63,9 @@ class ModelSettings:
     short_intercept_scale: float = 0.7
     # keep the reference index (tags of cited and co-citing training cables) when fit() is given ids
     references: bool = True
+    # keep the nearest-cables index (cabletags.scoring.neighbours) with this many words of each training cable;
+    # 0: none. Its vote joins the margins with a weight tuned on the validation split
+    neighbours: int = 40
     # how texts are read: "text" as given (bodies, paragraphs); "cable" as whole cables, through
     # cabletags.reading.parser.cable_reading (the reader of the model, Suggester, does it; the model sees the result)
     reading: str = "text"
@@ -88,6 +93,7 @@ class ModelSettings:
         number("short_text_chars", 0, 10**9, integer=True)
         number("short_intercept_scale", 0.0, 2.0)
         number("header_weight", 0.0, 10.0)
+        number("neighbours", 0, 1000, integer=True)
         if self.header_weight and self.reading != "cable":
             raise TrainingError("header_weight needs reading 'cable' (a header is a whole cable's)")
         if self.class_weight not in (None, "balanced"):
@@ -115,6 +121,7 @@ class TagModel:
     intercept: np.ndarray | None = None        # (L,)
     calibration: Calibration = field(default_factory=Calibration)
     references: ReferenceIndex | None = None
+    neighbours: NeighbourIndex | None = None
     info: dict = field(default_factory=dict)
     _vectorizer: object = field(default=None, repr=False)
     _weights_t: object = field(default=None, repr=False)
@@ -170,6 +177,11 @@ class TagModel:
         self.references = (ReferenceIndex.build(ids, texts, Y)
                            if ids is not None and self.settings.references else None)
         self._vectorizer = self._weights_t = None
+        self.neighbours = None
+        if self.settings.neighbours:
+            if progress:
+                progress(f"indexing {len(texts)} cables for the nearest-cables vote")
+            self.neighbours = self._neighbour_index(texts, Y)
         self.info.update(train_texts=len(texts), fit_seconds=round(time.perf_counter() - t0, 1),
                          terms_before_pruning=lin.terms_before_pruning)
         return self
@@ -190,15 +202,16 @@ class TagModel:
         -------
         dict
             The tuned values: offsets_mean, scale, select_score, ref_weights (the reference index's two
-            weights, 0 without an index).
+            weights, 0 without an index), nn_weight (the nearest-cables vote's, 0 without an index).
         """
         M = self.decision_function(texts) if margins is None else margins
         refs = self.reference_features(texts) if self.references is not None else None
+        votes = self.neighbour_features(texts) if self.neighbours is not None else None
         self.calibration = tune(M, self.label_matrix(label_sets), self.settings.threshold_shrink, refs,
-                                rank_shift=self._bias_shift(texts))
+                                rank_shift=self._bias_shift(texts), votes=votes)
         c = self.calibration
         return {"offsets_mean": float(c.offsets.mean()), "scale": c.scale, "select_score": c.select_score,
-                "ref_weights": list(c.ref_weights)}
+                "ref_weights": list(c.ref_weights), "nn_weight": c.nn_weight}
 
     def label_matrix(self, label_sets) -> np.ndarray:
         """(n, L) int8 0/1 matrix of n label sets over the model's labels (other tags ignored)."""
@@ -211,11 +224,20 @@ class TagModel:
         return Y
 
     def index_references(self, ids, texts, label_sets) -> "TagModel":
-        """(Re)build the reference index over n cables (ids, texts, label sets); the tuned weights stay."""
+        """(Re)build the reference index and the nearest-cables index (when the model has one) over n cables (ids,
+        texts, label sets), in the same row order; the tuned weights stay."""
         if not (len(ids) == len(texts) == len(label_sets)):
             raise ValueError("ids, texts and label sets differ in length")
-        self.references = ReferenceIndex.build(ids, texts, self.label_matrix(label_sets))
+        Y = self.label_matrix(label_sets)
+        self.references = ReferenceIndex.build(ids, texts, Y)
+        if self.neighbours is not None:
+            self.neighbours = self._neighbour_index(texts, Y)
         return self
+
+    def _neighbour_index(self, texts, Y) -> NeighbourIndex:
+        old = self.neighbours
+        k, power = (old.k, old.power) if old is not None else (DEFAULT_K, DEFAULT_POWER)
+        return NeighbourIndex.build(self.transform(texts), Y, self.vocabulary, self.settings.neighbours, k, power)
 
     # --- scoring ---------------------------------------------------------------------------------
     @property
@@ -274,13 +296,27 @@ class TagModel:
         `ids` (optional, one per text) leave a text's own cable out of the index."""
         return None if self.references is None else self.references.features(list(texts), ids)
 
-    def reference_term(self, texts, ids=None) -> np.ndarray | float:
-        """(n, L) what the reference index adds to the margins (0.0 without an index or weights)."""
-        wa, wb = self.calibration.ref_weights
-        if self.references is None or not (wa or wb):
-            return 0.0
-        A, B = self.reference_features(texts, ids)
-        return wa * A + wb * B
+    def neighbour_features(self, texts, ids=None, X=None) -> np.ndarray | None:
+        """(n, L) the nearest training cables' vote (cabletags.scoring.neighbours); None without an index. `ids` (one
+        per text) leave a text that is itself an indexed cable out of its neighbours; X: the texts' TF-IDF rows, when
+        already computed."""
+        if self.neighbours is None:
+            return None
+        texts = list(texts)
+        return self.neighbours.score(texts, self.transform(texts) if X is None else X, ids)[0]
+
+    @property
+    def scorers(self) -> list:
+        """The scorers beside the linear part (cabletags.scoring.scorers), in the order their terms are added."""
+        if self.neighbours is not None:
+            # both indexes hold the training cables in one order: the reference index finds a cable's row by its id
+            self.neighbours.rows_of = self.references.row_of if self.references is not None else None
+        return [s for s in (self.references, self.neighbours) if s is not None]
+
+    def reference_term(self, texts, ids=None, X=None) -> np.ndarray | float:
+        """(n, L) what the scorers that are evidence (the reference index) add to the margins (0.0 without an index
+        or weights)."""
+        return weighted_sum(self.scorers, self.calibration.weights(), list(texts), X, ids, evidence=True)
 
     def predict(self, texts, ids=None, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Scores and the selected set.
@@ -328,8 +364,11 @@ class TagModel:
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
         X = self.transform(texts)
-        F = np.asarray((X @ self.weights_t).toarray(), dtype=np.float32) + self.reference_term(texts, ids=ids)
-        M = F + self.intercept
+        weights, scorers = self.calibration.weights(), self.scorers
+        F = np.asarray((X @ self.weights_t).toarray(), dtype=np.float32)
+        F = F + weighted_sum(scorers, weights, texts, X, ids, evidence=True)
+        # the scorers that are no evidence of the text's own (the nearest-cables vote) rank, but stay out of F
+        M = F + self.intercept + weighted_sum(scorers, weights, texts, X, ids, evidence=False)
         shift = self._bias_shift(texts)
         return self.calibration.logits(M if shift is None else M + shift), (F if evidence else None)
 
@@ -369,7 +408,7 @@ class TagModel:
                         vocabulary=list(self.vocabulary) + list(header.vocabulary),
                         idf=np.concatenate([self.idf, header.idf]).astype(np.float32), weights=W,
                         intercept=(self.intercept + np.float32(c) * header.intercept).astype(np.float32),
-                        calibration=self.calibration, references=self.references,
+                        calibration=self.calibration, references=self.references, neighbours=self.neighbours,
                         info=dict(self.info, header_join=round(float(c), 6)))
 
     # --- persistence: a document and named arrays (cabletags.scoring.storage keeps them) ----------------------
@@ -393,6 +432,8 @@ class TagModel:
         w = self.weights.tocsr()
         cal = self.calibration
         refs = self.references.to_arrays() if self.references is not None else {}
+        if self.neighbours is not None:
+            refs.update(self.neighbours.to_arrays())
         offsets = cal.offsets if cal.offsets is not None else np.zeros(len(self.labels))
         arrays = dict(refs, idf=self.idf.astype(np.float32), w_data=w.data.astype(np.float16),
                       w_indices=w.indices.astype(np.int32), w_indptr=w.indptr.astype(np.int32),
@@ -402,6 +443,8 @@ class TagModel:
                "shape": [len(self.labels), len(self.vocabulary)], "ref_weights": list(cal.ref_weights),
                "reference_posts": self.references.posts if self.references is not None else None,
                "info": self.info}
+        if self.neighbours is not None:
+            doc["neighbours"] = {"k": self.neighbours.k, "power": self.neighbours.power, "weight": cal.nn_weight}
         return doc, arrays
 
     @classmethod
@@ -418,11 +461,14 @@ class TagModel:
         weights = sp.csr_matrix((a["w_data"].astype(np.float32), a["w_indices"], a["w_indptr"]), shape=(L, V))
         m = cls(settings=state["settings"], labels=state["labels"], vocabulary=state["vocabulary"], idf=a["idf"],
                 weights=weights, intercept=a["intercept"], calibration=cal, info=state["info"])
-        if posts is not None:
-            try:
+        try:
+            if posts is not None:
                 m.references = ReferenceIndex.from_arrays(posts, a, L)
-            except ValueError as e:
-                raise ModelError(f"{d}: corrupt model ({e})") from None
+            if state["neighbours"] is not None:
+                nn = state["neighbours"]
+                m.neighbours = NeighbourIndex.from_arrays(a, L, V, nn["k"], nn["power"])
+        except ValueError as e:
+            raise ModelError(f"{d}: corrupt model ({e})") from None
         return m
 
 
@@ -432,9 +478,11 @@ MAX_REFERENCE_ROWS = 10_000_000
 # name -> dtype of every array a TagModel stores; the first six are required, the reference index all or none
 _ARRAYS = {"idf": "<f4", "w_data": "<f2", "w_indices": "<i4", "w_indptr": "<i4", "intercept": "<f4",
            "offsets": "<f4", "select_margins": "<f4", "ref_own": "<i4", "ref_tags_indptr": "<i4",
-           "ref_tags": "<i2", "ref_cites_indptr": "<i4", "ref_cites": "<i4"}
+           "ref_tags": "<i2", "ref_cites_indptr": "<i4", "ref_cites": "<i4", "nn_columns": "<i4", "nn_indptr": "<i4",
+           "nn_indices": "<u2", "nn_values": "|u1", "nn_tags_indptr": "<i4", "nn_tags": "<i2"}
 _REQUIRED = ("idf", "w_data", "w_indices", "w_indptr", "intercept", "offsets")
 _REFERENCE = ("ref_own", "ref_tags_indptr", "ref_tags", "ref_cites_indptr", "ref_cites")
+_NEIGHBOURS = ("nn_columns", "nn_indptr", "nn_indices", "nn_values", "nn_tags_indptr", "nn_tags")
 
 
 def _layout(doc: dict, declared: dict) -> ArrayLayout:
@@ -464,13 +512,22 @@ def _layout(doc: dict, declared: dict) -> ArrayLayout:
         if not isinstance(rw, list) or len(rw) != 2:
             raise ValueError("ref_weights must be two numbers")
         cal.ref_weights = (number(rw[0], "ref_weights", -1e3, 1e3), number(rw[1], "ref_weights", -1e3, 1e3))
+    nn = doc.get("neighbours")
+    if nn is not None:  # models saved before issue 28 have none
+        if not isinstance(nn, dict):
+            raise ValueError("neighbours must be a mapping")
+        nn = {"k": int(number(nn.get("k"), "neighbours k", 1, 1000)),
+              "power": number(nn.get("power"), "neighbours power", 1e-6, 20)}
+        cal.nn_weight = number(doc["neighbours"].get("weight"), "neighbours weight", 0.0, 1e3)
+    if (nn is not None) != ("nn_indptr" in declared):
+        raise ValueError("the neighbours entry and the neighbour arrays disagree")
     # a whole-cable model with its header block keeps the weights of two fits
     shapes = _expected_shapes(declared, L, V, settings.keep_weights * (2 if settings.header_weight else 1))
-    required = _REQUIRED + (_REFERENCE if "ref_own" in declared else ())
+    required = _REQUIRED + (_REFERENCE if "ref_own" in declared else ()) + (_NEIGHBOURS if nn is not None else ())
     info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
     return ArrayLayout({n: _ARRAYS[n] for n in shapes}, shapes, required,
                        {"labels": labels, "vocabulary": vocabulary, "settings": settings, "calibration": cal,
-                        "posts": posts, "info": info})
+                        "posts": posts, "neighbours": nn, "info": info})
 
 
 def _expected_shapes(declared: dict, L: int, V: int, keep: int) -> dict:
@@ -489,6 +546,15 @@ def _expected_shapes(declared: dict, L: int, V: int, keep: int) -> dict:
             raise ValueError("reference index sizes out of bounds")
         exp.update(ref_own=(n, 3), ref_tags_indptr=(n + 1,), ref_tags=(k,), ref_cites_indptr=(n + 1,),
                    ref_cites=(m, 3))
+    if "nn_indptr" in declared:
+        dims = [(declared.get(k, {}).get("shape") or [None])[0] for k in ("nn_columns", "nn_indptr", "nn_indices",
+                                                                           "nn_tags")]
+        u, n1, nnz, k = dims
+        if not all(isinstance(v, int) and v >= 0 for v in dims) or not 1 <= n1 <= MAX_REFERENCE_ROWS + 1 \
+                or u > min(V, 65536) or nnz > (n1 - 1) * 1000 or k > (n1 - 1) * L:
+            raise ValueError("neighbour index sizes out of bounds")
+        exp.update(nn_columns=(u,), nn_indptr=(n1,), nn_indices=(nnz,), nn_values=(nnz,), nn_tags_indptr=(n1,),
+                   nn_tags=(k,))
     return exp
 
 

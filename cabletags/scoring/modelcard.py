@@ -35,6 +35,7 @@ def build_card(plan, settings, model, final, report: dict, full_fit_seconds, sec
                         "weights_cited_cociting": list(final.calibration.ref_weights),
                         "stores": "each training cable's own reference number, the reference numbers it cites and "
                                   "its tag indices (no text)"} if final.references is not None else None),
+        "neighbours": neighbours_card(final),
         "refit_on_all_data": plan.refit,
         **({"header_model": {"joined": True, "margin_weight": final.info["header_join"],
                              "chosen_from": list(join_weights)}} if "header_join" in final.info else {}),
@@ -44,6 +45,18 @@ def build_card(plan, settings, model, final, report: dict, full_fit_seconds, sec
                        "min_df": settings.min_df},
         "versions": _versions(),
     }
+
+
+def neighbours_card(final) -> dict | None:
+    """card.json's entry for a model's nearest-cables index (None without one)."""
+    nn = final.neighbours
+    if nn is None:
+        return None
+    return {"training_cables_indexed": len(nn), "words_a_cable": final.settings.neighbours,
+            "index_words": len(nn.columns), "neighbours": nn.k, "power": nn.power,
+            "weight": final.calibration.nn_weight,
+            "stores": "for each training cable, the numbers of its heaviest words (single words of the vocabulary that "
+                      "occur in >= 20 training cables), their weights in 15 steps and its tag indices (no text)"}
 
 
 def _round(d):
@@ -106,6 +119,14 @@ def write_card(directory: Path, card: dict, manifest: bool = True, name: str | N
                   f"- {r['training_cables_indexed']} training cables indexed; weights added to the margins "
                   f"(cited, co-citing tag shares): {r['weights_cited_cociting']}, tuned on the validation split",
                   f"- stores {r['stores']}"]
+    if card.get("neighbours"):
+        n = card["neighbours"]
+        lines += ["", "## Nearest-cables index", "",
+                  f"- {n['training_cables_indexed']} training cables indexed, each by its {n['words_a_cable']} "
+                  f"heaviest words ({n['index_words']} words in all); a text's vote is its {n['neighbours']} most similar "
+                  f"cables' tags, weighted by similarity to the power {n['power']:g}; weight added to the margins: "
+                  f"{n['weight']:g}, tuned on the validation split",
+                  f"- stores {n['stores']}"]
     lines += ["", "## Settings", "", "```json", json.dumps(card["settings"], indent=2), "```", "",
               "## Size, privacy, integrity",
               f"- vocabulary: {card['vocabulary']['terms']} terms (of {card['vocabulary']['terms_before_pruning']} "
@@ -119,6 +140,12 @@ def write_card(directory: Path, card: dict, manifest: bool = True, name: str | N
         lines += ["## Held-out benchmark", "",
                   f"`{bench['command']}` ({bench['date']}; {bench['held_out']}):", ""]
         lines += bench["report"] + [""]
+    # written by scripts/benchmarks/compare_preds.py --card and learning_curve.py --card
+    for key, title in (("slices", "Gains over the previous model, per kind and period (held-out)"),
+                       ("learning_curve", "Learning curve (held-out)")):
+        part = card.get(key)
+        if part:
+            lines += [f"## {title}", "", f"`{part['command']}` ({part['date']}):", ""] + part["report"] + [""]
     (directory / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")
     if manifest:
         from .storage import write_manifest

@@ -87,8 +87,16 @@ class ReferenceIndex:
                 or (n and (self.own[:, 1].min() < -1 or self.own[:, 1].max() >= len(self.posts))):
             raise ValueError("reference index arrays disagree")
 
+    # as a scorer (cabletags.scoring.scorers): two matrices, each with its weight; a cited cable is evidence
+    names = ("cited", "cociting")
+    evidence = True
+
     def __len__(self) -> int:
         return len(self.own)
+
+    def score(self, texts, X=None, ids=None) -> tuple[np.ndarray, np.ndarray]:
+        """The scorer interface: features(texts, ids) (X, the TF-IDF rows, is not needed)."""
+        return self.features(list(texts), ids)
 
     def tags_of(self, row: int) -> np.ndarray:
         """Label indices of training cable `row`."""

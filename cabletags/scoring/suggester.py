@@ -299,7 +299,9 @@ class Suggester:
     def explain(self, text: str, tag: str, k: int = 8, cable: bool = False) -> list[tuple[str, float]]:
         """The k reasons that push `tag` up the most, with what each adds to the margin: words of `text`
         (tf-idf weight x model weight) and, with a reference index, the training cables it cites carrying
-        the tag ("cites 06BAKU1835") or citing the same references ("shares references with 06BAKU1835 +2").
+        the tag ("cites 06BAKU1835") or citing the same references ("shares references with 06BAKU1835 +2"), and with
+        a nearest-cables index the most similar training cables carrying it ("like 07BAKU10 +4": their share of
+        the vote times its weight).
         cable=True: `text` is a whole cable as cable_text() reads it, explained by the whole-cable model."""
         return self.explain_many(text, [tag], k, cable).get(tag, [])
 
@@ -318,6 +320,8 @@ class Suggester:
         contrib_all = model.weights_t[x.indices][:, [j for _, j in wanted]].toarray() * x.data[:, None]
         refs, (wa, wb) = model.references, model.calibration.ref_weights
         resolved = refs.resolve(text or "") if refs is not None and (wa or wb) else None
+        nn = model.calibration.nn_weight if model.neighbours is not None else 0.0
+        near = model.neighbours.nearest(x)[0] if nn else []
         out = {}
         for col, (tag, j) in enumerate(wanted):
             words: dict[str, float] = {}
@@ -334,5 +338,11 @@ class Suggester:
                         more = f" +{len(carrying) - 1}" if len(carrying) > 1 else ""
                         contrib.append((f"{what} {refs.reference_id(carrying[0])}{more}",
                                         float(weight * len(carrying) / len(rows))))
+            if near:  # the nearest training cables that carry the tag, as one reason
+                carrying = [(r, w) for r, w in near if j in model.neighbours.tags_of(r)]
+                if carrying:
+                    more = f" +{len(carrying) - 1}" if len(carrying) > 1 else ""
+                    name = refs.reference_id(carrying[0][0]) if refs is not None else f"#{carrying[0][0]}"
+                    contrib.append((f"like {name}{more}", nn * sum(w for _, w in carrying)))
             out[tag] = sorted(contrib, key=lambda c: -c[1])[:k]
         return out

@@ -264,7 +264,7 @@ def _join_header_model(model, final, M, header_texts, texts, label_sets, labels,
     then NDCG@5). The header's words weigh in a model of their own as they cannot in one bag of words with a long
     body (docs/research.md). Returns (joined model on the training split, joined final model, validation report,
     settings), or None when no weight beats the whole-cable model alone."""
-    hs = replace(settings, header_weight=0.0, references=False)
+    hs = replace(settings, header_weight=0.0, references=False, neighbours=0)
     head = TagModel(settings=hs)
     tr = [header_texts[i] for i in tr_idx]
     head.fit(tr, [label_sets[i] for i in tr_idx], labels, n_jobs=n_jobs,

@@ -14,13 +14,14 @@ F1@5 and +1 NDCG@5 over the body model on bodies), and how often a cable carries
 With --card DIR the printed table is also written into that model's card (as bench_quality.py --card does).
 
 usage: python scripts/benchmarks/bench_cable.py --model DIR [--cable-model DIR | --train-cable DIR] [--corpus PATH]
-                                              [--split-seed N] [--card DIR]
+                                              [--split-seed N] [--card DIR] [--neighbours N] [--preds DIR]
 """
 from __future__ import annotations
 
 import argparse
 import gzip
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,11 @@ def main(argv=None):
     ap.add_argument("--corpus")
     ap.add_argument("--split-seed", type=int, default=0, help="the held-out split's seed (bench_quality.py's)")
     ap.add_argument("--card", help="write the table into this model folder's card (the shipped whole-cable model)")
+    ap.add_argument("--neighbours", type=int,
+                    help="--train-cable: words kept a cable in the nearest-cables index (0: no index, as before "
+                         "issue 28; default: the model's default)")
+    ap.add_argument("--preds", help="write each row's predictions (top 10 with scores and the selected set) into this "
+                                    "folder, for compare_preds.py")
     a = ap.parse_args(argv)
     corpus = corpus_or_exit(a.corpus)
     if not SCORER.is_file():
@@ -67,7 +73,9 @@ def main(argv=None):
         cable_dir = a.cable_model
         if a.train_cable:
             t = time.perf_counter()
-            train_model(tmp / "train.jsonl.gz", a.train_cable, settings=ModelSettings(reading="cable", header_weight=1.0),
+            train_model(tmp / "train.jsonl.gz", a.train_cable,
+                        settings=ModelSettings(reading="cable", header_weight=1.0,
+                                               **({} if a.neighbours is None else {"neighbours": a.neighbours})),
                         validation_share=0.2, seed=a.split_seed + 1,  # bench_quality.py's inner split
                         progress=lambda m: print("  train:", m, flush=True), force=True)
             print(f"  trained the whole-cable model on the training part in {time.perf_counter() - t:.0f} s")
@@ -100,15 +108,20 @@ def main(argv=None):
         print("\n".join(report[2:]))
         res, P_cable = {}, None
         for name, sug, items in variants:
-            P, _ = sug.predict([t for t, _ in items], ids=ids, cable=items[0][1])
+            P, S = sug.predict([t for t, _ in items], ids=ids, cable=items[0][1])
             if name.startswith("whole-cable model, whole"):
                 P_cable = P
             pred = tmp / "pred.jsonl"
             with open(pred, "w") as f:
-                for r, p in zip(test, P):
+                for r, p, sel in zip(test, P, S):
                     top = np.argsort(-p)[:10]
-                    f.write(json.dumps({"id": r["id"], "tags": [{"tag": labels[j], "score": float(p[j])}
-                                                                for j in top]}) + "\n")
+                    f.write(json.dumps({"id": r["id"], "tags": [{"tag": labels[j], "score": float(p[j]),
+                                                                 "selected": bool(sel[j])} for j in top]}) + "\n")
+            if a.preds:
+                Path(a.preds).mkdir(parents=True, exist_ok=True)
+                slug = "".join(c if c.isalnum() else "_" for c in name.split("(")[0].strip())
+                shutil.copyfile(pred, Path(a.preds) / f"pred_{slug}.jsonl")
+                shutil.copyfile(tmp / "test.jsonl.gz", Path(a.preds) / "test.jsonl.gz")
             out = json.loads(subprocess.run([sys.executable, str(SCORER), str(tmp / "train.jsonl.gz"),
                                              str(tmp / "test.jsonl.gz"), str(pred), "--json"],
                                             capture_output=True, text=True, check=True).stdout)

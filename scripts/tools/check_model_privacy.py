@@ -1,4 +1,5 @@
-"""Privacy check of a model's vocabulary: every term must occur in >= 5 cables of the corpus.
+"""Privacy check of a model's vocabulary: every term must occur in >= 5 cables of the corpus (and every word of its
+nearest-cables index in >= 20).
 
 Recounts, from the corpus itself, the document frequency of every vocabulary term (with the model's
 own tokenization and boilerplate stripping; a whole-cable model's terms in the corpus read as whole cables,
@@ -58,6 +59,19 @@ def main(argv=None) -> int:
     if len(low):
         print("FAIL: e.g. " + ", ".join(repr(m.vocabulary[i]) for i in low[:10]))
         return 1
+    if m.neighbours is not None:
+        # the nearest-cables index keeps each cable's heaviest words: only words of >= MIN_DF cables (of the
+        # corpus's n / 500 when that is fewer, as NeighbourIndex.build sets it)
+        from cabletags.scoring.neighbours import MIN_DF
+
+        floor = min(MIN_DF, max(1, len(m.neighbours) // 500))
+        rare = [int(c) for c in m.neighbours.columns if df[c] < floor]
+        print(f"nearest-cables index: {len(m.neighbours.columns)} words over {len(m.neighbours)} cables; minimum "
+              f"document frequency {int(df[m.neighbours.columns].min()) if len(m.neighbours.columns) else '-'}; "
+              f"words below {floor}: {len(rare)}")
+        if rare:
+            print("FAIL: e.g. " + ", ".join(repr(m.vocabulary[i]) for i in rare[:10]))
+            return 1
     print("OK")
     return 0
 

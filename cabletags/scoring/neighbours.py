@@ -1,0 +1,219 @@
+"""The nearest tagged cables: a similarity-weighted vote of the training cables most like a text.
+
+A second scorer beside the linear model (issue 28). The linear model learns one weight per term and tag; the vote
+looks at whole cables, so it sees combinations of words the linear model adds up one by one (a cable about a
+visa fraud ring in one post reads like the post's other fraud cables). On the held-out split it scores F1@5 0.67
+alone and adds about 0.6 points of F1@5 and NDCG@5 to the linear model (docs/research.md, issue 28).
+
+Each training cable is kept as its ``keep`` heaviest single-word TF-IDF terms (the model's own TF-IDF, bigrams
+left out, and words of fewer than MIN_DF indexed cables), quantised to 15 levels and made unit length again: 17,730 cables fit in about 1.5 MB. A text's vote for
+tag j is sum_k s_k^p y_kj / sum_k s_k^p over its ``k`` most similar cables (cosine s_k). The index stores term
+numbers, weights and tag numbers, never text.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["NeighbourIndex", "DEFAULT_K", "DEFAULT_POWER", "DEFAULT_KEEP", "LEVELS", "MIN_DF"]
+
+# measured on the held-out split (docs/research.md): 40 terms a cable, 20 neighbours, similarities to the 5th power;
+# 15 levels a weight rank as 255 do (F1@5 within 0.02 points) and compress to half
+DEFAULT_KEEP = 40
+LEVELS = 15
+# a word enters the index only when it occurs in at least this many of the indexed cables: the privacy floor of
+# the vocabulary is 5, and the rarer words of a cable are the likeliest to be a private person's name; 20 ranks
+# the held-out cables as 5 does (F1@5 within 0.02 points, docs/research.md)
+MIN_DF = 20
+DEFAULT_K = 20
+DEFAULT_POWER = 5.0
+# query rows scored at once: a (rows, cables) block of similarities in float32 (512 x 17,730: 36 MB)
+_CHUNK = 512
+
+
+def _unit_rows(X: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel())
+    norms[norms == 0] = 1.0
+    X = X.tocsr(copy=True)
+    X.data = (X.data / np.repeat(norms, np.diff(X.indptr))).astype(np.float32)
+    return X
+
+
+class NeighbourIndex:
+    """Training cables as short term vectors, and their tags.
+
+    columns: (U,) int32, the model's vocabulary columns the index uses; indptr (n+1,), indices (nnz,) uint16 into
+    columns, values (nnz,) uint8 (each row's weights in LEVELS steps of its largest); tags_indptr (n+1,), tags (k,)
+    int16 label numbers. k and power: the vote's neighbours and exponent.
+    """
+
+    def __init__(self, columns, indptr, indices, values, tags_indptr, tags, n_labels: int,
+                 k: int = DEFAULT_K, power: float = DEFAULT_POWER):
+        self.columns = np.asarray(columns, dtype=np.int32)
+        self.indptr = np.asarray(indptr, dtype=np.int64)
+        self.indices = np.asarray(indices, dtype=np.uint16)
+        self.values = np.asarray(values, dtype=np.uint8)
+        self.tags_indptr = np.asarray(tags_indptr, dtype=np.int64)
+        self.tags = np.asarray(tags, dtype=np.int32)
+        self.n_labels, self.k, self.power = int(n_labels), int(k), float(power)
+        n = len(self.indptr) - 1
+
+        def pointers_ok(ptr, size):
+            return n >= 0 and ptr[0] == 0 and ptr[-1] == size and bool(np.all(np.diff(ptr) >= 0))
+
+        if not pointers_ok(self.indptr, len(self.indices)) or len(self.indices) != len(self.values) \
+                or len(self.tags_indptr) != n + 1 or not pointers_ok(self.tags_indptr, len(self.tags)) \
+                or (len(self.indices) and int(self.indices.max()) >= len(self.columns)) \
+                or (len(self.tags) and (self.tags.min() < 0 or self.tags.max() >= self.n_labels)) \
+                or not (1 <= self.k <= 1000) or not (0 < self.power <= 20):
+            raise ValueError("neighbour index arrays disagree")
+        self._matrix = self._labels = self._column_of = None
+
+    # as a scorer (cabletags.scoring.scorers): one matrix; no evidence of the text's own (every text has neighbours)
+    names = ("nearest",)
+    evidence = False
+    # ids -> training rows (or None) of the texts that are indexed cables; the model sets it (its reference index
+    # holds the same cables in the same order)
+    rows_of = None
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def score(self, texts, X, ids=None) -> tuple[np.ndarray]:
+        """The scorer interface: the vote of features(X), each text that is an indexed cable (by its id) left out
+        of its own neighbours."""
+        exclude = [self.rows_of(i) for i in ids] if ids is not None and self.rows_of is not None else None
+        return (self.features(X, exclude),)
+
+    def tags_of(self, row: int) -> np.ndarray:
+        """Label indices of training cable `row`."""
+        return self.tags[self.tags_indptr[row]:self.tags_indptr[row + 1]]
+
+    @classmethod
+    def build(cls, X: sp.csr_matrix, Y: np.ndarray, vocabulary: list[str], keep: int = DEFAULT_KEEP,
+              k: int = DEFAULT_K, power: float = DEFAULT_POWER, min_df: int = MIN_DF) -> "NeighbourIndex":
+        """The index of n training cables: X (n, V) their TF-IDF rows over `vocabulary`, Y (n, L) their 0/1 tags.
+        Only single words of at least `min_df` of the n cables (of n / 500 when that is fewer) are kept (bigrams add
+        size, not quality: docs/research.md), at most `keep` a cable."""
+        X = sp.csr_matrix(X)
+        df = np.bincount(X.indices, minlength=X.shape[1])
+        # a small corpus (under 500 x min_df cables) keeps its words: the vocabulary's own floor still holds
+        min_df = min(min_df, max(1, X.shape[0] // 500))
+        words = np.flatnonzero(np.array([" " not in t for t in vocabulary], dtype=bool) & (df >= min_df))
+        X = _unit_rows(X[:, words])
+        rows_idx, rows_val = [], []
+        for i in range(X.shape[0]):
+            a, b = X.indptr[i], X.indptr[i + 1]
+            cols, vals = X.indices[a:b], X.data[a:b]
+            if len(vals) > keep:
+                top = np.argpartition(-vals, keep - 1)[:keep]
+                cols, vals = cols[top], vals[top]
+            if len(vals):  # the row's largest is LEVELS, none below 1
+                vals = np.maximum(np.rint(vals / vals.max() * LEVELS), 1)
+            order = np.argsort(cols)
+            rows_idx.append(cols[order])
+            rows_val.append(vals[order])
+        used = np.unique(np.concatenate(rows_idx)) if rows_idx else np.zeros(0, dtype=np.int64)
+        if len(used) > 65536:
+            raise ValueError(f"{len(used)} index terms: at most 65,536 fit the index's 16-bit term numbers")
+        remap = np.full(X.shape[1], -1, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        Y = np.asarray(Y)
+        tags = [np.flatnonzero(row) for row in Y]
+        return cls(words[used], np.cumsum([0] + [len(r) for r in rows_idx]),
+                   remap[np.concatenate(rows_idx)] if rows_idx else np.zeros(0),
+                   np.concatenate(rows_val) if rows_val else np.zeros(0),
+                   np.cumsum([0] + [len(t) for t in tags]), np.concatenate(tags) if tags else np.zeros(0),
+                   Y.shape[1], k, power)
+
+    @property
+    def matrix(self) -> sp.csr_matrix:
+        """(U, n) the cables' unit vectors, transposed for the products with queries (built on first use)."""
+        if self._matrix is None:
+            M = sp.csr_matrix((self.values.astype(np.float32), self.indices.astype(np.int32), self.indptr),
+                              shape=(len(self), len(self.columns)))
+            self._matrix = _unit_rows(M).T.tocsr()
+            self._labels = sp.csr_matrix((np.ones(len(self.tags), dtype=np.float32), self.tags, self.tags_indptr),
+                                         shape=(len(self), self.n_labels))
+        return self._matrix
+
+    def features(self, X: sp.csr_matrix, exclude=None) -> np.ndarray:
+        """(m, L) float32 votes for m texts given as their TF-IDF rows X (m, V) over the model's vocabulary; each row
+        sums to 1 over the tags' shares (0 for a text with no word in the index). exclude: one training row (or
+        None) per text, left out of its neighbours (a training cable must not find itself)."""
+        out = np.zeros((X.shape[0], self.n_labels), dtype=np.float32)
+        for a, top, w in self._nearest(X, exclude):
+            W = sp.csr_matrix((w.ravel(), top.ravel(), np.arange(0, w.size + 1, top.shape[1])),
+                              shape=(len(top), len(self)))
+            out[a:a + len(top)] = (W @ self._labels).toarray()
+        return out
+
+    def nearest(self, X: sp.csr_matrix, exclude=None) -> list[list[tuple[int, float]]]:
+        """For each of m texts (TF-IDF rows X, m x V): its neighbours as (training row, share of the vote), the
+        largest share first; rows with no share are left out."""
+        out = []
+        for _, top, w in self._nearest(X, exclude):
+            for rows, shares in zip(top, w):
+                order = np.argsort(-shares, kind="stable")
+                out.append([(int(rows[i]), float(shares[i])) for i in order if shares[i] > 0])
+        return out
+
+    def _nearest(self, X, exclude):
+        """(first row, (c, k) training rows, (c, k) their shares of the vote) for each chunk of c query rows; a text
+        with fewer than k similar cables has the rest of its k filled with row 0 at share 0."""
+        T = self.matrix
+        Q = self._query_rows(X)
+        k = min(self.k, len(self))
+        if not k:
+            return
+        for a in range(0, Q.shape[0], _CHUNK):
+            # similarities stay sparse: a row's k largest are among its cables sharing a word, found row by row
+            # (a dense block of every cable and its argpartition cost twice the product)
+            S = (Q[a:a + _CHUNK] @ T).tocsr()
+            top = np.zeros((S.shape[0], k), dtype=np.int64)
+            sims = np.zeros((S.shape[0], k), dtype=np.float32)
+            for i in range(S.shape[0]):
+                lo, hi = S.indptr[i], S.indptr[i + 1]
+                cols, vals = S.indices[lo:hi], S.data[lo:hi]
+                if exclude is not None and exclude[a + i] is not None:
+                    keep = cols != exclude[a + i]
+                    cols, vals = cols[keep], vals[keep]
+                if len(vals) > k:
+                    best = np.argpartition(-vals, k - 1)[:k]
+                    cols, vals = cols[best], vals[best]
+                top[i, :len(cols)], sims[i, :len(vals)] = cols, vals
+            w = sims ** np.float32(self.power)
+            total = w.sum(axis=1, keepdims=True)
+            yield a, top, np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+
+    def _query_rows(self, X) -> sp.csr_matrix:
+        """(m, U) unit rows of the texts over the index's words, from their (m, V) TF-IDF rows (a lookup of each
+        stored term: a column selection of the whole vocabulary cost more than the vote)."""
+        X = sp.csr_matrix(X)
+        if self._column_of is None or len(self._column_of) != X.shape[1]:
+            self._column_of = np.full(X.shape[1], -1, dtype=np.int64)
+            self._column_of[self.columns] = np.arange(len(self.columns))
+        cols = self._column_of[X.indices]
+        inside = cols >= 0
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows[inside], minlength=X.shape[0]), out=indptr[1:])
+        Q = sp.csr_matrix((X.data[inside].astype(np.float32), cols[inside], indptr),
+                          shape=(X.shape[0], len(self.columns)))
+        return _unit_rows(Q)
+
+    # --- persistence: plain arrays, no pickle ---------------------------------------------------------
+    def to_arrays(self) -> dict:
+        return {"nn_columns": self.columns.astype(np.int32), "nn_indptr": self.indptr.astype(np.int32),
+                "nn_indices": self.indices.astype(np.uint16), "nn_values": self.values.astype(np.uint8),
+                "nn_tags_indptr": self.tags_indptr.astype(np.int32), "nn_tags": self.tags.astype(np.int16)}
+
+    @classmethod
+    def from_arrays(cls, a: dict, n_labels: int, n_terms: int, k: int, power: float) -> "NeighbourIndex":
+        """The index from to_arrays()'s arrays; ValueError when they disagree with each other or with the model's
+        n_terms vocabulary."""
+        cols = a["nn_columns"]
+        if len(cols) and (cols.min() < 0 or cols.max() >= n_terms):
+            raise ValueError("neighbour index columns outside the vocabulary")
+        return cls(cols, a["nn_indptr"], a["nn_indices"], a["nn_values"], a["nn_tags_indptr"], a["nn_tags"],
+                   n_labels, k, power)

@@ -1,0 +1,149 @@
+"""The nearest-cables vote (cabletags.scoring.neighbours) and how the model uses it."""
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import craft_model_json
+
+from cabletags.scoring.calibration import tune
+from cabletags.scoring.model import ModelError, ModelSettings, TagModel
+from cabletags.scoring.neighbours import LEVELS, NeighbourIndex
+
+VOCAB = ["visa", "fraud", "visa fraud", "oil", "pipeline", "election", "vote"]
+
+
+def _rows(*rows):
+    """TF-IDF-like rows over VOCAB from {term: weight} dicts."""
+    X = np.zeros((len(rows), len(VOCAB)), dtype=np.float32)
+    for i, r in enumerate(rows):
+        for t, w in r.items():
+            X[i, VOCAB.index(t)] = w
+    return sp.csr_matrix(X)
+
+
+# three training cables over labels [CVIS, EPET, PGOV]
+TRAIN = _rows({"visa": 1, "fraud": 1, "visa fraud": 3}, {"oil": 1, "pipeline": 2}, {"election": 1, "vote": 1})
+Y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.int8)
+
+
+def test_vote_is_the_nearest_cables_tags_weighted_by_similarity():
+    idx = NeighbourIndex.build(TRAIN, Y, VOCAB, keep=50, k=2, power=1.0, min_df=1)
+    # bigrams are left out of the index: it holds single words only
+    assert "visa fraud" not in [VOCAB[c] for c in idx.columns]
+    V = idx.features(_rows({"visa": 1}, {"oil": 1, "visa": 1}, {}))
+    assert V.shape == (3, 3) and V.dtype == np.float32
+    assert V[0].tolist() == pytest.approx([1, 0, 0])            # only the visa cable is similar
+    assert V[1, 0] > 0 and V[1, 1] > 0 and V[1, 2] == 0         # two neighbours share the vote
+    assert V[1].sum() == pytest.approx(1.0)
+    assert V[2].tolist() == [0, 0, 0]                           # no word in the index: no vote
+    # the power sharpens the vote toward the most similar cable
+    sharp = NeighbourIndex.build(TRAIN, Y, VOCAB, k=2, power=8.0, min_df=1).features(_rows({"oil": 2, "visa": 1}))
+    soft = NeighbourIndex.build(TRAIN, Y, VOCAB, k=2, power=1.0, min_df=1).features(_rows({"oil": 2, "visa": 1}))
+    assert sharp[0, 1] > soft[0, 1] > 0.5
+
+
+def test_a_training_cable_left_out_of_its_own_neighbours():
+    idx = NeighbourIndex.build(TRAIN, Y, VOCAB, k=1, power=1.0, min_df=1)
+    q = _rows({"oil": 1, "pipeline": 2})
+    assert idx.features(q)[0].tolist() == pytest.approx([0, 1, 0])
+    assert idx.features(q, exclude=[1])[0, 1] == 0
+
+
+def test_keep_prunes_each_cable_to_its_heaviest_words_and_quantises_to_a_byte():
+    X = _rows({"visa": 0.1, "fraud": 0.2, "oil": 0.9, "pipeline": 0.5})
+    idx = NeighbourIndex.build(X, Y[:1], VOCAB, keep=2, min_df=1)
+    assert sorted(VOCAB[idx.columns[i]] for i in idx.indices) == ["oil", "pipeline"]
+    assert idx.values.dtype == np.uint8 and idx.values.max() == LEVELS
+    arrays = idx.to_arrays()
+    back = NeighbourIndex.from_arrays(arrays, 3, len(VOCAB), idx.k, idx.power)
+    q = _rows({"oil": 1})
+    assert np.array_equal(back.features(q), idx.features(q))
+    bad = dict(arrays, nn_indices=arrays["nn_indices"] + 7)
+    with pytest.raises(ValueError):
+        NeighbourIndex.from_arrays(bad, 3, len(VOCAB), idx.k, idx.power)
+    with pytest.raises(ValueError):
+        NeighbourIndex.from_arrays(arrays, 3, 2, idx.k, idx.power)  # columns beyond a smaller vocabulary
+
+
+def test_tune_weighs_the_vote_only_when_it_ranks_better():
+    rng = np.random.default_rng(0)
+    n, L = 200, 6
+    Yv = (rng.random((n, L)) < 0.3).astype(np.int8)
+    Yv[np.arange(n), rng.integers(0, L, n)] = 1
+    M = rng.normal(size=(n, L)).astype(np.float32)        # margins that know nothing
+    useful = Yv / Yv.sum(axis=1, keepdims=True)             # a vote that knows the answer
+    assert tune(M, Yv, 0.5, votes=useful.astype(np.float32)).nn_weight > 0
+    noise = rng.random((n, L)).astype(np.float32)
+    assert tune(M + 3 * Yv, Yv, 0.5, votes=noise).nn_weight == 0.0
+
+
+def _fit(neighbours):
+    texts = ["visa fraud ring at the consulate"] * 6 + ["oil pipeline tender"] * 6 + ["election vote count"] * 6
+    tags = [["CVIS"]] * 6 + [["EPET"]] * 6 + [["PGOV"]] * 6
+    s = ModelSettings(min_df=5, neighbours=neighbours, references=False)
+    m = TagModel(settings=s).fit(texts, tags, ["CVIS", "EPET", "PGOV"], n_jobs=1)
+    m.tune(texts, tags)
+    return m, texts
+
+
+def test_model_keeps_the_index_saves_and_loads_it(tmp_path):
+    m, texts = _fit(50)
+    assert m.neighbours is not None and len(m.neighbours) == len(texts)
+    m.calibration.nn_weight = 2.0
+    d = tmp_path / "m"
+    m.save(d)
+    doc = json.loads((d / "model.json").read_text())
+    assert doc["neighbours"] == {"k": m.neighbours.k, "power": m.neighbours.power, "weight": 2.0}
+    back = TagModel.load(d)
+    assert back.calibration.nn_weight == 2.0
+    q = ["visa fraud oil pipeline election"]
+    assert np.allclose(back.logits(q), m.logits(q), rtol=1e-2, atol=1e-2)  # weights are kept in float16
+    # the vote moves the ranking: without its weight the logits differ
+    back.calibration.nn_weight = 0.0
+    assert not np.allclose(back.logits(q), m.logits(q), rtol=1e-2, atol=1e-2)
+    # a model without the index (settings neighbours 0, or saved before it existed) loads and scores as before
+    plain, _ = _fit(0)
+    assert plain.neighbours is None
+    plain.save(tmp_path / "plain")
+    assert "neighbours" not in json.loads((tmp_path / "plain" / "model.json").read_text())
+    assert TagModel.load(tmp_path / "plain").neighbours is None
+    # the entry and the arrays must agree
+    craft_model_json(d, lambda doc: doc.pop("neighbours"))
+    with pytest.raises(ModelError, match="neighbour"):
+        TagModel.load(d)
+
+
+def test_the_vote_is_no_evidence_of_its_own():
+    m, _ = _fit(50)
+    m.calibration.nn_weight = 6.0
+    _, S = m.predict(["hello"])
+    assert not S.any()
+
+
+def test_explain_names_the_nearest_cables_that_carry_the_tag(tmp_path):
+    from cabletags.scoring.suggester import Suggester
+
+    m, _ = _fit(50)
+    m.calibration.nn_weight = 2.0
+    m.save(tmp_path / "m")
+    s = Suggester.load(tmp_path / "m")
+    reasons = dict(s.explain("visa fraud ring", "CVIS"))
+    like = [r for r in reasons if r.startswith("like ")]
+    # six training cables carry CVIS (the first six; no ids: named by row), equally near: one named, five more
+    assert len(like) == 1 and like[0].endswith(" +5") and int(like[0].split()[1][1:]) in range(6)
+    assert reasons[like[0]] == pytest.approx(2.0, rel=1e-3)  # the whole vote, times the weight
+    assert not [r for r in dict(s.explain("visa fraud ring", "EPET")) if r.startswith("like ")]
+
+
+def test_words_of_few_cables_stay_out_of_the_index():
+    # 1,001 cables: "fraud" in one of them, "visa" and "oil" in all the others; a floor of 2 cables keeps only those
+    X = sp.vstack([_rows({"visa": 1, "fraud": 3})] + [_rows({"visa": 1, "oil": 1})] * 1000)
+    Yb = np.zeros((1001, 3), dtype=np.int8)
+    Yb[0, 0] = Yb[1:, 1] = 1
+    idx = NeighbourIndex.build(X, Yb, VOCAB, min_df=2)
+    assert sorted(VOCAB[c] for c in idx.columns) == ["oil", "visa"]
+    assert idx.features(_rows({"fraud": 1}))[0].tolist() == [0, 0, 0]   # the rare word finds nothing
+    # a small corpus (under 500 x the floor) keeps its words: the vocabulary's own floor still holds
+    small = NeighbourIndex.build(X[:3], Yb[:3], VOCAB, min_df=2)
+    assert "fraud" in [VOCAB[c] for c in small.columns]
