@@ -147,3 +147,27 @@ def test_words_of_few_cables_stay_out_of_the_index():
     # a small corpus (under 500 x the floor) keeps its words: the vocabulary's own floor still holds
     small = NeighbourIndex.build(X[:3], Yb[:3], VOCAB, min_df=2)
     assert "fraud" in [VOCAB[c] for c in small.columns]
+
+
+def test_tags_kept_once_when_the_reference_index_holds_them(tmp_path):
+    import zipfile
+
+    texts = ["visa fraud ring at the consulate"] * 6 + ["oil pipeline tender"] * 6 + ["election vote count"] * 6
+    tags = [["CVIS"]] * 6 + [["EPET"]] * 6 + [["PGOV"]] * 6
+    ids = [f"06BAKU{i}" for i in range(18)]
+    m = TagModel(settings=ModelSettings(min_df=5)).fit(texts, tags, ["CVIS", "EPET", "PGOV"], n_jobs=1, ids=ids)
+    m.calibration.nn_weight = 1.0
+    m.save(tmp_path / "m")
+    names = zipfile.ZipFile(tmp_path / "m" / "arrays.npz").namelist()
+    assert "nn_indices.npy" in names and "nn_tags.npy" not in names and "ref_tags.npy" in names
+    back = TagModel.load(tmp_path / "m")
+    q = ["visa fraud oil"]
+    assert np.array_equal(back.neighbour_features(q), m.neighbour_features(q))
+    # a text that is itself an indexed cable is left out of its own neighbours (with one neighbour, cable 0 finds
+    # a twin, never itself), and the model finds its row by its id through the reference index
+    back.neighbours.k = 1
+    X = back.transform([texts[0]])
+    for r in range(6):
+        assert back.neighbours.nearest(X, exclude=[r])[0][0][0] != r
+    assert back.neighbour_features([texts[0]], ids=[ids[0]])[0, 0] == pytest.approx(1.0)
+    assert back.neighbours.rows_of(ids[3]) == 3

@@ -303,6 +303,7 @@ class TagModel:
         if self.neighbours is None:
             return None
         texts = list(texts)
+        self.scorers  # links the vote to the reference index's rows (which cable an id is)
         return self.neighbours.score(texts, self.transform(texts) if X is None else X, ids)[0]
 
     @property
@@ -433,7 +434,13 @@ class TagModel:
         cal = self.calibration
         refs = self.references.to_arrays() if self.references is not None else {}
         if self.neighbours is not None:
-            refs.update(self.neighbours.to_arrays())
+            nn = self.neighbours.to_arrays()
+            r = self.references
+            if r is not None and np.array_equal(r.tags_indptr, self.neighbours.tags_indptr) \
+                    and np.array_equal(r.tags, self.neighbours.tags):
+                # the same cables' tags as the reference index's: kept once (read back from ref_tags)
+                del nn["nn_tags"], nn["nn_tags_indptr"]
+            refs.update(nn)
         offsets = cal.offsets if cal.offsets is not None else np.zeros(len(self.labels))
         arrays = dict(refs, idf=self.idf.astype(np.float32), w_data=w.data.astype(np.float16),
                       w_indices=w.indices.astype(np.int32), w_indptr=w.indptr.astype(np.int32),
@@ -466,6 +473,8 @@ class TagModel:
                 m.references = ReferenceIndex.from_arrays(posts, a, L)
             if state["neighbours"] is not None:
                 nn = state["neighbours"]
+                if "nn_tags" not in a:  # kept once, as the reference index's
+                    a = dict(a, nn_tags=a["ref_tags"], nn_tags_indptr=a["ref_tags_indptr"])
                 m.neighbours = NeighbourIndex.from_arrays(a, L, V, nn["k"], nn["power"])
         except ValueError as e:
             raise ModelError(f"{d}: corrupt model ({e})") from None
@@ -482,7 +491,8 @@ _ARRAYS = {"idf": "<f4", "w_data": "<f2", "w_indices": "<i4", "w_indptr": "<i4",
            "nn_indices": "<u2", "nn_values": "|u1", "nn_tags_indptr": "<i4", "nn_tags": "<i2"}
 _REQUIRED = ("idf", "w_data", "w_indices", "w_indptr", "intercept", "offsets")
 _REFERENCE = ("ref_own", "ref_tags_indptr", "ref_tags", "ref_cites_indptr", "ref_cites")
-_NEIGHBOURS = ("nn_columns", "nn_indptr", "nn_indices", "nn_values", "nn_tags_indptr", "nn_tags")
+_NEIGHBOURS = ("nn_columns", "nn_indptr", "nn_indices", "nn_values")
+_NEIGHBOUR_TAGS = ("nn_tags_indptr", "nn_tags")  # absent when they are the reference index's own
 
 
 def _layout(doc: dict, declared: dict) -> ArrayLayout:
@@ -523,7 +533,9 @@ def _layout(doc: dict, declared: dict) -> ArrayLayout:
         raise ValueError("the neighbours entry and the neighbour arrays disagree")
     # a whole-cable model with its header block keeps the weights of two fits
     shapes = _expected_shapes(declared, L, V, settings.keep_weights * (2 if settings.header_weight else 1))
-    required = _REQUIRED + (_REFERENCE if "ref_own" in declared else ()) + (_NEIGHBOURS if nn is not None else ())
+    required = _REQUIRED + (_REFERENCE if "ref_own" in declared else ())
+    if nn is not None:
+        required += _NEIGHBOURS + (_NEIGHBOUR_TAGS if "nn_tags" in declared or "ref_own" not in declared else ())
     info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
     return ArrayLayout({n: _ARRAYS[n] for n in shapes}, shapes, required,
                        {"labels": labels, "vocabulary": vocabulary, "settings": settings, "calibration": cal,
@@ -547,8 +559,8 @@ def _expected_shapes(declared: dict, L: int, V: int, keep: int) -> dict:
         exp.update(ref_own=(n, 3), ref_tags_indptr=(n + 1,), ref_tags=(k,), ref_cites_indptr=(n + 1,),
                    ref_cites=(m, 3))
     if "nn_indptr" in declared:
-        dims = [(declared.get(k, {}).get("shape") or [None])[0] for k in ("nn_columns", "nn_indptr", "nn_indices",
-                                                                           "nn_tags")]
+        dims = [(declared.get(k, {}).get("shape") or [None])[0] for k in ("nn_columns", "nn_indptr", "nn_indices")]
+        dims.append((declared.get("nn_tags", {}).get("shape") or [0])[0])
         u, n1, nnz, k = dims
         if not all(isinstance(v, int) and v >= 0 for v in dims) or not 1 <= n1 <= MAX_REFERENCE_ROWS + 1 \
                 or u > min(V, 65536) or nnz > (n1 - 1) * 1000 or k > (n1 - 1) * L:
