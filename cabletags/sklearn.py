@@ -84,6 +84,9 @@ class TagSuggester(ClassifierMixin, BaseEstimator):
         Fit again on all texts once calibrated (as `cabletags train` does).
     n_jobs : int, default 1
         Processes for fitting.
+    neighbours : int, default 40
+        Words of each training text kept for the nearest-texts vote (cabletags.scoring.neighbours), whose weight is
+        tuned with the calibration; 0: no vote (the model holds no per-text vectors).
 
     Attributes
     ----------
@@ -96,7 +99,7 @@ class TagSuggester(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, C=0.5, ngram_max=2, min_df=5, max_features=300_000, nb_scaling=0.5, threshold_shrink=0.5,
-                 min_label_count=1, validation_share=0.2, refit=True, n_jobs=1):
+                 min_label_count=1, validation_share=0.2, refit=True, n_jobs=1, neighbours=40):
         self.C = C
         self.ngram_max = ngram_max
         self.min_df = min_df
@@ -107,6 +110,7 @@ class TagSuggester(ClassifierMixin, BaseEstimator):
         self.validation_share = validation_share
         self.refit = refit
         self.n_jobs = n_jobs
+        self.neighbours = neighbours
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -155,7 +159,8 @@ class TagSuggester(ClassifierMixin, BaseEstimator):
             raise ValueError(f"no tag is carried by {self.min_label_count} or more texts")
         settings = ModelSettings(C=self.C, ngram_max=self.ngram_max, min_df=self.min_df,
                                  max_features=self.max_features, nb_scaling=self.nb_scaling,
-                                 threshold_shrink=self.threshold_shrink, references=False)
+                                 threshold_shrink=self.threshold_shrink, references=False,
+                                 neighbours=self.neighbours)
         val = [is_validation(str(i), self.validation_share) for i in range(len(texts))]
         fitted = fit_and_tune(texts, label_sets, labels, settings, val, refit=self.refit, n_jobs=self.n_jobs)
         self.model_ = fitted.final

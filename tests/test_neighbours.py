@@ -171,3 +171,15 @@ def test_tags_kept_once_when_the_reference_index_holds_them(tmp_path):
         assert back.neighbours.nearest(X, exclude=[r])[0][0][0] != r
     assert back.neighbour_features([texts[0]], ids=[ids[0]])[0, 0] == pytest.approx(1.0)
     assert back.neighbours.rows_of(ids[3]) == 3
+
+
+def test_train_keeps_the_vote_unless_told_not_to(tiny, tmp_path):
+    from conftest import run_cli
+
+    assert "neighbours" in json.loads((tiny / "model" / "model.json").read_text())
+    p = run_cli("train", "--jobs", "1", "--corpus", str(tiny / "corpus.jsonl"), "--out", str(tmp_path / "m"),
+                "--min-label-count", "5", "--validation-share", "0.3", "--no-neighbours")
+    assert p.returncode == 0, p.stderr
+    assert "neighbours" not in json.loads((tmp_path / "m" / "model.json").read_text())
+    assert "## Nearest-cables index" not in (tmp_path / "m" / "MODEL_CARD.md").read_text()
+    assert "## Nearest-cables index" in (tiny / "model" / "MODEL_CARD.md").read_text()

@@ -86,7 +86,8 @@ class TrainPlan:
                 f"labels: {d['labels']['count']} codes carried by >= {d['labels']['min_training_cables']} records "
                 f"{d['labels']['by_kind']}",
                 f"reading: {d['reading']}; C {self.settings.C}, n-grams 1-{self.settings.ngram_max}, "
-                f"min_df {self.settings.min_df}, references {self.settings.references}",
+                f"min_df {self.settings.min_df}, references {self.settings.references}, nearest-cables vote "
+                + (f"{self.settings.neighbours} words a cable" if self.settings.neighbours else "none"),
                 "fitting: on the training split, tuned on the validation split"
                 + (", then refitted on all records" if self.refit else "") + f"; {self.n_jobs} job(s)",
                 f"taxonomy: {d['taxonomy']['source']} ({d['taxonomy']['version']})",
