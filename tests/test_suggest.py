@@ -286,10 +286,14 @@ def test_shipped_model_loads_and_suggests_trafficking_tags():
             "victims of forced labor on construction sites are seldom identified.")
     other = ("The central bank raised interest rates again to fight inflation, and the finance minister said the "
              "budget deficit would narrow as oil revenues grow and the economy recovers.")
-    ranked = [x.tag for x in s.suggest(text, limit=10)]
+    suggested = s.suggest(text, limit=10)
+    ranked = [x.tag for x in suggested]
     # the corpus tags such text PHUM, KCRM, ELAB, KWMN ... and KTIP (only 79 of 17,730 cables carry KTIP);
-    # the plain-SVM model ranked KTIP 7th, the naive-Bayes-scaled one 5th
-    assert {"PHUM", "KCRM", "KTIP"} <= set(ranked[:5])
+    # the plain-SVM model ranked KTIP 7th, the naive-Bayes-scaled one 5th; with the nearest-cables vote (whose
+    # neighbours carry KWMN, SMIG, PREF and KFRD more often than the rare KTIP) 9th, and still selected. On the
+    # held-out cables that carry KTIP the vote ranks it in the top 5 twice as often (docs/research.md)
+    assert {"PHUM", "KCRM"} <= set(ranked[:5])
+    assert "KTIP" in {x.tag for x in suggested if x.selected}
     assert [x.tag for x in s.suggest(other, limit=3)][0] in {"ECON", "EFIN"}
     ktip = s.labels.index("KTIP")
     assert s.scores([text])[0][ktip] > 5 * s.scores([other])[0][ktip]

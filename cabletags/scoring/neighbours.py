@@ -3,12 +3,12 @@
 A second scorer beside the linear model (issue 28). The linear model learns one weight per term and tag; the vote
 looks at whole cables, so it sees combinations of words the linear model adds up one by one (a cable about a
 visa fraud ring in one post reads like the post's other fraud cables). On the held-out split it scores F1@5 0.67
-alone and adds about 0.6 points of F1@5 and NDCG@5 to the linear model (docs/research.md, issue 28).
+alone and adds about 0.6 points of F1@5 and NDCG@5 to the model (docs/research.md, issue 28).
 
 Each training cable is kept as its ``keep`` heaviest single-word TF-IDF terms (the model's own TF-IDF, bigrams
-left out, and words of fewer than MIN_DF indexed cables), quantised to 15 levels and made unit length again: 17,730 cables fit in about 1.5 MB. A text's vote for
-tag j is sum_k s_k^p y_kj / sum_k s_k^p over its ``k`` most similar cables (cosine s_k). The index stores term
-numbers, weights and tag numbers, never text.
+left out, and words of fewer than MIN_DF indexed cables), quantised to LEVELS steps and made unit length again:
+17,730 cables fit in 1.6 MB. A text's vote for tag j is sum_k s_k^p y_kj / sum_k s_k^p over its ``k`` most similar
+cables (cosine s_k). The index stores word numbers, weights and tag numbers, never text.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ LEVELS = 15
 MIN_DF = 20
 DEFAULT_K = 20
 DEFAULT_POWER = 5.0
-# query rows scored at once: a (rows, cables) block of similarities in float32 (512 x 17,730: 36 MB)
+# query rows scored at once (their similarities to every cable sharing a word are held together)
 _CHUNK = 512
 
 

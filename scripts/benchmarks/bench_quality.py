@@ -9,7 +9,8 @@ is NOT a fair choice here. Every system's predictions are scored twice: by `cabl
 scorer ../shared/bench/score.py (run by path, its own gold and label space). Also: P@3 of the cable's
 own tags for the first substantive paragraph (>= 300 characters) of each held-out cable. The model's
 reference index covers the whole training part (as the shipped model's covers the corpus), never a held-out
-cable; the row "reference index off" scores the same model with the cited cables' tags left out.
+cable; the row "reference index off" scores the same model with the cited cables' tags left out, the row
+"nearest-cables vote off" the same model without its vote (the calibration kept).
 
 Annif: with --annif, Annif is installed into its own virtual environment (--annif-venv) and its
 omikuji parabel backend is trained on the same split; if that fails, the script says so and prints the
@@ -126,18 +127,25 @@ def main(argv=None):
                                               [{x.tag for x in r if x.selected} for r in ours], label_space=space),
                             reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz",
                                             work / "pred_ours.jsonl"))
-    # ablation: the same model with its reference index switched off (the cited cables' tags not added)
+    # ablations: the same model with its reference index, or its nearest-cables vote, switched off (the weights set
+    # to 0, the calibration kept: what the scorer adds to this model, not a model tuned without it)
     cal = s.model.calibration
-    if s.model.references is not None and any(cal.ref_weights):
-        kept, cal.ref_weights = cal.ref_weights, (0.0, 0.0)
+    for name, attr, off, on in (
+            ("reference index off", "ref_weights", (0.0, 0.0), s.model.references is not None and any(cal.ref_weights)),
+            ("nearest-cables vote off", "nn_weight", 0.0, s.model.neighbours is not None and bool(cal.nn_weight))):
+        if not on:
+            continue
+        kept = getattr(cal, attr)
+        setattr(cal, attr, off)
         P0, S0 = s.predict([r.get("body") or "" for r in test])
-        cal.ref_weights = kept
-        text_only = [s.rank(p, 10, sel) for p, sel in zip(P0, S0)]
-        write_preds(work / "pred_text_only.jsonl", ids, [[x.to_dict() for x in row] for row in text_only])
-        results["cabletags, reference index off"] = (
-            evaluate_rankings(gold, [[x.tag for x in r] for r in text_only],
-                              [{x.tag for x in r if x.selected} for r in text_only], label_space=space),
-            reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz", work / "pred_text_only.jsonl"))
+        setattr(cal, attr, kept)
+        rows = [s.rank(p, 10, sel) for p, sel in zip(P0, S0)]
+        path = work / f"pred_{name.split()[0]}_off.jsonl"
+        write_preds(path, ids, [[x.to_dict() for x in row] for row in rows])
+        results[f"cabletags, {name}"] = (
+            evaluate_rankings(gold, [[x.tag for x in r] for r in rows],
+                              [{x.tag for x in r if x.selected} for r in rows], label_space=space),
+            reference_score(shared_bench, work / "train.jsonl.gz", work / "test.jsonl.gz", path))
     # most frequent tags
     freq = [t for t, _ in Counter(t for r in train for t in set(norm.normalize(r.get("tags") or "").codes)
                                   if t in space).most_common(10)]

@@ -10,7 +10,7 @@ Also per kind (subject, program, geographic, organization) and, from each record
 2005-2008, 2009-2010).
 
 usage: python scripts/benchmarks/compare_preds.py TEST.jsonl.gz BASELINE.jsonl CANDIDATE.jsonl [--rounds 1000]
-                                                 [--per-tag N] [--what TEXT] [--card MODEL_DIR]
+                                                 [--per-tag N] [--top5 TAGS] [--what TEXT] [--card MODEL_DIR]
 """
 from __future__ import annotations
 
@@ -102,6 +102,8 @@ def main(argv=None):
     ap.add_argument("--card", help="also write the table into this model folder's card (MODEL_CARD.md, card.json)")
     ap.add_argument("--per-tag", type=int, default=0, metavar="N",
                     help="also print the selected set's F1 per tag for the N most frequent tags, both systems")
+    ap.add_argument("--top5", default="", metavar="TAGS",
+                    help="comma-separated tags: of the held-out cables carrying each, how many have it in the top 5")
     ap.add_argument("--what", default="", help="a line saying what the two files are, printed and kept in the card")
     a = ap.parse_args(argv)
     for p in (a.test, a.baseline, a.candidate):
@@ -155,6 +157,11 @@ def main(argv=None):
             report.append(f"| {tag} | {kind_of(tag)} | {n} | {before[0]:.3f} -> {after[0]:.3f} | "
                           f"{before[1]:.3f} -> {after[1]:.3f} | {before[2]:.3f} -> {after[2]:.3f} |")
         print("\n".join(report[-a.per_tag - 4:]))
+    for tag in filter(None, a.top5.split(",")):
+        rows = [r["id"] for r, g in zip(test, gold) if tag in g]
+        hits = [sum(tag in [x["tag"] for x in preds[i][:5]] for i in rows) for preds in (base, cand)]
+        report.append(f"{tag}: {len(rows)} held-out cables carry it; in the top 5 of {hits[0]} -> {hits[1]}")
+        print(report[-1])
     if a.card:
         write_card_part(a.card, report, "python scripts/benchmarks/compare_preds.py " + " ".join(
             x for x in (argv if argv is not None else sys.argv[1:]) if x != "--card" and x != a.card))
