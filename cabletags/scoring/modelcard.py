@@ -140,8 +140,9 @@ def write_card(directory: Path, card: dict, manifest: bool = True, name: str | N
         lines += ["## Held-out benchmark", "",
                   f"`{bench['command']}` ({bench['date']}; {bench['held_out']}):", ""]
         lines += bench["report"] + [""]
-    # written by scripts/benchmarks/compare_preds.py --card and learning_curve.py --card
-    for key, title in (("slices", "Gains over the previous model, per kind and period (held-out)"),
+    # written by scripts/benchmarks/bench_scorers.py, compare_preds.py and learning_curve.py --card
+    for key, title in (("scorers", "Each scorer alone and combined (held-out)"),
+                       ("slices", "Gains over the previous model, per kind and period (held-out)"),
                        ("learning_curve", "Learning curve (held-out)")):
         part = card.get(key)
         if part:

@@ -15,7 +15,7 @@ DIR/model, a model trained without the held-out cables) and scores the held-out 
   A candidate's weight is the best of a grid ON THE HELD-OUT CABLES THEMSELVES: an upper bound of what it could add.
   A candidate whose upper bound stays under 0.2 points of F1@5 and NDCG@5 is not worth a part of the model.
 
-usage: python scripts/benchmarks/bench_scorers.py WORK_DIR
+usage: python scripts/benchmarks/bench_scorers.py WORK_DIR [--card MODEL_DIR]
 """
 from __future__ import annotations
 
@@ -69,6 +69,7 @@ def best_added(base: np.ndarray, extra: np.ndarray, Y: np.ndarray, grid) -> tupl
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("work", help="a bench_quality.py work folder (train.jsonl.gz, test.jsonl.gz, model/)")
+    ap.add_argument("--card", help="also write the table into this model folder's card (MODEL_CARD.md, card.json)")
     a = ap.parse_args(argv)
     work = Path(a.work)
     for need in ("train.jsonl.gz", "test.jsonl.gz", "model"):
@@ -129,17 +130,27 @@ def main(argv=None):
     w, f = best_added(shipped, Lx, Y, (1.0, 2.0, 5.0, 10.0, 20.0))
     rows.append((f"the model + taxonomy words (best held-out weight {w})", f))
 
-    print(f"{len(test)} held-out bodies, model {work / 'model'} ({len(train)} training cables); "
-          f"{time.perf_counter() - t0:.0f} s\n")
-    print("| scorer | F1@5 | P@1 | NDCG@5 |\n|---|---|---|---|")
-    for name, (f15, p1, nd) in rows:
-        print(f"| {name} | {f15:.4f} | {p1:.4f} | {nd:.4f} |")
+    report = [f"{len(test)} held-out bodies, a model trained on the other {len(train)} cables; a candidate's weight is "
+              "the best on the held-out cables themselves (an upper bound)", "",
+              "| scorer | F1@5 | P@1 | NDCG@5 |", "|---|---|---|---|"]
+    report += [f"| {name} | {f15:.4f} | {p1:.4f} | {nd:.4f} |" for name, (f15, p1, nd) in rows]
+    print(f"model {work / 'model'}; {time.perf_counter() - t0:.0f} s\n")
+    print("\n".join(report))
     base = dict(rows)[next(n for n, _ in rows if n.startswith("the model ("))]
     for name, fig in rows:
         if name.startswith("the model +"):
             gain = (100 * (fig[0] - base[0]), 100 * (fig[2] - base[2]))
             verdict = "earns its place" if min(gain) >= 0.2 else "does not earn its place (upper bound under 0.2)"
-            print(f"\n{name}: F1@5 {gain[0]:+.2f}, NDCG@5 {gain[1]:+.2f} points over the model: {verdict}")
+            report += ["", f"{name}: F1@5 {gain[0]:+.2f}, NDCG@5 {gain[1]:+.2f} points over the model: {verdict}"]
+            print(report[-1])
+    if a.card:
+        from cabletags.scoring.modelcard import write_card
+
+        card = json.loads((Path(a.card) / "card.json").read_text(encoding="utf-8"))
+        card["scorers"] = {"command": "python scripts/benchmarks/bench_scorers.py W (a bench_quality.py --work folder)",
+                           "date": time.strftime("%Y-%m-%d"), "report": report}
+        write_card(Path(a.card), card)
+        print(f"written into {Path(a.card) / 'MODEL_CARD.md'} and card.json")
     if not math.isfinite(base[0]):
         sys.exit(1)
 
