@@ -59,6 +59,18 @@ def neighbours_card(final) -> dict | None:
                       "occur in >= 20 training cables), their weights in 15 steps and its tag indices (no text)"}
 
 
+def add_card_part(directory, key: str, report: list[str], command: str) -> None:
+    """Put a benchmark's printed table into a model folder's card.json under `key` ("scorers", "slices",
+    "learning_curve": the sections write_card renders) with the command that printed it and today's date, then
+    re-render MODEL_CARD.md (and the folder's manifest)."""
+    import time
+
+    directory = Path(directory)
+    card = json.loads((directory / "card.json").read_text(encoding="utf-8"))
+    card[key] = {"command": command, "date": time.strftime("%Y-%m-%d"), "report": list(report)}
+    write_card(directory, card)
+
+
 def _round(d):
     if isinstance(d, dict):
         return {k: _round(v) for k, v in d.items()}
@@ -123,8 +135,8 @@ def write_card(directory: Path, card: dict, manifest: bool = True, name: str | N
         n = card["neighbours"]
         lines += ["", "## Nearest-cables index", "",
                   f"- {n['training_cables_indexed']} training cables indexed, each by its {n['words_a_cable']} "
-                  f"heaviest words ({n['index_words']} words in all); a text's vote is its {n['neighbours']} most similar "
-                  f"cables' tags, weighted by similarity to the power {n['power']:g}; weight added to the margins: "
+                  f"heaviest words ({n['index_words']} words in all); a text's vote is its {n['neighbours']} most "
+                  f"similar cables' tags, weighted by similarity to the power {n['power']:g}; weight added to the margins: "
                   f"{n['weight']:g}, tuned on the validation split",
                   f"- stores {n['stores']}"]
     lines += ["", "## Settings", "", "```json", json.dumps(card["settings"], indent=2), "```", "",

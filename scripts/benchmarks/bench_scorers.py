@@ -144,12 +144,10 @@ def main(argv=None):
             report += ["", f"{name}: F1@5 {gain[0]:+.2f}, NDCG@5 {gain[1]:+.2f} points over the model: {verdict}"]
             print(report[-1])
     if a.card:
-        from cabletags.scoring.modelcard import write_card
+        from cabletags.scoring.modelcard import add_card_part
 
-        card = json.loads((Path(a.card) / "card.json").read_text(encoding="utf-8"))
-        card["scorers"] = {"command": "python scripts/benchmarks/bench_scorers.py W (a bench_quality.py --work folder)",
-                           "date": time.strftime("%Y-%m-%d"), "report": report}
-        write_card(Path(a.card), card)
+        add_card_part(a.card, "scorers", report,
+                      "python scripts/benchmarks/bench_scorers.py W (a bench_quality.py --work folder)")
         print(f"written into {Path(a.card) / 'MODEL_CARD.md'} and card.json")
     if not math.isfinite(base[0]):
         sys.exit(1)

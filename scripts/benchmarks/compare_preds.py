@@ -168,16 +168,11 @@ def main(argv=None):
 
 
 def write_card_part(model_dir, report: list[str], command: str) -> None:
-    """Put the printed table into the model's card.json ("slices") and re-render MODEL_CARD.md."""
-    import time
+    """The printed table into the model's card ("slices"; cabletags.scoring.modelcard.add_card_part)."""
+    from cabletags.scoring.modelcard import add_card_part
 
-    from cabletags.scoring.modelcard import write_card
-
-    card = json.loads((Path(model_dir) / "card.json").read_text(encoding="utf-8"))
-    card["slices"] = {"command": command, "date": time.strftime("%Y-%m-%d"), "report": report}
-    write_card(Path(model_dir), card)
+    add_card_part(model_dir, "slices", report, command)
     print(f"written into {Path(model_dir) / 'MODEL_CARD.md'} and card.json")
-
 
 if __name__ == "__main__":
     main()

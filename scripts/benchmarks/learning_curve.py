@@ -115,16 +115,11 @@ def main(argv=None):
 
 
 def write_card_part(model_dir, report: list[str], command: str) -> None:
-    """Put the printed table into the model's card.json ("learning_curve") and re-render MODEL_CARD.md."""
-    import time
+    """The printed table into the model's card ("learning_curve"; cabletags.scoring.modelcard.add_card_part)."""
+    from cabletags.scoring.modelcard import add_card_part
 
-    from cabletags.scoring.modelcard import write_card
-
-    card = json.loads((Path(model_dir) / "card.json").read_text(encoding="utf-8"))
-    card["learning_curve"] = {"command": command, "date": time.strftime("%Y-%m-%d"), "report": report}
-    write_card(Path(model_dir), card)
+    add_card_part(model_dir, "learning_curve", report, command)
     print(f"written into {Path(model_dir) / 'MODEL_CARD.md'} and card.json")
-
 
 if __name__ == "__main__":
     main()
