@@ -54,14 +54,15 @@ def parse_cable(text: str, taxonomy=None, era: str = "auto"):
 
 
 def suggest_many(texts, limit: int = 10, model: str | Path | None = None, batch_size: int = 256,
-                 threshold: float | None = None):
+                 threshold: float | None = None, kinds=None):
     """Suggestions for each text of an iterable, lazily and in order, with the model at `model` (None: the
-    shipped one), loaded once per process: Suggester.suggest_many.
+    shipped one), loaded once per process: Suggester.suggest_many. kinds: only tags of these kinds ("program", or
+    several) in each list; the scores and selected flags stay the whole ranking's.
 
     >>> for tags in suggest_many(df["body"]):        # a pandas column; missing cells select nothing
     ...     print([t.tag for t in tags if t.selected])
     """
-    yield from default_workspace().suggest_many(texts, limit, batch_size, threshold, model)
+    yield from default_workspace().suggest_many(texts, limit, batch_size, threshold, model, kinds)
 
 
 def load_taxonomy(path: str | Path | None = None, *, overlay: str | Path | None = None, typo_aliases: bool = True):

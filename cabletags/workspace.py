@@ -144,9 +144,9 @@ class Workspace:
         return read_cable(source, self.normalizer(taxonomy).tax, era, name=name)
 
     def suggest_many(self, texts, limit: int = 10, batch_size: int = 256, threshold: float | None = None,
-                     model=_CONFIGURED):
+                     model=_CONFIGURED, kinds=None):
         """cabletags.suggest_many with this workspace's model (or `model`) and taxonomy."""
-        yield from self.suggester(model).suggest_many(texts, limit, batch_size, threshold)
+        yield from self.suggester(model).suggest_many(texts, limit, batch_size, threshold, kinds)
 
 
 _default: Workspace | None = None  # the process's session: the one module-level state of the package

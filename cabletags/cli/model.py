@@ -81,6 +81,9 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
 @click.option("--explain", is_flag=True, help="Show the terms that pushed each suggested tag.")
 @click.option("--threshold", type=click.FloatRange(0, 1),
               help="Select the tags scoring at least this, instead of the model's calibrated cut.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["subject", "program", "geographic", "organization"]),
+              help="Only tags of this kind (repeatable): 'which program tag applies' lists the program tags at the "
+                   "top; the scores and the selected set stay the whole ranking's.")
 @click.option("--cable", is_flag=True, help="FILE is a whole cable (text, saved page or PDF): suggest for it and each "
                                             "paragraph, beside its own tags; several files, a folder or a glob give "
                                             "one JSON Lines record per file.")
@@ -91,7 +94,7 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
 @strict_option
 @format_option
 @click.pass_context
-def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain, threshold, cable, model_path,
+def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain, threshold, kinds, cable, model_path,
             cable_path, output, jobs, strict, fmt):
     """Suggest tags, with scores, for a text (FILE or - for stdin) or for every record of JSON Lines.
 
@@ -102,9 +105,12 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
     cabletags suggest --cable cable.html
     cabletags suggest --cable saved-pages/ > suggestions.jsonl
     cabletags suggest --jsonl cables.jsonl --text-field body --id-field id > suggestions.jsonl
+    cabletags suggest --kind program paragraph.txt
     """
+    kinds = tuple(kinds) or None
     if cable and not jsonl and is_batch(files):
-        return _suggest_cable_files(ctx, files, limit, (model_path, cable_path), output, strict, explain, threshold)
+        return _suggest_cable_files(ctx, files, limit, (model_path, cable_path), output, strict, explain, threshold,
+                                    kinds)
     if len(files) > 1:
         raise CLIError("give one FILE (or --cable with several files or a folder)", EXIT_USAGE)
     file = files[0] if files else None
@@ -115,18 +121,19 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
             raise CLIError(f"--jsonl cannot be combined with {', '.join(refused)}", EXIT_USAGE)
         # a batch of whole cables needs only the model that reads them (memory: one model per process)
         return _suggest_jsonl(ctx, file, text_field, id_field, limit, (model_path, cable_path, cable), output, jobs,
-                              strict, cable, threshold)
+                              strict, cable, threshold, kinds)
     doc = read_document_input(file, "text")  # a bad input is said before a model is loaded
     s = load_suggester(ctx, model_path, cable_path, cable=cable)
     from ..reading import read_cable
 
     if cable:
-        return _suggest_cable(s, read_cable(doc, s.taxonomy), limit, output, fmt, explain, threshold)
+        return _suggest_cable(s, read_cable(doc, s.taxonomy), limit, output, fmt, explain, threshold, kinds)
     # a page or a PDF: the cable it holds (header and body without its TAGS field), never the page's chrome
     c = read_cable(doc, s.taxonomy) if doc.layout != "text" else None
     text = doc.text if c is None or not c.reading_text.strip() else c.reading_text
     paras = s.paragraphs(c if c is not None and c.paragraphs else text) if paragraphs else []
-    result = text_result(s, text, limit, threshold, explain, paras if paragraphs else None)  # as the service's
+    result = text_result(s, text, limit, threshold, explain, paras if paragraphs else None,  # as the service's
+                         kinds=kinds)
     with atomic_output(output) as out:
         if fmt == "json":
             out.write(json.dumps(result, indent=2) + "\n")
@@ -151,7 +158,7 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
         click.echo("note: no evidence in the text for any tag: nothing selected", err=True)
 
 
-def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain, threshold=None):
+def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain, threshold=None, kinds=None):
     """suggest --cable over files, folders and globs: one JSON Lines record per readable file, with its path."""
     s = load_suggester(ctx, *model_paths, cable=True)
     prog = Progress("suggested")
@@ -159,15 +166,15 @@ def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain
     n = 0
     with atomic_output(output) as out:
         for path, c in cables:
-            out.write(dumps({"source": path, **cable_result(s, c, limit, threshold, explain)}) + "\n")
+            out.write(dumps({"source": path, **cable_result(s, c, limit, threshold, explain, kinds)}) + "\n")
             n += 1
         if bad and not n:
             finish_files(ctx, "suggest", bad, n, prog, strict)
     finish_files(ctx, "suggest", bad, n, prog, strict)
 
 
-def _suggest_cable(s, text, limit, output, fmt, explain=False, threshold=None):
-    d = cable_result(s, text, limit, threshold, explain)  # the service's result, the same JSON
+def _suggest_cable(s, text, limit, output, fmt, explain=False, threshold=None, kinds=None):
+    d = cable_result(s, text, limit, threshold, explain, kinds)  # the service's result, the same JSON
     with atomic_output(output) as out:
         if fmt in ("json", "jsonl"):
             out.write((json.dumps(d, indent=2) if fmt == "json" else dumps(d)) + "\n")
@@ -231,13 +238,14 @@ def _worker_run(args):
     from ..surfaces.batch import suggest_records
     from ..workspace import default_workspace
 
-    records, text_field, id_field, limit, cable, threshold, cables_only = args
+    records, text_field, id_field, limit, cable, threshold, kinds, cables_only = args
     s = default_workspace().suggester(cables_only=cables_only)
-    return list(suggest_records(records, s, text_field, id_field, limit, cable=cable, threshold=threshold))
+    return list(suggest_records(records, s, text_field, id_field, limit, cable=cable, threshold=threshold,
+                                kinds=kinds))
 
 
 def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_paths, output, jobs, strict, cable=False,
-                   threshold=None):
+                   threshold=None, kinds=None):
     """model_paths: (model, whole-cable model, whole cables only), the paths None for the defaults."""
     from ..surfaces.batch import suggest_records
 
@@ -255,11 +263,13 @@ def _suggest_jsonl(ctx, file, text_field, id_field, limit, model_paths, output, 
 
     with atomic_output(output) as out:
         if jobs == 1:
-            for row in suggest_records(records(), s, text_field, id_field, limit, cable=cable, threshold=threshold):
+            for row in suggest_records(records(), s, text_field, id_field, limit, cable=cable, threshold=threshold,
+                                       kinds=kinds):
                 out.write(dumps(row) + "\n")
                 prog.tick()
         else:
-            _suggest_pool(ctx, records(), out, prog, (text_field, id_field, limit, cable, threshold), model_paths, jobs)
+            fields = (text_field, id_field, limit, cable, threshold, kinds)
+            _suggest_pool(ctx, records(), out, prog, fields, model_paths, jobs)
         batch.check()
     if no_text:
         click.echo(f"warning: {no_text} record(s) had no text in field {text_field!r}: empty tag lists written", err=True)

@@ -29,29 +29,42 @@ def _described(s, suggestions, text: str, explain: bool) -> list[dict]:
 
 
 def text_result(s, text: str, limit: int = 10, threshold: float | None = None, explain: bool = False,
-                paragraphs=None, check=None) -> dict:
+                paragraphs=None, check=None, kinds=None) -> dict:
     """The result for `text` with the Suggester `s`. paragraphs: the text's paragraphs (cabletags.cableformat
     Paragraph objects) to score each on its own, or None; check(): called between blocks of paragraphs (a
-    deadline that raises to stop the work)."""
-    row = s.suggest(text, limit, threshold=threshold)
-    out = {"tags": _described(s, row, text, explain), "no_evidence": not any(x.selected for x in row)}
+    deadline that raises to stop the work); kinds: only tags of these kinds in each list (Suggester.rank).
+    no_evidence is the whole ranking's, whatever the kinds shown."""
+    if kinds is not None:
+        s.kind_indices(kinds)  # an unknown kind is refused before any scoring
+    P, S = s.predict([text], threshold=threshold)
+    row = s.rank(P[0], limit, S[0], kinds)
+    out = {"tags": _described(s, row, text, explain), "no_evidence": _no_evidence(row, S[0], kinds)}
     if paragraphs is not None:
         out["paragraphs"] = []
         for at in range(0, len(paragraphs), 64):  # in blocks: a caller's deadline is checked between them
             if check is not None:
                 check()
             block = paragraphs[at:at + 64]
-            rows = s.suggest_batch([p.text for p in block], min(limit, PARAGRAPH_LIMIT), threshold=threshold)
+            P, S = s.predict([p.text for p in block], threshold=threshold)
+            rows = [s.rank(pr, min(limit, PARAGRAPH_LIMIT), sel, kinds) for pr, sel in zip(P, S)]
             out["paragraphs"] += [{"number": p.number, "marking": p.marking, "text": p.text[:200],
                                    "tags": _described(s, r, p.text, explain),
-                                   "no_evidence": not any(x.selected for x in r)} for p, r in zip(block, rows)]
+                                   "no_evidence": _no_evidence(r, sel, kinds)}
+                                  for p, r, sel in zip(block, rows, S)]
     return out
 
 
-def cable_result(s, cable, limit: int = 10, threshold: float | None = None, explain: bool = False) -> dict:
+def _no_evidence(row, selected, kinds) -> bool:
+    """Whether the text selects no tag: none in its list, or with `kinds`, none of any kind (a list of one kind
+    may hold no selected tag while the text selects others)."""
+    return not (any(x.selected for x in row) if kinds is None else bool(selected.any()))
+
+
+def cable_result(s, cable, limit: int = 10, threshold: float | None = None, explain: bool = False,
+                 kinds=None) -> dict:
     """The result for a whole cable (text or a Cable): Suggester.suggest_cable, each tag of the whole ranking with
-    its kind, title and URI."""
-    d = s.suggest_cable(cable, limit, explain=explain, threshold=threshold)
+    its kind, title and URI (kinds: only tags of these kinds in its lists)."""
+    d = s.suggest_cable(cable, limit, explain=explain, threshold=threshold, kinds=kinds)
     tax = s.taxonomy
     for w in d["whole"]:
         e = tax.entries.get(w["tag"])

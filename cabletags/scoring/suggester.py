@@ -174,7 +174,7 @@ class Suggester:
         """(n, L) scores in [0, 1] for a list of texts (empty texts get low scores, never an error)."""
         return self.predict(texts, ids, cable)[0]
 
-    def rank(self, p: np.ndarray, limit: int = 10, sel: np.ndarray | None = None) -> list[Suggestion]:
+    def rank(self, p: np.ndarray, limit: int = 10, sel: np.ndarray | None = None, kinds=None) -> list[Suggestion]:
         """Suggestions from one row of predict().
 
         Parameters
@@ -185,6 +185,10 @@ class Suggester:
             At most this many suggestions.
         sel : ndarray of shape (L,), bool, or None, default None
             Selected flags (None: the model's selection rule applied to p).
+        kinds : iterable of str or None, default None
+            Only tags of these kinds (subject, program, geographic, organization): "which program tag applies"
+            sees the program tags at the top of their own list. Scores and selected flags are the whole
+            ranking's, unchanged; None: every tag.
 
         Returns
         -------
@@ -196,29 +200,52 @@ class Suggester:
             return []
         if sel is None:
             sel = self.model.calibration.select(p[None, :])[0]
-        k = min(limit, len(p))
-        top = np.argpartition(-p, k - 1)[:k] if k < len(p) else np.arange(len(p))
+        pool = np.arange(len(p)) if kinds is None else self.kind_indices(kinds)
+        k = min(limit, len(pool))
+        if not k:
+            return []
+        top = pool[np.argpartition(-p[pool], k - 1)[:k]] if k < len(pool) else pool
         top = top[np.lexsort((top, -p[top]))]  # score desc, then label order: deterministic
         return [Suggestion(self.labels[j], float(p[j]), bool(sel[j]), *self._meta[j]) for j in top]
 
-    def suggest(self, text: str, limit: int = 10, threshold: float | None = None) -> list[Suggestion]:
-        """Ranked suggestions for one text, best first, at most `limit` (threshold: as in predict())."""
+    def kind_indices(self, kinds) -> np.ndarray:
+        """(m,) label indices of the model's tags of the given kinds (a kind or an iterable of them), in label
+        order; ValueError (one line) naming an unknown kind."""
+        from ..vocabulary.taxonomy import KINDS
+
+        kinds = frozenset({kinds} if isinstance(kinds, str) else kinds)
+        cache = self.__dict__.setdefault("_kind_indices", {})  # one lookup per set of kinds, not per text
+        if kinds not in cache:
+            unknown = sorted(kinds - set(KINDS))
+            if unknown:
+                raise ValueError(f"unknown tag kind {unknown[0]!r}: one of {', '.join(KINDS)}")
+            cache[kinds] = np.array([j for j, (kind, *_) in enumerate(self._meta) if kind in kinds], dtype=np.int64)
+        return cache[kinds]
+
+    def suggest(self, text: str, limit: int = 10, threshold: float | None = None, kinds=None) -> list[Suggestion]:
+        """Ranked suggestions for one text, best first, at most `limit` (threshold: as in predict(); kinds: as in
+        rank())."""
+        if kinds is not None:
+            self.kind_indices(kinds)  # an unknown kind is refused before any scoring
         P, S = self.predict([text], threshold=threshold)
-        return self.rank(P[0], limit, S[0])
+        return self.rank(P[0], limit, S[0], kinds)
 
     def suggest_batch(self, texts: list[str], limit: int = 10, batch_size: int = 512,
-                      ids=None, cable: bool = False, threshold: float | None = None) -> list[list[Suggestion]]:
+                      ids=None, cable: bool = False, threshold: float | None = None,
+                      kinds=None) -> list[list[Suggestion]]:
         """suggest() for many texts, vectorized in batches of `batch_size` (ids, cable, threshold: as in
-        predict())."""
+        predict(); kinds: as in rank())."""
+        if kinds is not None:
+            self.kind_indices(kinds)
         out: list[list[Suggestion]] = []
         for i in range(0, len(texts), batch_size):
             P, S = self.predict(list(texts[i:i + batch_size]), None if ids is None else list(ids[i:i + batch_size]),
                                 cable, threshold)
-            out.extend(self.rank(p, limit, sel) for p, sel in zip(P, S))
+            out.extend(self.rank(p, limit, sel, kinds) for p, sel in zip(P, S))
         return out
 
     def suggest_many(self, texts, limit: int = 10, batch_size: int = 256,
-                     threshold: float | None = None):
+                     threshold: float | None = None, kinds=None):
         """suggest() for each item of an iterable, lazily and in order (batches of `batch_size` are scored at
         once): one list per item, an empty text's (None, NaN, "") selecting nothing, never a dropped item."""
         from ..vocabulary.normalizer import _missing
@@ -227,10 +254,10 @@ class Suggester:
         for t in texts:
             batch.append("" if t is None or _missing(t) or not isinstance(t, str) else t)
             if len(batch) == batch_size:
-                yield from self.suggest_batch(batch, limit, batch_size, threshold=threshold)
+                yield from self.suggest_batch(batch, limit, batch_size, threshold=threshold, kinds=kinds)
                 batch = []
         if batch:
-            yield from self.suggest_batch(batch, limit, batch_size, threshold=threshold)
+            yield from self.suggest_batch(batch, limit, batch_size, threshold=threshold, kinds=kinds)
 
     def cable_text(self, text):
         """(Cable, the text the whole-cable model reads) of a cable given as text or as a Cable already read
@@ -260,7 +287,8 @@ class Suggester:
             return self.cable_text(text)[0].paragraphs
         return prose_paragraphs(text)
 
-    def suggest_cable(self, text, limit: int = 10, explain: bool = False, threshold: float | None = None) -> dict:
+    def suggest_cable(self, text, limit: int = 10, explain: bool = False, threshold: float | None = None,
+                      kinds=None) -> dict:
         """Suggestions for a whole cable, beside its own tags: the cable's paragraphs (with its REF line, so
         the reference index reads the cables it cites; the header is left out, as its own serial would read
         as a reference) ranked as one text, and each paragraph on its own (at most 5 tags each).
@@ -270,15 +298,22 @@ class Suggester:
         (selected tags not on the TAGS line), present_but_unsupported (own tags scored under 0.1),
         not_in_model (own tags outside the label space), paragraphs [{number, tags}]. explain=True adds
         `because` (the terms and cited cables behind each tag, as explain() gives them) to the whole ranking.
+        kinds (as in rank()): the whole ranking and each paragraph's list hold only tags of those kinds; the cable's
+        own tags are still checked against the whole ranking.
         """
+        if kinds is not None:
+            self.kind_indices(kinds)
         p, whole_text = self.cable_text(text)
         own = set(p.tags.codes)
         paras = [q for q in p.paragraphs if q.text.strip()]
         P, S = self.predict([whole_text], [p.reference_id], cable=True, threshold=threshold)
-        whole = self.rank(P[0], limit, S[0])
-        per = self.suggest_batch([q.text for q in paras], min(limit, 5), threshold=threshold) if paras else []
+        whole = self.rank(P[0], limit, S[0], kinds)
+        per = self.suggest_batch([q.text for q in paras], min(limit, 5), threshold=threshold,
+                                 kinds=kinds) if paras else []
         scores = dict(zip(self.labels, P[0]))
-        order = {self.labels[j]: r for r, j in enumerate(np.lexsort((np.arange(len(P[0])), -P[0])), 1)}
+        # ranks among the tags shown (those of `kinds`, when given): an own tag of another kind is not "below"
+        pool = np.arange(len(P[0])) if kinds is None else self.kind_indices(kinds)
+        order = {self.labels[j]: r for r, j in enumerate(pool[np.lexsort((pool, -P[0][pool]))], 1)}
         listed = {x.tag for x in whole}
         reasons = self.explain_many(whole_text, [x.tag for x in whole], 6, cable=True) if explain else {}
         return {

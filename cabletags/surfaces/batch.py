@@ -110,21 +110,33 @@ def parse_records(records: Iterable[dict], field: str = "text", taxonomy=None, e
 
 def suggest_records(records: Iterable[dict], suggester, text_field: str = "body", id_field: str = "id",
                     limit: int = 10, batch_size: int = 256, cable: bool = False,
-                    threshold: float | None = None) -> Iterator[dict]:
+                    threshold: float | None = None, kinds=None) -> Iterator[dict]:
     """``{"id", "tags"}`` for each record: the suggester's ranking of the text in `text_field`, at most
     `limit` tags (none for a record without text), scored `batch_size` records at a time. The id is only
     used to keep a training cable from finding itself in the model's reference index. cable=True reads each
     text as a whole cable, as Suggester.suggest_cable ranks it (its header and body read by the whole-cable model,
-    never its TAGS field; the cable's own reference id, when it shows one, stands in for a missing id)."""
+    never its TAGS field; the cable's own reference id, when it shows one, stands in for a missing id). kinds: only
+    tags of these kinds in each list (Suggester.rank); no_evidence stays the whole ranking's."""
+    if kinds is not None:
+        suggester.kind_indices(kinds)  # an unknown kind is refused before any record
     batch: list[tuple[object, str, str]] = []
 
     def flush():
         texts = [t for _, _, t in batch]
-        rows = suggester.suggest_batch(texts, limit, batch_size=batch_size, ids=[i for i, _, _ in batch], cable=cable,
-                                       threshold=threshold)
-        for (rid, text, _), row in zip(batch, rows):
+        ids = [i for i, _, _ in batch]
+        if kinds is None:
+            rows = suggester.suggest_batch(texts, limit, batch_size=batch_size, ids=ids, cable=cable,
+                                           threshold=threshold)
+            anything = [any(x.selected for x in row) for row in rows]
+        else:  # the list of the kinds, and whether the text selects anything at all
+            rows, anything = [], []
+            for at in range(0, len(texts), batch_size):
+                P, S = suggester.predict(texts[at:at + batch_size], ids[at:at + batch_size], cable, threshold)
+                rows += [suggester.rank(p, limit, sel, kinds) for p, sel in zip(P, S)]
+                anything += [bool(sel.any()) for sel in S]
+        for (rid, text, _), row, some in zip(batch, rows, anything):
             tags = [x.to_dict() for x in row] if text.strip() else []
-            yield {"id": rid, "tags": tags, "no_evidence": not any(t["selected"] for t in tags)}
+            yield {"id": rid, "tags": tags, "no_evidence": not (some and text.strip())}
         batch.clear()
 
     for rec in records:

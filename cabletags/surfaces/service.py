@@ -158,6 +158,9 @@ class SuggestRequest(BaseModel):
     explain: bool = Field(default=False, description="Name the terms and cited cables behind each tag.")
     threshold: float | None = Field(default=None, ge=0, le=1, description="Select the tags scoring at least this, "
                                     "instead of the model's calibrated cut.")
+    kinds: list[Literal["subject", "program", "geographic", "organization"]] | None = Field(
+        default=None, max_length=4, description="Only tags of these kinds in the lists (the scores and the selected "
+                                                "set stay the whole ranking's).")
 
 
 class NormalizeRequest(BaseModel):
@@ -326,11 +329,12 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         """Tags for a text or a whole cable, with titles, the selected set and, on request, the terms behind
         each tag and the scores of each paragraph."""
         check_text(body.text)
+        kinds = tuple(body.kinds) if body.kinds else None
         if body.cable:
-            args = (body.text, body.limit, body.threshold, body.explain)
+            args = (body.text, body.limit, body.threshold, body.explain, kinds)
             return Response(long_work("cable", args, request, lambda _: cable_result(suggester, *args)),
                             media_type="application/json")
-        args = (body.text, body.limit, body.threshold, body.explain, body.paragraphs)
+        args = (body.text, body.limit, body.threshold, body.explain, body.paragraphs, kinds)
         if body.paragraphs or body.explain or len(body.text) > LONG_TEXT:
             lane = "long" if body.paragraphs or len(body.text) > LONG_TEXT else "medium"
             return Response(long_work("text", args, request, lambda d: suggest_text(suggester, tax, *args, d.check),

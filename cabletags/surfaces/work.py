@@ -25,9 +25,11 @@ class TooManyParagraphs(InputError):
     """More paragraphs than MAX_PARAGRAPHS in one request (answered 422)."""
 
 
-def suggest_text(s, tax, text: str, limit: int, threshold, explain: bool, paragraphs: bool, check=None) -> dict:
+def suggest_text(s, tax, text: str, limit: int, threshold, explain: bool, paragraphs: bool, kinds=None,
+                 check=None) -> dict:
     """The result of POST /v1/suggest for a text (not a whole cable): a page pasted whole is read for the cable it
-    holds, never its menus; with `paragraphs`, each paragraph scored too (at most MAX_PARAGRAPHS)."""
+    holds, never its menus; with `paragraphs`, each paragraph scored too (at most MAX_PARAGRAPHS); kinds: only tags
+    of these kinds in the lists."""
     from ..reading import scoring_text
     from ..scoring.results import text_result
 
@@ -37,7 +39,7 @@ def suggest_text(s, tax, text: str, limit: int, threshold, explain: bool, paragr
         paras = s.paragraphs(text)
         if len(paras) > MAX_PARAGRAPHS:
             raise TooManyParagraphs(f"{len(paras)} paragraphs: at most {MAX_PARAGRAPHS} are scored in a request")
-    return text_result(s, text, limit, threshold, explain, paras, check=check)
+    return text_result(s, text, limit, threshold, explain, paras, check=check, kinds=kinds)
 
 
 def annif_results(row, threshold: float) -> list[dict]:
