@@ -183,3 +183,27 @@ def test_train_keeps_the_vote_unless_told_not_to(tiny, tmp_path):
     assert "neighbours" not in json.loads((tmp_path / "m" / "model.json").read_text())
     assert "## Nearest-cables index" not in (tmp_path / "m" / "MODEL_CARD.md").read_text()
     assert "## Nearest-cables index" in (tiny / "model" / "MODEL_CARD.md").read_text()
+
+
+@pytest.mark.parametrize("edit", [
+    lambda a: a["nn_indices"].__setitem__(0, 65535),                 # a word number beyond the index's words
+    lambda a: a["nn_columns"].__setitem__(0, 10**8),                 # a word beyond the vocabulary
+    lambda a: a["nn_indptr"].__setitem__(1, -3),                     # row pointers not monotone
+], ids=["word-number", "vocabulary-column", "row-pointer"])
+def test_a_crafted_index_is_refused_with_one_line(tiny, tmp_path, edit):
+    from conftest import copy_model, run_cli
+    from test_safety import _rewrite_arrays
+
+    d = _rewrite_arrays(copy_model(tiny, tmp_path, "m"), edit)
+    with pytest.raises(ModelError, match="corrupt model"):
+        TagModel.load(d)
+    p = run_cli("suggest", "-", "--model", str(d), input="budget")
+    assert p.returncode == 4 and len(p.stderr.splitlines()) == 1
+
+
+def test_a_crafted_vote_weight_is_refused(tiny, tmp_path):
+    from conftest import copy_model
+
+    d = copy_model(tiny, tmp_path, "m", edit=lambda doc: doc["neighbours"].update(weight=float("nan")))
+    with pytest.raises(ModelError, match="corrupt model"):
+        TagModel.load(d)
