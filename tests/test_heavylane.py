@@ -40,7 +40,8 @@ def clients():
 def test_the_lanes_answer_as_the_threads_do(clients):
     threads, lanes = clients
     for body in ({"text": CABLE, "cable": True, "explain": True}, {"text": CABLE, "paragraphs": True},
-                 {"text": CABLE, "explain": True}):
+                 {"text": CABLE, "explain": True}, {"text": CABLE, "paragraphs": True, "kinds": ["geographic"]},
+                 {"text": CABLE, "cable": True, "kinds": ["subject", "program"]}):
         a, b = threads.post("/v1/suggest", json=body), lanes.post("/v1/suggest", json=body)
         assert a.status_code == b.status_code == 200 and a.json() == b.json(), body
     docs = {"documents": [{"text": CABLE, "document_id": "1"}, {"text": " ", "document_id": "2"}]}

@@ -88,7 +88,7 @@ def _call(task: int, what: str, args: tuple, seconds: float, ends: float) -> byt
         deadline.check()
 
     if what == "text":
-        return json_bytes(suggest_text(s, ws.taxonomy, *args, check))
+        return json_bytes(suggest_text(s, ws.taxonomy, *args, check=check))
     if what == "cable":
         return json_bytes(cable_result(s, *args))
     if what == "batch":

@@ -337,8 +337,11 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         args = (body.text, body.limit, body.threshold, body.explain, body.paragraphs, kinds)
         if body.paragraphs or body.explain or len(body.text) > LONG_TEXT:
             lane = "long" if body.paragraphs or len(body.text) > LONG_TEXT else "medium"
-            return Response(long_work("text", args, request, lambda d: suggest_text(suggester, tax, *args, d.check),
-                                      lane), media_type="application/json")
+
+            def work(d):  # in this process's thread lane; a heavy lane's child runs the same with its own check
+                return suggest_text(suggester, tax, *args, check=d.check)
+
+            return Response(long_work("text", args, request, work, lane), media_type="application/json")
         return suggest_text(suggester, tax, *args)
 
     @app.get("/v1/taxonomy", tags=["cabletags"])
