@@ -33,6 +33,7 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -89,13 +90,20 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+# numpy reads a .npy header with ast.literal_eval, and CPython 3.11's AST constructor is not safe in threads: two
+# members read at once can fail with "SystemError: AST constructor recursion depth mismatch" (CPython gh-106905).
+# The headers are a few bytes: they are parsed one at a time, the members still decompressed in parallel
+_HEADER_LOCK = threading.Lock()
+
+
 def _npy_header(f):
     """(shape, fortran_order, dtype) from the header of a .npy stream (versions 1.0 and 2.0)."""
-    version = np.lib.format.read_magic(f)
-    if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(f)
-    if version == (2, 0):
-        return np.lib.format.read_array_header_2_0(f)
+    with _HEADER_LOCK:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            return np.lib.format.read_array_header_1_0(f)
+        if version == (2, 0):
+            return np.lib.format.read_array_header_2_0(f)
     raise ValueError(f"unsupported .npy version {version}")
 
 
