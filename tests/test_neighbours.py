@@ -1,4 +1,5 @@
 """The nearest-cables vote (cabletags.scoring.neighbours) and how the model uses it."""
+import functools
 import json
 
 import numpy as np
@@ -79,6 +80,15 @@ def test_tune_weighs_the_vote_only_when_it_ranks_better():
 
 
 def _fit(neighbours):
+    """A tiny model with (or without) the vote and its texts: fitted once a test run, a copy for each test."""
+    import copy
+
+    m, texts = _fitted(neighbours)
+    return copy.deepcopy(m), texts
+
+
+@functools.lru_cache(maxsize=None)
+def _fitted(neighbours):
     texts = ["visa fraud ring at the consulate"] * 6 + ["oil pipeline tender"] * 6 + ["election vote count"] * 6
     tags = [["CVIS"]] * 6 + [["EPET"]] * 6 + [["PGOV"]] * 6
     s = ModelSettings(min_df=5, neighbours=neighbours, references=False)
