@@ -365,11 +365,9 @@ class TagModel:
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
         X = self.transform(texts)
-        weights, scorers = self.calibration.weights(), self.scorers
-        F = np.asarray((X @ self.weights_t).toarray(), dtype=np.float32)
-        F = F + weighted_sum(scorers, weights, texts, X, ids, evidence=True)
+        F = np.asarray((X @ self.weights_t).toarray(), dtype=np.float32) + self.reference_term(texts, ids, X)
         # the scorers that are no evidence of the text's own (the nearest-cables vote) rank, but stay out of F
-        M = F + self.intercept + weighted_sum(scorers, weights, texts, X, ids, evidence=False)
+        M = F + self.intercept + weighted_sum(self.scorers, self.calibration.weights(), texts, X, ids, evidence=False)
         shift = self._bias_shift(texts)
         return self.calibration.logits(M if shift is None else M + shift), (F if evidence else None)
 

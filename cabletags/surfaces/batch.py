@@ -123,20 +123,13 @@ def suggest_records(records: Iterable[dict], suggester, text_field: str = "body"
 
     def flush():
         texts = [t for _, _, t in batch]
-        ids = [i for i, _, _ in batch]
-        if kinds is None:
-            rows = suggester.suggest_batch(texts, limit, batch_size=batch_size, ids=ids, cable=cable,
-                                           threshold=threshold)
-            anything = [any(x.selected for x in row) for row in rows]
-        else:  # the list of the kinds, and whether the text selects anything at all
-            rows, anything = [], []
-            for at in range(0, len(texts), batch_size):
-                P, S = suggester.predict(texts[at:at + batch_size], ids[at:at + batch_size], cable, threshold)
-                rows += [suggester.rank(p, limit, sel, kinds) for p, sel in zip(P, S)]
-                anything += [bool(sel.any()) for sel in S]
-        for (rid, text, _), row, some in zip(batch, rows, anything):
+        P, S = suggester.predict(texts, [i for i, _, _ in batch], cable, threshold)  # flush() holds <= batch_size
+        for (rid, text, _), p, sel in zip(batch, P, S):
+            row = suggester.rank(p, limit, sel, kinds)
             tags = [x.to_dict() for x in row] if text.strip() else []
-            yield {"id": rid, "tags": tags, "no_evidence": not (some and text.strip())}
+            # with kinds, a list of one kind may hold no selected tag while the text selects others
+            some = any(t["selected"] for t in tags) if kinds is None else bool(sel.any()) and bool(text.strip())
+            yield {"id": rid, "tags": tags, "no_evidence": not some}
         batch.clear()
 
     for rec in records:
