@@ -85,6 +85,34 @@ def test_anchored_patterns_match_what_the_plain_ones_match():
         assert REFERENCE.findall(text) == plain_ref.findall(text)
 
 
+def test_anchored_patterns_agree_on_shuffled_pieces_of_every_part():
+    # pieces of every boilerplate part and of references, glued at random (word starts and mid-word, upper and
+    # lower case): the dispatching lookahead, the possessive runs and the reference hint change no match
+    import random
+
+    from cabletags.scoring.references import cited_references
+
+    plain_boiler = re.compile("|".join(BOILERPLATE_PARTS), re.S)
+    plain_ref = re.compile(REFERENCE_BODY)
+    pieces = ["U N C L A S", "S E C R E T ", "A B C D", "UNCLASSIFIED", "UNCLAS", "CONFIDENTIAL", "SECRET", "NOFORN",
+              "SIPDIS", "LIMDIS", "EXDIS", "NODIS", "SENSITIVE BUT UNCLASSIFIED", "FOR OFFICIAL USE ONLY",
+              "SECTION 1 OF 3", "E.O. 12958: DECL: 1/2/2019", "E. O.12356", "REF: A. STATE 1 B. 06 ROME 0042",
+              "REFS:", "REFERENCES ", "Classified By: Amb. X, reasons 1.4 (b) and (d).", "Derived by", "DERIVED BY ",
+              "reasons", "(U)", "(C)", "(SBU)", "(S/NF)", "(S/REL TO UK)", "(X)", "09 USUN NEW YORK 0042",
+              "PARIS 001007", "STATE", "0000000", "1.", " ", "  ", "\n", "\n\n", "word", "Summary:", "x", "X", "ROME"]
+    rnd = random.Random(11)
+    for _ in range(3000):
+        text = "".join(rnd.choice(pieces) + rnd.choice(["", " ", "", "\n"]) for _ in range(rnd.randint(0, 14)))
+        assert BOILERPLATE.sub(" ", text) == plain_boiler.sub(" ", text), text
+        assert REFERENCE.findall(text) == plain_ref.findall(text), text
+        posts = {"STATE", "ROME", "USUNNEWYORK", "PARIS"}
+        want = list(dict.fromkeys((int(y) if y else None, "".join(p.split()[k:]), int(n))
+                                  for y, p, n in plain_ref.findall(text[:3000])
+                                  for k in [next((k for k in range(len(p.split()))
+                                                  if "".join(p.split()[k:]) in posts), None)] if k is not None))
+        assert cited_references(text, posts) == want, text
+
+
 def _fit_the_plain_way(texts, Y, s):
     """The per-tag fit as written before it was made fast: vectorize the texts, copy X for every tag."""
     from sklearn.svm import LinearSVC

@@ -15,12 +15,11 @@ figures above were measured.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from functools import cached_property
 
 import numpy as np
 
-from ..cableformat import CABLE_ID, REFERENCE
+from ..cableformat import CABLE_ID, REFERENCE, REFERENCE_HINT
 
 __all__ = ["ReferenceIndex", "parse_cable_id", "cited_references"]
 
@@ -41,7 +40,10 @@ def cited_references(text: str, posts, default_year: int | None = None) -> list[
     `text` whose post is one of `posts` (a set of post names as written in ids), in order, without
     repeats. "REF A. SANAA 02498": the words before the post are tried off one at a time."""
     out = []
-    for m in REFERENCE.finditer((text or "")[:SCAN_CHARS]):
+    text = (text or "")[:SCAN_CHARS]
+    if not REFERENCE_HINT.search(text):
+        return out
+    for m in REFERENCE.finditer(text):
         words = m.group(2).split()
         for k in range(len(words)):
             post = "".join(words[k:])
@@ -51,6 +53,24 @@ def cited_references(text: str, posts, default_year: int | None = None) -> list[
                 out.append((year, post, int(m.group(3))))
                 break
     return list(dict.fromkeys(out))
+
+
+def _key(post, number, year=None):
+    """One int64 per (post, number) or (year, post, number): a number in the low 34 bits (a reference has at most
+    6 digits; an id's longer number is clipped, and could only meet another as long), the post in the next 16, a
+    (two-digit) year above them."""
+    k = (np.asarray(post, dtype=np.int64) << 34) | np.minimum(np.asarray(number, dtype=np.int64), (1 << 34) - 1)
+    return k if year is None else k | (np.asarray(year, dtype=np.int64) << 50)
+
+
+def _sorted_keys(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    return keys[order], np.asarray(rows, dtype=np.int64)[order]
+
+
+def _rows_of(table, key) -> np.ndarray:
+    keys, rows = table
+    return rows[np.searchsorted(keys, key, "left"):np.searchsorted(keys, key, "right")]
 
 
 class ReferenceIndex:
@@ -104,15 +124,24 @@ class ReferenceIndex:
 
     @cached_property
     def _tables(self):
-        by_own, by_key, by_key_any_year = defaultdict(list), defaultdict(list), defaultdict(list)
-        for r, (y, p, n) in enumerate(self.own.tolist()):
-            if y >= 0:
-                by_own[(p, n)].append((y, r))
+        """Three lookups, each (sorted int64 keys, rows in the same order): own reference (post, number) -> rows,
+        cited (year, post, number) -> citing rows, cited (post, number) -> citing rows. Rows of one key stay in row
+        order (stable sorts). Sorted arrays, not dicts of lists: built in milliseconds, not the 0.15 s a first
+        text naming a post used to wait for."""
+        own = self.own.astype(np.int64)
+        has = np.flatnonzero(own[:, 0] >= 0)
         rows = np.repeat(np.arange(len(self.own)), np.diff(self.cites_indptr))
-        for r, (y, p, n) in zip(rows.tolist(), self.cites.tolist()):
-            by_key[(y, p, n)].append(r)
-            by_key_any_year[(p, n)].append(r)
-        return by_own, by_key, by_key_any_year
+        c = self.cites.astype(np.int64)
+        return (_sorted_keys(_key(own[has, 1], own[has, 2]), has),
+                _sorted_keys(_key(c[:, 1], c[:, 2], c[:, 0]), rows),
+                _sorted_keys(_key(c[:, 1], c[:, 2]), rows))
+
+    def _own_rows(self, post: int, number: int, year: int | None) -> list[int]:
+        """Rows whose own reference is (post, number), of the given year (None: any)."""
+        hit = _rows_of(self._tables[0], _key(post, number))
+        if year is not None and len(hit):
+            hit = hit[self.own[hit, 0] == year]
+        return hit.tolist()
 
     @classmethod
     def build(cls, ids, texts, Y: np.ndarray) -> "ReferenceIndex":
@@ -133,10 +162,10 @@ class ReferenceIndex:
     def row_of(self, cable_id) -> int | None:
         """The row of an indexed cable by its id (06BAKU1835), or None."""
         p = parse_cable_id(str(cable_id)) if cable_id is not None else None
-        if p is None or p[1] not in self._post_id:
+        if p is None or p[1] not in self._post_id or p[2] >= 1 << 31:  # own numbers are held as int32
             return None
-        by_own = self._tables[0]
-        return next((r for y, r in by_own.get((self._post_id[p[1]], p[2]), ()) if y == p[0]), None)
+        rows = self._own_rows(self._post_id[p[1]], p[2], p[0])
+        return rows[0] if rows else None
 
     def resolve(self, text: str, cable_id=None) -> tuple[list[int], list[int]]:
         """(cited, cociting): row numbers of the training cables `text` cites, and of those citing any of
@@ -145,12 +174,13 @@ class ReferenceIndex:
         refs = cited_references(text, self._post_set)
         if not refs:
             return [], []
-        by_own, by_key, by_key_any = self._tables
+        _, by_key, by_key_any = self._tables
         cited, cociting = [], []
         for year, post, n in refs:
             p = self._post_id[post]
-            cited += [r for y, r in by_own.get((p, n), ()) if year is None or y == year]
-            cociting += by_key.get((year, p, n), ()) if year is not None else by_key_any.get((p, n), ())
+            cited += self._own_rows(p, n, year)
+            cociting += (_rows_of(by_key, _key(p, n, year)) if year is not None
+                         else _rows_of(by_key_any, _key(p, n))).tolist()
         cited = list(dict.fromkeys(cited))
         seen = set(cited)
         own = self.row_of(cable_id)

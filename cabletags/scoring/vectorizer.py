@@ -21,10 +21,10 @@ from ..cableformat import HEADER_PREFIX
 
 __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
 
-# characters of text transformed, in all, after which the numbered n-gram tables are built: they take about 0.5 s
-# for a shipped model and then save about 0.5 ms a whole cable (0.1 ms a paragraph), so they pay for themselves
-# after some 4 MB of text (a long run of suggest --jsonl); until then each gram's string is looked up
-TABLES_AFTER = 4_000_000
+# characters of text transformed, in all, after which the numbered n-gram tables are built: they take about 0.25 s
+# for a shipped model and then save about 0.4 ms a whole cable (0.12 ms a paragraph of 900 characters), so they pay
+# for themselves after some 2 MB of text (a long run of suggest --jsonl); until then each gram's string is looked up
+TABLES_AFTER = 2_000_000
 
 
 def header_block(vocabulary) -> np.ndarray:
@@ -80,33 +80,38 @@ class TfidfTransform:
         sorted, with its term index and the words such terms start with: (word ids, W, unigram terms (W,),
         {n: (sorted keys, terms, starts (W,) bool)}); None when W ** ngram_max would not fit 63 bits."""
         if self._tables is None:
-            words: dict[str, int] = {}
-            parts = [t.split(" ") for t in self.vocabulary]
-            for p in parts:
-                for w in p:
-                    words.setdefault(w, len(words) + 1)
-            W = len(words) + 1  # 0: a word the vocabulary does not have; no term spells a 0
-            if W ** self.ngram_max >= 1 << 62:
-                self._tables = False
-                return None
-            by_n = {}
-            for n in range(1, self.ngram_max + 1):
-                terms = np.fromiter((i for i, p in enumerate(parts) if len(p) == n), dtype=np.int64)
-                first = np.fromiter((words[parts[i][0]] for i in terms), dtype=np.int64, count=len(terms))
-                if n == 1:  # a word's unigram term, by word id (-1: none)
-                    unigram = np.full(W, -1, dtype=np.int64)
-                    unigram[first] = terms
-                    continue
-                keys = first
-                for k in range(1, n):
-                    keys = keys * W + np.fromiter((words[parts[i][k]] for i in terms), dtype=np.int64,
-                                                  count=len(terms))
-                order = np.argsort(keys)
-                starts = np.zeros(W, dtype=bool)  # the words an n-gram term starts with: the others need no search
-                starts[first] = True
-                by_n[n] = (keys[order], terms[order], starts)
-            self._tables = (words, W, unigram, by_n)
+            self._tables = self._build_tables() or False
         return self._tables or None
+
+    def _build_tables(self):
+        # the terms' words laid end to end (one split of the joined vocabulary, not a split per term): a term's
+        # words are flat[offset : offset + n], and every array below is built from these without a loop per term
+        vocab = self.vocabulary
+        sizes = np.fromiter(map(str.count, vocab, repeat(" ")), dtype=np.int64, count=len(vocab)) + 1
+        flat = " ".join(vocab).split(" ") if vocab else []
+        words = {w: i for i, w in enumerate(dict.fromkeys(flat), 1)}
+        W = len(words) + 1  # 0: a word the vocabulary does not have; no term spells a 0
+        if W ** self.ngram_max >= 1 << 62:
+            return None
+        flat_ids = np.fromiter(map(words.__getitem__, flat), dtype=np.int64, count=len(flat))
+        offsets = np.zeros(len(vocab), dtype=np.int64)
+        np.cumsum(sizes[:-1], out=offsets[1:])
+        unigram = np.full(W, -1, dtype=np.int64)  # a word's unigram term, by word id (-1: none)
+        by_n = {}
+        for n in range(1, self.ngram_max + 1):
+            terms = np.flatnonzero(sizes == n)
+            first = flat_ids[offsets[terms]]
+            if n == 1:
+                unigram[first] = terms
+                continue
+            keys = first.copy()
+            for k in range(1, n):
+                keys = keys * W + flat_ids[offsets[terms] + k]
+            order = np.argsort(keys, kind="stable")
+            starts = np.zeros(W, dtype=bool)  # the words an n-gram term starts with: the others need no search
+            starts[first] = True
+            by_n[n] = (keys[order], terms[order], starts)
+        return words, W, unigram, by_n
 
     def term_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(rows, terms): for every 1..ngram_max gram of the texts that is a vocabulary term, its text's row and
