@@ -34,15 +34,49 @@ def _rewrite_arrays(d, edit):
 
 
 def test_out_of_range_weight_indices_are_refused_not_a_crash(tiny, tmp_path):
-    d = _rewrite_arrays(copy_model(tiny, tmp_path, "m"), lambda a: a["w_indices"].__setitem__(0, 10**6))
-    with pytest.raises(ModelError, match="outside the vocabulary"):
+    d = _rewrite_arrays(copy_model(tiny, tmp_path, "m"), lambda a: a["wt_indices"].__setitem__(0, 30000))
+    with pytest.raises(ModelError, match=r"weight indices outside the \d+ labels"):
         TagModel.load(d)
     p = run_cli("suggest", "-", "--model", str(d), input="budget")
     assert p.returncode == 4 and p.stderr.startswith("error: model:") and len(p.stderr.splitlines()) == 1
 
 
+def test_weights_by_label_as_older_models_kept_them_load_and_score_the_same(tiny, tmp_path):
+    # models are saved by term (wt_*: the (V, L) product matrix, label numbers in int16); folders saved by label
+    # (w_*) before that load and score the same; a folder holding both, or neither, is refused
+    import scipy.sparse as sp
+
+    new = TagModel.load(tiny / "model")
+    names = zipfile.ZipFile(tiny / "model" / "arrays.npz").namelist()
+    assert "wt_indices.npy" in names and "w_indices.npy" not in names
+
+    def by_label(a):
+        V, L = len(a["wt_indptr"]) - 1, len(a["intercept"])
+        w = sp.csr_matrix((a.pop("wt_data"), a.pop("wt_indices").astype(np.int32), a.pop("wt_indptr")),
+                          shape=(V, L)).T.tocsr()
+        a.update(w_data=w.data.astype(np.float16), w_indices=w.indices.astype(np.int32),
+                 w_indptr=w.indptr.astype(np.int32))
+
+    v1 = lambda doc: doc.update(format="cabletags-tagmodel/1")  # noqa: E731
+    old = TagModel.load(_rewrite_arrays(copy_model(tiny, tmp_path, "old", v1), by_label))
+    texts = ["budget deficit and the oil pipeline", "visa fraud", "", "police arrested traffickers"]
+    assert np.array_equal(old.logits(texts), new.logits(texts))
+    assert (old.weights.tocsr() != new.weights.tocsr()).nnz == 0
+    old.save(tmp_path / "resaved")  # saved again: by term
+    assert "wt_data.npy" in zipfile.ZipFile(tmp_path / "resaved" / "arrays.npz").namelist()
+    assert np.array_equal(TagModel.load(tmp_path / "resaved").logits(texts), new.logits(texts))
+
+    def both(a):
+        a.update(w_data=a["wt_data"], w_indices=a["wt_indices"].astype(np.int32), w_indptr=a["wt_indptr"])
+
+    with pytest.raises(ModelError, match="stored once"):
+        TagModel.load(_rewrite_arrays(copy_model(tiny, tmp_path, "both"), both))
+    with pytest.raises(ModelError, match="format 1"):  # version 1 kept its weights by label only
+        TagModel.load(copy_model(tiny, tmp_path, "v1-by-term", v1))
+
+
 def test_row_pointers_and_values_are_checked(tiny, tmp_path):
-    d = _rewrite_arrays(copy_model(tiny, tmp_path, "a"), lambda a: a["w_indptr"].__setitem__(1, -5))
+    d = _rewrite_arrays(copy_model(tiny, tmp_path, "a"), lambda a: a["wt_indptr"].__setitem__(1, -5))
     with pytest.raises(ModelError, match="monotone"):
         TagModel.load(d)
     d = _rewrite_arrays(copy_model(tiny, tmp_path, "b"), lambda a: a["idf"].__setitem__(0, np.nan))
@@ -55,7 +89,7 @@ def test_row_pointers_and_values_are_checked(tiny, tmp_path):
     (lambda doc: doc.update(labels=list(range(len(doc["labels"])))), "corrupt model"),
     (lambda doc: doc.update(labels=doc["labels"][:1] * len(doc["labels"])), "corrupt model"),
     (lambda doc: doc["settings"].update(keep_weights="many"), "corrupt model"),
-    (lambda doc: doc.update(format="cabletags-tagmodel/2"), "newer"),
+    (lambda doc: doc.update(format="cabletags-tagmodel/3"), "newer"),
     (lambda doc: doc.update(format="cabletags-tagmodel/0"), "older"),
 ], ids=["nan-scale", "integer-labels", "repeated-labels", "bad-setting", "future-format", "old-format"])
 def test_crafted_model_json_is_refused(tiny, tmp_path, edit, message):
@@ -335,6 +369,6 @@ def test_a_closed_pipe_exits_0_quietly(tmp_path):
 
 
 def test_real_process_exit_codes_for_crafted_model(tiny, tmp_path):
-    d = _rewrite_arrays(copy_model(tiny, tmp_path, "m"), lambda a: a["w_indices"].__setitem__(0, 10**6))
+    d = _rewrite_arrays(copy_model(tiny, tmp_path, "m"), lambda a: a["wt_indices"].__setitem__(0, 30000))
     p = run_process("suggest", "-", "--model", str(d), input="budget")
     assert p.returncode == 4 and "Traceback" not in p.stderr

@@ -423,12 +423,12 @@ class TagModel:
         """Load a saved model (cabletags.scoring.storage). Only JSON and plain arrays are read (never pickle); every
         file is checked against the folder's manifest and every array and value is validated (`verify` is kept for
         compatibility: every check always runs). Raises ModelError (one line)."""
-        doc, arrays, state = load_folder(directory, MODEL_FORMAT, _layout)
+        doc, arrays, state = load_folder(directory, MODEL_FORMAT, _layout, oldest=OLDEST_FORMAT)
         return cls.from_arrays(state, arrays, Path(directory))
 
     def to_arrays(self) -> tuple[dict, dict]:
-        """(model.json document, named arrays): the model as storage keeps it. Weights are kept in float16."""
-        w = self.weights.tocsr()
+        """(model.json document, named arrays): the model as storage keeps it. Weights are kept in float16, by term
+        (wt_*: the (V, L) rows the products use, so loading needs no transposition, and label numbers fit int16)."""
         cal = self.calibration
         refs = self.references.to_arrays() if self.references is not None else {}
         if self.neighbours is not None:
@@ -440,9 +440,17 @@ class TagModel:
                 del nn["nn_tags"], nn["nn_tags_indptr"]
             refs.update(nn)
         offsets = cal.offsets if cal.offsets is not None else np.zeros(len(self.labels))
-        arrays = dict(refs, idf=self.idf.astype(np.float32), w_data=w.data.astype(np.float16),
-                      w_indices=w.indices.astype(np.int32), w_indptr=w.indptr.astype(np.int32),
-                      intercept=self.intercept.astype(np.float32), offsets=offsets.astype(np.float32))
+        arrays = dict(refs, idf=self.idf.astype(np.float32), intercept=self.intercept.astype(np.float32),
+                      offsets=offsets.astype(np.float32))
+        if len(self.labels) <= np.iinfo(np.int16).max:
+            wt = self.weights_t
+            wt.sort_indices()
+            arrays.update(wt_data=wt.data.astype(np.float16), wt_indices=wt.indices.astype(np.int16),
+                          wt_indptr=wt.indptr.astype(np.int32))
+        else:  # label numbers past int16: by label, as models were kept before
+            w = self.weights.tocsr()
+            arrays.update(w_data=w.data.astype(np.float16), w_indices=w.indices.astype(np.int32),
+                          w_indptr=w.indptr.astype(np.int32))
         doc = {"format": MODEL_FORMAT, "settings": asdict(self.settings), "labels": self.labels,
                "scale": cal.scale, "select_score": cal.select_score, "vocabulary": self.vocabulary,
                "shape": [len(self.labels), len(self.vocabulary)], "ref_weights": list(cal.ref_weights),
@@ -463,9 +471,15 @@ class TagModel:
             raise ModelError(f"{d}: corrupt model (reference posts and reference arrays disagree)")
         _check_values(a, L, V, d)
         cal.offsets = a["offsets"]
-        weights = sp.csr_matrix((a["w_data"].astype(np.float32), a["w_indices"], a["w_indptr"]), shape=(L, V))
+        if "wt_data" in a:  # by term: the (V, L) product matrix as stored, the (L, V) weights a view of it
+            wt = sp.csr_matrix((a["wt_data"].astype(np.float32), a["wt_indices"].astype(np.int32), a["wt_indptr"]),
+                               shape=(V, L))
+            weights = wt.T
+        else:
+            wt = None
+            weights = sp.csr_matrix((a["w_data"].astype(np.float32), a["w_indices"], a["w_indptr"]), shape=(L, V))
         m = cls(settings=state["settings"], labels=state["labels"], vocabulary=state["vocabulary"], idf=a["idf"],
-                weights=weights, intercept=a["intercept"], calibration=cal, info=state["info"])
+                weights=weights, intercept=a["intercept"], calibration=cal, info=state["info"], _weights_t=wt)
         try:
             if posts is not None:
                 m.references = ReferenceIndex.from_arrays(posts, a, L)
@@ -480,14 +494,19 @@ class TagModel:
 
 
 # --- the TagModel's stored form ------------------------------------------------------------------------------
-MODEL_FORMAT = "cabletags-tagmodel/1"
+# version 2 (2026-12-06): the weights stored by term (wt_*); version 1 folders (by label, w_*) still load
+MODEL_FORMAT = "cabletags-tagmodel/2"
+OLDEST_FORMAT = 1
 MAX_REFERENCE_ROWS = 10_000_000
 # name -> dtype of every array a TagModel stores; the first six are required, the reference index all or none
-_ARRAYS = {"idf": "<f4", "w_data": "<f2", "w_indices": "<i4", "w_indptr": "<i4", "intercept": "<f4",
+_ARRAYS = {"idf": "<f4", "w_data": "<f2", "w_indices": "<i4", "w_indptr": "<i4", "wt_data": "<f2",
+           "wt_indices": "<i2", "wt_indptr": "<i4", "intercept": "<f4",
            "offsets": "<f4", "select_margins": "<f4", "ref_own": "<i4", "ref_tags_indptr": "<i4",
            "ref_tags": "<i2", "ref_cites_indptr": "<i4", "ref_cites": "<i4", "nn_columns": "<i4", "nn_indptr": "<i4",
            "nn_indices": "<u2", "nn_values": "|u1", "nn_tags_indptr": "<i4", "nn_tags": "<i2"}
-_REQUIRED = ("idf", "w_data", "w_indices", "w_indptr", "intercept", "offsets")
+_REQUIRED = ("idf", "intercept", "offsets")
+# the weights, by label (L, V) as models were kept before 2026-12-06, or by term (V, L): one of the two, whole
+_WEIGHTS = {"w_data": ("w_data", "w_indices", "w_indptr"), "wt_data": ("wt_data", "wt_indices", "wt_indptr")}
 _REFERENCE = ("ref_own", "ref_tags_indptr", "ref_tags", "ref_cites_indptr", "ref_cites")
 _NEIGHBOURS = ("nn_columns", "nn_indptr", "nn_indices", "nn_values")
 _NEIGHBOUR_TAGS = ("nn_tags_indptr", "nn_tags")  # absent when they are the reference index's own
@@ -530,8 +549,10 @@ def _layout(doc: dict, declared: dict) -> ArrayLayout:
     if (nn is not None) != ("nn_indptr" in declared):
         raise ValueError("the neighbours entry and the neighbour arrays disagree")
     # a whole-cable model with its header block keeps the weights of two fits
-    shapes = _expected_shapes(declared, L, V, settings.keep_weights * (2 if settings.header_weight else 1))
-    required = _REQUIRED + (_REFERENCE if "ref_own" in declared else ())
+    version = int(str(doc.get("format")).rpartition("/")[2])  # load_folder checked it is a number it reads
+    shapes = _expected_shapes(declared, L, V, settings.keep_weights * (2 if settings.header_weight else 1), version)
+    required = _REQUIRED + _WEIGHTS["wt_data" if "wt_data" in declared else "w_data"] \
+        + (_REFERENCE if "ref_own" in declared else ())
     if nn is not None:
         required += _NEIGHBOURS + (_NEIGHBOUR_TAGS if "nn_tags" in declared or "ref_own" not in declared else ())
     info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
@@ -540,14 +561,22 @@ def _layout(doc: dict, declared: dict) -> ArrayLayout:
                         "posts": posts, "neighbours": nn, "info": info})
 
 
-def _expected_shapes(declared: dict, L: int, V: int, keep: int) -> dict:
+def _expected_shapes(declared: dict, L: int, V: int, keep: int, version: int) -> dict:
     """name -> shape every array must have, from the labels, vocabulary and settings; the data arrays'
     and the reference index's sizes come from the manifest but are bounded."""
-    nnz = declared.get("w_data", {}).get("shape", [None])[0]
+    if ("w_data" in declared) == ("wt_data" in declared):
+        raise ValueError("the weights must be stored once, by label (w_*) or by term (wt_*)")
+    if "wt_data" in declared and version == 1:
+        raise ValueError("weights by term (wt_*) in a model of format 1, which keeps them by label")
+    by_term = "wt_data" in declared
+    nnz = declared["wt_data" if by_term else "w_data"].get("shape", [None])[0]
     if not isinstance(nnz, int) or not 0 <= nnz <= L * min(V, keep):
         raise ValueError(f"weights declared as {nnz!r} values; at most {L} x {min(V, keep)}")
-    exp = {"idf": (V,), "w_data": (nnz,), "w_indices": (nnz,), "w_indptr": (L + 1,), "intercept": (L,),
-           "offsets": (L,), "select_margins": (L,)}
+    exp = {"idf": (V,), "intercept": (L,), "offsets": (L,), "select_margins": (L,)}
+    if by_term:
+        exp.update(wt_data=(nnz,), wt_indices=(nnz,), wt_indptr=(V + 1,))
+    else:
+        exp.update(w_data=(nnz,), w_indices=(nnz,), w_indptr=(L + 1,))
     if "ref_own" in declared:
         dims = [declared.get(k, {}).get("shape") or [None] for k in ("ref_own", "ref_tags", "ref_cites")]
         n, k, m = dims[0][0], dims[1][0], dims[2][0]
@@ -569,14 +598,17 @@ def _expected_shapes(declared: dict, L: int, V: int, keep: int) -> dict:
 
 
 def _check_values(a: dict, L: int, V: int, d) -> None:
-    for name in ("idf", "w_data", "intercept", "offsets"):
+    by_term = "wt_data" in a
+    w = "wt_" if by_term else "w_"
+    for name in ("idf", w + "data", "intercept", "offsets"):
         if not np.all(np.isfinite(a[name])):
             raise ModelError(f"{d}: array {name} holds values that are not finite numbers")
-    ptr, idx = a["w_indptr"].astype(np.int64), a["w_indices"]
+    ptr, idx = a[w + "indptr"].astype(np.int64), a[w + "indices"]
     if ptr[0] != 0 or ptr[-1] != len(idx) or np.any(np.diff(ptr) < 0):
         raise ModelError(f"{d}: weight row pointers are not monotone from 0 to {len(idx)}")
-    if len(idx) and (idx.min() < 0 or idx.max() >= V):
-        raise ModelError(f"{d}: weight indices outside the vocabulary of {V} terms")
+    bound, what = (L, f"the {L} labels") if by_term else (V, f"the vocabulary of {V} terms")
+    if len(idx) and (idx.min() < 0 or idx.max() >= bound):
+        raise ModelError(f"{d}: weight indices outside {what}")
     if np.any(a["idf"] <= 0):
         raise ModelError(f"{d}: idf values must be positive")
 

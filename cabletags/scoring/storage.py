@@ -4,7 +4,7 @@ arrays (TagModel.to_arrays) and back (TagModel.from_arrays), and says which arra
 and shape (an ArrayLayout).
 
 A model folder holds ``model.json`` (its ``format`` names the kind of model and the version, e.g.
-``cabletags-tagmodel/1``; the rest is the kind's), ``arrays.npz`` (the named arrays) and ``manifest.json``: the
+``cabletags-tagmodel/2``; the rest is the kind's), ``arrays.npz`` (the named arrays) and ``manifest.json``: the
 sha256 of every file of the folder and the dtype and shape of every array.
 
 Loading trusts nothing it reads (a crafted model gets a one-line ModelError, never a crash or a large
@@ -273,7 +273,7 @@ def read_folder(directory: str | Path) -> tuple[dict, dict, bytes]:
         os.close(dfd)
 
 
-def _check_format(doc, d: Path, want: str) -> None:
+def _check_format(doc, d: Path, want: str, oldest: int | None = None) -> None:
     fmt = doc.get("format") if isinstance(doc, dict) else None
     name, _, version = str(fmt).partition("/")
     want_name, _, want_version = want.partition("/")
@@ -281,8 +281,9 @@ def _check_format(doc, d: Path, want: str) -> None:
         raise ModelError(f"{d}: model format {fmt!r} is not {want!r} (not a cabletags model)")
     if int(version) > int(want_version):
         raise ModelError(f"{d}: model format {fmt} is newer than this cabletags reads ({want}); upgrade")
-    if int(version) < int(want_version):
-        raise ModelError(f"{d}: model format {fmt} is older than {want}; retrain the model")
+    if int(version) < (int(want_version) if oldest is None else oldest):
+        raise ModelError(f"{d}: model format {fmt} is older than {want_name}/{oldest or want_version}; "
+                         "retrain the model")
 
 
 def strings(x, what: str, unique: bool = True) -> list[str]:
@@ -354,9 +355,10 @@ def _read_arrays(data: bytes, declared: dict, layout: ArrayLayout, d: Path) -> d
         return dict(pool.map(read, biggest_first))
 
 
-def load_folder(directory: str | Path, fmt: str, layout) -> tuple[dict, dict, object]:
+def load_folder(directory: str | Path, fmt: str, layout, oldest: int | None = None) -> tuple[dict, dict, object]:
     """(model.json document, arrays by name, the layout's state) of the model folder at `directory`, whose
-    model.json must be of format `fmt` ("cabletags-tagmodel/1"). layout(doc, declared) -> ArrayLayout: the kind's
+    model.json must be of format `fmt` ("cabletags-tagmodel/2"), or of an older version of it down to `oldest` (the
+    layout tells them apart: it reads doc["format"]). layout(doc, declared) -> ArrayLayout: the kind's
     reading of its document (raising ValueError or ModelError when it is wrong) and the arrays that document allows,
     `declared` being the manifest's {name: {dtype, shape}}. Only JSON and plain arrays are read (never pickle).
 
@@ -364,16 +366,16 @@ def load_folder(directory: str | Path, fmt: str, layout) -> tuple[dict, dict, ob
     while it is read is read again (up to three times)."""
     for attempt in range(3):
         try:
-            return _load(Path(directory), fmt, layout)
+            return _load(Path(directory), fmt, layout, oldest)
         except ModelError:
             if attempt == 2 or not Path(directory).is_dir():
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _load(d: Path, fmt: str, layout) -> tuple[dict, dict, object]:
+def _load(d: Path, fmt: str, layout, oldest: int | None = None) -> tuple[dict, dict, object]:
     manifest, doc, data = read_folder(d)
-    _check_format(doc, d, fmt)
+    _check_format(doc, d, fmt, oldest)
     try:
         lay = layout(doc, manifest["arrays"])
     except (ValueError, TypeError) as e:

@@ -75,7 +75,7 @@ def cases(work: Path):
             body = " ".join(rng.permutation((words[tag] + " the embassy said officials met").split() * 3))
             f.write(json.dumps({"id": f"T{i}", "body": body, "tags": f"PREL, {tag}"}) + "\n")
     yield "model: weight index out of range", 4, ["suggest", "-", "--model",
-                                                  str(crafted_model(w, "oob", lambda a: a["w_indices"].__setitem__(0, 10**7)))], b"x", None, 500
+                                                  str(crafted_model(w, "oob", lambda a: a["wt_indices"].__setitem__(0, 30000)))], b"x", None, 500
     yield "model: labels swapped, manifest not updated", 4, ["suggest", "-", "--model", str(crafted_model(
         w, "swap", edit_json=lambda d: d["labels"].__setitem__(slice(0, 2), d["labels"][1::-1]), manifest=False))], b"x", None, 500
     yield "model: NaN scale", 4, ["suggest", "-", "--model", str(crafted_model(w, "nan", edit_json=lambda d: d.update(scale=float("nan"))))], b"x", None, 500
