@@ -6,7 +6,7 @@ import numpy as np
 from tiny_corpus import make_records
 
 from cabletags import Suggester
-from cabletags.cableformat import BOILERPLATE, BOILERPLATE_PARTS, REFERENCE, REFERENCE_BODY
+from cabletags.cableformat import BOILERPLATE, BOILERPLATE_PARTS, REFERENCE, REFERENCE_BODY, TAGS_LABEL
 from cabletags.scoring.fitting import make_vectorizer
 
 TEXTS = ["C O N F I D E N T I A L SECTION 01 OF 02 REF: A. 06 BAKU 1835 B. STATE 96625\n\n"
@@ -94,7 +94,9 @@ def test_anchored_patterns_agree_on_shuffled_pieces_of_every_part():
 
     plain_boiler = re.compile("|".join(BOILERPLATE_PARTS), re.S)
     plain_ref = re.compile(REFERENCE_BODY)
-    pieces = ["U N C L A S", "S E C R E T ", "A B C D", "UNCLASSIFIED", "UNCLAS", "CONFIDENTIAL", "SECRET", "NOFORN",
+    plain_tags = re.compile(TAGS_LABEL.pattern.removeprefix("(?=[TA])"), re.I)
+    pieces = ["TAGS:", "tags: ", "T A G S", "TAGE", "TAS:", "AGS :", "Tag", "\tTAGS ", "U N C L A S", "S E C R E T ",
+              "A B C D", "UNCLASSIFIED", "UNCLAS", "CONFIDENTIAL", "SECRET", "NOFORN",
               "SIPDIS", "LIMDIS", "EXDIS", "NODIS", "SENSITIVE BUT UNCLASSIFIED", "FOR OFFICIAL USE ONLY",
               "SECTION 1 OF 3", "E.O. 12958: DECL: 1/2/2019", "E. O.12356", "REF: A. STATE 1 B. 06 ROME 0042",
               "REFS:", "REFERENCES ", "Classified By: Amb. X, reasons 1.4 (b) and (d).", "Derived by", "DERIVED BY ",
@@ -105,6 +107,7 @@ def test_anchored_patterns_agree_on_shuffled_pieces_of_every_part():
         text = "".join(rnd.choice(pieces) + rnd.choice(["", " ", "", "\n"]) for _ in range(rnd.randint(0, 14)))
         assert BOILERPLATE.sub(" ", text) == plain_boiler.sub(" ", text), text
         assert REFERENCE.findall(text) == plain_ref.findall(text), text
+        assert [m.span() for m in TAGS_LABEL.finditer(text)] == [m.span() for m in plain_tags.finditer(text)], text
         posts = {"STATE", "ROME", "USUNNEWYORK", "PARIS"}
         want = list(dict.fromkeys((int(y) if y else None, "".join(p.split()[k:]), int(n))
                                   for y, p, n in plain_ref.findall(text[:3000])
@@ -182,3 +185,48 @@ def test_term_counts_equal_scikit_learns_with_empty_and_one_word_texts():
         assert list(got.terms) == list(cv.get_feature_names_out()), n
         assert np.array_equal(got.matrix.toarray(), want.toarray()), n
 
+
+
+def test_paragraph_numbers_found_by_number_match_the_scan_of_every_number():
+    # _numbered searches each paragraph number in turn; _numbered_scan reads every number of the text: the same
+    # paragraphs, starts and markings, with leading zeros, longer numbers, decimals, pilcrows, PARA, markings, and
+    # digits of other scripts (which send the text to the plain scan)
+    import random
+
+    from cabletags.cableformat import _numbered, _numbered_scan
+
+    pieces = ["1.", "2.", "3.", "01.", "007.", "0001.", "10.", "1000.", "2009.", "1.5", " ", "  ", "\n", "\n\n",
+              "(C)", "(SBU)", "PARA ", "x", "A.", "12", "0", "1 .", "2 . (U)", "text", "\t", "\u00b6", "\u0661.",
+              "\u00b2", "caf\u00e9"]
+    rnd = random.Random(3)
+
+    def key(seq):
+        return [(x.start(), x.end(), x.number, x.marking) for x in seq]
+
+    for _ in range(6000):
+        t = "".join(rnd.choice(pieces[:-4] if rnd.random() < 0.5 else pieces) for _ in range(rnd.randint(0, 20)))
+        assert key(_numbered(t)) == key(_numbered_scan(t)), t
+    long = "".join(f"\n{i}. (C) text {i * 7}. more" for i in range(1, 1003))
+    assert len(_numbered(long)) == 999 and key(_numbered(long)) == key(_numbered_scan(long))
+
+
+def test_summary_and_comment_found_where_their_words_stand_match_the_plain_scan():
+    # on ASCII text the start and end patterns are tried only where their words stand; the plain way scans the text
+    import random
+
+    from cabletags import cableformat as cf
+
+    def plain(text, start, end, word):
+        at = cf._find_word(text, word)
+        m = start.search(text, max(0, at - 1)) if at >= 0 else None
+        e = m and end.search(text, m.end() + 1)
+        return (" ".join(text[m.end():e.start()].split()) or None) if m and e else None
+
+    pieces = ["SUMMARY", "Summary", "summary", "SuMMARY", "END", "end", "End", "COMMENT", "Comment:", "COMMENT:", ":",
+              ".", " ", "\n", "\t", "x", "SUMMARY:", "END SUMMARY", "END\nCOMMENT", "endsummary", "NONSUMMARY",
+              "FRIEND"]
+    rnd = random.Random(4)
+    for _ in range(5000):
+        t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 16)))
+        assert cf.summary(t) == plain(t, cf._SUMMARY_START, cf._SUMMARY_END, "summary"), t
+        assert cf.comment(t) == plain(t, cf._COMMENT_START, cf._COMMENT_END, "comment"), t

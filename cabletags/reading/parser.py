@@ -222,8 +222,9 @@ def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
     out.paragraphs = cf.split_paragraphs(body, seq)
     out.signature = cf.signature(body, ended)
     out.body = ended
-    out.summary = cf.summary(body)
-    out.comment = cf.comment(body)
+    low = body.lower() if body.isascii() else None
+    out.summary = cf.summary(body, low)
+    out.comment = cf.comment(body, low)
     out.year = cable_year(out.reference_id_original, out.date_time_group)
     out.era = era_of(out.year) if era == "auto" else era
     if out.era == "1970s" and out.tags is not None:
