@@ -252,3 +252,28 @@ def test_training_reads_cables_as_the_suggester_does():
     texts = [r["preamble"] + "\n" + r["body"] for r in make_cables(n=10, seed=2)] + [CABLE, "no header at all"]
     for block in (False, True):
         assert read_as_cables(texts, header_block=block) == [cable_reading(parse_cable(t), block) for t in texts]
+
+
+def test_without_refit_the_header_join_is_tuned_without_the_validation_cables_in_the_indexes(tmp_path, monkeypatch):
+    # was a leak: with --no-refit the indexes were rebuilt over every cable before the header model was joined, so
+    # the joined model was tuned on validation cables that found themselves among the references and neighbours
+    from tiny_corpus import write_jsonl
+
+    from cabletags.scoring import training
+
+    seen = []
+    tune = TagModel.tune
+
+    def spy(self, texts, label_sets, margins=None):
+        if self.references is not None:
+            seen.append((len(self.references), len(self.neighbours)))
+        return tune(self, texts, label_sets, margins)
+
+    monkeypatch.setattr(TagModel, "tune", spy)
+    monkeypatch.setattr(training, "HEADER_JOIN_WEIGHTS", (0.3,))
+    corpus = write_jsonl(tmp_path / "c.jsonl", make_cables(n=80, seed=4))
+    training.train_model(corpus, tmp_path / "m", settings=ModelSettings(reading="cable", header_weight=1.0),
+                         min_label_count=5, validation_share=0.3, progress=lambda m: None, n_jobs=1, refit=False)
+    assert len(seen) == 2 and len(set(seen)) == 1 and seen[0][0] == seen[0][1] < 80  # fit's tune, the join's
+    m = TagModel.load(tmp_path / "m")
+    assert m.info["header_join"] > 0 and len(m.references) == len(m.neighbours) == 80  # the final model: every cable

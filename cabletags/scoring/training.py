@@ -198,8 +198,8 @@ def run_plan(plan: TrainPlan, progress=print, phase_bar=None) -> tuple[TagModel,
 @dataclass
 class Fitted:
     """What fit_and_tune made: the model fitted on the training part and tuned on the validation part, the final
-    model (refitted on everything with that calibration, or the same model), the validation margins (n_val, L)
-    and the validation report."""
+    model (refitted on everything with that calibration, or the same fit with its indexes over every cable), the
+    validation margins (n_val, L) and the validation report."""
 
     model: TagModel
     final: TagModel
@@ -246,8 +246,11 @@ def fit_and_tune(texts, label_sets, labels, settings: ModelSettings, val, ids=No
         progress(f"refitted on all {len(texts)} cables in {final.info['fit_seconds']} s")
     del counts
     if not refit and model.references is not None and ids is not None:
-        # the index is a lookup, not a fit: it covers every cable given, as the refit model's does
-        model.index_references(ids, texts, label_sets)
+        # the index is a lookup, not a fit: the final model's covers every cable given, as the refit model's does.
+        # The model of the training part keeps its own, which holds no validation cable: a header model is still
+        # joined and tuned on the validation part with it (a validation cable must never find itself there)
+        final = replace(model, info=dict(model.info))
+        final.index_references(ids, texts, label_sets)  # new indexes for `final`; the model's stay as they are
     return Fitted(model, final, M, report)
 
 
@@ -298,8 +301,8 @@ def _join_header_model(model, final, M, header_texts, texts, label_sets, labels,
         head_all.fit(header_texts, label_sets, labels, n_jobs=n_jobs,
                      on_tag=phase_bar("refitting the header model", len(labels)))
         final = final.join_header(head_all, c, HEADER_KEEP_WEIGHTS)
-    else:
-        final = joined
+    else:  # the joined model with the final model's indexes (every cable; the joined one's: the training part)
+        final = replace(joined, references=final.references, neighbours=final.neighbours, info=dict(joined.info))
     final.calibration = joined.calibration
     final.info.update(train_texts=len(texts))
     progress(f"joined the header model (margin weight {c:.4f}) to the whole-cable model")
