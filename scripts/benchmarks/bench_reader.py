@@ -6,8 +6,11 @@
 2. Throughput on the shared corpus: bare whole cables read (read_cable) and read + suggested by the shipped
    whole-cable model, as `suggest --jsonl --cable` does, per second; and saved pages (each corpus cable wrapped in
    a page of the 2011 cablegate layout and in a PlusD-like page, markup written here) read per second.
+3. With --stages: each stage of a whole cable (read, the text the model reads, boilerplate, TF-IDF terms, the
+   product with the weights, the reference index, the vote, ranking) timed on its own, in ms a cable.
 
 usage: python scripts/benchmarks/bench_reader.py [--corpus PATH] [--cables 2000] [--base 20000] [--skip-corpus]
+                                                 [--stages]
 """
 from __future__ import annotations
 
@@ -132,18 +135,55 @@ def throughput(corpus: str, n: int) -> None:
           f"{len(pg) / dt:,.0f} pages/s")
 
 
+def stages(corpus: str, n: int) -> None:
+    """Where a whole cable's time goes: each stage of `suggest --jsonl --cable` timed on its own over the same
+    cables, in ms a cable (the n-gram tables built beforehand, as a long run has them)."""
+    from cabletags.scoring.corpus import read_corpus
+    from cabletags.scoring.suggester import Suggester
+
+    recs = list(itertools.islice(read_corpus(corpus), n))
+    texts = [(r.get("preamble") or "") + "\n" + (r.get("body") or "") for r in recs]
+    s = Suggester.load(cables_only=True)
+    m = s.cable_model
+    m.vectorizer._ngram_tables()
+    m.scorers  # links the vote to the reference index
+    times = {}
+
+    def timed(name, f):
+        t0 = time.perf_counter()
+        out = f()
+        times[name] = (time.perf_counter() - t0) * 1000 / len(texts)
+        return out
+
+    cables = timed("read (read_cable)", lambda: [read_cable(t) for t in texts])
+    read = timed("the text the model reads (cable_text)", lambda: [s.cable_text(c)[1] for c in cables])
+    prepared = timed("boilerplate stripped (prepare)", lambda: m.prepare(read))
+    X = timed("TF-IDF terms (vectorizer)", lambda: m.vectorizer.transform(prepared))
+    timed("product with the weights", lambda: (X @ m.weights_t).toarray())
+    timed("reference index", lambda: m.references.features(read))
+    timed("nearest-cables vote", lambda: m.neighbours.score(read, X))
+    P, S = timed("all of scoring (predict)", lambda: m.predict(read))
+    timed("ranking", lambda: [s.rank(p, 10, sel) for p, sel in zip(P, S)])
+    print(f"stages of a whole cable over {len(texts)} cables (ms a cable):")
+    for name, t in times.items():
+        print(f"  {name:40} {t:6.3f}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus")
     ap.add_argument("--cables", type=int, default=2000)
     ap.add_argument("--base", type=int, default=20000, help="the smallest pathological size, in characters")
     ap.add_argument("--skip-corpus", action="store_true")
+    ap.add_argument("--stages", action="store_true", help="also time each stage of a whole cable on its own")
     a = ap.parse_args(argv)
     ok = linear(a.base)
     if not a.skip_corpus:
         from cabletags.scoring.corpus import corpus_or_exit
 
         throughput(corpus_or_exit(a.corpus), a.cables)
+        if a.stages:
+            stages(corpus_or_exit(a.corpus), a.cables)
     sys.exit(0 if ok else 1)
 
 
