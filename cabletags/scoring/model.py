@@ -498,7 +498,8 @@ class TagModel:
 MODEL_FORMAT = "cabletags-tagmodel/2"
 OLDEST_FORMAT = 1
 MAX_REFERENCE_ROWS = 10_000_000
-# name -> dtype of every array a TagModel stores; the first six are required, the reference index all or none
+# name -> dtype of every array a TagModel stores; idf, intercept and offsets are required, the weights in one of
+# two layouts (_WEIGHTS), the reference index all or none
 _ARRAYS = {"idf": "<f4", "w_data": "<f2", "w_indices": "<i4", "w_indptr": "<i4", "wt_data": "<f2",
            "wt_indices": "<i2", "wt_indptr": "<i4", "intercept": "<f4",
            "offsets": "<f4", "select_margins": "<f4", "ref_own": "<i4", "ref_tags_indptr": "<i4",

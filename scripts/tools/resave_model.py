@@ -33,7 +33,7 @@ def texts_for(model: TagModel, recs) -> list[str]:
     """What the model reads of each record: the body, or (a whole-cable model) the text suggest --cable reads."""
     if model.settings.reading != "cable":
         return [r.get("body") or "" for r in recs]
-    from cabletags.reading import read_cable
+    from cabletags import read_cable  # the default workspace: the taxonomy loads once
     from cabletags.reading.parser import cable_reading
 
     out = []
