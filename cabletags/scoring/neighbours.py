@@ -27,8 +27,9 @@ LEVELS = 15
 MIN_DF = 20
 DEFAULT_K = 20
 DEFAULT_POWER = 5.0
-# query rows scored at once (their similarities to every cable sharing a word are held together)
-_CHUNK = 512
+# query rows scored at once (their similarities to every cable sharing a word are held together: 128 bodies hold
+# about 10 MB of them; 512 held 8-12 MB more at the peak of `suggest --jsonl` over the corpus, at the same speed)
+_CHUNK = 128
 
 
 def _unit_rows(X: sp.csr_matrix) -> sp.csr_matrix:

@@ -25,6 +25,7 @@ __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
 # for a shipped model and then save about 0.4 ms a whole cable (0.12 ms a paragraph of 900 characters), so they pay
 # for themselves after some 2 MB of text (a long run of suggest --jsonl); until then each gram's string is looked up
 TABLES_AFTER = 2_000_000
+_TABLE_SLICE = 50_000  # vocabulary terms split at a time while the tables are built
 
 
 # every ASCII character that is not a word character (\w: letters, digits, underscore), as a blank
@@ -58,7 +59,7 @@ class TfidfTransform:
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_max: int, header_weight: float = 0.0):
         self.vocabulary = vocabulary
-        self.index = {t: i for i, t in enumerate(vocabulary)}
+        self._index = None  # term -> index, for the lookups by string (built on first use, let go once tables are)
         self._tables = None  # the n-gram tables of term_ids(), built once TABLES_AFTER characters were seen
         self._seen = 0
         # header_weight > 0: the header terms are normalized as a block of their own (block_normalize)
@@ -97,16 +98,23 @@ class TfidfTransform:
         return self._tables or None
 
     def _build_tables(self):
-        # the terms' words laid end to end (one split of the joined vocabulary, not a split per term): a term's
-        # words are flat[offset : offset + n], and every array below is built from these without a loop per term
+        # the terms' words laid end to end (a split of the joined vocabulary, not a split per term): a term's word
+        # ids are flat_ids[offset : offset + n], and every array below is built from these without a loop per term.
+        # A slice of the vocabulary at a time: the words of all of it as strings at once would hold some 40 MB
         vocab = self.vocabulary
         sizes = np.fromiter(map(str.count, vocab, repeat(" ")), dtype=np.int64, count=len(vocab)) + 1
-        flat = " ".join(vocab).split(" ") if vocab else []
-        words = {w: i for i, w in enumerate(dict.fromkeys(flat), 1)}
+        flat_ids = np.zeros(int(sizes.sum()), dtype=np.int64)
+        words: dict[str, int] = {}
+        at = 0
+        for a in range(0, len(vocab), _TABLE_SLICE):
+            flat = " ".join(vocab[a:a + _TABLE_SLICE]).split(" ")
+            for w in dict.fromkeys(flat):
+                words.setdefault(w, len(words) + 1)
+            flat_ids[at:at + len(flat)] = np.fromiter(map(words.__getitem__, flat), dtype=np.int64, count=len(flat))
+            at += len(flat)
         W = len(words) + 1  # 0: a word the vocabulary does not have; no term spells a 0
         if W ** self.ngram_max >= 1 << 62:
             return None
-        flat_ids = np.fromiter(map(words.__getitem__, flat), dtype=np.int64, count=len(flat))
         offsets = np.zeros(len(vocab), dtype=np.int64)
         np.cumsum(sizes[:-1], out=offsets[1:])
         unigram = np.full(W, -1, dtype=np.int64)  # a word's unigram term, by word id (-1: none)
@@ -126,6 +134,13 @@ class TfidfTransform:
             by_n[n] = (keys[order], terms[order], starts)
         return words, W, unigram, by_n
 
+    @property
+    def index(self) -> dict[str, int]:
+        """term -> its index in the vocabulary."""
+        if self._index is None:
+            self._index = {t: i for i, t in enumerate(self.vocabulary)}
+        return self._index
+
     def term_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(rows, terms): for every 1..ngram_max gram of the texts that is a vocabulary term, its text's row and
         its term index. The words are looked up once each and the grams found as numbers (no gram string is ever
@@ -134,6 +149,7 @@ class TfidfTransform:
             self._seen += sum(map(len, texts))
             if self._seen < TABLES_AFTER:
                 return self._term_ids_by_string(texts)  # not yet worth building the tables
+            self._index = None  # the tables replace it (some 20 MB), and are built without it
         tables = self._ngram_tables()
         if tables is None:
             return self._term_ids_by_string(texts)
