@@ -10,13 +10,14 @@ threshold. This benchmark asks whether anything fitted on the same validation pa
 * a learned combiner: one logistic regression over (margin, cited, co-citing, vote) with an intercept per tag;
 * stacking: per tag, a logistic regression over its own calibrated logit and every tag's score (co-occurrence);
 * selection rules: beside the threshold, a text's tags within a share of its best one, or its 2nd / 3rd best above
-  a floor.
+  a floor;
+* with --k-power: the vote with other numbers of neighbours (10, 20, 40) and powers of the similarity (3, 5, 8).
 
 Every choice (weights, thresholds, regressions) is made on the validation part; the held-out cables only measure.
 It reads a model fitted without refit (`--no-refit`) on WORK/train.jsonl.gz with bench_quality.py's inner split
 (seed 1), whose validation part is known, and trains one into WORK/inner[-cable] when it is missing (2-4 minutes).
 
-usage: python scripts/benchmarks/bench_combiners.py WORK_DIR [--cable]
+usage: python scripts/benchmarks/bench_combiners.py WORK_DIR [--cable] [--k-power]
   WORK_DIR: a bench_quality.py work folder (train.jsonl.gz, test.jsonl.gz); --cable: whole cables read as
   `suggest --cable` reads them, with a whole-cable model (the header model joined as training decides)
 """
@@ -62,6 +63,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("work")
     ap.add_argument("--cable", action="store_true")
+    ap.add_argument("--k-power", action="store_true", help="also the vote with other k and powers (shipped: 20, 5)")
     a = ap.parse_args(argv)
     work = Path(a.work)
     for need in ("train.jsonl.gz", "test.jsonl.gz"):
@@ -203,6 +205,20 @@ def main(argv=None):
         t, f = max(((t, f) for t in np.round(np.arange(0.2, 0.81, 0.02), 2) for f in (0.1, 0.2, 0.3)),
                    key=lambda g: micro(kth(Pv, *g), V["Y"]))
         measure(P, kth(P, t, f), f"selection: threshold {t}, or among the {k} best and >= {f}")
+
+    if a.k_power:  # the vote's own settings: neighbours k and the similarity's power, the weight tuned again
+        Xv, Xt = m.transform(texts_of(val)), m.transform(texts_of(test))
+        ids_v, ids_t = [r["id"] for r in val], [r["id"] for r in test]
+        kept = (m.neighbours.k, m.neighbours.power)
+        for k, pw in ((10, 3.0), (10, 5.0), (10, 8.0), (20, 3.0), (20, 8.0), (40, 3.0), (40, 5.0), (40, 8.0)):
+            m.neighbours.k, m.neighbours.power = k, pw
+            Vk = dict(V, nn=m.neighbours.score(None, Xv, ids_v)[0])
+            Tk = dict(T, nn=m.neighbours.score(None, Xt, ids_t)[0])
+            c = C.tune(Vk["lin"], Vk["Y"], shrink, (Vk["cited"], Vk["cociting"]), rank_shift=Vk["shift"],
+                       votes=Vk["nn"])
+            P = c.scores(margins(Tk, c.ref_weights, np.float32(c.nn_weight)) + Tk["shift"])
+            measure(P, C.select(P, c.select_score), f"the vote with k {k}, power {pw:g} (weight {c.nn_weight})")
+        m.neighbours.k, m.neighbours.power = kept
 
     first = rows[0]
     print(f"\n{len(test)} held-out {'whole cables' if a.cable else 'bodies'}; model {inner} (fitted on "
