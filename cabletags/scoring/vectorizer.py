@@ -57,6 +57,8 @@ class TfidfTransform:
     vocabulary: V terms (unigrams and space-joined n-grams), idf: (V,) float32, ngram_max: n.
     """
 
+    _index = None  # (a class default too: a transform pickled before the index was built lazily still reads)
+
     def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_max: int, header_weight: float = 0.0):
         self.vocabulary = vocabulary
         self._index = None  # term -> index, for the lookups by string (built on first use, let go once tables are)
