@@ -33,14 +33,11 @@ def texts_for(model: TagModel, recs) -> list[str]:
     """What the model reads of each record: the body, or (a whole-cable model) the text suggest --cable reads."""
     if model.settings.reading != "cable":
         return [r.get("body") or "" for r in recs]
-    from cabletags import read_cable  # the default workspace: the taxonomy loads once
-    from cabletags.reading.parser import cable_reading
+    from cabletags import Suggester
+    from cabletags.vocabulary.taxonomy import load_taxonomy
 
-    out = []
-    for r in recs:
-        c = read_cable((r.get("preamble") or "") + "\n" + (r.get("body") or ""))
-        out.append(cable_reading(c, model.settings.header_weight > 0))
-    return out
+    s = Suggester(model, load_taxonomy(), "resave", model)
+    return [s.cable_text((r.get("preamble") or "") + "\n" + (r.get("body") or ""))[1] for r in recs]
 
 
 def main(argv=None) -> int:
