@@ -23,6 +23,7 @@ from ..errors import TrainingError
 from .calibration import Calibration, tune
 from .fitting import fit_linear
 from .neighbours import DEFAULT_K, DEFAULT_POWER, NeighbourIndex
+from .products import dense_product
 from .references import ReferenceIndex
 from .scorers import weighted_sum
 from .storage import ArrayLayout, ModelError, load_folder, number, save_folder, strings
@@ -289,7 +290,7 @@ class TagModel:
         return self._margins(self.transform(texts))
 
     def _margins(self, X) -> np.ndarray:
-        return np.asarray((X @ self.weights_t).toarray(), dtype=np.float32) + self.intercept
+        return dense_product(X, self.weights_t) + self.intercept
 
     def reference_features(self, texts, ids=None) -> tuple[np.ndarray, np.ndarray] | None:
         """(cited, cociting) tag shares from the reference index, each (n, L); None without an index.
@@ -365,7 +366,7 @@ class TagModel:
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
         X = self.transform(texts)
-        F = np.asarray((X @ self.weights_t).toarray(), dtype=np.float32) + self.reference_term(texts, ids, X)
+        F = dense_product(X, self.weights_t) + self.reference_term(texts, ids, X)
         # the scorers that are no evidence of the text's own (the nearest-cables vote) rank, but stay out of F
         M = F + self.intercept + weighted_sum(self.scorers, self.calibration.weights(), texts, X, ids, evidence=False)
         shift = self._bias_shift(texts)

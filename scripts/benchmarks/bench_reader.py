@@ -139,6 +139,7 @@ def stages(corpus: str, n: int) -> None:
     """Where a whole cable's time goes: each stage of `suggest --jsonl --cable` timed on its own over the same
     cables, in ms a cable (the n-gram tables built beforehand, as a long run has them)."""
     from cabletags.scoring.corpus import read_corpus
+    from cabletags.scoring.products import dense_product
     from cabletags.scoring.suggester import Suggester
 
     recs = list(itertools.islice(read_corpus(corpus), n))
@@ -159,7 +160,7 @@ def stages(corpus: str, n: int) -> None:
     read = timed("the text the model reads (cable_text)", lambda: [s.cable_text(c)[1] for c in cables])
     prepared = timed("boilerplate stripped (prepare)", lambda: m.prepare(read))
     X = timed("TF-IDF terms (vectorizer)", lambda: m.vectorizer.transform(prepared))
-    timed("product with the weights", lambda: (X @ m.weights_t).toarray())
+    timed("product with the weights", lambda: dense_product(X, m.weights_t))
     timed("reference index", lambda: m.references.features(read))
     timed("nearest-cables vote", lambda: m.neighbours.score(read, X))
     P, S = timed("all of scoring (predict)", lambda: m.predict(read))

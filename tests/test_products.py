@@ -1,0 +1,43 @@
+"""dense_product: the margins' product made dense a block of terms at a time equals scipy's sparse product, bit
+for bit, whatever the block, with empty rows anywhere (speed is measured in scripts/benchmarks/)."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from cabletags.scoring import products
+from cabletags.scoring.products import dense_product
+
+
+def random_pair(seed, n=40, V=3000, L=17):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, V, density=0.02, format="csr", dtype=np.float32, random_state=rng)
+    X = sp.csr_matrix(X.multiply((rng.random((n, 1)) > 0.25).astype(np.float32)))  # some empty rows
+    X = sp.vstack([sp.csr_matrix((1, V), dtype=np.float32), X, sp.csr_matrix((2, V), dtype=np.float32)]).tocsr()
+    X.sort_indices()
+    W = sp.random(V, L, density=0.1, format="csr", dtype=np.float32, random_state=rng)
+    W.data -= np.float32(0.5)  # signed weights: sums that cancel show any change of order
+    return X, W
+
+
+@pytest.mark.parametrize("block", [1, 7, 100, 10**6])
+def test_dense_product_equals_scipys_bit_for_bit(block):
+    for seed in range(5):
+        X, W = random_pair(seed)
+        want = (X @ W).toarray()
+        got = dense_product(X, W, block=block)
+        assert got.dtype == np.float32 and got.shape == want.shape
+        assert np.array_equal(got, want)
+
+
+def test_dense_product_of_nothing():
+    X, W = random_pair(0)
+    assert not dense_product(X[:0], W).size
+    empty = sp.csr_matrix((3, X.shape[1]), dtype=np.float32)
+    assert np.array_equal(dense_product(empty, W), np.zeros((3, W.shape[1]), dtype=np.float32))
+
+
+def test_without_the_accumulating_kernel_blocks_are_summed_apart(monkeypatch):
+    # a scipy that moved its kernel still gives the product, equal up to the order of float32 sums
+    monkeypatch.setattr(products, "_accumulate", None)
+    X, W = random_pair(3)
+    np.testing.assert_allclose(dense_product(X, W, block=50), (X @ W).toarray(), rtol=1e-5, atol=1e-6)
