@@ -13,9 +13,9 @@ import scipy.sparse as sp
 
 __all__ = ["dense_product", "BLOCK_TERMS"]
 
-# weight rows made dense at a time: 8,192 terms of a 261-tag model hold 8.5 MB (a batch of 256 whole bodies uses some
+# weight rows made dense at a time: 4,096 terms of a 261-tag model hold 4.3 MB (a batch of 256 whole bodies uses some
 # 65,000 terms: all of them at once would hold 68 MB and run slower, out of cache)
-BLOCK_TERMS = 8192
+BLOCK_TERMS = 4096
 
 try:  # Y += A @ B for CSR A and dense B: adds each block into the same sums, in the same order as one product
     from scipy.sparse._sparsetools import csr_matvecs as _accumulate
