@@ -62,8 +62,11 @@ def date_time_group(text: str) -> str | None:
                 return m.group(1)
         at = text.find("Z", at + 1)
     return None
-FROM_LINE = _Lazy(r"(?m)^[ \t]*FM\s+(.+)$")  # [ \t]*: a leading \s* rescans blank lines
-TO_LINES = _Lazy(r"(?m)^[ \t]*(?:TO|INFO)\s+(.+)$")
+# lines that start FM / TO / INFO, searched in "\n" + text: a line start written as the newline before it is a
+# literal the regex engine skips to at C speed (^ is tried at every position: 4 times slower); [ \t]*: a leading
+# \s* would rescan blank lines
+FROM_LINE = _Lazy(r"(?m)\n[ \t]*FM\s+(.+)$")
+TO_LINES = _Lazy(r"(?m)\n[ \t]*(?:TO|INFO)\s+(.+)$")
 EO_LINE = _Lazy(r"\bE\.\s?O\.\s*1\d{4}\s*:?[^\n]*?(?=\s{2,}|\n|TAGS|$)")
 
 # a TAGS label inside a cable: safe spellings anywhere a field may start; risky ones (TAS, AGS) only with a colon.
@@ -86,7 +89,8 @@ CONTINUATION_LINE = _Lazy(r"^[\sA-Z0-9,;:()/&.'-]*$")
 SUBJECT = _Lazy(r"\bSUBJ(?:ECT)?\s*[:.]\s*(.+?)(?=\n\s*\n|\s+REF(?:S|TEL|\(S\))?\s*:|\s+Classified\s+By|"
                 r"\s+1\.\s*\(|\s{2,}1\.\s|\n\s*1\.\s*\)?\s*\S|\s+E\.\s?[O0]\.\s*1\d{4}|"
                 r"\s+(?:(?:UNCLAS\w*|CONFIDENTIAL|SECRET)\s+)?PAGE\s+\d+\s|\n\s*-{4,}|$)", re.S | re.I)
-REF_LINE = _Lazy(r"(?m)\bREF(?:S)?\s*:\s*(.+?)(?=\n\s*\n|Classified|\n\s*1\.|$)", re.S)
+# the word boundary checked after the literal REF (as a lookbehind), so that the engine skips to each REF at C speed
+REF_LINE = _Lazy(r"(?m)REF(?<=\bREF)(?:S)?\s*:\s*(.+?)(?=\n\s*\n|Classified|\n\s*1\.|$)", re.S)
 
 # page headers and banners that break a TAGS list in multi-page cables (junk for the normalizer)
 PAGE_HEADERS = [

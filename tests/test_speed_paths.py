@@ -238,3 +238,24 @@ def test_summary_and_comment_found_where_their_words_stand_match_the_plain_scan(
         t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 16)))
         assert cf.summary(t) == plain(t, cf._SUMMARY_START, cf._SUMMARY_END, "summary"), t
         assert cf.comment(t) == plain(t, cf._COMMENT_START, cf._COMMENT_END, "comment"), t
+
+
+def test_header_line_patterns_match_what_the_plain_ones_match():
+    # FM / TO / INFO lines found from the newline before them (in "\n" + text), REF lines from the literal REF: the
+    # same matches as the plain patterns with ^ and \b first, on pieces glued at random (line starts, mid-word)
+    import random
+
+    from cabletags.cableformat import FROM_LINE, REF_LINE, TO_LINES
+
+    plain_from = re.compile(r"(?m)^[ \t]*FM\s+(.+)$")
+    plain_to = re.compile(r"(?m)^[ \t]*(?:TO|INFO)\s+(.+)$")
+    plain_ref = re.compile(r"(?m)\bREF(?:S)?\s*:\s*(.+?)(?=\n\s*\n|Classified|\n\s*1\.|$)", re.S)
+    pieces = ["TO", "INFO", "FM", "REF", "REFS", ":", " ", "\t", "\n", "\n\n", "X", "AMEMBASSY", "1.", "Classified",
+              "xREF", "TOKYO", "_", "é", "\r"]
+    rnd = random.Random(11)
+    for _ in range(5000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
+        assert TO_LINES.findall("\n" + text) == plain_to.findall(text), repr(text)
+        got, want = FROM_LINE.search("\n" + text), plain_from.search(text)
+        assert (got and got.group(1)) == (want and want.group(1)), repr(text)
+        assert REF_LINE.findall(text) == plain_ref.findall(text), repr(text)

@@ -193,10 +193,11 @@ def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
                 at = head.find(own, at + 1)
     out.caveats = [c for c in cf.CAVEATS if _has_word(head, c)]
     out.date_time_group = cf.date_time_group(head)
-    m = cf.FROM_LINE.search(head)
+    lines = "\n" + head  # FROM_LINE and TO_LINES find a line start as the newline before it
+    m = cf.FROM_LINE.search(lines)
     if m:
         out.from_ = m.group(1).strip()
-    out.to = [x.strip() for x in cf.TO_LINES.findall(head)]
+    out.to = [x.strip() for x in cf.TO_LINES.findall(lines)]
     m = cf.EO_LINE.search(head)
     if m:
         out.eo_line = " ".join(m.group(0).split())
