@@ -375,3 +375,23 @@ def test_shared_samples(name):
     assert [p.number for p in c.paragraphs] == list(range(1, n + 1)) and not c.doubts
     assert c.subject and "\ufffd" not in c.subject and "\ufffd" not in c.body
     assert not c.tags.unknown
+
+
+def test_a_fm_line_names_the_kind_of_post():
+    from cabletags.reading.posts import origin_of_from_line
+
+    assert origin_of_from_line("AMEMBASSY PARIS IMMEDIATE") == ("PARIS", "Embassy Paris")
+    assert origin_of_from_line("AMCONSUL CASABLANCA 0042") == ("CASABLANCA", "Consulate Casablanca")
+    assert origin_of_from_line("USMISSION GENEVA")[1] == "Mission Geneva"  # a mission is no embassy
+    assert origin_of_from_line("USINT HAVANA")[1] == "Interests Section Havana"
+    assert origin_of_from_line("SECSTATE WASHDC 1234") == ("STATE", "Secretary of State")
+    assert origin_of_from_line("SOMEWHERE ELSE") == ("SOMEWHERE ELSE", None)  # no prefix: no kind guessed
+
+
+def test_a_mission_header_finds_its_post():
+    # a mission to an organization: its site name from the posts table, no country, the id built from its header
+    c = read_cable("O 171458Z JUN 09\nFM USMISSION UNVIE VIENNA\nTO SECSTATE WASHDC 9589\nUNCLAS UNVIE VIENNA 000279\n\n"
+                   "E.O. 12958: N/A\nTAGS: AORC, IAEA\nSUBJECT: A BUDGET\n\n1. (SBU) Text.\n")
+    assert (c.origin, c.origin_country, c.reference_id) == ("UNVIE", None, "09UNVIEVIENNA279")
+    c = read_cable("R 010101Z JAN 09\nFM AMCONSUL KARACHI\nUNCLAS KARACHI 000012\n\nTAGS: PGOV\nSUBJECT: X\n\n1. Text.\n")
+    assert (c.origin, c.origin_country) == ("Consulate Karachi", "PK")  # its host country, curated (not AF)

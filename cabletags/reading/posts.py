@@ -8,7 +8,11 @@ from pathlib import Path
 
 __all__ = ["post_entry", "origin_of_from_line"]
 
-_FM_PREFIX = re.compile(r"^(?:AM(?:EMBASSY|EMB|CONSUL|CONGEN)|US(?:MISSION|DEL|INT|LO|OFFICE)|AMERICAN EMBASSY)\s+")
+_FM_PREFIX = re.compile(r"^(AM(?:EMBASSY|EMB|CONSUL|CONGEN)|US(?:MISSION|DEL|INT|LO|OFFICE)|AMERICAN EMBASSY)\s+")
+# what kind of post each FM prefix names ("USMISSION UNVIE VIENNA" is a mission, not an embassy)
+_KINDS = {"AMEMBASSY": "Embassy", "AMEMB": "Embassy", "AMERICAN EMBASSY": "Embassy", "AMCONSUL": "Consulate",
+          "AMCONGEN": "Consulate", "USMISSION": "Mission", "USDEL": "Delegation", "USINT": "Interests Section",
+          "USLO": "Liaison Office", "USOFFICE": "Office"}
 
 
 def _posts(taxonomy) -> dict:
@@ -49,5 +53,5 @@ def origin_of_from_line(from_line: str | None) -> tuple[str | None, str | None]:
     city = re.sub(r"\s+\d+$", "", city).strip()
     if fm.startswith("SECSTATE"):
         return "STATE", "Secretary of State"
-    kind = "Consulate" if fm.startswith(("AMCONSUL", "AMCONGEN")) else "Embassy" if m else None
+    kind = _KINDS.get(m.group(1)) if m else None
     return city, (f"{kind} {city.title()}" if kind else None)

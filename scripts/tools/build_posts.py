@@ -2,8 +2,9 @@
 the country code its cables carry (the country of an embassy or consulate), with the counts behind it.
 
 A post gets a country when it is an embassy, consulate or office in one country and the commonest geographic
-code of its cables is on at least 60% of them (a mission to an organization, the Department and delegations get
-none). Re-runnable; the file is generated: curate by editing this tool's CURATED table, not the YAML.
+code of its cables (alone: a tie names none) is on at least 60% of them (a mission to an organization, the
+Department and delegations get none); a post with too few cables to tell gets its host country from the HOST
+table (curated: true). Re-runnable; the file is generated: curate by editing this tool's tables, not the YAML.
 
 usage: python scripts/tools/build_posts.py [--corpus PATH] [--write]
 """
@@ -25,7 +26,14 @@ NO_COUNTRY = {"Secretary of State", "US Delegation, Secretary", "USUN New York",
               "UNVIE", "USEU Brussels"}
 # posts whose telegram header names the city differently from the site's origin name
 CURATED = {"Embasy Bonn": "BONN", "American Institute Taiwan, Taipei": "AIT TAIPEI", "Iran RPO Dubai": "RPO DUBAI",
-           "US Interests Section Havana": "USINT HAVANA", "US Office Almaty": "ALMATY", "REO Basrah": "REO BASRAH"}
+           "US Interests Section Havana": "USINT HAVANA", "US Office Almaty": "ALMATY", "REO Basrah": "REO BASRAH",
+           "UNVIE": "UNVIE VIENNA", "Mission USNATO": "USNATO"}
+# the host country of posts with too few corpus cables to tell it (their commonest code was another country's or
+# tied: Karachi's one cable was tagged AF, Bonn's TU); a fact of geography, so it stands over the counts
+HOST = {"Consulate Curacao": "NT", "Consulate Hong Kong": "HK", "Consulate Karachi": "PK", "Consulate Lahore": "PK",
+        "Consulate Melbourne": "AS", "Consulate St Petersburg": "RS", "Embassy Abidjan": "IV", "Embassy Chisinau": "MD",
+        "Embassy Kathmandu": "NP", "Embassy Lusaka": "ZA", "Embassy Ouagadougou": "UV", "Embassy Port Louis": "MP",
+        "Embassy Valletta": "MT", "Embasy Bonn": "GM", "Embassy Bridgetown": "BB"}
 PREFIXES = ("Embassy ", "Consulate ")
 MIN_SHARE = 0.6
 
@@ -56,11 +64,15 @@ def main(argv=None):
             counts[o][c] += 1
     posts = {}
     for o in sorted(n):
-        top = counts[o].most_common(1)
+        top = counts[o].most_common(2)
         code, k = top[0] if top else (None, 0)
         share = k / n[o]
         entry = {"origin": o, "cables": n[o]}
-        if o not in NO_COUNTRY and code and share >= MIN_SHARE:
+        tied = len(top) == 2 and top[1][1] == k  # two codes on as many cables: neither is the post's (and the
+        # Counter's order among them would change from run to run)
+        if o in HOST:
+            entry.update(country=HOST[o], share=round(counts[o][HOST[o]] / n[o], 3), curated=True)
+        elif o not in NO_COUNTRY and code and share >= MIN_SHARE and not tied:
             entry.update(country=code, share=round(share, 3))
         posts[city_of(o)] = entry
     with_country = sum("country" in e for e in posts.values())
