@@ -390,8 +390,9 @@ def test_a_fm_line_names_the_kind_of_post():
 
 def test_a_mission_header_finds_its_post():
     # a mission to an organization: its site name from the posts table, no country, the id built from its header
-    c = read_cable("O 171458Z JUN 09\nFM USMISSION UNVIE VIENNA\nTO SECSTATE WASHDC 9589\nUNCLAS UNVIE VIENNA 000279\n\n"
-                   "E.O. 12958: N/A\nTAGS: AORC, IAEA\nSUBJECT: A BUDGET\n\n1. (SBU) Text.\n")
+    c = read_cable("O 171458Z JUN 09\nFM USMISSION UNVIE VIENNA\nTO SECSTATE WASHDC 9589\n"
+                   "UNCLAS UNVIE VIENNA 000279\n\nE.O. 12958: N/A\nTAGS: AORC, IAEA\nSUBJECT: A BUDGET\n\n1. (SBU) Text.\n")
     assert (c.origin, c.origin_country, c.reference_id) == ("UNVIE", None, "09UNVIEVIENNA279")
-    c = read_cable("R 010101Z JAN 09\nFM AMCONSUL KARACHI\nUNCLAS KARACHI 000012\n\nTAGS: PGOV\nSUBJECT: X\n\n1. Text.\n")
+    c = read_cable("R 010101Z JAN 09\nFM AMCONSUL KARACHI\nUNCLAS KARACHI 000012\n\nTAGS: PGOV\nSUBJECT: X\n\n"
+                   "1. Text.\n")
     assert (c.origin, c.origin_country) == ("Consulate Karachi", "PK")  # its host country, curated (not AF)
