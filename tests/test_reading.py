@@ -292,6 +292,21 @@ def test_json_lines_without_jsonl_exit_2(tmp_path):
         assert p.returncode == 2 and "--jsonl" in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
+def test_documents_of_other_formats_are_refused_in_one_line():
+    # their markup would be read as a cable's words: JSON that is not JSON Lines (a usage problem, 2), RTF and ZIP
+    # archives (word processors' files, 3); a text that only starts with a bracket is still a cable
+    records = [{"id": "a", "text": TELEGRAM}, {"id": "b", "text": "x"}]
+    cases = [(json.dumps(records).encode(), 2, "JSON array of 2"), (json.dumps(records[0], indent=2).encode(), 2,
+                                                                   "JSON document"),
+             (b"\xef\xbb\xbf  {\\rtf1\\ansi TAGS: PREL\\par}", 3, "RTF"), (b"PK\x03\x04" + b"\x00" * 40, 3, "ZIP")]
+    for data, code, words in cases:
+        with pytest.raises(ReadError) as e:
+            read_document(data)
+        assert e.value.exit_code == code and words in str(e.value) and "\n" not in str(e.value)
+    assert read_cable(b"[SBU] TAGS: PREL, FR\nSUBJECT: X\n\n1. Text.\n").tags.codes == ["PREL", "FR"]
+    assert read_cable(json.dumps(records)).layout == "text"  # a str handed over is taken as the cable it is
+
+
 def test_read_cable_takes_paths_bytes_text_file_objects_and_documents(tmp_path):
     f = tmp_path / "c"
     f.write_bytes(TELEGRAM.encode("cp1252"))

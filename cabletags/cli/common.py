@@ -100,7 +100,7 @@ def read_document_input(path, what: str = "a cable"):
     if doc.replaced:
         click.echo(f"warning: {name}: undecodable bytes replaced with U+FFFD", err=True)
     if not doc.text.strip():
-        raise CLIError(f"{name}: empty input (no {what} to read)", EXIT_INPUT)
+        raise CLIError(f"{name}: empty input: expected {what}", EXIT_INPUT)
     return doc
 
 

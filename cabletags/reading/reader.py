@@ -112,6 +112,24 @@ def _is_jsonl(text: str) -> bool:
         return False
 
 
+def _refuse_documents(text: str, name: str) -> None:
+    """ReadError for text that is a document of another format, whose markup would be read as the cable's words:
+    JSON that is not JSON Lines (an array of records, an object over several lines: 2, a usage problem) and RTF
+    (3: save it as text)."""
+    head = text.lstrip("\ufeff \t\r\n")
+    if head.startswith("{\\rtf"):
+        raise ReadError(f"{name}: an RTF document, not a cable: save it as plain text or PDF first")
+    if head[:1] in "[{" and head:
+        import json
+
+        try:
+            value = json.loads(head)
+        except ValueError:
+            return  # text that starts with a bracket
+        what = f"a JSON array of {len(value)} item(s)" if isinstance(value, list) else "a JSON document"
+        raise ReadError(f"{name}: {what}, not a cable: write one JSON record a line (JSON Lines) and add --jsonl", 2)
+
+
 def read_document(source, name: str | None = None) -> Document:
     """Decode an input and find what it is (a page's cable text and metadata taken out of the page).
 
@@ -131,6 +149,9 @@ def read_document(source, name: str | None = None) -> Document:
             return doc
         if data[:2] == b"\x1f\x8b":  # gzip, by its magic bytes
             data = _gunzip(data, name)
+        if data[:4] == b"PK\x03\x04":  # a ZIP archive: word processors' documents are ZIP archives of XML
+            raise ReadError(f"{name or 'input'}: a ZIP archive (a .docx or .odt document?), not a cable: save the "
+                            "cable as plain text or PDF")
         d = decode_bytes(data)
         if "\x00" in d.text[:4096]:
             raise ReadError(f"{name or 'input'}: a binary file, not a cable")
@@ -140,6 +161,8 @@ def read_document(source, name: str | None = None) -> Document:
     if data is not None and _is_jsonl(text[:1 << 20]):  # text handed over as a str is taken as the cable it is
         raise ReadError(f"{name or 'input'}: this is JSON Lines (one record a line); add --jsonl to read each "
                         "record", 2)
+    if data is not None:
+        _refuse_documents(text, name or "input")
     if is_html(text):
         page = read_page(text)
         doc.text, doc.layout, doc.meta, doc.tag_pairs = page.text, page.layout, page.meta, page.tag_pairs
