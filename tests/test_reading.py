@@ -329,11 +329,14 @@ def test_parse_a_folder_one_record_per_file_bad_files_skipped(tmp_path):
     (d / "sub" / "b.html").write_text(cablegate_2011(TELEGRAM))
     (d / "c.bin").write_bytes(b"\x00\x01\x02 binary")
     (d / ".hidden").write_text("ignored")
+    (d / "d.txt").write_text(" \n\n")  # nothing to read: reported, as one empty file is
+    (d / "e.json").write_text(json.dumps([{"text": TELEGRAM}]))  # JSON, not a cable
     p = run_cli("parse", str(d))
     rows = [json.loads(x) for x in p.stdout.splitlines()]
     assert p.returncode == 0 and [Path(r["source"]).name for r in rows] == ["a.txt", "b.html"]
     assert [r["reference_id"] for r in rows] == ["09PARIS77", "09PARIS77"]
-    assert "c.bin" in p.stderr and "skipped" in p.stderr and "2 out, 1 skipped" in p.stderr
+    assert "c.bin" in p.stderr and "d.txt: empty input" in p.stderr and "e.json: a JSON array" in p.stderr
+    assert "2 out, 3 skipped" in p.stderr
     assert run_cli("parse", "--strict", str(d)).returncode == 5
     g = run_cli("parse", str(d / "**" / "*.html"))
     assert [Path(json.loads(x)["source"]).name for x in g.stdout.splitlines()] == ["b.html"]

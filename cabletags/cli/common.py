@@ -118,7 +118,7 @@ def each_cable(files, taxonomy, era: str, progress):
     be read is reported on stderr by name and skipped (counted in the returned list `bad`)."""
     from pathlib import Path
 
-    from ..reading import ReadError, iter_sources, read_cable
+    from ..reading import ReadError, iter_sources, read_cable, read_document
 
     bad: list = []
     if len(files) == 1 and Path(files[0]).is_dir() and not any(why is None for _, why in iter_sources(files)):
@@ -131,7 +131,10 @@ def each_cable(files, taxonomy, era: str, progress):
                 click.echo(f"warning: {path}: {why}; skipped", err=True)
                 continue
             try:
-                c = read_cable(Path(path), taxonomy, era)
+                doc = read_document(Path(path))
+                if not doc.text.strip():  # as for one file: nothing to read is a bad input, not a cable
+                    raise ReadError(f"{path}: empty input: expected a cable")
+                c = read_cable(doc, taxonomy, era)
             except ReadError as e:
                 bad.append((path, str(e)))
                 click.echo(f"warning: {e}; skipped", err=True)
