@@ -89,6 +89,24 @@ def test_tsv_and_the_refusals(tmp_path):
     assert run_cli("normalize", "--csv", str(f), "--jsonl").returncode == 2
 
 
+def test_the_delimiter_comes_from_the_file(tmp_path):
+    # a semicolon table (Excel in many locales) under --csv, and Excel's "sep=" line (kept): the header's split that
+    # holds the column decides, and the new cells use the same delimiter
+    f = tmp_path / "semi.csv"
+    f.write_bytes(b'ID;TAGS;note\r\n1;"PGOV, OSCEPREF";a, b\r\n')
+    p = run_cli("normalize", "--csv", str(f), "--column", "TAGS")
+    assert p.returncode == 0 and p.stdout.splitlines() == ["ID;TAGS;note;codes;names;unknown;repairs;confidence",
+                                                           '1;"PGOV, OSCEPREF";a, b;PGOV OSCE PREF;;;'
+                                                           'split:OSCEPREF>OSCE PREF;0.95']
+    f.write_bytes(b"sep=|\nTAGS|ID\nPHUM|x\n")
+    p = run_cli("normalize", "--csv", str(f), "--column", "TAGS")
+    assert p.stdout.splitlines() == ["sep=|", "TAGS|ID|codes|names|unknown|repairs|confidence", "PHUM|x|PHUM||||1"]
+    f.write_bytes(b"ID,TAGS\n1,PGOV\n2,PREL,EXTRA\n")  # more fields than the header: said, kept as written
+    p = run_cli("normalize", "--csv", str(f), "--column", "TAGS", "--id-column", "ID")
+    assert p.stdout.splitlines()[2] == "2,PREL,EXTRA,PREL,,,,1"
+    assert "line 3: 3 fields, the header has 2 (id '2')" in p.stderr
+
+
 def test_evaluate_says_what_it_left_out(tiny, tmp_path):
     from tiny_corpus import make_records
 

@@ -9,12 +9,19 @@ appended cells of lines already seen (archives repeat their TAGS lines).
 
 A record that lacks the column (fewer fields) or that the csv module cannot read is reported by its line number
 (`bad`, the batch contract) and written unchanged, with empty new cells when it could be split into fields, so
-that output record N is input record N.
+that output record N is input record N; a record with more fields than the header is reported too (its new cells
+follow its extra fields, so they stand under other columns).
+
+The delimiter comes from the file: Excel's ``sep=;`` first line (kept in the output), else the one of the
+given delimiter, comma, semicolon, tab and bar whose split of the header holds the column (a semicolon file saved
+by Excel in many locales reads as such under --csv); the new cells use the same delimiter.
 """
 from __future__ import annotations
 
 import csv
 import io
+import itertools
+import re
 from dataclasses import dataclass, field
 from typing import IO, Iterator
 
@@ -55,6 +62,22 @@ def _lines(f: IO[bytes], report_decoding: list, max_record: int, too_long: list)
             yield raw.decode("cp1252", errors="replace")
 
 
+_SEP_LINE = re.compile(r"sep=([^\r\n\w\"])\r?\n?$")
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(line: str, column: str, given: str) -> str:
+    """The delimiter whose split of the header line holds `column`: the given one first, then comma, semicolon, tab
+    and bar; the given one when none (or the column is not named) does."""
+    for d in dict.fromkeys((given,) + _DELIMITERS):
+        try:
+            if column in next(csv.reader([line], delimiter=d), []):
+                return d
+        except csv.Error:
+            continue
+    return given
+
+
 def _ending(text: str) -> tuple[str, str]:
     """(the record's text without its line end, the line end)."""
     if text.endswith("\r\n"):
@@ -86,7 +109,19 @@ def normalize_table(f: IO[bytes], out: IO[str], column: str, normalizer, delimit
             taken.append(line)
             yield line.lstrip("\ufeff") if line_no == 1 else line
 
-    reader = csv.reader(feed(), delimiter=delimiter)
+    lines = feed()
+    first = next(lines, None)
+    if first is None:
+        raise TableError(f"{name}: empty table: no header line")
+    hint = _SEP_LINE.match(first.lstrip("\ufeff"))
+    if hint:  # Excel's delimiter line: kept as it is, the header follows it
+        delimiter = hint.group(1)
+        out.write("".join(taken))
+        taken.clear()
+        reader = csv.reader(lines, delimiter=delimiter)
+    else:
+        delimiter = _delimiter(first.lstrip("\ufeff"), column, delimiter)
+        reader = csv.reader(itertools.chain([first.lstrip("\ufeff")], lines), delimiter=delimiter)
     cells = io.StringIO()
     writer = csv.writer(cells, delimiter=delimiter, lineterminator="")
 
@@ -135,6 +170,10 @@ def normalize_table(f: IO[bytes], out: IO[str], column: str, normalizer, delimit
             report.bad.append((start, f"{len(row)} field(s), no {column!r} field{who}; new cells left empty"))
             out.write(text + empty + (end or ""))
             continue
+        if len(row) > len(header):
+            who = f" (id {row[idc]!r})" if idc is not None else ""
+            report.bad.append((start, f"{len(row)} fields, the header has {len(header)}{who}: the new cells follow "
+                                      "the extra fields"))
         value = row[col]
         add = cache.get(value)
         if add is None:
