@@ -217,3 +217,63 @@ def test_a_crafted_vote_weight_is_refused(tiny, tmp_path):
     d = copy_model(tiny, tmp_path, "m", edit=lambda doc: doc["neighbours"].update(weight=float("nan")))
     with pytest.raises(ModelError, match="corrupt model"):
         TagModel.load(d)
+
+
+# --- the count rule: as many tags as the nearest cables carry ----------------------------------------------
+def test_select_with_counts_adds_each_texts_first_tags_above_the_floor():
+    from cabletags.scoring.calibration import select, top_by_count
+
+    P = np.array([[0.9, 0.35, 0.30, 0.1], [0.2, 0.2, 0.6, 0.05], [0.5, 0.4, 0.3, 0.2]], dtype=np.float32)
+    counts = np.array([2.6, 2.0, 0.2])  # rounded: 3, 2, 0
+    assert top_by_count(P, counts).tolist() == [[1, 1, 1, 0], [1, 0, 1, 0], [0, 0, 0, 0]]  # ties: label order
+    S = select(P, 0.8, counts, 0.32)
+    assert S.tolist() == [[1, 1, 0, 0],  # 0.30 is among its first 3 but under the floor
+                          [0, 0, 1, 0],  # its second (0.2, first in label order of the tie) is under the floor
+                          [1, 0, 0, 0]]  # no count: the threshold and the best tag, as without the rule
+    assert select(P, 0.8).tolist() == [[1, 0, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0]]
+
+
+def test_count_rule_is_kept_only_where_it_selects_better():
+    from cabletags.scoring.calibration import count_rule, micro_f1_threshold, select
+
+    rng = np.random.default_rng(3)
+    n, L = 300, 8
+    k = rng.integers(1, 5, n)
+    P = rng.uniform(0.05, 0.9, (n, L)).astype(np.float32)
+    Y = np.zeros((n, L), dtype=np.int8)
+    order = np.argsort(-P, axis=1)
+    for i in range(n):  # each text's tags are its first k, whatever their scores: a threshold cannot find them
+        Y[i, order[i, :k[i]]] = 1
+    pos = Y > 0
+
+    def micro(S):
+        return 2 * (S & pos).sum() / (S.sum() + pos.sum())
+
+    plain = micro(select(P, micro_f1_threshold(P, Y)))
+    t, f = count_rule(P, k.astype(float), Y, plain)  # counts that know how many: the rule is chosen
+    assert micro(select(P, t, k.astype(float), f)) > plain + 0.05
+    assert count_rule(P, np.zeros(n), Y, plain) is None  # counts that say nothing: the threshold alone
+
+
+def test_a_model_keeps_its_count_rule_and_predict_applies_it(tmp_path):
+    texts = ["visa fraud ring at the consulate"] * 6 + ["oil pipeline tender"] * 6 + ["election vote count"] * 6
+    tags = [["CVIS", "KFRD", "ASEC"]] * 6 + [["EPET"]] * 6 + [["PGOV", "KDEM"]] * 6
+    m = TagModel(settings=ModelSettings(min_df=5, neighbours=50, references=False)).fit(
+        texts, tags, ["ASEC", "CVIS", "EPET", "KDEM", "KFRD", "PGOV"], n_jobs=1)
+    m.calibration.nn_weight, m.calibration.select_score, m.calibration.count_floor = 0.5, 1.0, 0.0
+    q = ["visa fraud ring at the consulate", "election vote count", "oil pipeline tender", "hello"]
+    P, S = m.predict(q)
+    counts = m.neighbour_features(q).sum(axis=1)
+    assert np.rint(counts[:3]).tolist() == [3, 2, 1]
+    # nothing passes the threshold: each text with evidence selects as many tags as its neighbours carry, its best
+    assert S[:3].sum(axis=1).tolist() == [3, 2, 1]
+    assert all(set(np.flatnonzero(S[i])) == set(np.argsort(-P[i], kind="stable")[:k]) for i, k in enumerate([3, 2, 1]))
+    assert not S[3].any()  # the vote is no evidence: a text without any selects nothing, rule or not
+    m.save(tmp_path / "m")
+    assert json.loads((tmp_path / "m" / "model.json").read_text())["neighbours"]["count_floor"] == 0.0
+    back = TagModel.load(tmp_path / "m")
+    assert back.calibration.count_floor == 0.0 and np.array_equal(back.predict(q)[1], S)
+    m.calibration.count_floor = None  # without the rule (models saved before it): the threshold and the best tag
+    m.save(tmp_path / "old")
+    assert "count_floor" not in json.loads((tmp_path / "old" / "model.json").read_text())["neighbours"]
+    assert TagModel.load(tmp_path / "old").predict(q)[1][:3].sum(axis=1).tolist() == [1, 1, 1]

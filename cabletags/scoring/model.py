@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from ..cableformat import strip_boilerplate
 from ..errors import TrainingError
-from .calibration import Calibration, tune
+from .calibration import Calibration, top_by_count, tune
 from .fitting import fit_linear
 from .neighbours import DEFAULT_K, DEFAULT_POWER, NeighbourIndex
 from .products import dense_product
@@ -203,7 +203,8 @@ class TagModel:
         -------
         dict
             The tuned values: offsets_mean, scale, select_score, ref_weights (the reference index's two
-            weights, 0 without an index), nn_weight (the nearest-cables vote's, 0 without an index).
+            weights, 0 without an index), nn_weight (the nearest-cables vote's, 0 without an index), count_floor
+            (the count rule's floor, None without the rule).
         """
         M = self.decision_function(texts) if margins is None else margins
         refs = self.reference_features(texts) if self.references is not None else None
@@ -212,7 +213,7 @@ class TagModel:
                                 rank_shift=self._bias_shift(texts), votes=votes)
         c = self.calibration
         return {"offsets_mean": float(c.offsets.mean()), "scale": c.scale, "select_score": c.select_score,
-                "ref_weights": list(c.ref_weights), "nn_weight": c.nn_weight}
+                "ref_weights": list(c.ref_weights), "nn_weight": c.nn_weight, "count_floor": c.count_floor}
 
     def label_matrix(self, label_sets) -> np.ndarray:
         """(n, L) int8 0/1 matrix of n label sets over the model's labels (other tags ignored)."""
@@ -339,12 +340,15 @@ class TagModel:
             EVIDENCE_MARGIN (no term the model weighs: "hello") has no evidence and selects nothing. With `threshold` (0-1):
             score >= threshold alone, the calibrated rule set aside (never for a text without evidence).
         """
-        Z, F = self._calibrated(texts, ids, evidence=True)
+        kept = {} if self.calibration.count_floor is not None else None
+        Z, F = self._calibrated(texts, ids, evidence=True, kept=kept)
         P = 1.0 / (1.0 + np.exp(-Z))
         if threshold is not None:
             S = P >= threshold
         else:
             S = P >= self.calibration.select_score
+            if kept and "nearest" in kept:  # the count rule: as many tags as the nearest cables carry
+                S |= top_by_count(P, kept["nearest"].sum(axis=1)) & (P >= self.calibration.count_floor)
             if P.shape[1]:  # the best label is forced in only when the text itself supports it
                 rows = np.arange(P.shape[0])
                 best = P.argmax(axis=1)
@@ -359,16 +363,18 @@ class TagModel:
         sigmoid."""
         return self._calibrated(texts, ids)[0]
 
-    def _calibrated(self, texts, ids=None, evidence: bool = False):
+    def _calibrated(self, texts, ids=None, evidence: bool = False, kept: dict | None = None):
         """(calibrated margins (n, L) with the reference term and the short-text shift, and with evidence=True what
-        the text itself adds to each margin (n, L): its terms' weights and its cited cables, without the bias)."""
+        the text itself adds to each margin (n, L): its terms' weights and its cited cables, without the bias).
+        kept: receives the matrices of the scorers that are no evidence, by name (weighted_sum)."""
         texts = list(texts)
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
         X = self.transform(texts)
         F = dense_product(X, self.weights_t) + self.reference_term(texts, ids, X)
         # the scorers that are no evidence of the text's own (the nearest-cables vote) rank, but stay out of F
-        M = F + self.intercept + weighted_sum(self.scorers, self.calibration.weights(), texts, X, ids, evidence=False)
+        M = F + self.intercept + weighted_sum(self.scorers, self.calibration.weights(), texts, X, ids, evidence=False,
+                                              kept=kept)
         shift = self._bias_shift(texts)
         return self.calibration.logits(M if shift is None else M + shift), (F if evidence else None)
 
@@ -459,6 +465,8 @@ class TagModel:
                "info": self.info}
         if self.neighbours is not None:
             doc["neighbours"] = {"k": self.neighbours.k, "power": self.neighbours.power, "weight": cal.nn_weight}
+            if cal.count_floor is not None:
+                doc["neighbours"]["count_floor"] = cal.count_floor
         return doc, arrays
 
     @classmethod
@@ -548,6 +556,8 @@ def _layout(doc: dict, declared: dict) -> ArrayLayout:
         nn = {"k": int(number(nn.get("k"), "neighbours k", 1, 1000)),
               "power": number(nn.get("power"), "neighbours power", 1e-6, 20)}
         cal.nn_weight = number(doc["neighbours"].get("weight"), "neighbours weight", 0.0, 1e3)
+        if doc["neighbours"].get("count_floor") is not None:  # models saved before the count rule have none
+            cal.count_floor = number(doc["neighbours"]["count_floor"], "neighbours count_floor", 0.0, 1.0)
     if (nn is not None) != ("nn_indptr" in declared):
         raise ValueError("the neighbours entry and the neighbour arrays disagree")
     # a whole-cable model with its header block keeps the weights of two fits

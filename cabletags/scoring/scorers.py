@@ -49,9 +49,10 @@ class Scorer(Protocol):
 
 
 def weighted_sum(scorers, weights: dict[str, float], texts: list[str], X, ids=None,
-                 evidence: bool | None = None) -> np.ndarray | float:
+                 evidence: bool | None = None, kept: dict | None = None) -> np.ndarray | float:
     """sum of weight x matrix over the scorers' matrices (only the scorers whose `evidence` is the one asked, when
-    asked); a scorer whose weights are all 0 is not run. 0.0 when nothing is added."""
+    asked); a scorer whose weights are all 0 is not run. 0.0 when nothing is added. kept: a dict that receives each
+    matrix run, by its name (the selection rule reads the vote's)."""
     total = 0.0
     for s in scorers:
         if s is None or (evidence is not None and s.evidence != evidence):
@@ -59,7 +60,9 @@ def weighted_sum(scorers, weights: dict[str, float], texts: list[str], X, ids=No
         w = [float(weights.get(n, 0.0)) for n in s.names]
         if not any(w):
             continue
-        for wk, S in zip(w, s.score(texts, X, ids)):
+        for name, wk, S in zip(s.names, w, s.score(texts, X, ids)):
+            if kept is not None:
+                kept[name] = S
             if wk:
                 total = total + np.float32(wk) * S
     return total
