@@ -54,7 +54,8 @@ def neighbours_card(final) -> dict | None:
         return None
     return {"training_cables_indexed": len(nn), "words_a_cable": final.settings.neighbours,
             "index_words": len(nn.columns), "neighbours": nn.k, "power": nn.power,
-            "weight": final.calibration.nn_weight,
+            "weight": final.calibration.nn_weight, "select_score": final.calibration.select_score,
+            "count_floor": final.calibration.count_floor,
             "stores": "for each training cable, the numbers of its heaviest words (single words of the vocabulary that "
                       "occur in >= 20 training cables), their weights in 15 steps and its tag indices (no text)"}
 
@@ -139,6 +140,10 @@ def write_card(directory: Path, card: dict, manifest: bool = True, name: str | N
                   f"similar cables' tags, weighted by similarity to the power {n['power']:g}; weight added to the margins: "
                   f"{n['weight']:g}, tuned on the validation split",
                   f"- stores {n['stores']}"]
+        if n.get("count_floor") is not None:
+            lines.append(f"- selected: every tag scoring >= {n['select_score']:g}, and a text's first k tags scoring "
+                         f">= {n['count_floor']:g}, k the mean number of tags its nearest cables carry (the count rule, "
+                         "docs/model.md); both tuned on the validation split")
     lines += ["", "## Settings", "", "```json", json.dumps(card["settings"], indent=2), "```", "",
               "## Size, privacy, integrity",
               f"- vocabulary: {card['vocabulary']['terms']} terms (of {card['vocabulary']['terms_before_pruning']} "

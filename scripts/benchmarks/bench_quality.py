@@ -59,8 +59,10 @@ def write_split(records, path):
 
 
 def reference_score(shared_bench: Path, train, test, preds) -> dict:
-    p = subprocess.run([sys.executable, str(shared_bench / "score.py"), str(train), str(test), str(preds), "--json"],
-                       capture_output=True, text=True, cwd=str(shared_bench))
+    # absolute paths: the scorer runs in its own folder, where paths relative to ours (--corpus ../shared/...) break
+    args = [str(Path(x).resolve()) for x in (Path(shared_bench) / "score.py", train, test, preds)]
+    p = subprocess.run([sys.executable, *args, "--json"], capture_output=True, text=True, cwd=str(Path(shared_bench)
+                                                                                              .resolve()))
     if p.returncode != 0:
         return {"error": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"exit {p.returncode}"}
     return json.loads(p.stdout)
@@ -200,6 +202,9 @@ def main(argv=None):
             o, n = results["cabletags"][1]["all"], results[other][1]["all"]
             out(f"\nratio cabletags / {short} (reference scorer): " + ", ".join(
                 f"{k} {o[k] / n[k]:.3f}" for k in ("P@1", "F1@5", "NDCG@5") if n[k]))
+    if cal.count_floor is not None and "cabletags, nearest-cables vote off" in results:
+        out(f"\nthe vote-off row selects by the threshold the model tuned beside its count rule ({cal.select_score:g}); "
+            "the count rule needs the vote, so that row's selected micro-F1 is not that of a model tuned without it")
     out(f"\nfirst substantive paragraph (>= 300 chars) of {para['documents']} held-out cables: "
         f"P@1 {para['P@1']:.3f}, P@3 {para['P@3']:.3f}, P@5 {para['P@5']:.3f}, F1@5 {para['F1@5']:.3f}")
     for name, (_, ref) in results.items():
