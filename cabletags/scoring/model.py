@@ -335,10 +335,12 @@ class TagModel:
         scores : ndarray of shape (n, L), float
             In [0, 1]; ranking by score is ranking by the calibrated margin.
         selected : ndarray of shape (n, L), bool
-            score >= the one threshold, and each text's best label (cabletags.scoring.calibration) when its score reaches
-            EVIDENCE_FLOOR and the text's own words (or cited cables) push it up. A text that pushes no label up by
-            EVIDENCE_MARGIN (no term the model weighs: "hello") has no evidence and selects nothing. With `threshold` (0-1):
-            score >= threshold alone, the calibrated rule set aside (never for a text without evidence).
+            score >= the one threshold; with the count rule (calibration.count_floor), each text's first k labels
+            that reach the floor, k the tags its nearest cables carry; and each text's best label
+            (cabletags.scoring.calibration) when its score reaches EVIDENCE_FLOOR and the text's own words (or cited
+            cables) push it up. A text that pushes no label up by EVIDENCE_MARGIN (no term the model weighs: "hello")
+            has no evidence and selects nothing. With `threshold` (0-1): score >= threshold alone, the calibrated
+            rule set aside (never for a text without evidence).
         """
         kept = {} if self.calibration.count_floor is not None else None
         Z, F = self._calibrated(texts, ids, evidence=True, kept=kept)
