@@ -89,8 +89,12 @@ CONTINUATION_LINE = _Lazy(r"^[\sA-Z0-9,;:()/&.'-]*$")
 SUBJECT = _Lazy(r"\bSUBJ(?:ECT)?\s*[:.]\s*(.+?)(?=\n\s*\n|\s+REF(?:S|TEL|\(S\))?\s*:|\s+Classified\s+By|"
                 r"\s+1\.\s*\(|\s{2,}1\.\s|\n\s*1\.\s*\)?\s*\S|\s+E\.\s?[O0]\.\s*1\d{4}|"
                 r"\s+(?:(?:UNCLAS\w*|CONFIDENTIAL|SECRET)\s+)?PAGE\s+\d+\s|\n\s*-{4,}|$)", re.S | re.I)
-# the word boundary checked after the literal REF (as a lookbehind), so that the engine skips to each REF at C speed
-REF_LINE = _Lazy(r"(?m)REF(?<=\bREF)(?:S)?\s*:\s*(.+?)(?=\n\s*\n|Classified|\n\s*1\.|$)", re.S)
+# a REF field: its line, and the lines after it that carry more of its list ("REF: A. STATE 123\n     B. PARIS 456",
+# a line starting with a letter and a full stop or parenthesis, a pilcrow before it or not; never a marking that
+# opens the text: "(U)", "(C) Classified By", "(S) SUMMARY"), to "Classified By" or the end. The word boundary is
+# checked after the literal REF (a lookbehind), so that the engine skips to each REF at C speed
+REF_LINE = _Lazy(r"REF(?<=\bREF)(?:S)?\s*:\s*(.+?)(?=Classified|CLASSIFIED|\n(?![ \t]*\u00b6?[ \t]*"
+                 r"(?!\(U\)|\([A-Z]\)\s+(?:CLASSIFIED|Classified|SUMMARY|Summary))\(?[A-Z]{1,2}[.)]\s)|\Z)", re.S)
 
 # page headers and banners that break a TAGS list in multi-page cables (junk for the normalizer)
 PAGE_HEADERS = [

@@ -180,7 +180,8 @@ def test_a_page_whose_metadata_id_differs_from_the_header_says_so():
 
 
 def plusd(telegram: str, meta_tags="PINS, GR, (DOE, JOHN)", pairs="DOE, JOHN | GR - Greece | PINS - Internal "
-          "Security") -> str:
+          "Security", cut="1. THE") -> str:
+    """A PlusD page of the telegram, its Content pane cut in two (hidden header, text) where `cut` starts."""
     esc = telegram.replace("&", "&amp;").replace("<", "&lt;")
     menu = "<div class='pick'><h3>Browse by TAGS</h3>" + " ".join(
         f"<a href='/plusd/?qftags={t}'>{t}</a>" for t in ["US", "PFOR", "PGOV", "UR", "KISSINGER, HENRY A"] * 15) + "</div>"
@@ -190,8 +191,8 @@ def plusd(telegram: str, meta_tags="PINS, GR, (DOE, JOHN)", pairs="DOE, JOHN | G
             "<div class='s_val'>1975ROME01234_b</div></td></tr><tr><td><div class='s_key'><a class='i'>TAGS:</a>"
             f"</div><div class='s_val'>{pairs}</div></td></tr></table>"
             "<div class='pane-tab'><div class='pane-header'>Content</div><div class='pane-content'>"
-            f"<div class='text-header hidden'>{esc.split('1. THE')[0]}</div><div class='text-button'>Show&nbsp;Headers"
-            f"</div><div class='text-content'><div id='tagged-text'>1. THE{esc.split('1. THE')[1]}</div></div></div></div>"
+            f"<div class='text-header hidden'>{esc.split(cut)[0]}</div><div class='text-button'>Show&nbsp;Headers"
+            f"</div><div class='text-content'><div id='tagged-text'>{cut}{esc.split(cut)[1]}</div></div></div></div>"
             "<div class='pane-tab'><div class='pane-header'>Raw content</div><div class='pane-content'>"
             f"<div class='text-content'>{esc}</div></div></div><div class='pane-tab'><div class='pane-header'>"
             f"Metadata</div><div class='pane-content'><div class='text-content'>---\nCopy: SINGLE\n"
@@ -207,6 +208,15 @@ def test_plusd_page_tags_come_from_its_metadata_never_the_navigation_list():
                                                                                 "metadata")
     assert [p.number for p in c.paragraphs] == [1, 2]  # the telegram once, though the page shows it twice
     assert (c.year, c.era, c.date) == (1975, "1970s", "1975-05-17T16:00") and not c.doubts
+
+
+def test_plusd_content_cut_inside_the_ref_list_reads_as_one_telegram():
+    # PlusD hides the header in its own block, which can end inside the REF list: the two are joined by one line
+    # break, as the Raw content pane shows them, so the list stays whole
+    telegram = TELEGRAM_1975.replace("\n\n1. THE", "\nREF: A. STATE 97844\nB. ROME 2959\n\n1. THE")
+    c = read_cable(plusd(telegram, cut="B. ROME").encode())
+    assert c.refs == ["A. STATE 97844 B. ROME 2959"] and [p.number for p in c.paragraphs] == [1, 2]
+    assert c.subject == "A SOVIET VISIT"
 
 
 def test_plusd_disagreements_are_reported():
@@ -409,8 +419,18 @@ def test_a_fm_line_names_the_kind_of_post():
 def test_a_mission_header_finds_its_post():
     # a mission to an organization: its site name from the posts table, no country, the id built from its header
     c = read_cable("O 171458Z JUN 09\nFM USMISSION UNVIE VIENNA\nTO SECSTATE WASHDC 9589\n"
-                   "UNCLAS UNVIE VIENNA 000279\n\nE.O. 12958: N/A\nTAGS: AORC, IAEA\nSUBJECT: A BUDGET\n\n1. (SBU) Text.\n")
+                   "UNCLAS UNVIE VIENNA 000279\n\nE.O. 12958: N/A\nTAGS: AORC, IAEA\nSUBJECT: A BUDGET\n\n"
+                   "1. (SBU) Text.\n")
     assert (c.origin, c.origin_country, c.reference_id) == ("UNVIE", None, "09UNVIEVIENNA279")
     c = read_cable("R 010101Z JAN 09\nFM AMCONSUL KARACHI\nUNCLAS KARACHI 000012\n\nTAGS: PGOV\nSUBJECT: X\n\n"
                    "1. Text.\n")
     assert (c.origin, c.origin_country) == ("Consulate Karachi", "PK")  # its host country, curated (not AF)
+
+
+def test_a_ref_list_over_several_lines_is_kept_whole():
+    # the list's later lines (B., (C), ¶D.) belong to it; a line that is no item of it, or a marking, ends it
+    head = "UNCLAS PARIS 000123\n\nTAGS: PREL\nSUBJECT: X\n\n"
+    c = read_cable(head + "REF: A. STATE 123\n     B. 08 PARIS 456\n     (C) ROME 7\n  \u00b6D. BERN 8\n\n1. Text.\n")
+    assert c.refs == ["A. STATE 123 B. 08 PARIS 456 (C) ROME 7 \u00b6D. BERN 8"]
+    for after in ("Classified By: someone", "(U) CLASSIFIED BY: someone", "(C) Summary: text", "AND MORE"):
+        assert read_cable(head + f"REF: STATE 123\n{after}\n\n1. Text.\n").refs == ["STATE 123"], after

@@ -249,9 +249,11 @@ def test_header_line_patterns_match_what_the_plain_ones_match():
 
     plain_from = re.compile(r"(?m)^[ \t]*FM\s+(.+)$")
     plain_to = re.compile(r"(?m)^[ \t]*(?:TO|INFO)\s+(.+)$")
-    plain_ref = re.compile(r"(?m)\bREF(?:S)?\s*:\s*(.+?)(?=\n\s*\n|Classified|\n\s*1\.|$)", re.S)
+    plain_ref = re.compile(r"\bREF(?:S)?\s*:\s*(.+?)(?=Classified|CLASSIFIED|\n(?![ \t]*\u00b6?[ \t]*"
+                           r"(?!\(U\)|\([A-Z]\)\s+(?:CLASSIFIED|Classified|SUMMARY|Summary))\(?[A-Z]{1,2}[.)]\s)|\Z)",
+                           re.S)
     pieces = ["TO", "INFO", "FM", "REF", "REFS", ":", " ", "\t", "\n", "\n\n", "X", "AMEMBASSY", "1.", "Classified",
-              "xREF", "TOKYO", "_", "é", "\r"]
+              "xREF", "TOKYO", "_", "é", "\r", "B.", "(C)", "\u00b6", "CLASSIFIED"]
     rnd = random.Random(11)
     for _ in range(5000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))

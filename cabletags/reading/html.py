@@ -170,9 +170,16 @@ def _plusd(root) -> Page | None:
             elif last and line.strip() and last in meta:
                 meta[last] = (meta[last] + " " + line.strip()).strip()
     content = panes.get("content") if "content" in panes else panes["raw content"]
-    # the Content pane holds the header (hidden) and the text; the button between them is chrome
-    text = _text(content, _DROP | {"button"})
-    text = text.replace("Show\u00a0Headers", "\n").replace("Show Headers", "\n")
+    # the Content pane holds the header (hidden) and the text; the button between them is chrome. The two are one
+    # telegram cut in two, sometimes inside its REF list: joined by one line break, as the Raw content pane shows
+    # them (the blank lines of their markup would end the list)
+    head = next((d for d in content.iter("div") if _has_class(d, "text-header")), None)
+    body = next((d for d in content.iter("div") if _has_class(d, "text-content")), None)
+    if head is not None and body is not None:
+        text = _text(head).strip("\n") + "\n" + _text(body).strip("\n") + "\n"
+    else:
+        text = _text(content, _DROP | {"button"})
+        text = text.replace("Show\u00a0Headers", "\n").replace("Show Headers", "\n")
     return Page(text, "plusd", meta, pairs)
 
 

@@ -47,6 +47,7 @@ def shapes(n: int) -> dict:
         "TAGS labels": "TAGS: " * (n // 6),
         "TAGS: and one code a line": "TAGS:\n" + "PREL\n" * (n // 5),
         "REF lines": HEAD + "REF: A. STATE 1 " * (n // 16),
+        "one REF list over many lines": HEAD + "REF: A. STATE 1\n" + "     B. PARIS 2\n" * (n // 16),
         "ids at line starts": "\n".join("09PARIS1007" for _ in range(n // 12)),
         "nested divs (HTML)": "<html><body>" + "<div>" * k + HEAD + "</div>" * k + "</body></html>",
         "many pre blocks (HTML)": "<html><body>" + "<pre>TAGS: PREL</pre>" * (n // 20) + "</body></html>",
