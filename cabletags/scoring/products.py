@@ -57,7 +57,10 @@ def dense_product(X: sp.csr_matrix, W: sp.csr_matrix, block: int = BLOCK_TERMS) 
             np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
             sub = sp.csr_matrix((data[keep], col[keep] - a, indptr), shape=(n, dense.shape[0]))
         if _accumulate is not None:
-            _accumulate(n, dense.shape[0], L, sub.indptr, sub.indices, sub.data, dense.ravel(), out.ravel())
-        else:
-            out += sub @ dense
+            try:
+                _accumulate(n, dense.shape[0], L, sub.indptr, sub.indices, sub.data, dense.ravel(), out.ravel())
+                continue
+            except (TypeError, ValueError):  # a scipy whose kernel takes other arguments (refused before any sum)
+                pass
+        out += sub @ dense
     return out
