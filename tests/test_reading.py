@@ -434,3 +434,15 @@ def test_a_ref_list_over_several_lines_is_kept_whole():
     assert c.refs == ["A. STATE 123 B. 08 PARIS 456 (C) ROME 7 \u00b6D. BERN 8"]
     for after in ("Classified By: someone", "(U) CLASSIFIED BY: someone", "(C) Summary: text", "AND MORE"):
         assert read_cable(head + f"REF: STATE 123\n{after}\n\n1. Text.\n").refs == ["STATE 123"], after
+
+
+def test_a_cables_paragraphs_summary_and_signature_are_there_when_asked_for_and_can_be_set():
+    # worked out from the body on first use (scoring reads none of them): the same values, and a value set by hand
+    # stays what was set
+    c = read_cable(TELEGRAM)
+    d = read_cable(TELEGRAM).to_dict()
+    assert [p.to_dict() for p in c.paragraphs] == d["paragraphs"] and c.summary == d["summary"]
+    assert c.signature == d["signature"] and c.comment == d["comment"] and len(c.paragraphs) == 3
+    e = read_cable(TELEGRAM)
+    e.summary = "set by hand"  # before the body's parts were worked out
+    assert e.summary == "set by hand" and e.to_dict()["summary"] == "set by hand" and len(e.paragraphs) == 3

@@ -41,10 +41,7 @@ class Cable:
     tags: NormalizedTags = field(default_factory=NormalizedTags)
     subject: str | None = None
     refs: list[str] = field(default_factory=list)
-    paragraphs: list[Paragraph] = field(default_factory=list)
-    summary: str | None = None
-    comment: str | None = None
-    signature: str | None = None
+    # paragraphs, summary, comment and signature: properties below, worked out from the body when first asked for
     reading_text: str = ""  # what a model reads of the whole cable: its header and body without the TAGS field
     header_text: str = ""  # the part of reading_text up to and including the SUBJECT field (addressees, subject)
     year: int | None = None  # from the reference id (09BAKU141) or the date-time group
@@ -61,6 +58,33 @@ class Cable:
     layout: str = "text"  # "text" | "cablegate" | "plusd" | "page" | "pdf"
     encoding: str | None = None  # how its bytes were decoded (cabletags.reading.encoding)
     doubts: list[str] = field(default_factory=list)  # disagreements inside the input, in words
+    # the body's parts still to work out (parse_text's body, paragraph numbers and end), and what they gave: scoring a
+    # whole cable reads none of them, and they were some 40% of reading one (scripts/benchmarks/bench_reader.py)
+    _pending: tuple | None = field(default=None, repr=False, compare=False)
+    _parts: dict = field(default_factory=lambda: {"paragraphs": [], "summary": None, "comment": None,
+                                                   "signature": None}, repr=False)
+
+    def _part(self, name: str):
+        if self._pending is not None:
+            body, seq, ended = self._pending
+            self._pending = None
+            low = body.lower() if body.isascii() else None
+            self._parts.update(paragraphs=cf.split_paragraphs(body, seq), signature=cf.signature(body, ended),
+                               summary=cf.summary(body, low), comment=cf.comment(body, low))
+        return self._parts[name]
+
+    def _set_part(self, name: str, value) -> None:
+        self._part(name)  # a value set by hand is never overwritten by the pending one
+        self._parts[name] = value
+
+    paragraphs = property(lambda self: self._part("paragraphs"), lambda self, v: self._set_part("paragraphs", v),
+                          doc="list of Paragraph: the numbered paragraphs (number, marking, text)")
+    summary = property(lambda self: self._part("summary"), lambda self, v: self._set_part("summary", v),
+                       doc="the SUMMARY block's text, or None")
+    comment = property(lambda self: self._part("comment"), lambda self, v: self._set_part("comment", v),
+                       doc="the COMMENT block's text, or None")
+    signature = property(lambda self: self._part("signature"), lambda self, v: self._set_part("signature", v),
+                         doc="the signature line, or None")
 
     def to_dict(self) -> dict:
         return {"reference_id": self.reference_id, "reference_id_source": self.reference_id_source,
@@ -220,12 +244,8 @@ def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
     out.reading_text = _without_own_id(pre_body + ended, out)
     out.header_text = _without_own_id(pre_body, out) if body_start else ""
     out.refs = [" ".join(r.split()) for r in cf.REF_LINE.findall(body[:3000])]
-    out.paragraphs = cf.split_paragraphs(body, seq)
-    out.signature = cf.signature(body, ended)
+    out._pending = (body, seq, ended)  # paragraphs, summary, comment, signature: when first asked for
     out.body = ended
-    low = body.lower() if body.isascii() else None
-    out.summary = cf.summary(body, low)
-    out.comment = cf.comment(body, low)
     out.year = cable_year(out.reference_id_original, out.date_time_group)
     out.era = era_of(out.year) if era == "auto" else era
     if out.era == "1970s" and out.tags is not None:
