@@ -281,6 +281,10 @@ def test_read_an_uploaded_file_as_the_cli_reads_it(client):
     assert page["layout"] == "cablegate" and "Browse by tag" not in page["text"]  # the cable, not the page
     bad = client.post("/v1/read", files={"file": ("c.jsonl", b'{"id": 1}\n{"id": 2}\n')})
     assert bad.status_code == 415 and "--jsonl" in bad.json()["detail"]
+    # what the CLI refuses, the service refuses the same way: nothing to read, another format's document
+    for data, words in ((b"  \n ", "empty input"), (b"{\\rtf1 TAGS: PREL}", "RTF"), (b"PK\x03\x04" + bytes(20), "ZIP")):
+        r = client.post("/v1/read", files={"file": ("f", data)})
+        assert r.status_code == 422 and words in r.json()["detail"], data
 
 
 @pytest.mark.slow

@@ -181,7 +181,7 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
     else in the server's threads, one at a time."""
     import orjson
 
-    from ..reading import read_cable, read_document
+    from ..reading import ReadError, read_cable, read_document
     from ..scoring.results import cable_result
     from ..vocabulary.catalog import concept_uri, search
     from ..vocabulary.decoder import decode, era_meaning
@@ -321,6 +321,8 @@ def create_app(model: str | Path | None = None, taxonomy: str | Path | None = No
         fields and `text`, what it holds of the cable (a page's cable text without menus or indexes, a PDF's
         text layer, Windows-1252 decoded)."""
         doc = read_document(file, "upload")  # a ReadError is answered by the handler below
+        if not doc.text.strip():  # as `cabletags parse` answers an empty file (exit 3)
+            raise ReadError("upload: empty input: expected a cable")
         return {"text": doc.text, "layout": doc.layout, "encoding": doc.encoding,
                 "cable": read_cable(doc, tax).to_dict()}
 
