@@ -91,6 +91,12 @@ def select(P: np.ndarray, threshold: float, counts: np.ndarray | None = None,
     return S
 
 
+def _micro_f1(S: np.ndarray, pos: np.ndarray, n_pos: int | None = None) -> float:
+    """Micro-F1 of selected sets S against gold pos, both (n, L) booleans (n_pos: pos.sum(), when known)."""
+    tp = int((S & pos).sum())
+    return 2 * tp / (int(S.sum()) + (int(pos.sum()) if n_pos is None else n_pos)) if tp else 0.0
+
+
 def count_rule(P: np.ndarray, counts: np.ndarray, Y: np.ndarray, plain: float) -> tuple[float, float] | None:
     """(threshold, floor) of COUNT_THRESHOLDS x COUNT_FLOORS whose selected sets (select() with counts) have the
     highest micro-F1 against Y (n, L), when it beats `plain` (the micro-F1 of the threshold alone) by more than
@@ -105,8 +111,7 @@ def count_rule(P: np.ndarray, counts: np.ndarray, Y: np.ndarray, plain: float) -
             S = above | (top & (P >= f))
             if P.shape[1]:
                 S[np.arange(P.shape[0]), P.argmax(axis=1)] = True
-            tp = int((S & pos).sum())
-            f1 = 2 * tp / (int(S.sum()) + n_pos) if tp else 0.0
+            f1 = _micro_f1(S, pos, n_pos)
             if f1 > best[0] + 1e-12:
                 best = (f1, (t, f))
     return best[1]
@@ -136,8 +141,7 @@ def micro_f1_threshold(P: np.ndarray, Y: np.ndarray) -> float:
     best = (-1.0, 0.5)
     for t in np.round(np.arange(0.05, 0.951, 0.01), 2):
         S = (P >= t) | top
-        tp = int((S & pos).sum())
-        f1 = 2 * tp / (int(S.sum()) + int(pos.sum())) if tp else 0.0
+        f1 = _micro_f1(S, pos)
         if f1 > best[0] + 1e-12:
             best = (f1, float(t))
     return best[1]
@@ -189,10 +193,7 @@ def tune(M: np.ndarray, Y: np.ndarray, shrink: float, refs: tuple[np.ndarray, np
     P = cal.scores(M if rank_shift is None else M + rank_shift)
     cal.select_score = micro_f1_threshold(P, Y)
     if votes is not None and nn > 0:  # the count rule, from the vote the model will add (its shares' sum)
-        pos = Y > 0
-        S = select(P, cal.select_score)
-        plain = 2 * int((S & pos).sum()) / max(1, int(S.sum()) + int(pos.sum()))
-        rule = count_rule(P, votes.sum(axis=1), Y, plain)
+        rule = count_rule(P, votes.sum(axis=1), Y, _micro_f1(select(P, cal.select_score), Y > 0))
         if rule is not None:
             cal.select_score, cal.count_floor = rule
     return cal
