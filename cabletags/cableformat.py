@@ -67,6 +67,11 @@ def date_time_group(text: str) -> str | None:
 # \s* would rescan blank lines
 FROM_LINE = _Lazy(r"(?m)\n[ \t]*FM\s+(.+)$")
 TO_LINES = _Lazy(r"(?m)\n[ \t]*(?:TO|INFO)\s+(.+)$")
+# a line of an addressee block after its TO or INFO line ("RHEHNSC/NSC WASHDC PRIORITY", "AMEMBASSY NICOSIA"):
+# capitals, digits, blanks, slashes and dashes (no comma or full stop: prose has them), never the banner or a field
+ADDRESSEE_LINE = _Lazy(r"[ \t]*(?!(?:UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL|SENSITIVE|(?:[A-Z] ){3}|BT\b|"
+                       r"E\.\s?O\.|TAGS?\b|SUBJ|SIPDIS|NOFORN|SECTION\b|PAGE\b|REF\b))"
+                       r"([A-Z0-9][A-Z0-9 /'()&-]{1,80})[ \t]*$")
 EO_LINE = _Lazy(r"\bE\.\s?O\.\s*1\d{4}\s*:?[^\n]*?(?=\s{2,}|\n|TAGS|$)")
 
 # a TAGS label inside a cable: safe spellings anywhere a field may start; risky ones (TAS, AGS) only with a colon.
@@ -187,8 +192,9 @@ class Paragraph:
 
 
 # the last line of a cable: its signature (one or two capitalised words: the ambassador's or the
-# secretary's name, sometimes the post) or an end marker; never a line with a full stop ("END COMMENT.")
-_SIGNATURE = _Lazy(r"\n[ \t]*((?:[A-Z][A-Z'-]{1,24}(?:[ \t]+[A-Z][A-Z'-]{1,24})?)|NNNN|BT)[ \t]*\s*$")
+# secretary's name, sometimes the post; "KEITH" or, in later cables, "Murray") or an end marker; never a line with a
+# full stop ("END COMMENT.") nor one that starts in lower case
+_SIGNATURE = _Lazy(r"\n[ \t]*((?:[A-Z][A-Za-z'-]{1,24}(?:[ \t]+[A-Z][A-Za-z'-]{1,24})?)|NNNN|BT)[ \t]*\s*$")
 
 
 # a block of routing or header lines, not prose: what a paragraph of a cable's text never starts with
@@ -267,44 +273,86 @@ def _placed(body: str, at: int, lo: int) -> int | None:
     return None
 
 
+# A drafter's numbers may skip (a number lost to a garbled line, a paragraph cut from the copy): the number one or
+# two past the one awaited is taken too when its mark leaves no doubt (a pilcrow: "¶4.", a pilcrow link of a page, a
+# pilcrow on the line above in a PDF) and it stands before any start of the number awaited
+_SKIPS = 2
+# numbers awaited in vain (each a search to the text's end) before the sequence ends: keeps the reading linear
+_MISSES = 8
+
+
+def _strong(body: str, s: int) -> bool:
+    """Whether the paragraph mark starting at `s` is one no prose number has: a pilcrow ("PARA 3." is as often a
+    pointer to paragraph 3 as its mark, and a marking after a number also opens items of a list)."""
+    return body[s] == "\u00b6"
+
+
 def _numbered(body: str) -> list:
-    """The paragraph numbers 1., 2., 3. ... in sequence (numbers out of sequence are text), as _Start records."""
+    """The paragraph numbers 1., 2., 3. ... in sequence (other numbers are text; one or two may be skipped where the
+    next number's mark is strong: _SKIPS), as _Start records."""
     if not body.isascii() and any(c.isdigit() for c in set(body) if c > "\x7f"):
         return _numbered_scan(body)  # digits of other scripts (which \d, int() or isdigit() read): the plain scan
     seq, want, pos = [], 1, 0
+    misses = 0 if "\u00b6" in body else _MISSES  # no pilcrow: no mark strong enough to skip a number
     while want <= 999:  # _NUMBER reads three digits at most
-        m = _NUMBER_AT[want - 1].search(body, pos)
-        if m is None:
+        best = _next_start(body, want, pos, len(body), False)
+        for n in range(want + 1, min(want + _SKIPS, 999) + 1):
+            if misses >= _MISSES:
+                break
+            found = _next_start(body, n, pos, best[0].start() if best else len(body), True)
+            best = found or best
+        if best is None:
             return seq
+        start, pos = best
+        misses += start.number != want
+        seq.append(start)
+        want = start.number + 1
+    return seq
+
+
+def _next_start(body: str, n: int, pos: int, limit: int, strong: bool):
+    """(the _Start of paragraph number n, the end of its mark) for the first start of n from `pos` that begins before
+    `limit` (with a strong mark, when asked: _strong), or None."""
+    pattern = _NUMBER_AT[n - 1]
+    while True:
+        m = pattern.search(body, pos)
+        if m is None:
+            return None
         pos = m.end()
-        # the number as _NUMBER reads it: up to three digits, so up to 3 - len(want) leading zeros
+        # the number as _NUMBER reads it: up to three digits, so up to 3 - len(n) leading zeros
         i = m.start()
         floor = max(0, i - (3 - len(m.group(1))))
         while i > floor and body[i - 1] == "0":
             i -= 1
+        if i >= limit:
+            return None
         if i and body[i - 1].isdigit():  # part of a longer number
             continue
         s = _starts_paragraph(body, i, m.group(2))
-        if s is None or not m.group(2) and m.end() >= len(body):
+        if s is None or not m.group(2) and m.end() >= len(body) or s >= limit:
             continue
-        seq.append(_Start(s, m.end(), want, m.group(2)))
-        want += 1
-    return seq
+        if strong and not _strong(body, s):
+            continue
+        return _Start(s, m.end(), n, m.group(2)), m.end()
 
 
 def _numbered_scan(body: str) -> list:
     """_numbered() by a scan of every number (_NUMBER): the reference the per-number search is held equal to."""
-    seq, want = [], 1
+    seq, want, misses = [], 1, 0
     for m in _NUMBER.finditer(body):
-        if int(m.group(1)) != want or (m.start() and body[m.start() - 1].isdigit()):
+        n = int(m.group(1))
+        if not want <= n <= want + _SKIPS or (m.start() and body[m.start() - 1].isdigit()):
             continue
         s = _starts_paragraph(body, m.start(), m.group(2))
         if s is None:
             continue
         if not m.group(2) and m.end() >= len(body):
             continue
-        seq.append(_Start(s, m.end(), want, m.group(2)))
-        want += 1
+        if n != want and (misses >= _MISSES or not _strong(body, s)):
+            continue
+        misses += n != want
+        seq.append(_Start(s, m.end(), n, m.group(2)))
+        want = n + 1
     return seq
 
 

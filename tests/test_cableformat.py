@@ -40,6 +40,30 @@ def test_flattened_text_needs_the_marking():
     assert [p.marking for p in paras[:4]] == ["C", "SBU", "SBU", "U"]
 
 
+def test_a_number_lost_from_a_pilcrow_sequence_does_not_end_it():
+    # a copy whose paragraph 3 lost its mark (garbled): 4, 5, 6 are still paragraphs, under their own numbers
+    text = ("\u00b61. (U) Opening. End Summary.\n\n\u00b62. (U) The workshops. Hor#izontal co%\n\n"
+            "\u00b64. (U) A director spoke.\n\u00b65. (U) Staff agreed.\n\n\u00b66. (SBU) On standards.\n")
+    paras = split_paragraphs(text)
+    assert [(p.number, p.marking) for p in paras] == [(1, "U"), (2, "U"), (4, "U"), (5, "U"), (6, "SBU")]
+    assert paras[1].text == "The workshops. Hor#izontal co%"
+    # a first paragraph lost too, and two numbers in a row
+    assert [p.number for p in split_paragraphs("\u00b62. (C) a.\n\u00b65. (C) b.\n")] == [2, 5]
+    # three lost numbers are more than a skip: the rest stays in the paragraph before it
+    assert [p.number for p in split_paragraphs("\u00b61. a.\n\u00b65. b.\n")] == [1]
+
+
+def test_only_a_pilcrow_mark_skips_a_number():
+    # "PARA 3." is as often a pointer to paragraph 3, and "4. (U)" an item of a list inside paragraph 2: without a
+    # pilcrow, a number out of sequence stays text, and the awaited number is still found after it
+    text = "1. (U) Action request: see\n    PARA 3.\n\n2. (S) Reports say.\n\n3. (S) Denials.\n"
+    assert [p.number for p in split_paragraphs(text)] == [1, 2, 3]
+    listed = "1. (C) Points:\n\n3. (U) first item\n\n2. (C) Second paragraph.\n"
+    assert [p.number for p in split_paragraphs(listed)] == [1, 2]
+    # with pilcrows, the mark of the number awaited wins when it comes first
+    assert [p.number for p in split_paragraphs("\u00b61. a 3. b\n\u00b62. c\n\u00b63. d\n")] == [1, 2, 3]
+
+
 def test_text_without_numbering_is_cut_at_blank_lines():
     text = "First block of prose\nstill the first.\n\n\nSecond block.\n\n  \n"
     assert [(p.number, p.text) for p in split_paragraphs(text)] == [

@@ -50,6 +50,23 @@ def test_windows_1252_text_with_crlf_reads_without_replacement_and_pilcrow_parag
     assert c.signature == "EXAMPLE" and c.tags.codes == ["PGOV", "PREL", "FR"]
 
 
+def test_addressees_are_the_block_after_the_from_line_and_a_later_signature_in_mixed_case():
+    # a distribution list above FM ("INFO LOG-00 ...") is no addressee; lines of the block without a TO or INFO are
+    # addressees too; a line of the text that starts "TO" is prose; a signature may be written "Murray"
+    text = ("INFO  LOG-00   AF-00    CIAE-00\n      DS-00    /000W\n\nR 251550Z AUG 09\nFM USEU BRUSSELS\n"
+            "TO SECSTATE WASHDC\nUS CUSTOMS WASHINGTON DC\nINFO RUEHFR/AMEMBASSY PARIS PRIORITY\nRUCNMEM/EU MEMBER "
+            "STATES COLLECTIVE\nUNCLAS USEU BRUSSELS 001177\n\nE.O. 12958: N/A\nTAGS: OTRA AORC\n\nSUBJECT: CUSTOMS "
+            "GROUP FORMED\n\nA council approved a group.  The officials\nTO WHOM IT WAS SENT AGREED\n\nThe next "
+            "meeting is in October.\n\nMurray\n")
+    c = read_cable(text)
+    assert c.to == ["SECSTATE WASHDC", "US CUSTOMS WASHINGTON DC", "RUEHFR/AMEMBASSY PARIS PRIORITY",
+                    "RUCNMEM/EU MEMBER STATES COLLECTIVE"]
+    assert c.reference_id == "09USEUBRUSSELS1177" and c.signature == "Murray"
+    assert [p.text for p in c.paragraphs][-1] == "The next meeting is in October."
+    # prose that ends in a capitalised word with no full stop is still prose when it starts in lower case
+    assert read_cable(text.replace("Murray", "and more")).signature is None
+
+
 @pytest.mark.parametrize("encode", [
     lambda t: t.encode("utf-8"), lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"), lambda t: t.encode("utf-16"),
     lambda t: t.encode("utf-16-le"), lambda t: t.encode("utf-16-be"), lambda t: t.encode("utf-32"),

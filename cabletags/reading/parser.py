@@ -176,6 +176,26 @@ def _has_word(text: str, word: str) -> bool:
     return False
 
 
+def _addressees(lines: str, at: int) -> list[str]:
+    """The addressees of the first TO / INFO block at or after `at` (after the FM line: a distribution list above it,
+    "INFO LOG-00 AF-00", is none): each TO and INFO line and each line of the block after it, to the first line that
+    is no addressee (the banner, a field, a blank line)."""
+    first = cf.TO_LINES.search(lines, at)
+    if first is None:
+        return []
+    out = []
+    for line in lines[first.start() + 1:].split("\n"):
+        m = cf.TO_LINES.match("\n" + line)
+        if m:
+            out.append(m.group(1).strip())
+            continue
+        m = cf.ADDRESSEE_LINE.match(line)
+        if m is None:
+            break
+        out.append(m.group(1).strip())
+    return out
+
+
 def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
     """The fields of one cable given as plain text (LF line ends; no markup): the header fields, the TAGS line
     (raw and normalized), subject, refs, paragraphs and body. One pass over the text: the paragraph numbers are
@@ -221,7 +241,8 @@ def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
     m = cf.FROM_LINE.search(lines)
     if m:
         out.from_ = m.group(1).strip()
-    out.to = [x.strip() for x in cf.TO_LINES.findall(lines)]
+    # addressees stand above the TAGS line (a line of the text that starts "TO" is prose)
+    out.to = _addressees(lines[:len(header_zone) + 1], m.end() if m else 0)
     m = cf.EO_LINE.search(head)
     if m:
         out.eo_line = " ".join(m.group(0).split())

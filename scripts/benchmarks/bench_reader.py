@@ -42,6 +42,7 @@ def shapes(n: int) -> dict:
         "paragraph numbers out of order": HEAD + "7. x " * (n // 5),
         "paragraph numbers in order": HEAD + "".join(f"\n{i % 999 + 1}. (C) x" for i in range(n // 10)),
         "pilcrows": HEAD + "\u00b6" * n,
+        "pilcrow numbers that skip": HEAD + "".join(f"\n\u00b6{i % 999 + 1}. x 2. " for i in range(0, n // 11, 3)),
         "digits": HEAD + "1" * n,
         "dots and digits": HEAD + "1." * (n // 2),
         "TAGS labels": "TAGS: " * (n // 6),
