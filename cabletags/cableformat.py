@@ -213,7 +213,15 @@ def prose_paragraphs(text: str) -> list[Paragraph]:
 
 # the end of a cable's text: what follows the last paragraph's end marker (a page's footer, a site's notices) is
 # not the cable. NNNN also closes each section of a cable sent in sections, so only the last paragraph is cut.
-_END_MARK = _Lazy(r"(?im)^[ \t]*(?:NNNN|END (?:OF )?CABLE(?: TEXT)?|END OF MESSAGE)\b.*$")
+_END_MARK = _Lazy(r"(?im)^[ \t]*(?:NNNN?|END (?:OF )?CABLE(?: TEXT)?|END OF MESSAGE)\b.*$")
+# lines that close a telegram's text below its signature: the banner again ("LIMITED OFFICIAL USE", "C O N F I D E N T
+# I A L"), the declassification stamp of the 1970s releases, an end marker (NNN, NNNN, BT), a printed page's footer
+# ("2000HANOI00686 - CONFIDENTIAL", a lone ">"); looked for in the last _TRAILER_CHARS characters only
+_TRAILER = _Lazy(r"(?:\s*\n[ \t]*(?:(?:UNCLASSIFIED|UNCLAS|LIMITED OFFICIAL USE|CONFIDENTIAL|SECRET)(?:[ \t]+[A-Z]{4,7})?|"
+                 r"(?:[A-Z] ){4,}[A-Z]|Declassified/Released\b[^\n]{0,120}|NNNN?|BT|>|"
+                 r"(?:\d\d){1,2}[A-Z][A-Z-]{2,}\d{1,6}(?:_[a-z])?[ \t]+-[ \t]+[A-Z][A-Z /]{3,40})[ \t]*)+\s*$")
+_TRAILER_CHARS = 600
+_END_MARKERS = ("NNNN", "NNN", "BT")
 _SITE_END = _Lazy(r"(?im)^[ \t]*END CABLE TEXT\b.*$")
 
 
@@ -367,7 +375,7 @@ def cable_end(body: str, seq: list | None = None) -> str:
     numbered paragraph starts, or, without numbered paragraphs, the last "End Cable Text"; all of it without."""
     body = body or ""
     seq = _numbered(body) if seq is None else seq
-    if "NNNN" not in body and _find_word(body, "end") < 0:
+    if "NNN" not in body and _find_word(body, "end") < 0:
         return body
     if seq:
         m = _END_MARK.search(body, seq[-1].end())
@@ -378,10 +386,30 @@ def cable_end(body: str, seq: list | None = None) -> str:
 
 def signature(body: str, ended: str | None = None) -> str | None:
     """The signature (or end marker) on the last line of a cable's text (cable_end, or `ended` when the caller
-    has it), or None."""
+    has it), or None: the name above the lines that close a telegram (_TRAILER) when there is one."""
     text = cable_end(body) if ended is None else ended
-    m = _SIGNATURE.search(text, _tail(text))
+    m = _closing(text)[1]
     return m.group(1) if m else None
+
+
+def _signature_start(text: str) -> int:
+    """Where the signature on the text's last line starts (the text's length when there is none)."""
+    m = _SIGNATURE.search(text, _tail(text))
+    return m.start() if m else len(text)
+
+
+def _closing(text: str):
+    """(where the text of the last paragraph ends, the match of its signature or None): the signature line and,
+    below it, the lines that close a telegram (_TRAILER) are not text."""
+    t = _TRAILER.search(text, max(0, len(text) - _TRAILER_CHARS)) if text else None
+    last = _SIGNATURE.search(text, _tail(text))
+    if t is None:
+        return (last.start() if last else len(text)), last
+    m = _SIGNATURE.search(text, _tail(text[:t.start()]), t.start())
+    if m is not None and m.group(1) not in _END_MARKERS:
+        return m.start(), m
+    # no name above the closing lines: they are still not text; an end marker stands as the signature, a banner not
+    return t.start(), (last if last is not None and last.group(1) in _END_MARKERS else None)
 
 
 def _tail(text: str) -> int:
@@ -477,9 +505,12 @@ def split_paragraphs(body: str, seq: list | None = None) -> list[Paragraph]:
     body = body or ""
     seq = _numbered(body) if seq is None else seq
     body = cable_end(body, seq)
-    m = _SIGNATURE.search(body, _tail(body))
-    if m:
-        body = body[:m.start()]
+    # numbered paragraphs end above the signature and the closing lines; blank-line blocks are cut as they always
+    # were, at a signature on the last line (a closing line is a block of its own: parse's paragraph counts stay
+    # those of the reader before, docs/reading.md)
+    end = _closing(body)[0] if seq else _signature_start(body)
+    if end < len(body):
+        body = body[:end]
         seq = [x for x in seq if x.start() < len(body)]
     if not seq:
         return [Paragraph(None, None, " ".join(p.split())) for p in _BLANK_LINE.split(body) if p.strip()]

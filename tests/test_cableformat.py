@@ -97,6 +97,21 @@ def test_a_pages_footer_after_the_end_marker_is_not_the_last_paragraph():
     assert signature(body) == "DERSE"
 
 
+def test_the_lines_that_close_a_telegram_are_neither_text_nor_its_signature():
+    from cabletags.cableformat import signature, split_paragraphs
+
+    # a 1970s release: the name, the banner again, the declassification stamp, NNN; a printed page: its footer
+    body = ("1. FIRST POINT.\n\n2. SECOND POINT. END COMMENT.\n \nSMITH \n \nLIMITED OFFICIAL USE\n \n"
+            "Declassified/Released US Department of State EO Systematic Review 30 JUN 2005 \n\n\nNNN\n")
+    assert [p.text for p in split_paragraphs(body)] == ["FIRST POINT.", "SECOND POINT. END COMMENT."]
+    assert signature(body) == "SMITH"
+    printed = "1. (C) A point.\n2. (C) End comment.\nJONES \n \n   CONFIDENTIAL \n \n> \n \n 2001ROME00123 - CONFIDENTIAL"
+    assert split_paragraphs(printed)[-1].text == "End comment." and signature(printed) == "JONES"
+    # a banner alone is no signature; an end marker alone still is, as before
+    assert signature("Some prose.\n\nUNCLASSIFIED\n") is None
+    assert signature("Some prose.\n\nNNNN\n") == "NNNN"
+
+
 def test_sections_closed_by_nnnn_keep_every_paragraph():
     from cabletags.cableformat import split_paragraphs
 
