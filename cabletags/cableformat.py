@@ -72,7 +72,7 @@ TO_LINES = _Lazy(r"(?m)\n[ \t]*(?:TO|INFO)\s+(.+)$")
 ADDRESSEE_LINE = _Lazy(r"[ \t]*(?!(?:UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL|SENSITIVE|(?:[A-Z] ){3}|BT\b|"
                        r"E\.\s?O\.|TAGS?\b|SUBJ|SIPDIS|NOFORN|SECTION\b|PAGE\b|REF\b))"
                        r"([A-Z0-9][A-Z0-9 /'()&-]{1,80})[ \t]*$")
-EO_LINE = _Lazy(r"\bE\.\s?O\.\s*1\d{4}\s*:?[^\n]*?(?=\s{2,}|\n|TAGS|$)")
+EO_LINE = _Lazy(r"\bE\.\s?O\.\s*1\d{4}\s*:?[ \t]*[^\n]*?(?=\s{2,}|\n|TAGS|$)")
 
 # a TAGS label inside a cable: safe spellings anywhere a field may start; risky ones (TAS, AGS) only with a colon.
 # Every spelling starts with T or A: the first lookahead skips other positions before the lookbehinds are tried
@@ -195,6 +195,9 @@ class Paragraph:
 # secretary's name, sometimes the post; "KEITH" or, in later cables, "Murray") or an end marker; never a line with a
 # full stop ("END COMMENT.") nor one that starts in lower case
 _SIGNATURE = _Lazy(r"\n[ \t]*((?:[A-Z][A-Za-z'-]{1,24}(?:[ \t]+[A-Z][A-Za-z'-]{1,24})?)|NNNN|BT)[ \t]*\s*$")
+# a 1970s telegram's name at the end of its last line, after a full stop and blanks ("AFFAIRS.    PORTER"), above its
+# closing lines
+_SIGNATURE_INLINE = _Lazy(r"\.[ \t]{2,}([A-Z][A-Z'-]{1,24})[ \t]*\s*$")
 
 
 # a block of routing or header lines, not prose: what a paragraph of a cable's text never starts with
@@ -216,9 +219,11 @@ def prose_paragraphs(text: str) -> list[Paragraph]:
 _END_MARK = _Lazy(r"(?im)^[ \t]*(?:NNNN?|END (?:OF )?CABLE(?: TEXT)?|END OF MESSAGE)\b.*$")
 # lines that close a telegram's text below its signature: the banner again ("LIMITED OFFICIAL USE", "C O N F I D E N T
 # I A L"), the declassification stamp of the 1970s releases, an end marker (NNN, NNNN, BT), a printed page's footer
-# ("2000HANOI00686 - CONFIDENTIAL", a lone ">"); looked for in the last _TRAILER_CHARS characters only
+# ("2000HANOI00686 - CONFIDENTIAL", a lone ">"), PlusD's "*** Current Classification *** ..." lines and the routing
+# line after NNNN ("NNNNVZCZ", garbled "NMAFVVZCZ"); looked for in the last _TRAILER_CHARS characters only
 _TRAILER = _Lazy(r"(?:\s*\n[ \t]*(?:(?:UNCLASSIFIED|UNCLAS|LIMITED OFFICIAL USE|CONFIDENTIAL|SECRET)(?:[ \t]+[A-Z]{4,7})?|"
-                 r"(?:[A-Z] ){4,}[A-Z]|Declassified/Released\b[^\n]{0,120}|NNNN?|BT|>|"
+                 r"(?:[A-Z] ){4,}[A-Z]|Declassified/Released\b[^\n]{0,120}|NNNN?|BT|>|\*\*\*[^\n]{0,100}|"
+                 r"[A-Z]{0,8}VZCZ[A-Z0-9]{0,12}|"
                  r"(?:\d\d){1,2}[A-Z][A-Z-]{2,}\d{1,6}(?:_[a-z])?[ \t]+-[ \t]+[A-Z][A-Z /]{3,40})[ \t]*)+\s*$")
 _TRAILER_CHARS = 600
 _END_MARKERS = ("NNNN", "NNN", "BT")
@@ -408,6 +413,9 @@ def _closing(text: str):
     m = _SIGNATURE.search(text, _tail(text[:t.start()]), t.start())
     if m is not None and m.group(1) not in _END_MARKERS:
         return m.start(), m
+    m = _SIGNATURE_INLINE.search(text, _tail(text[:t.start()]), t.start())
+    if m is not None and m.group(1) not in _END_MARKERS:
+        return m.start() + 1, m
     # no name above the closing lines: they are still not text; an end marker stands as the signature, a banner not
     return t.start(), (last if last is not None and last.group(1) in _END_MARKERS else None)
 

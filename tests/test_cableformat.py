@@ -107,6 +107,10 @@ def test_the_lines_that_close_a_telegram_are_neither_text_nor_its_signature():
     assert signature(body) == "SMITH"
     printed = "1. (C) A point.\n2. (C) End comment.\nJONES \n \n   CONFIDENTIAL \n \n> \n \n 2001ROME00123 - CONFIDENTIAL"
     assert split_paragraphs(printed)[-1].text == "End comment." and signature(printed) == "JONES"
+    # PlusD's telegram: the name at the end of the last line, then the banner, a garbled routing line, its notices
+    plusd = ("1.   FIRST POINT.\n\n2.   IF UNREACHABLE, AN APPOINTMENT WEDNESDAY.    DOE\n\n\nLIMITED OFFICIAL USE\n"
+             "NMAFVVZCZ\n\n\n*** Current Handling Restrictions ***   n/a\n***  Current Classification ***   UNCLASSIFIED\n")
+    assert split_paragraphs(plusd)[-1].text == "IF UNREACHABLE, AN APPOINTMENT WEDNESDAY." and signature(plusd) == "DOE"
     # a banner alone is no signature; an end marker alone still is, as before
     assert signature("Some prose.\n\nUNCLASSIFIED\n") is None
     assert signature("Some prose.\n\nNNNN\n") == "NNNN"

@@ -65,6 +65,8 @@ def test_addressees_are_the_block_after_the_from_line_and_a_later_signature_in_m
     assert [p.text for p in c.paragraphs][-1] == "The next meeting is in October."
     # prose that ends in a capitalised word with no full stop is still prose when it starts in lower case
     assert read_cable(text.replace("Murray", "and more")).signature is None
+    # a 1970s E.O. line with blanks after its colon is read whole
+    assert read_cable(text.replace("E.O. 12958: N/A", "E. O. 11652:  N/ A")).eo_line == "E. O. 11652: N/ A"
 
 
 @pytest.mark.parametrize("encode", [
