@@ -222,7 +222,7 @@ _END_MARK = _Lazy(r"(?im)^[ \t]*(?:NNNN?|END (?:OF )?CABLE(?: TEXT)?|END OF MESS
 # ("2000HANOI00686 - CONFIDENTIAL", a lone ">"), PlusD's "*** Current Classification *** ..." lines and the routing
 # line after NNNN ("NNNNVZCZ", garbled "NMAFVVZCZ"); looked for in the last _TRAILER_CHARS characters only
 _TRAILER = _Lazy(r"(?:\s*\n[ \t]*(?:(?:UNCLASSIFIED|UNCLAS|LIMITED OFFICIAL USE|CONFIDENTIAL|SECRET)(?:[ \t]+[A-Z]{4,7})?|"
-                 r"(?:[A-Z] ){4,}[A-Z]|Declassified/Released\b[^\n]{0,120}|NNNN?|BT|>|\*\*\*[^\n]{0,100}|"
+                 r"(?:[A-Z] ){4,}[A-Z]|Declassified/Released\b[^\n]{0,120}|Systematic Review\b[^\n]{0,40}|NNNN?|BT|>|\*\*\*[^\n]{0,100}|"
                  r"[A-Z]{0,8}VZCZ[A-Z0-9]{0,12}|"
                  r"(?:\d\d){1,2}[A-Z][A-Z-]{2,}\d{1,6}(?:_[a-z])?[ \t]+-[ \t]+[A-Z][A-Z /]{3,40})[ \t]*)+\s*$")
 _TRAILER_CHARS = 600

@@ -102,7 +102,7 @@ def test_the_lines_that_close_a_telegram_are_neither_text_nor_its_signature():
 
     # a 1970s release: the name, the banner again, the declassification stamp, NNN; a printed page: its footer
     body = ("1. FIRST POINT.\n\n2. SECOND POINT. END COMMENT.\n \nSMITH \n \nLIMITED OFFICIAL USE\n \n"
-            "Declassified/Released US Department of State EO Systematic Review 30 JUN 2005 \n\n\nNNN\n")
+            "Declassified/Released US Department of State EO \nSystematic Review 30 JUN 2005 \n\n\nNNN\n")
     assert [p.text for p in split_paragraphs(body)] == ["FIRST POINT.", "SECOND POINT. END COMMENT."]
     assert signature(body) == "SMITH"
     printed = "1. (C) A point.\n2. (C) End comment.\nJONES \n \n   CONFIDENTIAL \n \n> \n \n 2001ROME00123 - CONFIDENTIAL"
