@@ -41,7 +41,8 @@ class Calibration:
     """The tuned part of a model. offsets: (L,) float32 ranking offsets t_j (None: all 0); scale: the
     sigmoid's slope; select_score: the score threshold of the selected set; ref_weights: what the
     reference index's (cited, co-citing) tag shares add to the margins; nn_weight: what the nearest-cables vote
-    adds to them; count_floor: the count rule's floor, or None."""
+    adds to them; count_floor: the count rule's floor, or None; origin_score: the least score of a whole cable's
+    origin country (cabletags.scoring.origin), or None."""
 
     offsets: np.ndarray | None = None
     scale: float = 1.0
@@ -49,6 +50,8 @@ class Calibration:
     ref_weights: tuple[float, float] = field(default=(0.0, 0.0))
     nn_weight: float = 0.0
     count_floor: float | None = None  # the count rule's floor (module docstring); None: the threshold alone
+    # a whole cable's origin country scores at least this (cabletags.scoring.origin); None: no such rule
+    origin_score: float | None = None
 
     def weights(self) -> dict[str, float]:
         """The weight of each scorer matrix by its name (cabletags.scoring.scorers)."""

@@ -143,6 +143,7 @@ class Evaluation:
     S: np.ndarray
     report: dict
     left_out: dict = field(default_factory=dict)  # reason -> records not scored (no text, no label, malformed)
+    origins: list | None = None  # whole cables: each one's origin country (rankings hold one outside the labels)
 
     def per_tag(self) -> list[dict]:
         """Precision, recall, F1 and support of the selected set per tag (most supported first)."""
@@ -152,8 +153,10 @@ class Evaluation:
 
     def predictions(self, limit: int = 10):
         """{"id", "tags"} per document, best first: the reference scorer's input format."""
-        for rid, row, sel in zip(self.ids, self.P, self.S):
-            yield {"id": rid, "tags": [x.to_dict() for x in self.suggester.rank(row, limit, sel)]}
+        origins = self.origins or [None] * len(self.ids)
+        for rid, row, sel, origin in zip(self.ids, self.P, self.S, origins):
+            extra = self.suggester.origin_suggestion(origin, bool(sel.any())) if origin else None
+            yield {"id": rid, "tags": [x.to_dict() for x in self.suggester.rank(row, limit, sel, extra=extra)]}
 
 
 def evaluate_model(suggester, corpus, text_field: str = "body", stats: Stats | None = None,
@@ -182,8 +185,10 @@ def evaluate_model(suggester, corpus, text_field: str = "body", stats: Stats | N
         why = "; ".join(f"{k}: {v}" for k, v in left_out.items())
         raise InputError(f"{corpus}: nothing to evaluate ({len(ids)} record(s) left out: {why})")
     ids, texts, gold = [ids[i] for i in keep], [texts[i] for i in keep], [gold[i] for i in keep]
+    origins = None
     if cable:
-        texts = [suggester.cable_text(t)[1] for t in texts]
-    P, S = suggester.predict(texts, ids, cable=cable)
+        read = [suggester.cable_text(t) for t in texts]
+        texts, origins = [m for _, m in read], [c.origin_country for c, _ in read]
+    P, S = suggester.predict(texts, ids, cable=cable, origins=origins)
     report = validation_report(suggester.model, texts, gold, suggester.taxonomy, P=P, S=S)
-    return Evaluation(suggester, ids, gold, P, S, report, dict(left_out))
+    return Evaluation(suggester, ids, gold, P, S, report, dict(left_out), origins)

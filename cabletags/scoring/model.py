@@ -469,6 +469,8 @@ class TagModel:
             doc["neighbours"] = {"k": self.neighbours.k, "power": self.neighbours.power, "weight": cal.nn_weight}
             if cal.count_floor is not None:
                 doc["neighbours"]["count_floor"] = cal.count_floor
+        if cal.origin_score is not None:
+            doc["origin_score"] = cal.origin_score
         return doc, arrays
 
     @classmethod
@@ -560,6 +562,8 @@ def _layout(doc: dict, declared: dict) -> ArrayLayout:
         cal.nn_weight = number(doc["neighbours"].get("weight"), "neighbours weight", 0.0, 1e3)
         if doc["neighbours"].get("count_floor") is not None:  # models saved before the count rule have none
             cal.count_floor = number(doc["neighbours"]["count_floor"], "neighbours count_floor", 0.0, 1.0)
+    if doc.get("origin_score") is not None:  # models saved before the origin rule have none
+        cal.origin_score = number(doc["origin_score"], "origin_score", 0.0, 1.0)
     if (nn is not None) != ("nn_indptr" in declared):
         raise ValueError("the neighbours entry and the neighbour arrays disagree")
     # a whole-cable model with its header block keeps the weights of two fits

@@ -36,6 +36,7 @@ def build_card(plan, settings, model, final, report: dict, full_fit_seconds, sec
                         "stores": "each training cable's own reference number, the reference numbers it cites and "
                                   "its tag indices (no text)"} if final.references is not None else None),
         "neighbours": neighbours_card(final),
+        "origin_score": final.calibration.origin_score,
         "refit_on_all_data": plan.refit,
         **({"header_model": {"joined": True, "margin_weight": final.info["header_join"],
                              "chosen_from": list(join_weights)}} if "header_join" in final.info else {}),
@@ -144,6 +145,11 @@ def write_card(directory: Path, card: dict, manifest: bool = True, name: str | N
             lines.append(f"- selected: every tag scoring >= {n['select_score']:g}, and a text's first k tags scoring "
                          f">= {n['count_floor']:g}, k the mean number of tags its nearest cables carry (the count rule, "
                          "docs/model.md); both tuned on the validation split")
+    if card.get("origin_score") is not None:
+        lines += ["", "## Origin country", "",
+                  f"- a whole cable's origin country (its post's, taxonomy/posts.yaml) scores at least "
+                  f"{card['origin_score']:g}: the share of training cables from a post with a country that carry its "
+                  "code; one outside the label space is ranked beside the model's tags (cabletags.scoring.origin)"]
     lines += ["", "## Settings", "", "```json", json.dumps(card["settings"], indent=2), "```", "",
               "## Size, privacy, integrity",
               f"- vocabulary: {card['vocabulary']['terms']} terms (of {card['vocabulary']['terms_before_pruning']} "

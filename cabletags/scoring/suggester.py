@@ -143,7 +143,7 @@ class Suggester:
         return self.model.labels
 
     def predict(self, texts: list[str], ids=None, cable: bool = False,
-                threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                threshold: float | None = None, origins=None) -> tuple[np.ndarray, np.ndarray]:
         """Scores and selected flags for texts; never raises on text (non-strings count as empty).
 
         Parameters
@@ -157,6 +157,11 @@ class Suggester:
         threshold : float in [0, 1] or None, default None
             Select the tags scoring at least this (None: the model's calibrated rule). A text with no term the
             model knows selects nothing either way (no evidence).
+        origins : list of str or None, length n, default None
+            With cable=True: each cable's origin country (cabletags.reading.Cable.origin_country, None when
+            unknown); a label among them scores at least the whole-cable model's origin score
+            (cabletags.scoring.origin; models without one: no change). origin_suggestion() gives one outside the
+            label space.
 
         Returns
         -------
@@ -168,13 +173,45 @@ class Suggester:
             z = np.zeros((0, len(self.labels)), dtype=np.float32)
             return z, z.astype(bool)
         model = self.cable_model if cable else self.model
-        return model.predict(texts, None if ids is None else [None if i is None else str(i) for i in ids], threshold)
+        P, S = model.predict(texts, None if ids is None else [None if i is None else str(i) for i in ids], threshold)
+        score = model.calibration.origin_score
+        if cable and origins is not None and score is not None:
+            from .origin import raise_origins
+
+            raise_origins(P, S, origins, self.labels, score, self._select_at(model, threshold))
+        return P, S
+
+    @staticmethod
+    def _select_at(model, threshold):
+        return model.calibration.select_score if threshold is None else threshold
+
+    def origin_suggestion(self, origin: str | None, evidence: bool = True,
+                          threshold: float | None = None) -> Suggestion | None:
+        """A whole cable's origin country when the label space lacks it (a country of too few training cables), as a
+        Suggestion scored by the whole-cable model's origin score, for rank(extra=); None otherwise. evidence: whether
+        the cable selects anything (a cable without evidence selects nothing)."""
+        from .origin import origin_row
+
+        model = self.cable_model
+        row = origin_row(origin, self._label_index, model.calibration.origin_score, self._select_at(model, threshold),
+                         evidence)
+        if row is None or row[0] not in self.taxonomy.entries:
+            return None
+        e = self.taxonomy.entries[row[0]]
+        return Suggestion(row[0], row[1], row[2], e.kind, e.title)
+
+    @property
+    def _label_index(self) -> dict:
+        if "_labels_at" not in self.__dict__:
+            self.__dict__["_labels_at"] = {t: j for j, t in enumerate(self.labels)}
+        return self.__dict__["_labels_at"]
 
     def scores(self, texts: list[str], ids=None, cable: bool = False) -> np.ndarray:
         """(n, L) scores in [0, 1] for a list of texts (empty texts get low scores, never an error)."""
         return self.predict(texts, ids, cable)[0]
 
-    def rank(self, p: np.ndarray, limit: int = 10, sel: np.ndarray | None = None, kinds=None) -> list[Suggestion]:
+    def rank(self, p: np.ndarray, limit: int = 10, sel: np.ndarray | None = None, kinds=None,
+             extra: Suggestion | None = None) -> list[Suggestion]:
         """Suggestions from one row of predict().
 
         Parameters
@@ -189,6 +226,9 @@ class Suggester:
             Only tags of these kinds (subject, program, geographic, organization): "which program tag applies"
             sees the program tags at the top of their own list. Scores and selected flags are the whole
             ranking's, unchanged; None: every tag.
+        extra : Suggestion or None, default None
+            A tag outside the label space ranked among the others by its score (a whole cable's origin country:
+            origin_suggestion()).
 
         Returns
         -------
@@ -206,7 +246,15 @@ class Suggester:
             return []
         top = pool[np.argpartition(-p[pool], k - 1)[:k]] if k < len(pool) else pool
         top = top[np.lexsort((top, -p[top]))]  # score desc, then label order: deterministic
-        return [Suggestion(self.labels[j], float(p[j]), bool(sel[j]), *self._meta[j]) for j in top]
+        out = [Suggestion(self.labels[j], float(p[j]), bool(sel[j]), *self._meta[j]) for j in top]
+        if extra is not None and (kinds is None or extra.kind in self._kinds(kinds)):
+            at = next((i for i, x in enumerate(out) if x.score < extra.score), len(out))
+            out = (out[:at] + [extra] + out[at:])[:limit]
+        return out
+
+    @staticmethod
+    def _kinds(kinds) -> frozenset:
+        return frozenset({kinds} if isinstance(kinds, str) else kinds)
 
     def kind_indices(self, kinds) -> np.ndarray:
         """(m,) label indices of the model's tags of the given kinds (a kind or an iterable of them), in label
@@ -306,16 +354,25 @@ class Suggester:
         p, whole_text = self.cable_text(text)
         own = set(p.tags.codes)
         paras = [q for q in p.paragraphs if q.text.strip()]
-        P, S = self.predict([whole_text], [p.reference_id], cable=True, threshold=threshold)
-        whole = self.rank(P[0], limit, S[0], kinds)
+        P, S = self.predict([whole_text], [p.reference_id], cable=True, threshold=threshold,
+                            origins=[p.origin_country])
+        extra = self.origin_suggestion(p.origin_country, bool(S[0].any()), threshold)
+        whole = self.rank(P[0], limit, S[0], kinds, extra)
         per = self.suggest_batch([q.text for q in paras], min(limit, 5), threshold=threshold,
                                  kinds=kinds) if paras else []
-        scores = dict(zip(self.labels, P[0]))
+        scores = dict(zip(self.labels, P[0]), **({extra.tag: extra.score} if extra is not None else {}))
         # ranks among the tags shown (those of `kinds`, when given): an own tag of another kind is not "below"
         pool = np.arange(len(P[0])) if kinds is None else self.kind_indices(kinds)
         order = {self.labels[j]: r for r, j in enumerate(pool[np.lexsort((pool, -P[0][pool]))], 1)}
+        if extra is not None and (kinds is None or extra.kind in self._kinds(kinds)):  # ranked by its score
+            order = {t: r + int(scores[t] < extra.score) for t, r in order.items()}
+            order[extra.tag] = 1 + sum(int(scores[t] >= extra.score) for t in order)
         listed = {x.tag for x in whole}
         reasons = self.explain_many(whole_text, [x.tag for x in whole], 6, cable=True) if explain else {}
+        origin_score = self.cable_model.calibration.origin_score
+        if explain and p.origin_country in listed and origin_score is not None:  # the post speaks for its country
+            reasons[p.origin_country] = [(f"sent from {p.origin or p.post}", origin_score)] + \
+                reasons.get(p.origin_country, [])[:5]
         return {
             # the cable's own tags that rank below the list: never silently absent
             "own_below": [{"tag": t, "rank": order[t], "score": round(float(scores[t]), 4)}

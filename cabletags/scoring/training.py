@@ -26,6 +26,7 @@ from .fitting import count_terms
 from .model import ModelSettings, TagModel
 from .modelcard import build_card, write_card
 from .storage import check_target, folder_lock
+from .origin import fit_origin_score
 from .trainingdata import cable_parts, label_space, load_labelled
 
 __all__ = ["TrainPlan", "plan_training", "train_model", "run_plan", "fit_and_tune", "Fitted",
@@ -163,9 +164,10 @@ def run_plan(plan: TrainPlan, progress=print, phase_bar=None) -> tuple[TagModel,
     ids, texts, label_sets = plan.data
     val = plan.val
     tr_idx, va_idx = np.flatnonzero(~val), np.flatnonzero(val)
-    header_texts = None
+    header_texts, origins = None, None
     if settings.reading == "cable":
-        texts, heads = cable_parts(texts, tax)
+        origins = []
+        texts, heads = cable_parts(texts, tax, origins)
         if settings.header_weight:  # a model of the header block, joined to the whole-cable model below
             header_texts = heads
         progress(f"read {len(texts)} records as whole cables (preamble + {plan.text_field}; TAGS fields left out)")
@@ -181,6 +183,14 @@ def run_plan(plan: TrainPlan, progress=print, phase_bar=None) -> tuple[TagModel,
         model, final, report, settings = _join_header_model(
             model, final, M, header_texts, texts, label_sets, labels, tr_idx, va_idx, joined_settings, plan.refit,
             plan.n_jobs, progress, phase_bar, tax) or (model, final, report, settings)
+    if origins is not None:  # a whole cable's origin country: the share of training cables that carry it
+        model.calibration.origin_score = fit_origin_score([origins[i] for i in tr_idx],
+                                                          [label_sets[i] for i in tr_idx])
+        final.calibration.origin_score = fit_origin_score(origins, label_sets) if plan.refit \
+            else model.calibration.origin_score
+        if final.calibration.origin_score is not None:
+            progress(f"origin country: {100 * final.calibration.origin_score:.1f}% of the cables from a post with a "
+                     "country carry its code; a whole cable's origin country scores at least that")
     card = build_card(plan, settings, model, final, report, full_fit_seconds, time.perf_counter() - t0,
                       HEADER_JOIN_WEIGHTS)
     if plan.out:

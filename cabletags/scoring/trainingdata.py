@@ -33,9 +33,10 @@ def load_labelled(corpus, text_field: str = "body", taxonomy=None, stats: Stats 
     return ids, texts, labels
 
 
-def cable_parts(texts, taxonomy=None) -> tuple[list[str], list[str]]:
+def cable_parts(texts, taxonomy=None, origins: list | None = None) -> tuple[list[str], list[str]]:
     """Each whole cable parsed once: (what a whole-cable model reads of it, cabletags.reading.parser.cable_reading; its
-    header block, cabletags.reading.parser.header_words). The TAGS field is in neither."""
+    header block, cabletags.reading.parser.header_words). The TAGS field is in neither. origins: a list that receives
+    each cable's origin country (cabletags.reading.Cable.origin_country, None when unknown)."""
     from ..reading import parse_cable
     from ..reading.parser import cable_reading, header_words
 
@@ -45,6 +46,8 @@ def cable_parts(texts, taxonomy=None) -> tuple[list[str], list[str]]:
         p = parse_cable(t, tax)
         readings.append(cable_reading(p))
         heads.append(header_words(p))
+        if origins is not None:
+            origins.append(p.origin_country)
     return readings, heads
 
 

@@ -119,13 +119,16 @@ def suggest_records(records: Iterable[dict], suggester, text_field: str = "body"
     tags of these kinds in each list (Suggester.rank); no_evidence stays the whole ranking's."""
     if kinds is not None:
         suggester.kind_indices(kinds)  # an unknown kind is refused before any record
-    batch: list[tuple[object, str, str]] = []
+    batch: list[tuple[object, str, str, str | None]] = []  # (id, text, what the model reads, origin country)
 
     def flush():
-        texts = [t for _, _, t in batch]
-        P, S = suggester.predict(texts, [i for i, _, _ in batch], cable, threshold)  # flush() holds <= batch_size
-        for (rid, text, _), p, sel in zip(batch, P, S):
-            row = suggester.rank(p, limit, sel, kinds)
+        texts = [t for _, _, t, _ in batch]
+        origins = [o for *_, o in batch] if cable else None
+        # flush() holds <= batch_size
+        P, S = suggester.predict(texts, [i for i, *_ in batch], cable, threshold, origins=origins)
+        for (rid, text, _, origin), p, sel in zip(batch, P, S):
+            extra = suggester.origin_suggestion(origin, bool(sel.any()), threshold) if origin else None
+            row = suggester.rank(p, limit, sel, kinds, extra)
             tags = [x.to_dict() for x in row] if text.strip() else []
             # with kinds, a list of one kind may hold no selected tag while the text selects others
             some = any(t["selected"] for t in tags) if kinds is None else bool(sel.any()) and bool(text.strip())
@@ -140,9 +143,9 @@ def suggest_records(records: Iterable[dict], suggester, text_field: str = "body"
         rid = rec.get(id_field)
         if cable and text.strip():
             parsed, model_text = suggester.cable_text(text)
-            batch.append((rid if rid is not None else parsed.reference_id, text, model_text))
+            batch.append((rid if rid is not None else parsed.reference_id, text, model_text, parsed.origin_country))
         else:
-            batch.append((rid, text, text))
+            batch.append((rid, text, text, None))
         if len(batch) >= batch_size:
             yield from flush()
     if batch:

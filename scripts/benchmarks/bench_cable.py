@@ -55,8 +55,6 @@ def main(argv=None):
     corpus = corpus_or_exit(a.corpus)
     if not SCORER.is_file():
         sys.exit(f"error: the reference scorer is not at {SCORER}")
-    import numpy as np
-
     from cabletags import Suggester
     from cabletags.scoring.model import ModelSettings, TagModel
     from cabletags.scoring.training import train_model
@@ -97,9 +95,11 @@ def main(argv=None):
                      [(t, False) for _, t in as_body_reads]),
                     ("body model, numbered paragraphs + REF (--cable before 2026-11-30)", body,
                      [(t, False) for t in paragraphs])]
+        origins = None
         if cable_dir:
-            variants += [("whole-cable model, whole cables (suggest --cable)", s,
-                          [(s.cable_text(t)[1], True) for t in whole]),
+            read = [s.cable_text(t) for t in whole]
+            origins = [c.origin_country for c, _ in read]  # the whole-cable rankings hold each one's origin country
+            variants += [("whole-cable model, whole cables (suggest --cable)", s, [(m, True) for _, m in read]),
                          ("whole-cable model, bodies (for comparison; not how it is used)", s,
                           [(t, True) for t in bodies])]
         report = [f"{len(test)} held-out cables (split seed {a.split_seed})", "",
@@ -108,15 +108,17 @@ def main(argv=None):
         print("\n".join(report[2:]))
         res, P_cable = {}, None
         for name, sug, items in variants:
-            P, S = sug.predict([t for t, _ in items], ids=ids, cable=items[0][1])
-            if name.startswith("whole-cable model, whole"):
+            whole_cables = name.startswith("whole-cable model, whole")
+            row_origins = origins if whole_cables else None
+            P, S = sug.predict([t for t, _ in items], ids=ids, cable=items[0][1], origins=row_origins)
+            if whole_cables:
                 P_cable = P
             pred = tmp / "pred.jsonl"
             with open(pred, "w") as f:
-                for r, p, sel in zip(test, P, S):
-                    top = np.argsort(-p)[:10]
-                    f.write(json.dumps({"id": r["id"], "tags": [{"tag": labels[j], "score": float(p[j]),
-                                                                 "selected": bool(sel[j])} for j in top]}) + "\n")
+                for i, (r, p, sel) in enumerate(zip(test, P, S)):
+                    extra = sug.origin_suggestion(row_origins[i], bool(sel.any())) if row_origins else None
+                    tags = [x.to_dict() for x in sug.rank(p, 10, sel, extra=extra)]
+                    f.write(json.dumps({"id": r["id"], "tags": tags}) + "\n")
             if a.preds:
                 Path(a.preds).mkdir(parents=True, exist_ok=True)
                 slug = "".join(c if c.isalnum() else "_" for c in name.split("(")[0].strip())

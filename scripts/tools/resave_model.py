@@ -7,7 +7,12 @@ MODEL_CARD.md re-rendered), and checks that the re-saved model scores --check-te
 for a whole-cable model) bit for bit as before; nothing is written when they differ. After it, re-pin the folder's
 manifest in models/MANIFEST.json (the script prints the new sha256) and run scripts/tools/release_check.py.
 
+--fit-origin: a whole-cable model saved before the origin-country rule (cabletags.scoring.origin) gets its origin
+score, fitted over the whole corpus as `cabletags train --reading cable` fits it for the model refitted on every cable
+(the share of cables from a post with a country that carry its code); its arrays, and so its logits, stay the same.
+
 usage: python scripts/tools/resave_model.py MODEL_DIR [MODEL_DIR ...] [--corpus PATH] [--check-texts 400]
+                                            [--fit-origin]
 """
 from __future__ import annotations
 
@@ -40,11 +45,25 @@ def texts_for(model: TagModel, recs) -> list[str]:
     return [s.cable_text((r.get("preamble") or "") + "\n" + (r.get("body") or ""))[1] for r in recs]
 
 
+def origin_score(corpus: str) -> float | None:
+    """The origin score of a whole-cable model refitted on every cable of `corpus`, as training fits it."""
+    from cabletags.scoring.origin import fit_origin_score
+    from cabletags.scoring.trainingdata import cable_parts, load_labelled
+    from cabletags.vocabulary.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    _, texts, label_sets = load_labelled(corpus, "body", tax, whole=True)
+    origins: list = []
+    cable_parts(texts, tax, origins)
+    return fit_origin_score(origins, label_sets)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="+")
     ap.add_argument("--corpus")
     ap.add_argument("--check-texts", type=int, default=400)
+    ap.add_argument("--fit-origin", action="store_true", help="fit a whole-cable model's origin score over --corpus")
     a = ap.parse_args(argv)
     recs = list(itertools.islice(read_corpus(corpus_or_exit(a.corpus)), a.check_texts))
     failed = 0
@@ -56,6 +75,11 @@ def main(argv=None) -> int:
         texts = texts_for(before, recs)
         want = before.logits(texts)
         card = json.loads((d / "card.json").read_text(encoding="utf-8")) if (d / "card.json").exists() else None
+        if a.fit_origin and before.settings.reading == "cable":
+            before.calibration.origin_score = origin_score(corpus_or_exit(a.corpus))
+            print(f"{d}: origin score {before.calibration.origin_score}")
+            if card is not None:
+                card["origin_score"] = before.calibration.origin_score
         with tempfile.TemporaryDirectory() as tmp:
             trial = Path(tmp) / d.name
             before.save(trial)
