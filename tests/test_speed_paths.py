@@ -261,3 +261,21 @@ def test_header_line_patterns_match_what_the_plain_ones_match():
         got, want = FROM_LINE.search("\n" + text), plain_from.search(text)
         assert (got and got.group(1)) == (want and want.group(1)), repr(text)
         assert REF_LINE.findall(text) == plain_ref.findall(text), repr(text)
+
+
+def test_closing_lines_found_line_by_line_match_the_pattern():
+    # _trailer_start walks the last lines up from the end; _TRAILER is the same rule as one pattern tried at every
+    # position of the window: the same start on texts of closing lines, names, blanks and prose in any order
+    import random
+
+    from cabletags.cableformat import _TRAILER, _TRAILER_CHARS, _trailer_start
+
+    pieces = ["\n", "\n\n", " ", "\t", "\r\n", "NNN", "NNNN", "BT", ">", "UNCLASSIFIED", "LIMITED OFFICIAL USE",
+              "SECRET NOFORN", "C O N F I D E N T I A L", "Declassified/Released US Department of State EO",
+              "Systematic Review 30 JUN 2005", "*** Current Classification ***   n/a", "NMAFVVZCZ",
+              "2000HANOI00686 - CONFIDENTIAL", "HELMS", "Some prose.", "x" * 300, "\u00a0", "\x0b", "NNNNN"]
+    rnd = random.Random(5)
+    for _ in range(5000):
+        t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
+        m = _TRAILER.search(t, max(0, len(t) - _TRAILER_CHARS)) if t else None
+        assert _trailer_start(t) == (m.start() if m else None), repr(t)

@@ -258,7 +258,9 @@ def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
         out.subject = " ".join(m.group(1).split()) or None
         body_start = m.end()
     body = after[body_start:]
-    seq = cf._numbered(body)  # once: the paragraphs, the cable's end and its signature all follow from it
+    # the paragraph numbers, found once when the cable's end needs them (an end marker in the body) and else only when
+    # its paragraphs are asked for: scoring a whole cable reads none of them
+    seq = cf._numbered(body) if cf.has_end_marker(body) else None
     ended = cf.cable_end(body, seq)
     head_end = (end if raw else start) + body_start
     pre_body = text[start:tags_at] + " " + text[end:head_end] if raw and tags_at is not None else text[start:head_end]
