@@ -279,3 +279,21 @@ def test_closing_lines_found_line_by_line_match_the_pattern():
         t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
         m = _TRAILER.search(t, max(0, len(t) - _TRAILER_CHARS)) if t else None
         assert _trailer_start(t) == (m.start() if m else None), repr(t)
+
+
+def test_references_found_around_their_hints_match_the_scan_of_every_capital():
+    # _references tries the pattern only between the earliest start of a reference and the end of its number, for
+    # each capital-blank-digit place; REFERENCE.finditer tries it at every capital: the same matches
+    import random
+
+    from cabletags.cableformat import REFERENCE
+    from cabletags.scoring.references import _references
+
+    pieces = ["REF ", "A. ", "06 ", "BAKU ", "1835", " ", "  ", "\n", "STATE ", "USUN NEW YORK ", "00123", "1234567",
+              "B. ", "SANAA 02498", "X", "ab ", "9 ", "12", "PARIS", "0", "REFTEL ", "(C) ", "\u00a0", "E",
+              "AB CD EF GH 12", "\u00b2", "\u0661"]
+    rnd = random.Random(7)
+    for _ in range(8000):
+        t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 16)))
+        want = [(m.start(), m.end(), m.groups()) for m in REFERENCE.finditer(t)]
+        assert [(m.start(), m.end(), m.groups()) for m in _references(t)] == want, repr(t)

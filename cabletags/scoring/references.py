@@ -41,9 +41,7 @@ def cited_references(text: str, posts, default_year: int | None = None) -> list[
     repeats. "REF A. SANAA 02498": the words before the post are tried off one at a time."""
     out = []
     text = (text or "")[:SCAN_CHARS]
-    if not REFERENCE_HINT.search(text):
-        return out
-    for m in REFERENCE.finditer(text):
+    for m in _references(text):
         words = m.group(2).split()
         for k in range(len(words)):
             post = "".join(words[k:])
@@ -53,6 +51,50 @@ def cited_references(text: str, posts, default_year: int | None = None) -> list[
                 out.append((year, post, int(m.group(3))))
                 break
     return list(dict.fromkeys(out))
+
+
+_CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _references(text: str):
+    """REFERENCE.finditer(text), the same matches, tried only around each place a reference must hold (a capital,
+    blanks, a digit: REFERENCE_HINT): for each such place, the pattern's leftmost match from the earliest place a
+    reference ending there could start (up to three words and a year before it, never before the last match's end) to
+    the end of its number; the pattern is not tried at every capital of an upper-case text (a test holds the two
+    equal)."""
+    pos, n = 0, len(text)
+    for h in REFERENCE_HINT.finditer(text):
+        last = h.start()  # the last letter of the post's last word
+        if last < pos:
+            continue
+        start = _words_start(text, last, pos)
+        end = h.end()
+        while end < n and text[end].isdigit():
+            end += 1
+        # every match holds one hint, where its post meets its number: this hint's match lies between the earliest
+        # start of its words and the character after its number's digits (the pattern's \b looks at it)
+        m = REFERENCE.search(text, start, min(n, end + 1))
+        if m is not None:
+            yield m
+            pos = m.end()
+
+
+def _words_start(text: str, last: int, floor: int) -> int:
+    """The earliest place (>= floor) a reference whose post ends at `last` could start: up to three words of
+    capitals, one blank apart, and a two-digit year with blanks before them."""
+    i = last
+    for word in range(3):
+        while i > floor and text[i - 1] in _CAPITALS:
+            i -= 1
+        if word == 2 or not (i - 2 >= floor and text[i - 1].isspace() and text[i - 2] in _CAPITALS):
+            break
+        i -= 1
+    j = i
+    while j > floor and text[j - 1].isspace():
+        j -= 1
+    if j < i and j - 2 >= floor and text[j - 2:j].isdecimal():  # \d: any decimal digit
+        return j - 2
+    return i
 
 
 def _key(post, number, year=None):
