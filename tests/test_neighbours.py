@@ -277,3 +277,24 @@ def test_a_model_keeps_its_count_rule_and_predict_applies_it(tmp_path):
     m.save(tmp_path / "old")
     assert "count_floor" not in json.loads((tmp_path / "old" / "model.json").read_text())["neighbours"]
     assert TagModel.load(tmp_path / "old").predict(q)[1][:3].sum(axis=1).tolist() == [1, 1, 1]
+
+
+def test_the_vote_on_two_kernel_threads_is_the_vote_on_one(monkeypatch):
+    # cabletags.scoring.kernels: the similarity products of a batch run on two threads; the same numbers, in order,
+    # with the texts that are training cables left out of their own neighbours as before
+    from cabletags.scoring import kernels
+
+    rng = np.random.default_rng(0)
+    train = sp.csr_matrix(rng.random((300, len(VOCAB)), dtype=np.float32) * (rng.random((300, len(VOCAB))) < 0.4))
+    labels = (rng.random((300, 3)) < 0.3).astype(np.int8)
+    idx = NeighbourIndex.build(train, labels, VOCAB, k=5, power=2.0, min_df=1)
+    queries = sp.csr_matrix(rng.random((450, len(VOCAB)), dtype=np.float32) * (rng.random((450, len(VOCAB))) < 0.5))
+    exclude = [i if i % 7 == 0 else None for i in range(450)]
+    monkeypatch.setenv("CABLETAGS_KERNEL_THREADS", "1")
+    one = idx.features(queries, exclude)
+    monkeypatch.setenv("CABLETAGS_KERNEL_THREADS", "2")
+    assert kernels.kernel_threads() == 2
+    assert np.array_equal(idx.features(queries, exclude), one)
+    assert kernels.kernel_map(lambda x: x * x, range(10)) == [x * x for x in range(10)]
+    monkeypatch.setenv("CABLETAGS_KERNEL_THREADS", "many")  # not a number from 1 to 8: the default
+    assert kernels.kernel_threads() in (1, 2)

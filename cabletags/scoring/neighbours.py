@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .kernels import kernel_map, kernel_threads
+
 __all__ = ["NeighbourIndex", "DEFAULT_K", "DEFAULT_POWER", "DEFAULT_KEEP", "LEVELS", "MIN_DF"]
 
 # measured on the held-out split (docs/research.md): 40 terms a cable, 20 neighbours, similarities to the 5th power;
@@ -167,10 +169,21 @@ class NeighbourIndex:
         k = min(self.k, len(self))
         if not k:
             return
-        for a in range(0, Q.shape[0], _CHUNK):
+        # _CHUNK rows at a time, split among the kernel threads: each product on its own core
+        # (cabletags.scoring.kernels), the similarities held at once no more than _CHUNK rows' worth
+        group = kernel_threads()
+        size = max(1, _CHUNK // group)
+        starts = list(range(0, Q.shape[0], size))
+        for g in range(0, len(starts), group):
+            block = starts[g:g + group]
+            products = kernel_map(lambda a: (Q[a:a + size] @ T).tocsr(), block)
+            yield from self._best(block, products, k, exclude)
+
+    def _best(self, block, products, k, exclude):
+        """_nearest's (first row, rows, shares) for chunks of similarities: each row's k largest."""
+        for a, S in zip(block, products):
             # similarities stay sparse: a row's k largest are among its cables sharing a word, found row by row
             # (a dense block of every cable and its argpartition cost twice the product)
-            S = (Q[a:a + _CHUNK] @ T).tocsr()
             top = np.zeros((S.shape[0], k), dtype=np.int64)
             sims = np.zeros((S.shape[0], k), dtype=np.float32)
             for i in range(S.shape[0]):
