@@ -69,6 +69,20 @@ def test_addressees_are_the_block_after_the_from_line_and_a_later_signature_in_m
     assert read_cable(text.replace("E.O. 12958: N/A", "E. O. 11652:  N/ A")).eo_line == "E. O. 11652: N/ A"
 
 
+def test_a_page_without_pre_blocks_takes_the_tags_and_id_of_the_cable_not_of_its_sidebar():
+    # a site of its own layout: a sidebar with an index of tags, a "related" TAGS line and a link to another cable
+    # above the cable, the cable's lines as <br>-separated text (no <pre>): its own TAGS (the field beside its E.O.
+    # line and SUBJECT) and its own id (year + post + serial, not the link's), the link's id told as a doubt
+    side = ("<div class='side'><h3>Browse by tag</h3><ul>" + "".join(f"<li><a href='/t/{t}'>{t}</a></li>" for t in
+            ["PREL", "KTIP", "IZ", "AF"] * 8) + "</ul><p>TAGS: PTER, IZ, MOPS</p><a href='/c/09BAGHDAD123'>"
+            "09BAGHDAD123</a></div>")
+    lines = "<br>\n".join(TELEGRAM.splitlines())
+    c = read_cable(f"<html><body>{side}<div class='content'><p>{lines}</p></div></body></html>".encode())
+    assert c.tags.codes == ["PGOV", "PREL", "FR"] and c.reference_id == "09PARIS77"
+    assert c.reference_id_source == "derived" and any("09BAGHDAD123" in d for d in c.doubts)
+    assert [p.number for p in c.paragraphs] == [1, 2, 3]
+
+
 @pytest.mark.parametrize("encode", [
     lambda t: t.encode("utf-8"), lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"), lambda t: t.encode("utf-16"),
     lambda t: t.encode("utf-16-le"), lambda t: t.encode("utf-16-be"), lambda t: t.encode("utf-32"),

@@ -61,6 +61,7 @@ class Cable:
     # the body's parts still to work out (parse_text's body, paragraph numbers and end), and what they gave: scoring a
     # whole cable reads none of them, and they were some 40% of reading one (scripts/benchmarks/bench_reader.py)
     _pending: tuple | None = field(default=None, repr=False, compare=False)
+    _bare_id: bool = field(default=False, repr=False, compare=False)  # the header id stood alone on its line
     _parts: dict = field(default_factory=lambda: {"paragraphs": [], "summary": None, "comment": None,
                                                    "signature": None}, repr=False)
 
@@ -105,12 +106,41 @@ ParsedCable = Cable  # the name before the reader stage
 
 def find_tags_line(text: str) -> tuple[str | None, str | None, int]:
     """(raw TAGS value, label as written, end offset) of the first TAGS field, or (None, None, 0)."""
-    value, label, _, end = _find_tags(text)
+    value, label, _, end = next(_tags_fields(text), (None, None, None, 0))
     return value, label, end
 
 
 def _find_tags(text: str) -> tuple[str | None, str | None, int | None, int]:
-    """(raw TAGS value, label, start offset of the label, end offset) of the first TAGS field."""
+    """(raw TAGS value, label, start offset of the label, end offset) of the first TAGS field that stands in a cable's
+    header (_in_header: a SUBJECT or E.O. line next to it), else of the first TAGS field: a page's sidebar or index
+    above the cable ("Related: TAGS: PTER, IZ") is passed over."""
+    first = previous = None
+    for found in _tags_fields(text):
+        if _in_header(text, found[2], found[3], previous[3] if previous else 0):
+            return found
+        first, previous = first or found, found
+    return first or (None, None, None, 0)
+
+
+# how far around a TAGS field its header's neighbours are looked for: a SUBJECT after it, an E.O. line or a SUBJECT
+# before it (never a banner: a site's menu of classifications may stand right above its menu of tags)
+_HEADER_REACH = 300
+_SUBJECT_NEAR = re.compile(r"\bSUBJ(?:ECT)?\s*[:.]", re.I)
+_EO_OR_SUBJECT_NEAR = re.compile(r"\bSUBJ(?:ECT)?\s*[:.]|\bE\.\s?O\.\s*1\d{4}", re.I)
+
+
+def _in_header(text: str, start: int, end: int, lo: int) -> bool:
+    """Whether the TAGS field at start..end has a SUBJECT within _HEADER_REACH characters after it with no TAGS label
+    between, or an E.O. line or a SUBJECT within as many before it and after the TAGS field before (which ends at lo):
+    what a cable's header holds around its TAGS line."""
+    m = _SUBJECT_NEAR.search(text, end, end + _HEADER_REACH)
+    if m is not None and cf.TAGS_LABEL.search(text, end, m.start()) is None:
+        return True
+    return _EO_OR_SUBJECT_NEAR.search(text, max(lo, start - _HEADER_REACH), start) is not None
+
+
+def _tags_fields(text: str):
+    """(raw TAGS value, label, start offset of the label, end offset) of each TAGS field, in order."""
     for m in cf.TAGS_LABEL.finditer(text):
         label = m.group("label")
         start = m.end()
@@ -146,8 +176,7 @@ def _find_tags(text: str) -> tuple[str | None, str | None, int | None, int]:
         value = " ".join(value.split())
         if not value or not re.search(r"[A-Za-z]{2}", value):
             continue
-        return value, label, m.start(), end
-    return None, None, None, 0
+        yield value, label, m.start(), end
 
 
 def cable_year(reference_id: str | None, date_time_group: str | None) -> int | None:
@@ -196,12 +225,14 @@ def _addressees(lines: str, at: int) -> list[str]:
     return out
 
 
-def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
+def parse_text(text: str, taxonomy=None, era: str = "auto", page: bool = False) -> Cable:
     """The fields of one cable given as plain text (LF line ends; no markup): the header fields, the TAGS line
     (raw and normalized), subject, refs, paragraphs and body. One pass over the text: the paragraph numbers are
-    found once and every pattern is bounded or linear (docs/reading.md)."""
+    found once and every pattern is bounded or linear (docs/reading.md). page=True: the text of a page or a PDF,
+    whose sidebars may hold TAGS lines of their own: the TAGS field beside a SUBJECT or E.O. line is the cable's
+    (_find_tags); bare text takes its first TAGS field, as it always did."""
     out = Cable()
-    raw, label, tags_at, end = _find_tags(text)
+    raw, label, tags_at, end = _find_tags(text) if page else next(_tags_fields(text), (None, None, None, 0))
     start = cf.cable_start(text, tags_at)  # a page's chrome above the cable is not its header
     head = text[start:start + 6000]
     header_zone = text[start:tags_at] if tags_at is not None else text[start:start + 3000]
@@ -211,6 +242,7 @@ def parse_text(text: str, taxonomy=None, era: str = "auto") -> Cable:
     if m:
         out.reference_id_original = m.group(1)
         out.reference_id_source = "header"
+        out._bare_id = "ID" not in m.group(0)  # an id alone on its line (a title, or a link), not "Reference ID: ..."
     for spaced, word in cf.SPACED_BANNERS.items():
         if spaced in head:
             out.classification = word

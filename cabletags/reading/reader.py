@@ -199,6 +199,12 @@ def normalize_id(rid: str | None) -> str | None:
     return f"{year[-2:]}{post}{int(serial)}"
 
 
+def _serial(rid: str) -> int | None:
+    """The serial number of an id (09PARIS1007: 1007), or None."""
+    m = re.search(r"(\d+)$", normalize_id(rid) or "")
+    return int(m.group(1)) if m else None
+
+
 def _derived_id(c: Cable, year: int | None) -> str | None:
     """Year + post + serial (CONFIDENTIAL PARIS 001007 in a telegram of 2009: 09PARIS1007)."""
     if year is None or not c.post or not c.serial:
@@ -299,7 +305,7 @@ def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = N
 
     doc = source if isinstance(source, Document) else read_document(source, name)
     norm = get_normalizer(taxonomy)  # None: the shipped taxonomy, loaded once for this cable
-    c = parse_text(doc.text, norm.tax, era)
+    c = parse_text(doc.text, norm.tax, era, page=doc.layout != "text")
     c.layout, c.encoding, c.source = doc.layout, doc.encoding, doc.source
     if doc.replaced:
         c.doubts.append("some bytes could not be decoded and were replaced with U+FFFD")
@@ -317,6 +323,12 @@ def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = N
                    or meta.get("md document number")),
                   ("header", header_id), ("derived", _derived_id(c, year)), ("filename", _filename_id(doc.source))]
     candidates = [(k, v) for k, v in candidates if v and normalize_id(v)]
+    ids = dict(candidates)
+    if c._bare_id and "header" in ids and "derived" in ids and _serial(ids["header"]) != int(c.serial):
+        # an id alone on a line whose serial is not the one of the cable's own banner line (a page's link to another
+        # cable, a cable it quotes) is not this cable's: year + post + serial outrank it (the doubt is said); a
+        # labelled one ("Reference ID: ...") keeps its rank
+        candidates.sort(key=lambda kv: kv[0] == "header")
     c.reference_id = c.reference_id_original = c.reference_id_source = None
     if candidates:
         kind, original = candidates[0]
