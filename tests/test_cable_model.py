@@ -277,3 +277,14 @@ def test_without_refit_the_header_join_is_tuned_without_the_validation_cables_in
     assert len(seen) == 2 and len(set(seen)) == 1 and seen[0][0] == seen[0][1] < 80  # fit's tune, the join's
     m = TagModel.load(tmp_path / "m")
     assert m.info["header_join"] > 0 and len(m.references) == len(m.neighbours) == 80  # the final model: every cable
+
+
+def test_cables_scored_as_one_batch_give_each_cable_its_own_result(tiny_cable):
+    # suggest --cable over a folder scores its files' cables in batches (Suggester.suggest_cables): each result is the
+    # one suggest_cable gives that cable alone, in order, with its paragraphs and its own tags
+    s = Suggester.load(tiny_cable / "model", cable_path=tiny_cable / "cable_model")
+    cables = [CABLE, CABLE.replace("TRAFFICKING IN PERSONS UPDATE", "DEFENSE COOPERATION TALKS"), "", "no header at all"]
+    assert s.suggest_cables(cables, 5) == [s.suggest_cable(c, 5) for c in cables]
+    subject = ["subject"]
+    assert s.suggest_cables(cables, 3, kinds=subject) == [s.suggest_cable(c, 3, kinds=subject) for c in cables]
+    assert s.suggest_cables([]) == []

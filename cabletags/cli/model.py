@@ -9,7 +9,7 @@ import json
 
 import click
 
-from ..scoring.results import cable_result, text_result
+from ..scoring.results import cable_result, cable_results, text_result
 from ..surfaces.formatting import render
 from ..textio import Stats, atomic_output, dumps
 from .common import (EXIT_BAD_RECORDS, EXIT_USAGE, BatchInput, CLIError, Progress, cable_model_option, each_cable,
@@ -158,6 +158,22 @@ def suggest(ctx, files, jsonl, text_field, id_field, limit, paragraphs, explain,
         click.echo("note: no evidence in the text for any tag: nothing selected", err=True)
 
 
+# files whose cables suggest --cable scores at once (a file's result still comes out before the next batch is read)
+CABLES_AT_ONCE = 64
+
+
+def batched(items, n: int):
+    """Lists of up to n items of an iterable, in order (itertools.batched, which Python 3.11 lacks)."""
+    group = []
+    for x in items:
+        group.append(x)
+        if len(group) == n:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
 def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain, threshold=None, kinds=None):
     """suggest --cable over files, folders and globs: one JSON Lines record per readable file, with its path."""
     s = load_suggester(ctx, *model_paths, cable=True)
@@ -165,9 +181,11 @@ def _suggest_cable_files(ctx, files, limit, model_paths, output, strict, explain
     cables, bad = each_cable(files, s.taxonomy, "auto", prog)
     n = 0
     with atomic_output(output) as out:
-        for path, c in cables:
-            out.write(dumps({"source": path, **cable_result(s, c, limit, threshold, explain, kinds)}) + "\n")
-            n += 1
+        # the files' cables scored CABLES_AT_ONCE at a time (one batch of whole texts, one of paragraphs), in order
+        for group in batched(cables, CABLES_AT_ONCE):
+            for (path, _), d in zip(group, cable_results(s, [c for _, c in group], limit, threshold, explain, kinds)):
+                out.write(dumps({"source": path, **d}) + "\n")
+                n += 1
         if bad and not n:
             finish_files(ctx, "suggest", bad, n, prog, strict)
     finish_files(ctx, "suggest", bad, n, prog, strict)

@@ -64,9 +64,16 @@ def cable_result(s, cable, limit: int = 10, threshold: float | None = None, expl
                  kinds=None) -> dict:
     """The result for a whole cable (text or a Cable): Suggester.suggest_cable, each tag of the whole ranking with
     its kind, title and URI (kinds: only tags of these kinds in its lists)."""
-    d = s.suggest_cable(cable, limit, explain=explain, threshold=threshold, kinds=kinds)
+    return cable_results(s, [cable], limit, threshold, explain, kinds)[0]
+
+
+def cable_results(s, cables, limit: int = 10, threshold: float | None = None, explain: bool = False,
+                  kinds=None) -> list[dict]:
+    """cable_result() for many cables, scored as batches (Suggester.suggest_cables), in order."""
+    out = s.suggest_cables(cables, limit, explain=explain, threshold=threshold, kinds=kinds)
     tax = s.taxonomy
-    for w in d["whole"]:
-        e = tax.entries.get(w["tag"])
-        w.update(kind=e.kind if e else "", title=e.title if e else None, uri=concept_uri(w["tag"]))
-    return d
+    for d in out:
+        for w in d["whole"]:
+            e = tax.entries.get(w["tag"])
+            w.update(kind=e.kind if e else "", title=e.title if e else None, uri=concept_uri(w["tag"]))
+    return out

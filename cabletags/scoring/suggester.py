@@ -349,21 +349,39 @@ class Suggester:
         kinds (as in rank()): the whole ranking and each paragraph's list hold only tags of those kinds; the cable's
         own tags are still checked against the whole ranking.
         """
+        return self.suggest_cables([text], limit, explain, threshold, kinds)[0]
+
+    def suggest_cables(self, texts, limit: int = 10, explain: bool = False, threshold: float | None = None,
+                       kinds=None) -> list[dict]:
+        """suggest_cable() for many cables (texts or Cables) at once, in order: their whole texts scored as one batch
+        and all their paragraphs as another (row by row the same numbers as one cable at a time)."""
         if kinds is not None:
             self.kind_indices(kinds)
-        p, whole_text = self.cable_text(text)
+        read = [self.cable_text(t) for t in texts]
+        if not read:
+            return []
+        P, S = self.predict([w for _, w in read], [p.reference_id for p, _ in read], cable=True, threshold=threshold,
+                            origins=[p.origin_country for p, _ in read])
+        paras = [[q for q in p.paragraphs if q.text.strip()] for p, _ in read]
+        flat = [q.text for ps in paras for q in ps]
+        per_all = self.suggest_batch(flat, min(limit, 5), threshold=threshold, kinds=kinds) if flat else []
+        out, at = [], 0
+        for (p, whole_text), row, sel, ps in zip(read, P, S, paras):
+            out.append(self._cable_result(p, whole_text, row, sel, ps, per_all[at:at + len(ps)], limit, explain,
+                                          threshold, kinds))
+            at += len(ps)
+        return out
+
+    def _cable_result(self, p, whole_text, row, sel, paras, per, limit, explain, threshold, kinds) -> dict:
+        """suggest_cable()'s result for one cable read as `p` (whose whole text scored `row`, selecting `sel`) and its
+        paragraphs' rankings `per`."""
         own = set(p.tags.codes)
-        paras = [q for q in p.paragraphs if q.text.strip()]
-        P, S = self.predict([whole_text], [p.reference_id], cable=True, threshold=threshold,
-                            origins=[p.origin_country])
-        extra = self.origin_suggestion(p.origin_country, bool(S[0].any()), threshold)
-        whole = self.rank(P[0], limit, S[0], kinds, extra)
-        per = self.suggest_batch([q.text for q in paras], min(limit, 5), threshold=threshold,
-                                 kinds=kinds) if paras else []
-        scores = dict(zip(self.labels, P[0]), **({extra.tag: extra.score} if extra is not None else {}))
+        extra = self.origin_suggestion(p.origin_country, bool(sel.any()), threshold)
+        whole = self.rank(row, limit, sel, kinds, extra)
+        scores = dict(zip(self.labels, row), **({extra.tag: extra.score} if extra is not None else {}))
         # ranks among the tags shown (those of `kinds`, when given): an own tag of another kind is not "below"
-        pool = np.arange(len(P[0])) if kinds is None else self.kind_indices(kinds)
-        order = {self.labels[j]: r for r, j in enumerate(pool[np.lexsort((pool, -P[0][pool]))], 1)}
+        pool = np.arange(len(row)) if kinds is None else self.kind_indices(kinds)
+        order = {self.labels[j]: r for r, j in enumerate(pool[np.lexsort((pool, -row[pool]))], 1)}
         if extra is not None and (kinds is None or extra.kind in self._kinds(kinds)):  # ranked by its score
             order = {t: r + int(scores[t] < extra.score) for t, r in order.items()}
             order[extra.tag] = 1 + sum(int(scores[t] >= extra.score) for t in order)
@@ -378,7 +396,7 @@ class Suggester:
             "own_below": [{"tag": t, "rank": order[t], "score": round(float(scores[t]), 4)}
                           for t in p.tags.codes if t in order and t not in listed],
             "reference_id": p.reference_id, "subject": p.subject, "own_tags": p.tags.codes,
-            "no_evidence": not S[0].any(),
+            "no_evidence": not sel.any(),
             "whole": [dict(x.to_dict(), own=x.tag in own,
                            **({"because": [t for t, _ in reasons.get(x.tag, [])]} if explain else {}))
                       for x in whole],
