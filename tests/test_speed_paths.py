@@ -297,3 +297,20 @@ def test_references_found_around_their_hints_match_the_scan_of_every_capital():
         t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 16)))
         want = [(m.start(), m.end(), m.groups()) for m in REFERENCE.finditer(t)]
         assert [(m.start(), m.end(), m.groups()) for m in _references(t)] == want, repr(t)
+
+
+def test_boilerplate_stripped_where_its_parts_can_start_matches_the_pattern_everywhere():
+    # strip_boilerplate tries BOILERPLATE only where a part of it can start; BOILERPLATE.sub tries every position
+    import random
+
+    from cabletags.cableformat import BOILERPLATE, strip_boilerplate
+
+    pieces = ["UNCLAS ", "UNCLASSIFIED", "SECTION 01 OF 02 ", "E.O. 12958: DECL: 01/01/2018 ", "E. O. 11652: N/A",
+              "REF: A. STATE 1 ", "REFS: ", "Classified By: Ambassador for reasons 1.4 (b) and (d).", "(C) ", "(SBU)",
+              "(U)", "C O N F I D E N T I A L ", "A B C D ", "X Y Z W V", "SIPDIS", "NOFORN", "SENSITIVE BUT UNCLAS",
+              "FOR OFFICIAL USE ONLY", "\n", "\n\n", " ", "1. ", "Summary", "prose words ", "E.", "(", "xSECRET",
+              "SECRETS", "Derived by", "DERIVED BY x REASON 1.5", "\u00c9 ", "A"]
+    rnd = random.Random(9)
+    for _ in range(3000):
+        t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
+        assert strip_boilerplate(t) == BOILERPLATE.sub(" ", t), repr(t)
