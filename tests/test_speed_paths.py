@@ -54,6 +54,35 @@ def test_numbered_ngram_tables_give_the_same_matrix(tiny, monkeypatch):
         assert (m.transform([one]) != vec.transform(m.prepare([one]))).nnz == 0
 
 
+def test_ngram_tables_kept_in_the_cache_serve_the_next_process_and_a_bad_file_is_rebuilt(tiny, monkeypatch):
+    # built once, the tables are kept in the user's cache (by a digest of the vocabulary); a later transform loads
+    # them once CACHE_AFTER characters were seen and gives the same terms; a damaged file is never trusted
+    from cabletags.scoring import vectorizer
+
+    m = Suggester.load(tiny / "model").model
+    texts = [r["body"] for r in make_records(n=30, seed=4)]
+    fresh = vectorizer.TfidfTransform(m.vocabulary, m.idf, m.settings.ngram_max)
+    want = fresh._term_ids_by_string(texts)
+    path = fresh._cache_file()
+    path.unlink(missing_ok=True)  # (another test's transform may have kept them already)
+    built = fresh._ngram_tables()
+    assert built and not fresh._from_cache and path.is_file()
+    monkeypatch.setattr(vectorizer, "CACHE_AFTER", 0)
+    later = vectorizer.TfidfTransform(m.vocabulary, m.idf, m.settings.ngram_max)
+    got = later.term_ids(texts)
+    def pairs(rows_terms):  # the (text, term) pairs, in any order
+        rows, terms = rows_terms
+        return np.sort(rows * len(m.vocabulary) + terms)
+
+    assert later._from_cache and np.array_equal(pairs(got), pairs(want))
+    # another vocabulary has its own file; a damaged one is rebuilt (and written again)
+    assert vectorizer.TfidfTransform(m.vocabulary[:-1], m.idf[:-1], m.settings.ngram_max)._cache_file() != path
+    path.write_bytes(b"not an npz")
+    again = vectorizer.TfidfTransform(m.vocabulary, m.idf, m.settings.ngram_max)
+    assert again._load_tables() is None
+    assert again._ngram_tables() and not again._from_cache and path.stat().st_size > 100
+
+
 def test_the_faster_word_pattern_finds_the_same_tokens():
     import random
 

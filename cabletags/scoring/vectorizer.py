@@ -21,10 +21,15 @@ from ..cableformat import HEADER_PREFIX
 
 __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
 
-# characters of text transformed, in all, after which the numbered n-gram tables are built: they take about 0.25 s
-# for a shipped model and then save about 0.4 ms a whole cable (0.12 ms a paragraph of 900 characters), so they pay
-# for themselves after some 2 MB of text (a long run of suggest --jsonl); until then each gram's string is looked up
-TABLES_AFTER = 2_000_000
+# characters of text transformed, in all, after which the numbered n-gram tables are built: they take about 0.2 s
+# for a shipped model and then save about 0.12 s a MB of text (0.4 ms a whole cable, 0.11 ms a paragraph of 900
+# characters), so they pay for themselves in the run that builds them after some 2 MB more; until then each gram's
+# string is looked up. Built once, they are kept in the user's cache directory (by a digest of the vocabulary), and a
+# later process loads them in about 0.02 s once CACHE_AFTER characters were seen: 1 MB, not 2, so that a run of a
+# couple of thousand paragraphs builds them for the runs after it
+TABLES_AFTER = 1_000_000
+CACHE_AFTER = 100_000
+_TABLES_FORMAT = 1
 _TABLE_SLICE = 50_000  # vocabulary terms split at a time while the tables are built
 
 
@@ -110,8 +115,73 @@ class TfidfTransform:
         sorted, with its term index and the words such terms start with: (word ids, W, unigram terms (W,),
         {n: (sorted keys, terms, starts (W,) bool)}); None when W ** ngram_max would not fit 63 bits."""
         if self._tables is None:
-            self._tables = self._build_tables() or False
+            self._tables = self._load_tables() or self._build_tables() or False
+            if self._tables and not self._from_cache:
+                self._save_tables(self._tables)
         return self._tables or None
+
+    _from_cache = False
+    _cache_checked = False
+
+    def _cache_file(self):
+        import hashlib
+
+        from ..vocabulary.taxonomy import _cache_dir
+
+        h = hashlib.sha256(f"{_TABLES_FORMAT}:{self.ngram_max}:".encode())
+        h.update("\n".join(self.vocabulary).encode("utf-8"))
+        return _cache_dir() / f"ngram-tables-{h.hexdigest()[:24]}.npz"
+
+    def _save_tables(self, tables) -> None:
+        """Keep the tables in the user's cache (atomically; a read-only home only costs the next start)."""
+        import os
+
+        words, W, unigram, by_n = tables
+        names = [w for w, i in sorted(words.items(), key=lambda kv: kv[1]) if i > 0]  # ids 1 .. W-1, in order
+        if len(names) != W - 1 or any("\n" in w for w in names):
+            return
+        arrays = {"words": np.frombuffer("\n".join(names).encode("utf-8"), dtype=np.uint8),
+                  "unigram": unigram.astype(np.int32)}
+        for n, (keys, terms, starts) in by_n.items():
+            arrays.update({f"keys{n}": keys, f"terms{n}": terms.astype(np.int32), f"starts{n}": starts})
+        try:
+            path = self._cache_file()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(tmp, **arrays)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def _load_tables(self):
+        """The tables from the user's cache, every array checked against the vocabulary; None when absent or
+        unusable (they are built then)."""
+        if self._cache_checked:
+            return None
+        self._cache_checked = True
+        try:
+            with np.load(self._cache_file(), allow_pickle=False) as z:
+                a = {k: z[k] for k in z.files}
+            names = bytes(a["words"]).decode("utf-8").split("\n")
+            W, V = len(names) + 1, self.n_terms
+            words = {w: i for i, w in enumerate(names, 1)}
+            unigram = a["unigram"].astype(np.int64)
+            ok = len(words) == W - 1 and unigram.shape == (W,) and unigram.min() >= -1 and unigram.max() < V
+            by_n = {}
+            for n in range(2, self.ngram_max + 1):
+                keys, terms, starts = a[f"keys{n}"], a[f"terms{n}"].astype(np.int64), a[f"starts{n}"]
+                ok = ok and keys.dtype == np.int64 and keys.shape == terms.shape and starts.shape == (W,) \
+                    and starts.dtype == bool and (not len(terms) or (terms.min() >= 0 and terms.max() < V)) \
+                    and bool(np.all(keys[1:] >= keys[:-1]))
+                by_n[n] = (keys, terms, starts)
+        except (OSError, KeyError, ValueError, UnicodeDecodeError, EOFError):
+            return None
+        if not ok or W ** self.ngram_max >= 1 << 62:
+            return None
+        for c in _ONE_CHARACTER:  # as _build_tables leaves them: dropped by _word_ids
+            words.setdefault(c, -1)
+        self._from_cache = True
+        return words, W, unigram, by_n
 
     def _build_tables(self):
         # the terms' words laid end to end (a split of the joined vocabulary, not a split per term): a term's word
@@ -165,9 +235,15 @@ class TfidfTransform:
         built): the texts' word ids are laid end to end with a 0 between texts, so that no gram spans two."""
         if self._tables is None:
             self._seen += sum(map(len, texts))
-            if self._seen < TABLES_AFTER:
+            # kept by an earlier process: loaded once CACHE_AFTER characters were seen (a few hundredths of a second,
+            # more than a short run's lookups by string cost)
+            cached = self._load_tables() if self._seen >= CACHE_AFTER else None
+            if cached is not None:
+                self._tables, self._index = cached, None
+            elif self._seen < TABLES_AFTER:
                 return self._term_ids_by_string(texts)  # not yet worth building the tables
-            self._index = None  # the tables replace it (some 20 MB), and are built without it
+            else:
+                self._index = None  # the tables replace it (some 20 MB), and are built without it
         tables = self._ngram_tables()
         if tables is None:
             return self._term_ids_by_string(texts)
