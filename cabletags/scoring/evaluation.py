@@ -155,7 +155,7 @@ class Evaluation:
         """{"id", "tags"} per document, best first: the reference scorer's input format."""
         origins = self.origins or [None] * len(self.ids)
         for rid, row, sel, origin in zip(self.ids, self.P, self.S, origins):
-            extra = self.suggester.origin_suggestion(origin, bool(sel.any())) if origin else None
+            extra = self.suggester.origin_suggestion(origin, bool(sel.any()))
             yield {"id": rid, "tags": [x.to_dict() for x in self.suggester.rank(row, limit, sel, extra=extra)]}
 
 

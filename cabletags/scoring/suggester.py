@@ -254,6 +254,7 @@ class Suggester:
 
     @staticmethod
     def _kinds(kinds) -> frozenset:
+        """A kind or an iterable of kinds, as one set."""
         return frozenset({kinds} if isinstance(kinds, str) else kinds)
 
     def kind_indices(self, kinds) -> np.ndarray:
@@ -261,7 +262,7 @@ class Suggester:
         order; ValueError (one line) naming an unknown kind."""
         from ..vocabulary.taxonomy import KINDS
 
-        kinds = frozenset({kinds} if isinstance(kinds, str) else kinds)
+        kinds = self._kinds(kinds)
         cache = self.__dict__.setdefault("_kind_indices", {})  # one lookup per set of kinds, not per text
         if kinds not in cache:
             unknown = sorted(kinds - set(KINDS))

@@ -123,14 +123,19 @@ class TfidfTransform:
     _from_cache = False
     _cache_checked = False
 
+    _digest = None
+
     def _cache_file(self):
+        """The tables' file in the user's cache, named by a digest of the vocabulary (hashed once)."""
         import hashlib
 
         from ..vocabulary.taxonomy import _cache_dir
 
-        h = hashlib.sha256(f"{_TABLES_FORMAT}:{self.ngram_max}:".encode())
-        h.update("\n".join(self.vocabulary).encode("utf-8"))
-        return _cache_dir() / f"ngram-tables-{h.hexdigest()[:24]}.npz"
+        if self._digest is None:
+            h = hashlib.sha256(f"{_TABLES_FORMAT}:{self.ngram_max}:".encode())
+            h.update("\n".join(self.vocabulary).encode("utf-8"))
+            self._digest = h.hexdigest()[:24]
+        return _cache_dir() / f"ngram-tables-{self._digest}.npz"
 
     def _save_tables(self, tables) -> None:
         """Keep the tables in the user's cache (atomically; a read-only home only costs the next start)."""

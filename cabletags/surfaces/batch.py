@@ -127,8 +127,7 @@ def suggest_records(records: Iterable[dict], suggester, text_field: str = "body"
         # flush() holds <= batch_size
         P, S = suggester.predict(texts, [i for i, *_ in batch], cable, threshold, origins=origins)
         for (rid, text, _, origin), p, sel in zip(batch, P, S):
-            extra = suggester.origin_suggestion(origin, bool(sel.any()), threshold) if origin else None
-            row = suggester.rank(p, limit, sel, kinds, extra)
+            row = suggester.rank(p, limit, sel, kinds, suggester.origin_suggestion(origin, bool(sel.any()), threshold))
             tags = [x.to_dict() for x in row] if text.strip() else []
             # with kinds, a list of one kind may hold no selected tag while the text selects others
             some = any(t["selected"] for t in tags) if kinds is None else bool(sel.any()) and bool(text.strip())
