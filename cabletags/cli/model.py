@@ -33,6 +33,9 @@ from .common import (EXIT_BAD_RECORDS, EXIT_USAGE, BatchInput, CLIError, Progres
 @click.option("--no-neighbours", is_flag=True,
               help="Keep no nearest-cables index (each training cable's heaviest words and tags, whose vote joins "
                    "the scores); a smaller model.")
+@click.option("--no-combiner", is_flag=True,
+              help="Fit no learned combiner (trees that score each text's first candidates again from every "
+                   "scorer's output; kept only when they beat the calibrated rule on validation).")
 @click.option("--reading", type=click.Choice(["text", "cable"]), default="text", show_default=True,
               help="text: learn from the text field as it is (bodies); cable: from whole cables (each record's "
                    "preamble and text field, TAGS field left out), the model `suggest --cable` uses.")
@@ -45,7 +48,7 @@ from .common import (EXIT_BAD_RECORDS, EXIT_USAGE, BatchInput, CLIError, Progres
               help="--dry-run's output: plain lines or JSON.")
 @click.pass_context
 def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field, no_refit, C, no_references,
-          no_neighbours, reading, jobs, force, dry_run, strict, fmt):
+          no_neighbours, no_combiner, reading, jobs, force, dry_run, strict, fmt):
     """Train a tag model on a corpus and write it with its model card.
 
     --out is checked and locked before training; the new model folder is built beside it and swapped in
@@ -57,7 +60,7 @@ def train(ctx, corpus, out, validation_share, seed, min_label_count, text_field,
 
     # a whole-cable model is joined with a model of its header when that ranks the validation split better
     extra = ({} if C is None else {"C": C}) | ({"neighbours": 0} if no_neighbours else {})
-    settings = ModelSettings(references=not no_references, reading=reading,
+    settings = ModelSettings(references=not no_references, reading=reading, combiner=not no_combiner,
                              header_weight=1.0 if reading == "cable" else 0.0, **extra)
     options = dict(settings=settings, validation_share=validation_share, seed=seed, min_label_count=min_label_count,
                    refit=not no_refit, text_field=text_field, n_jobs=jobs, force=force, strict=strict,

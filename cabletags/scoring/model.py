@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from ..cableformat import strip_boilerplate
 from ..errors import TrainingError
 from .calibration import Calibration, top_by_count, tune
+from .combiner import Combiner
 from .fitting import fit_linear
 from .neighbours import DEFAULT_K, DEFAULT_POWER, NeighbourIndex
 from .products import dense_product
@@ -42,6 +43,24 @@ EVIDENCE_FLOOR = 0.2
 # a text is evidence for nothing unless its own words (or cited cables) raise some label's margin by at least this:
 # "hello" raises a few labels by 0.04-0.08 (words the model barely weighs), a one-line report on a topic by 0.5+
 EVIDENCE_MARGIN = 0.1
+
+
+@dataclass
+class Calibrated:
+    """What TagModel.predict() computes before its combiner (cabletags.scoring.combiner), for n texts over L labels:
+    scores (n, L) in [0, 1], the origin country raised; selected (n, L) bool, the calibrated rule's set; evidence
+    (n, L), what each text's own words and cited cables add to each margin; votes (n, L), the nearest-cables vote's
+    shares (None without the index); linear (n, L), the linear margins with their biases; origin_mask (n, L) bool,
+    each cable's origin country (None when no origins were given); lengths (n,), each text's characters."""
+
+    scores: np.ndarray
+    selected: np.ndarray
+    evidence: np.ndarray
+    votes: np.ndarray | None
+    linear: np.ndarray
+    origin_mask: np.ndarray | None
+    lengths: np.ndarray
+
 
 @dataclass
 class ModelSettings:
@@ -74,6 +93,9 @@ class ModelSettings:
     # block of their own, times this weight; 0: one block. A whole-cable model joined with a model of its header
     # (TagModel.join_header) has 1.0: the header model's weights, scaled, are the block's weights
     header_weight: float = 0.0
+    # fit the learned combiner (cabletags.scoring.combiner) on the validation part; the model keeps it only when it
+    # beats the calibrated rule there
+    combiner: bool = True
 
     def __post_init__(self):
         def number(name, lo, hi, integer=False):
@@ -101,8 +123,9 @@ class ModelSettings:
             raise TrainingError(f"class_weight must be null or 'balanced', not {self.class_weight!r}")
         if self.reading not in READINGS:
             raise TrainingError(f"reading must be one of {', '.join(map(repr, READINGS))}, not {self.reading!r}")
-        if not isinstance(self.references, bool):
-            raise TrainingError(f"references must be true or false, not {self.references!r}")
+        for name in ("references", "combiner"):
+            if not isinstance(getattr(self, name), bool):
+                raise TrainingError(f"{name} must be true or false, not {getattr(self, name)!r}")
 
 
 @dataclass
@@ -123,6 +146,7 @@ class TagModel:
     calibration: Calibration = field(default_factory=Calibration)
     references: ReferenceIndex | None = None
     neighbours: NeighbourIndex | None = None
+    combiner: Combiner | None = None  # re-scores each text's first candidates (cabletags.scoring.combiner)
     info: dict = field(default_factory=dict)
     _vectorizer: object = field(default=None, repr=False)
     _weights_t: object = field(default=None, repr=False)
@@ -321,7 +345,8 @@ class TagModel:
         or weights)."""
         return weighted_sum(self.scorers, self.calibration.weights(), list(texts), X, ids, evidence=True)
 
-    def predict(self, texts, ids=None, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, texts, ids=None, threshold: float | None = None,
+                origins=None) -> tuple[np.ndarray, np.ndarray]:
         """Scores and the selected set.
 
         Parameters
@@ -329,27 +354,50 @@ class TagModel:
         texts : list of str, length n
         ids : list of str or None, length n, default None
             Cable ids; they only keep a text that is itself an indexed cable out of the reference index.
+        threshold : float in [0, 1] or None, default None
+            Select the labels scoring at least this instead of the calibrated rule (never for a text without
+            evidence).
+        origins : list of str or None, length n, default None
+            Each whole cable's origin country (None: unknown); a label among them scores at least
+            calibration.origin_score (cabletags.scoring.origin; a model without one: no change).
 
         Returns
         -------
         scores : ndarray of shape (n, L), float
-            In [0, 1]; ranking by score is ranking by the calibrated margin.
+            In [0, 1]; ranking by score is ranking by the calibrated margin, or, with a combiner, each text's first
+            candidates by the combiner's probability (the rest below them).
         selected : ndarray of shape (n, L), bool
             score >= the one threshold; with the count rule (calibration.count_floor), each text's first k labels
             that reach the floor, k the tags its nearest cables carry; and each text's best label
             (cabletags.scoring.calibration) when its score reaches EVIDENCE_FLOOR and the text's own words (or cited
-            cables) push it up. A text that pushes no label up by EVIDENCE_MARGIN (no term the model weighs: "hello")
-            has no evidence and selects nothing. With `threshold` (0-1): score >= threshold alone, the calibrated
-            rule set aside (never for a text without evidence).
+            cables) push it up; with a combiner, its rule instead (cabletags.scoring.combiner). A text that pushes
+            no label up by EVIDENCE_MARGIN (no term the model weighs: "hello") has no evidence and selects nothing.
+            With `threshold` (0-1): score >= threshold alone, the calibrated rule set aside.
         """
-        kept = {} if self.calibration.count_floor is not None else None
+        c = self.calibrated_output(texts, ids, threshold, origins)
+        if self.combiner is None:
+            return c.scores, c.selected
+        return self.combiner.rerank(c.scores, c.selected, c.evidence, c.votes, c.linear, c.origin_mask, c.lengths,
+                                    threshold)
+
+    @property
+    def select_score(self) -> float:
+        """The score a label must reach to be selected by the model's rule (the combiner's, when it has one)."""
+        return self.combiner.select_score if self.combiner is not None else self.calibration.select_score
+
+    def calibrated_output(self, texts, ids=None, threshold: float | None = None, origins=None) -> "Calibrated":
+        """What every scorer and the calibrated rule give texts, before the combiner: predict()'s scores and
+        selected set without it, and what the combiner reads besides (Calibrated)."""
+        texts = list(texts)
+        kept = {}
         Z, F = self._calibrated(texts, ids, evidence=True, kept=kept)
         P = 1.0 / (1.0 + np.exp(-Z))
         if threshold is not None:
             S = P >= threshold
         else:
             S = P >= self.calibration.select_score
-            if kept and "nearest" in kept:  # the count rule: as many tags as the nearest cables carry
+            if self.calibration.count_floor is not None and "nearest" in kept:
+                # the count rule: as many tags as the nearest cables carry
                 S |= top_by_count(P, kept["nearest"].sum(axis=1)) & (P >= self.calibration.count_floor)
             if P.shape[1]:  # the best label is forced in only when the text itself supports it
                 rows = np.arange(P.shape[0])
@@ -358,7 +406,18 @@ class TagModel:
                 S[rows[forced], best[forced]] = True
         # nothing in the text pushes any label up by EVIDENCE_MARGIN: no evidence, nothing selected
         S[~(F > EVIDENCE_MARGIN).any(axis=1)] = False
-        return P, S
+        mask = None
+        score = self.calibration.origin_score
+        if origins is not None and score is not None:
+            from .origin import origin_mask, raise_origins
+
+            if len(origins) != len(texts):
+                raise ValueError(f"{len(texts)} texts but {len(origins)} origins")
+            raise_origins(P, S, origins, self.labels, score,
+                          self.calibration.select_score if threshold is None else threshold)
+            mask = origin_mask(origins, self.labels)
+        return Calibrated(P, S, F, kept.get("nearest"), kept["linear"] + self.intercept, mask,
+                          np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
 
     def logits(self, texts, ids=None) -> np.ndarray:
         """(n, L) calibrated margins (cabletags.scoring.calibration.Calibration.logits): the scores of predict() are their
@@ -373,7 +432,10 @@ class TagModel:
         if ids is not None and len(ids) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
         X = self.transform(texts)
-        F = dense_product(X, self.weights_t) + self.reference_term(texts, ids, X)
+        linear = dense_product(X, self.weights_t)
+        F = linear + self.reference_term(texts, ids, X)
+        if kept is not None:
+            kept["linear"] = linear
         # the scorers that are no evidence of the text's own (the nearest-cables vote) rank, but stay out of F
         M = F + self.intercept + weighted_sum(self.scorers, self.calibration.weights(), texts, X, ids, evidence=False,
                                               kept=kept)
@@ -471,6 +533,9 @@ class TagModel:
                 doc["neighbours"]["count_floor"] = cal.count_floor
         if cal.origin_score is not None:
             doc["origin_score"] = cal.origin_score
+        if self.combiner is not None:
+            doc["combiner"], cb = self.combiner.to_arrays()
+            arrays.update(cb)
         return doc, arrays
 
     @classmethod
@@ -501,14 +566,18 @@ class TagModel:
                 if "nn_tags" not in a:  # kept once, as the reference index's
                     a = dict(a, nn_tags=a["ref_tags"], nn_tags_indptr=a["ref_tags_indptr"])
                 m.neighbours = NeighbourIndex.from_arrays(a, L, V, nn["k"], nn["power"])
+            if state["combiner"] is not None:
+                m.combiner = Combiner.from_arrays(state["combiner"], a, L)
         except ValueError as e:
             raise ModelError(f"{d}: corrupt model ({e})") from None
         return m
 
 
 # --- the TagModel's stored form ------------------------------------------------------------------------------
-# version 2 (2026-12-06): the weights stored by term (wt_*); version 1 folders (by label, w_*) still load
-MODEL_FORMAT = "cabletags-tagmodel/2"
+# version 2 (2026-12-06): the weights stored by term (wt_*); version 1 folders (by label, w_*) still load.
+# version 3 (2026-12-06, late): may hold a learned combiner (the `combiner` entry, cb_* arrays; settings.combiner),
+# which a reader of version 2 would not apply: it says the model is newer instead
+MODEL_FORMAT = "cabletags-tagmodel/3"
 OLDEST_FORMAT = 1
 MAX_REFERENCE_ROWS = 10_000_000
 # name -> dtype of every array a TagModel stores; idf, intercept and offsets are required, the weights in one of
@@ -517,7 +586,8 @@ _ARRAYS = {"idf": "<f4", "w_data": "<f2", "w_indices": "<i4", "w_indptr": "<i4",
            "wt_indices": "<i2", "wt_indptr": "<i4", "intercept": "<f4",
            "offsets": "<f4", "select_margins": "<f4", "ref_own": "<i4", "ref_tags_indptr": "<i4",
            "ref_tags": "<i2", "ref_cites_indptr": "<i4", "ref_cites": "<i4", "nn_columns": "<i4", "nn_indptr": "<i4",
-           "nn_indices": "<u2", "nn_values": "|u1", "nn_tags_indptr": "<i4", "nn_tags": "<i2"}
+           "nn_indices": "<u2", "nn_values": "|u1", "nn_tags_indptr": "<i4", "nn_tags": "<i2",
+           "cb_feature": "<i2", "cb_threshold": "<f8", "cb_value": "<f8", "cb_kinds": "|i1", "cb_prior": "<f4"}
 _REQUIRED = ("idf", "intercept", "offsets")
 # the weights, by label (L, V) as models were kept before 2026-12-06, or by term (V, L): one of the two, whole
 _WEIGHTS = {"w_data": ("w_data", "w_indices", "w_indptr"), "wt_data": ("wt_data", "wt_indices", "wt_indptr")}
@@ -566,6 +636,9 @@ def _layout(doc: dict, declared: dict) -> ArrayLayout:
         cal.origin_score = number(doc["origin_score"], "origin_score", 0.0, 1.0)
     if (nn is not None) != ("nn_indptr" in declared):
         raise ValueError("the neighbours entry and the neighbour arrays disagree")
+    combiner = doc.get("combiner")  # models saved before the combiner have none
+    if (combiner is not None) != ("cb_value" in declared):
+        raise ValueError("the combiner entry and the combiner arrays disagree")
     # a whole-cable model with its header block keeps the weights of two fits
     version = int(str(doc.get("format")).rpartition("/")[2])  # load_folder checked it is a number it reads
     shapes = _expected_shapes(declared, L, V, settings.keep_weights * (2 if settings.header_weight else 1), version)
@@ -573,10 +646,14 @@ def _layout(doc: dict, declared: dict) -> ArrayLayout:
         + (_REFERENCE if "ref_own" in declared else ())
     if nn is not None:
         required += _NEIGHBOURS + (_NEIGHBOUR_TAGS if "nn_tags" in declared or "ref_own" not in declared else ())
+    if combiner is not None:
+        combined = Combiner.shapes(combiner, L)
+        shapes.update(combined)
+        required += tuple(combined)
     info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
     return ArrayLayout({n: _ARRAYS[n] for n in shapes}, shapes, required,
                        {"labels": labels, "vocabulary": vocabulary, "settings": settings, "calibration": cal,
-                        "posts": posts, "neighbours": nn, "info": info})
+                        "posts": posts, "neighbours": nn, "combiner": combiner, "info": info})
 
 
 def _expected_shapes(declared: dict, L: int, V: int, keep: int, version: int) -> dict:

@@ -37,6 +37,9 @@ def build_card(plan, settings, model, final, report: dict, full_fit_seconds, sec
                                   "its tag indices (no text)"} if final.references is not None else None),
         "neighbours": neighbours_card(final),
         "origin_score": final.calibration.origin_score,
+        "combiner": (dict(final.combiner.validation, trees=int(final.combiner.feature.shape[0]),
+                          depth=final.combiner.depth, candidates_a_text=final.combiner.k)
+                     if final.combiner is not None else None),
         "refit_on_all_data": plan.refit,
         **({"header_model": {"joined": True, "margin_weight": final.info["header_join"],
                              "chosen_from": list(join_weights)}} if "header_join" in final.info else {}),
@@ -150,6 +153,19 @@ def write_card(directory: Path, card: dict, manifest: bool = True, name: str | N
                   f"- a whole cable's origin country (its post's, taxonomy/posts.yaml) scores at least "
                   f"{card['origin_score']:g}: the share of training cables from a post with a country that carry its "
                   "code; one outside the label space is ranked beside the model's tags (cabletags.scoring.origin)"]
+    if card.get("combiner"):
+        c = card["combiner"]
+        lines += ["", "## Combiner", "",
+                  f"- each text's first {c['candidates_a_text']} candidates scored again by {c['trees']} "
+                  f"gradient-boosted trees of depth {c['depth']} from what every scorer said of them "
+                  f"(cabletags.scoring.combiner), fitted on the {c['texts']} validation texts: "
+                  + ("they rank the candidates (their probabilities are the scores shown) and a candidate is selected "
+                     f"when its probability reaches {c['select_score']:g}" if c["ranks"] else
+                     "the ranking stays the calibrated one; a text's first m candidates are selected, m those whose "
+                     f"probability reaches {c['select_score']:g}"),
+                  f"- cross-fitted on the validation texts ({c['candidates']} candidates): selected micro-F1 "
+                  f"{c['micro_f1_before']:.4f} -> {c['micro_f1']:.4f}; F1@5 ranked by the probabilities "
+                  f"{c['f1_at_5_ranked']:.4f} (calibrated ranking {c['f1_at_5_before']:.4f})"]
     lines += ["", "## Settings", "", "```json", json.dumps(card["settings"], indent=2), "```", "",
               "## Size, privacy, integrity",
               f"- vocabulary: {card['vocabulary']['terms']} terms (of {card['vocabulary']['terms_before_pruning']} "

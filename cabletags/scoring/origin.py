@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MIN_CABLES", "fit_origin_score", "raise_origins", "origin_row"]
+__all__ = ["MIN_CABLES", "fit_origin_score", "raise_origins", "origin_mask", "origin_row"]
 
 # training cables with a known origin country needed before their share is a rate worth using
 MIN_CABLES = 50
@@ -41,6 +41,17 @@ def raise_origins(P: np.ndarray, S: np.ndarray, origins, labels: list[str], scor
         P[i, j] = max(P[i, j], score)
         if score >= threshold and S[i].any():
             S[i, j] = True
+
+
+def origin_mask(origins, labels: list[str]) -> np.ndarray:
+    """(n, L) bool: row i true at its origin country's label (none where the country is unknown or no label)."""
+    index = {t: j for j, t in enumerate(labels)}
+    mask = np.zeros((len(origins), len(labels)), dtype=bool)
+    for i, o in enumerate(origins):
+        j = index.get(o) if o else None
+        if j is not None:
+            mask[i, j] = True
+    return mask
 
 
 def origin_row(origin: str | None, labels, score: float | None, threshold: float, evidence: bool):

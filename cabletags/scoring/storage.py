@@ -4,7 +4,7 @@ arrays (TagModel.to_arrays) and back (TagModel.from_arrays), and says which arra
 and shape (an ArrayLayout).
 
 A model folder holds ``model.json`` (its ``format`` names the kind of model and the version, e.g.
-``cabletags-tagmodel/2``; the rest is the kind's), ``arrays.npz`` (the named arrays) and ``manifest.json``: the
+``cabletags-tagmodel/3``; the rest is the kind's), ``arrays.npz`` (the named arrays) and ``manifest.json``: the
 sha256 of every file of the folder and the dtype and shape of every array.
 
 Loading trusts nothing it reads (a crafted model gets a one-line ModelError, never a crash or a large
@@ -357,7 +357,7 @@ def _read_arrays(data: bytes, declared: dict, layout: ArrayLayout, d: Path) -> d
 
 def load_folder(directory: str | Path, fmt: str, layout, oldest: int | None = None) -> tuple[dict, dict, object]:
     """(model.json document, arrays by name, the layout's state) of the model folder at `directory`, whose
-    model.json must be of format `fmt` ("cabletags-tagmodel/2"), or of an older version of it down to `oldest` (the
+    model.json must be of format `fmt` ("cabletags-tagmodel/3"), or of an older version of it down to `oldest` (the
     layout tells them apart: it reads doc["format"]). layout(doc, declared) -> ArrayLayout: the kind's
     reading of its document (raising ValueError or ModelError when it is wrong) and the arrays that document allows,
     `declared` being the manifest's {name: {dtype, shape}}. Only JSON and plain arrays are read (never pickle).

@@ -173,17 +173,12 @@ class Suggester:
             z = np.zeros((0, len(self.labels)), dtype=np.float32)
             return z, z.astype(bool)
         model = self.cable_model if cable else self.model
-        P, S = model.predict(texts, None if ids is None else [None if i is None else str(i) for i in ids], threshold)
-        score = model.calibration.origin_score
-        if cable and origins is not None and score is not None:
-            from .origin import raise_origins
-
-            raise_origins(P, S, origins, self.labels, score, self._select_at(model, threshold))
-        return P, S
+        return model.predict(texts, None if ids is None else [None if i is None else str(i) for i in ids], threshold,
+                             origins if cable else None)
 
     @staticmethod
     def _select_at(model, threshold):
-        return model.calibration.select_score if threshold is None else threshold
+        return model.select_score if threshold is None else threshold
 
     def origin_suggestion(self, origin: str | None, evidence: bool = True,
                           threshold: float | None = None) -> Suggestion | None:

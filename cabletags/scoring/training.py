@@ -191,6 +191,9 @@ def run_plan(plan: TrainPlan, progress=print, phase_bar=None) -> tuple[TagModel,
         if final.calibration.origin_score is not None:
             progress(f"origin country: {100 * final.calibration.origin_score:.1f}% of the cables from a post with a "
                      "country carry its code; a whole cable's origin country scores at least that")
+    if joined_settings.combiner:
+        final.combiner = _fit_combiner(model, texts, ids, label_sets, origins, tr_idx, va_idx, tax, plan.n_jobs,
+                                       progress)
     card = build_card(plan, settings, model, final, report, full_fit_seconds, time.perf_counter() - t0,
                       HEADER_JOIN_WEIGHTS)
     if plan.out:
@@ -203,6 +206,22 @@ def run_plan(plan: TrainPlan, progress=print, phase_bar=None) -> tuple[TagModel,
 
         final.save(out, force=True, extra=add_card, lock=False)  # the target was checked by the plan
     return final, card
+
+
+def _fit_combiner(model, texts, ids, label_sets, origins, tr_idx, va_idx, tax, n_jobs, progress):
+    """The learned combiner (cabletags.scoring.combiner) of the model fitted on the training part, fitted on what it
+    gives the validation texts (which it never saw), or None when it does not beat the calibrated rule there."""
+    from .combiner import KINDS, fit_combiner
+
+    va = [int(i) for i in va_idx]
+    c = model.calibrated_output([texts[i] for i in va], None if ids is None else [ids[i] for i in va], None,
+                                None if origins is None else [origins[i] for i in va])
+    Y = model.label_matrix([label_sets[i] for i in va]).astype(bool)
+    kinds = [KINDS.index(tax.entries[t].kind) if t in tax.entries and tax.entries[t].kind in KINDS else -1
+             for t in model.labels]
+    prior = model.label_matrix([label_sets[i] for i in tr_idx]).mean(axis=0)
+    return fit_combiner(c.scores, c.selected, c.evidence, c.votes, c.linear, c.origin_mask, c.lengths, Y, kinds,
+                        prior, n_jobs=n_jobs, progress=progress)
 
 
 @dataclass

@@ -1,0 +1,175 @@
+"""The learned combiner (cabletags.scoring.combiner): candidate features, trees kept as arrays that score as
+scikit-learn's, re-ranking and selection, fitting kept only when it helps, and storage. Data made up here."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import craft_model_json
+
+import cabletags.scoring.combiner as cb
+from cabletags.scoring.combiner import FEATURES, KINDS, Combiner, candidate_features, fit_combiner
+from cabletags.scoring.model import TagModel
+from cabletags.scoring.storage import ModelError, write_manifest
+
+
+def _outputs(n=300, L=20, seed=0):
+    """Calibrated outputs of n texts over L labels whose true tags the vote knows better than the scores: the
+    scores are noisy, the vote's share is high exactly on the true tags."""
+    rng = np.random.default_rng(seed)
+    Y = rng.random((n, L)) < 0.15
+    Y[np.arange(n), rng.integers(0, L, n)] = True
+    P = np.clip(0.45 * Y + rng.random((n, L)) * 0.6, 0, 1)
+    V = np.where(Y, 0.6, 0.02) + rng.random((n, L)) * 0.05
+    F = P - 0.3
+    Lin = P * 2 - 1
+    S = P >= 0.6
+    S[np.arange(n), P.argmax(axis=1)] = True
+    kinds = np.arange(L) % (len(KINDS) + 1) - 1
+    prior = Y.mean(axis=0)
+    return P, S, F, V, Lin, np.zeros((n, L), bool), rng.integers(100, 5000, n), Y, kinds, prior
+
+
+def test_candidate_features_describe_each_texts_first_candidates():
+    P = np.array([[0.1, 0.9, 0.5, 0.3], [0.8, 0.2, 0.6, 0.7]])
+    V = np.array([[0.0, 1.0, 0.5, 0.0], [0.3, 0.0, 0.0, 0.2]])
+    origin = np.array([[False, False, True, False], [False] * 4])
+    X, cols = candidate_features(P, P - 0.5, V, P, origin, [10, 20], [0, 0, 1, 0], [0.1, 0.2, 0.3, 0.4], k=3)
+    assert cols.tolist() == [[1, 2, 3], [0, 3, 2]]
+    assert X.shape == (6, len(cb._feature_names(3))) and X.dtype == np.float32
+    f = {name: X[:, i] for i, name in enumerate(cb._feature_names(3))}
+    assert f["score"].tolist() == pytest.approx([0.9, 0.5, 0.3, 0.8, 0.7, 0.6])
+    assert f["rank_1"].tolist() == [1, 0, 0, 1, 0, 0] and f["rank_3"].tolist() == [0, 0, 1, 0, 0, 1]
+    assert f["vote_count"].tolist() == pytest.approx([1.5] * 3 + [0.5] * 3)
+    assert f["within_vote_count"].tolist() == [1, 1, 0, 0, 0, 0]  # 1.5 rounds to 2; 0.5 to 0
+    assert f["origin"].tolist() == [0, 1, 0, 0, 0, 0]
+    assert f["kind_geographic"].tolist() == [1, 0, 1, 1, 1, 0] and f["kind_subject"].tolist() == [0, 1, 0, 0, 0, 1]
+    assert f["rank_in_kind"].tolist() == [1, 1, 2, 1, 2, 1]
+    assert f["logit_minus_best"][0] == 0 and f["logit_minus_best"][1] < 0
+    assert len(FEATURES) == len(cb._feature_names(cb.DEFAULT_K))
+    # no vote and no origin: zeros, not an error
+    X2, _ = candidate_features(P, P, None, P, None, [1, 2], [0] * 4, [0.1] * 4, k=3)
+    assert not X2[:, 5].any() and not X2[:, 11].any()
+
+
+def test_the_trees_as_arrays_score_as_scikit_learn_does():
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, len(FEATURES))).astype(np.float32)
+    y = (X[:, 0] + X[:, 3] * X[:, 5] > 0.3).astype(int)
+    # leaves above the last level (min_samples_leaf) are copied down: the trees must still score the same
+    est = GradientBoostingClassifier(n_estimators=12, max_depth=3, min_samples_leaf=40, random_state=0).fit(X, y)
+    c = Combiner.from_sklearn(est, cb.DEFAULT_K, [0] * 4, [0.1] * 4)
+    assert c.feature.shape == (12, 7) and c.value.shape == (12, 8)
+    Xt = rng.normal(size=(2000, len(FEATURES))).astype(np.float32)
+    Xt[:50, 0] = est.estimators_[0, 0].tree_.threshold[0]  # exactly on a threshold: goes left, as there
+    assert np.allclose(c.decision(Xt), est.decision_function(Xt), atol=1e-9)
+    assert np.allclose(c.proba(Xt), est.predict_proba(Xt)[:, 1], atol=1e-9)
+
+
+def test_rerank_ranks_candidates_by_probability_and_selects_by_its_threshold():
+    P, S, F, V, Lin, Om, lengths, Y, kinds, prior = _outputs(240)
+    r = fit_combiner(P, S, F, V, Lin, Om, lengths, Y, kinds, prior, n_trees=10, n_jobs=1)
+    assert r is not None and r.validation["micro_f1"] > r.validation["micro_f1_before"] and r.ranks
+    S[:5] = False  # texts with no evidence
+    P2, S2 = r.rerank(P, S, F, V, Lin, Om, lengths)
+    assert not S2[:5].any()
+    for i in range(5, 40):
+        order = np.argsort(-P2[i], kind="stable")
+        top, rest = order[:r.k], order[r.k:]
+        assert P2[i, rest].max() <= P2[i, top].min()  # the others stay below the candidates
+        assert S2[i, order[0]]  # the best is selected where the text selected anything
+        assert (S2[i] == (P2[i] >= r.select_score) | (np.arange(P.shape[1]) == order[0])).all()
+    _, S3 = r.rerank(P, S, F, V, Lin, Om, lengths, threshold=0.99)
+    assert S3.sum() < S2.sum()
+    # a combiner that only selects: the scores stay, the selected set is the first m of their ranking
+    from dataclasses import replace
+
+    only = replace(r, ranks=False)
+    P4, S4 = only.rerank(P, S, F, V, Lin, Om, lengths)
+    assert P4 is P and not S4[:5].any()
+    X, cols = candidate_features(P, F, V, Lin, Om, lengths, kinds, prior, r.k)
+    m = (r.proba(X).reshape(cols.shape) >= r.select_score).sum(axis=1)
+    for i in range(5, 60):
+        order = np.argsort(-P[i], kind="stable")
+        assert S4[i, order[:max(m[i], 1)]].all() and not S4[i, order[max(m[i], 1):]].any()
+    assert only.rerank(P, S, F, V, Lin, Om, lengths, threshold=0.5) == (P, S)  # the threshold given decides
+
+
+def test_the_combiner_is_kept_only_when_it_beats_the_calibrated_rule():
+    P, S, F, V, Lin, Om, lengths, Y, kinds, prior = _outputs(240)
+    said = []
+    assert fit_combiner(P, S, F, V, Lin, Om, lengths, Y, kinds, prior, n_trees=10, n_jobs=1,
+                        progress=said.append) is not None
+    # scores that already say everything: the trees cannot beat them
+    P_true = np.where(Y, 0.9, 0.05)
+    S_true = P_true >= 0.5
+    said.clear()
+    assert fit_combiner(P_true, S_true, F, V * 0, Lin, Om, lengths, Y, kinds, prior, n_trees=10, n_jobs=1,
+                        progress=said.append) is None
+    assert "not kept" in said[-1]
+    # too few validation texts: not fitted
+    said.clear()
+    assert fit_combiner(P[:50], S[:50], F[:50], V[:50], Lin[:50], Om[:50], lengths[:50], Y[:50], kinds, prior,
+                        progress=said.append) is None
+    assert "needs" in said[-1]
+
+
+@pytest.fixture(scope="module")
+def combined(tiny, tmp_path_factory):
+    """The tiny model with a combiner fitted on its own output for made-up texts (saved and loaded)."""
+    m = TagModel.load(tiny / "model")
+    rng = np.random.default_rng(2)
+    words = " ".join(m.vocabulary[:400]).split()
+    texts = [" ".join(rng.choice(words, 60)) for _ in range(200)]
+    c = m.calibrated_output(texts)
+    Y = c.scores + rng.random(c.scores.shape) * 0.5 > 0.8
+    Y[np.arange(len(texts)), c.scores.argmax(axis=1)] = True
+    r = fit_combiner(c.scores, c.selected, c.evidence, c.votes, c.linear, c.origin_mask, c.lengths, Y,
+                     [0] * len(m.labels), Y.mean(axis=0), n_trees=5, n_jobs=1, keep_always=True)
+    m.combiner = r
+    d = tmp_path_factory.mktemp("combined") / "model"
+    m.save(d)
+    return d, texts, r
+
+
+def test_a_model_with_a_combiner_saves_loads_and_predicts_through_it(tiny, combined):
+    d, texts, r = combined
+    m = TagModel.load(d)
+    assert m.combiner is not None and m.select_score == r.select_score
+    assert np.array_equal(m.combiner.threshold, r.threshold) and m.combiner.validation == r.validation
+    c = m.calibrated_output(texts[:30])
+    want = r.rerank(c.scores, c.selected, c.evidence, c.votes, c.linear, c.origin_mask, c.lengths)
+    got = m.predict(texts[:30])
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    # a model without one predicts as it always did
+    plain = TagModel.load(tiny / "model")
+    assert plain.combiner is None and "combiner" not in json.loads((tiny / "model" / "model.json").read_text())
+    assert np.array_equal(plain.predict(texts[:30])[0], c.scores)
+
+
+def test_a_crafted_combiner_is_refused_with_one_line(combined, tmp_path):
+    d, _, _ = combined
+
+    def crafted(name, edit_doc=None, edit_arrays=None):
+        out = tmp_path / name
+        shutil.copytree(d, out)
+        if edit_arrays:
+            with np.load(out / "arrays.npz") as z:
+                a = dict(z)
+            edit_arrays(a)
+            np.savez(out / "arrays.npz", **a)
+            write_manifest(out)
+        if edit_doc:
+            craft_model_json(out, edit_doc)
+        with pytest.raises(ModelError) as e:
+            TagModel.load(out)
+        assert "\n" not in str(e.value)
+        return str(e.value)
+
+    assert "features out of bounds" in crafted("f", edit_arrays=lambda a: a["cb_feature"].__setitem__((0, 0), 999))
+    assert "not finite" in crafted("v", edit_arrays=lambda a: a["cb_value"].__setitem__((0, 0), np.nan))
+    assert "disagree" in crafted("gone", edit_doc=lambda doc: doc.pop("combiner"))
+    crafted("depth", edit_doc=lambda doc: doc["combiner"].update(depth=40))
+    assert "features" in crafted("n", edit_doc=lambda doc: doc["combiner"].update(features=3))
