@@ -287,8 +287,11 @@ def fit_combiner(P, S, F, V, Lin, origin_mask, lengths, Y, kinds, prior, *, k: i
         return None
     fold = np.arange(n) % FOLDS  # texts, not candidates, split between folds
     rows = np.repeat(fold, k)
-    fits = Parallel(n_jobs=min(n_jobs, FOLDS))(
-        delayed(_fit_trees)(X[rows != f], y[rows != f], seed, n_trees, depth) for f in range(FOLDS))
+    # the folds' trees and the final ones (on every row) fitted side by side: the final ones are thrown away when the
+    # combiner is not kept, but waiting for the folds first would add a round of fitting to every training run (fold
+    # FOLDS holds no text: its trees see every row)
+    *fits, final = Parallel(n_jobs=min(n_jobs, FOLDS + 1))(
+        delayed(_fit_trees)(X[rows != f], y[rows != f], seed, n_trees, depth) for f in range(FOLDS + 1))
     q = np.zeros(len(y))
     for f, est in enumerate(fits):
         q[rows == f] = est.predict_proba(X[rows == f])[:, 1]
@@ -312,7 +315,7 @@ def fit_combiner(P, S, F, V, Lin, origin_mask, lengths, Y, kinds, prior, *, k: i
     if not keep_always and best[0] <= base_micro:
         progress("combiner: not kept (it does not beat the calibrated rule on validation)")
         return None
-    r = Combiner.from_sklearn(_fit_trees(X, y, seed, n_trees, depth), k, kinds, prior)
+    r = Combiner.from_sklearn(final, k, kinds, prior)
     r.select_score, r.ranks, r.validation = best[1], bool(ranks), report
     return r
 
