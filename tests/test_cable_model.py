@@ -146,6 +146,10 @@ def test_shipped_whole_cable_model_is_loaded_when_a_cable_is_read():
     assert callable(s._cable)  # not loaded for texts: `suggest` stays as light as before
     s.suggest("Officials met to discuss trafficking.")
     assert callable(s._cable)
+    from cabletags.surfaces.batch import suggest_records  # `suggest --jsonl` of texts: no origin, no cable model
+
+    assert len(list(suggest_records([{"id": 1, "body": "Officials met to discuss trafficking."}], s))) == 1
+    assert callable(s._cable)
     d = s.suggest_cable(CABLE, limit=5)
     assert s.cable_model.settings.reading == "cable" and s.cable_model is not s.model
     assert len(d["whole"]) == 5 and d["own_tags"] == ["PREL", "GM", "MARR"]

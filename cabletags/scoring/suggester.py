@@ -187,6 +187,8 @@ class Suggester:
         the cable selects anything (a cable without evidence selects nothing)."""
         from .origin import origin_row
 
+        if not origin:  # bodies and paragraphs have none: the whole-cable model is not even loaded for them
+            return None
         model = self.cable_model
         row = origin_row(origin, self._label_index, model.calibration.origin_score, self._select_at(model, threshold),
                          evidence)
