@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .kernels import kernel_map, kernel_threads
+from .kernels import kernel_threads
 
 __all__ = ["NeighbourIndex", "DEFAULT_K", "DEFAULT_POWER", "DEFAULT_KEEP", "LEVELS", "MIN_DF"]
 
@@ -29,9 +29,8 @@ LEVELS = 15
 MIN_DF = 20
 DEFAULT_K = 20
 DEFAULT_POWER = 5.0
-# query rows scored at once (their similarities to every cable sharing a word are held together: 128 bodies hold
-# about 10 MB of them; 512 held 8-12 MB more at the peak of `suggest --jsonl` over the corpus, at the same speed)
-_CHUNK = 128
+# query rows scored at once (only each row's k largest similarities are kept)
+_CHUNK = 1024
 
 
 def _unit_rows(X: sp.csr_matrix) -> sp.csr_matrix:
@@ -163,42 +162,48 @@ class NeighbourIndex:
 
     def _nearest(self, X, exclude):
         """(first row, (c, k) training rows, (c, k) their shares of the vote) for each chunk of c query rows; a text
-        with fewer than k similar cables has the rest of its k filled with row 0 at share 0."""
+        with fewer than k similar cables has the rest of its k filled with row 0 at share 0.
+
+        sparse_dot_topn multiplies the query rows by the index keeping only each row's largest products, on the
+        kernel threads (cabletags.scoring.kernels): a text shares a word with about a third of the cables, and the
+        whole product (scipy's) then sorting out its k largest took three times as long. Its products are scipy's to
+        the bit; only the choice among cables tied at the k-th similarity (duplicates) may differ."""
+        from sparse_dot_topn import sp_matmul_topn
+
         T = self.matrix
         Q = self._query_rows(X)
         k = min(self.k, len(self))
         if not k:
             return
-        # _CHUNK rows at a time, split among the kernel threads: each product on its own core
-        # (cabletags.scoring.kernels), the similarities held at once no more than _CHUNK rows' worth
-        group = kernel_threads()
-        size = max(1, _CHUNK // group)
-        starts = list(range(0, Q.shape[0], size))
-        for g in range(0, len(starts), group):
-            block = starts[g:g + group]
-            products = kernel_map(lambda a: (Q[a:a + size] @ T).tocsr(), block)
-            yield from self._best(block, products, k, exclude)
+        threads = kernel_threads()
+        for a in range(0, Q.shape[0], _CHUNK):
+            q = Q[a:a + _CHUNK]
+            # one more when a text's own cable may be among them, to leave it out
+            C = sp_matmul_topn(q, T, top_n=k + (exclude is not None), sort=True,
+                               n_threads=threads if threads > 1 else None)
+            yield (a, *self._shares(C, k, None if exclude is None else exclude[a:a + q.shape[0]]))
 
-    def _best(self, block, products, k, exclude):
-        """_nearest's (first row, rows, shares) for chunks of similarities: each row's k largest."""
-        for a, S in zip(block, products):
-            # similarities stay sparse: a row's k largest are among its cables sharing a word, found row by row
-            # (a dense block of every cable and its argpartition cost twice the product)
-            top = np.zeros((S.shape[0], k), dtype=np.int64)
-            sims = np.zeros((S.shape[0], k), dtype=np.float32)
-            for i in range(S.shape[0]):
-                lo, hi = S.indptr[i], S.indptr[i + 1]
-                cols, vals = S.indices[lo:hi], S.data[lo:hi]
-                if exclude is not None and exclude[a + i] is not None:
-                    keep = cols != exclude[a + i]
-                    cols, vals = cols[keep], vals[keep]
-                if len(vals) > k:
-                    best = np.argpartition(-vals, k - 1)[:k]
-                    cols, vals = cols[best], vals[best]
-                top[i, :len(cols)], sims[i, :len(vals)] = cols, vals
-            w = sims ** np.float32(self.power)
-            total = w.sum(axis=1, keepdims=True)
-            yield a, top, np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+    def _shares(self, C: sp.csr_matrix, k: int, exclude):
+        """((c, k) rows, (c, k) shares) from the c rows of C, each holding its largest similarities in falling order:
+        the first k of each row (without its excluded training row), weighted by similarity to the power."""
+        n = C.shape[0]
+        counts = np.diff(C.indptr)
+        rows = np.repeat(np.arange(n), counts)
+        keep = np.ones(len(C.indices), dtype=bool)
+        if exclude is not None:
+            own = np.array([-1 if e is None else int(e) for e in exclude], dtype=np.int64)
+            keep = C.indices != own[rows]
+        rank = np.cumsum(keep) - 1  # each kept entry's place in its row: its place overall less the row's start
+        starts = np.concatenate([[0], np.cumsum(np.bincount(rows[keep], minlength=n))[:-1]])
+        rank = rank - starts[rows]
+        keep &= rank < k
+        top = np.zeros((n, k), dtype=np.int64)
+        sims = np.zeros((n, k), dtype=np.float32)
+        top[rows[keep], rank[keep]] = C.indices[keep]
+        sims[rows[keep], rank[keep]] = C.data[keep]
+        w = sims ** np.float32(self.power)
+        total = w.sum(axis=1, keepdims=True)
+        return top, np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
     def _query_rows(self, X) -> sp.csr_matrix:
         """(m, U) unit rows of the texts over the index's words, from their (m, V) TF-IDF rows (a lookup of each
