@@ -89,7 +89,7 @@ def test_row_pointers_and_values_are_checked(tiny, tmp_path):
     (lambda doc: doc.update(labels=list(range(len(doc["labels"])))), "corrupt model"),
     (lambda doc: doc.update(labels=doc["labels"][:1] * len(doc["labels"])), "corrupt model"),
     (lambda doc: doc["settings"].update(keep_weights="many"), "corrupt model"),
-    (lambda doc: doc.update(format="cabletags-tagmodel/3"), "newer"),
+    (lambda doc: doc.update(format="cabletags-tagmodel/4"), "newer"),
     (lambda doc: doc.update(format="cabletags-tagmodel/0"), "older"),
 ], ids=["nan-scale", "integer-labels", "repeated-labels", "bad-setting", "future-format", "old-format"])
 def test_crafted_model_json_is_refused(tiny, tmp_path, edit, message):
