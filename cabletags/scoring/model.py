@@ -420,8 +420,8 @@ class TagModel:
                           np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
 
     def logits(self, texts, ids=None) -> np.ndarray:
-        """(n, L) calibrated margins (cabletags.scoring.calibration.Calibration.logits): the scores of predict() are their
-        sigmoid."""
+        """(n, L) calibrated margins (cabletags.scoring.calibration.Calibration.logits): predict()'s scores are their
+        sigmoid, unless a combiner that ranks re-scores each text's first candidates (Combiner.ranks)."""
         return self._calibrated(texts, ids)[0]
 
     def _calibrated(self, texts, ids=None, evidence: bool = False, kept: dict | None = None):
