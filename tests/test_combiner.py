@@ -78,7 +78,8 @@ def test_rerank_ranks_candidates_by_probability_and_selects_by_its_threshold():
     for i in range(5, 40):
         order = np.argsort(-P2[i], kind="stable")
         top, rest = order[:r.k], order[r.k:]
-        assert P2[i, rest].max() <= P2[i, top].min()  # the others stay below the candidates
+        assert P2[i, rest].max() < P2[i, top].min()  # the others stay below the candidates, in their order
+        assert (np.argsort(-P2[i, rest], kind="stable") == np.argsort(-P[i, rest], kind="stable")).all()
         assert S2[i, order[0]]  # the best is selected where the text selected anything
         assert (S2[i] == (P2[i] >= r.select_score) | (np.arange(P.shape[1]) == order[0])).all()
     _, S3 = r.rerank(P, S, F, V, Lin, Om, lengths, threshold=0.99)

@@ -143,8 +143,8 @@ class Combiner:
 
     def rerank(self, P, S, F, V, Lin, origin_mask, lengths, threshold: float | None = None):
         """(scores, selected), each (n, L), from the calibrated ones: each text's first k candidates scored by the
-        trees' probability and ranked by it; the others keep their score, capped at the text's lowest candidate's
-        (so they stay below). Selected: a score that reaches select_score (or `threshold`), and the text's best
+        trees' probability and ranked by it; the others keep their order below them (their scores scaled under the
+        text's lowest candidate's where needed). Selected: a score that reaches select_score (or `threshold`), and the text's best
         candidate when the calibrated rule selected anything (S); nothing where it selected nothing. A combiner that
         does not rank (ranks=False) keeps the scores and selects each text's first m labels by score, m its
         candidates whose probability reaches select_score (at least one where S selected anything); with
@@ -331,9 +331,15 @@ def _prefix(P, q, S, t):
 
 
 def _scores(P, q, cols):
-    """(n, L) the scores shown: the candidates' probabilities q (n, k) at their labels cols (n, k), every other label's
-    score capped at its text's lowest candidate's, so that it stays below them."""
-    out = np.minimum(P, q.min(axis=1, keepdims=True))
+    """(n, L) the scores shown: the candidates' probabilities q (n, k) at their labels cols (n, k); every other label's
+    score scaled down where needed so that the best of them stays under its text's lowest candidate (to 0.999 of it):
+    they keep their order (capped, they would tie, and ties go by label)."""
+    out = np.array(P, dtype=np.float64)
+    np.put_along_axis(out, cols, -np.inf, axis=1)
+    rest_max = out.max(axis=1, keepdims=True)
+    low = q.min(axis=1, keepdims=True)
+    scale = np.where(rest_max > 0.999 * low, 0.999 * low / np.where(rest_max > 0, rest_max, 1), 1.0)
+    out = np.asarray(P, dtype=np.float64) * scale
     np.put_along_axis(out, cols, q, axis=1)
     return out
 
