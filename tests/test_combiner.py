@@ -174,3 +174,37 @@ def test_a_crafted_combiner_is_refused_with_one_line(combined, tmp_path):
     assert "disagree" in crafted("gone", edit_doc=lambda doc: doc.pop("combiner"))
     crafted("depth", edit_doc=lambda doc: doc["combiner"].update(depth=40))
     assert "features" in crafted("n", edit_doc=lambda doc: doc["combiner"].update(features=3))
+
+
+def test_train_fits_the_combiner_on_the_validation_split_and_the_card_says_so(tmp_path, monkeypatch):
+    # the training glue: the training part's model scores the validation texts, labels' kinds come from the taxonomy
+    # and their shares from the training part; kept here whatever validation says (the tiny corpus is too easy for
+    # the trees to beat the calibrated rule), then saved, described and applied
+    from conftest import run_cli
+    from tiny_corpus import make_records, write_jsonl
+
+    seen = {}
+
+    def keep(*args, **kw):
+        seen["texts"], seen["kinds"] = args[0].shape[0], list(args[8])
+        return fit_combiner(*args, **dict(kw, n_trees=5, keep_always=True))
+
+    monkeypatch.setattr(cb, "MIN_TEXTS", 10)
+    monkeypatch.setattr(cb, "fit_combiner", keep)
+    corpus = write_jsonl(tmp_path / "c.jsonl", make_records(60, seed=5))
+    p = run_cli("train", "--jobs", "1", "--corpus", corpus, "--out", tmp_path / "m", "--min-label-count", "5",
+                "--validation-share", "0.3")
+    assert p.returncode == 0, p.stderr
+    m = TagModel.load(tmp_path / "m")
+    assert m.combiner is not None and seen["texts"] == m.combiner.validation["texts"] > 10
+    kinds = dict(zip(m.labels, seen["kinds"]))
+    assert kinds["AJ"] == KINDS.index("geographic") and kinds["KTIP"] == KINDS.index("program")
+    assert kinds["PHUM"] == KINDS.index("subject")
+    assert "## Combiner" in (tmp_path / "m" / "MODEL_CARD.md").read_text()
+    assert json.loads((tmp_path / "m" / "card.json").read_text())["combiner"]["trees"] == 5
+    P, S = m.predict(["trafficking victims shelters azerbaijan baku"])
+    assert S.any() and P.shape == (1, len(m.labels))
+    # --no-combiner: the plan fits none
+    p = run_cli("train", "--corpus", corpus, "--out", tmp_path / "n", "--min-label-count", "5", "--no-combiner",
+                "--dry-run", "--format", "json")
+    assert p.returncode == 0 and json.loads(p.stdout)["settings"]["combiner"] is False

@@ -144,11 +144,11 @@ class Combiner:
     def rerank(self, P, S, F, V, Lin, origin_mask, lengths, threshold: float | None = None):
         """(scores, selected), each (n, L), from the calibrated ones: each text's first k candidates scored by the
         trees' probability and ranked by it; the others keep their order below them (their scores scaled under the
-        text's lowest candidate's where needed). Selected: a score that reaches select_score (or `threshold`), and the text's best
-        candidate when the calibrated rule selected anything (S); nothing where it selected nothing. A combiner that
-        does not rank (ranks=False) keeps the scores and selects each text's first m labels by score, m its
-        candidates whose probability reaches select_score (at least one where S selected anything); with
-        `threshold`, the calibrated scores and S as they are."""
+        text's lowest candidate's where needed). Selected: a score that reaches select_score (or `threshold`), and
+        the text's best candidate when the calibrated rule selected anything (S); nothing where it selected nothing.
+        A combiner that does not rank (ranks=False) keeps the scores and selects each text's first m labels by
+        score, m its candidates whose probability reaches select_score (at least one where S selected anything);
+        with `threshold`, the calibrated scores and S as they are."""
         n, L = P.shape
         if not n:
             return P, S
