@@ -293,3 +293,15 @@ def test_cables_scored_as_one_batch_give_each_cable_its_own_result(tiny_cable):
     subject = ["subject"]
     assert s.suggest_cables(cables, 3, kinds=subject) == [s.suggest_cable(c, 3, kinds=subject) for c in cables]
     assert s.suggest_cables([]) == []
+
+
+def test_training_reads_a_joined_model_s_cables_as_prediction_does():
+    # the combiner (and the header join) are fitted on cables read as training writes them; prediction reads them
+    # through cable_reading(header_block=True): the two must be the same text
+    from cabletags.reading import parse_cable
+    from cabletags.reading.parser import cable_reading, header_words
+    from cabletags.scoring.training import with_header
+
+    p = parse_cable(CABLE)
+    assert header_words(p)
+    assert with_header([cable_reading(p)], [header_words(p)]) == [cable_reading(p, header_block=True)]

@@ -192,7 +192,9 @@ def run_plan(plan: TrainPlan, progress=print, phase_bar=None) -> tuple[TagModel,
             progress(f"origin country: {100 * final.calibration.origin_score:.1f}% of the cables from a post with a "
                      "country carry its code; a whole cable's origin country scores at least that")
     if joined_settings.combiner:
-        final.combiner = _fit_combiner(model, texts, ids, label_sets, origins, tr_idx, va_idx, tax, plan.n_jobs,
+        # fitted on the texts as the final model reads them: with the header model joined, each with its header block
+        read = with_header(texts, header_texts) if settings.header_weight else texts
+        final.combiner = _fit_combiner(model, read, ids, label_sets, origins, tr_idx, va_idx, tax, plan.n_jobs,
                                        progress)
     card = build_card(plan, settings, model, final, report, full_fit_seconds, time.perf_counter() - t0,
                       HEADER_JOIN_WEIGHTS)
@@ -290,6 +292,12 @@ HEADER_JOIN_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4)
 HEADER_KEEP_WEIGHTS = 1000
 
 
+def with_header(texts, header_texts) -> list[str]:
+    """Whole cables as a model joined with its header model reads them: each reading, then its header block
+    (cabletags.reading.parser.cable_reading with header_block=True writes the same)."""
+    return [t + "\n\n" + h if h else t for t, h in zip(texts, header_texts)]
+
+
 def _join_header_model(model, final, M, header_texts, texts, label_sets, labels, tr_idx, va_idx, settings, refit,
                        n_jobs, progress, phase_bar, tax):
     """A model of the header block alone, fitted and tuned like the whole-cable model, then joined to it
@@ -305,7 +313,7 @@ def _join_header_model(model, final, M, header_texts, texts, label_sets, labels,
     va_head, va_labels = [header_texts[i] for i in va_idx], [label_sets[i] for i in va_idx]
     M2 = head.decision_function(va_head)
     head.tune(va_head, va_labels, margins=M2)
-    va_joined = [texts[i] + "\n\n" + header_texts[i] if header_texts[i] else texts[i] for i in va_idx]
+    va_joined = with_header([texts[i] for i in va_idx], [header_texts[i] for i in va_idx])
     best = None
     for w in HEADER_JOIN_WEIGHTS:
         if not w:
