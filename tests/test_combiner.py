@@ -123,7 +123,7 @@ def combined(tiny, tmp_path_factory):
     m = TagModel.load(tiny / "model")
     rng = np.random.default_rng(2)
     words = " ".join(m.vocabulary[:400]).split()
-    texts = [" ".join(rng.choice(words, 60)) for _ in range(200)]
+    texts = [" ".join(rng.choice(words, 300)) for _ in range(200)]  # whole texts: past short_text_chars
     c = m.calibrated_output(texts)
     Y = c.scores + rng.random(c.scores.shape) * 0.5 > 0.8
     Y[np.arange(len(texts)), c.scores.argmax(axis=1)] = True
@@ -143,7 +143,14 @@ def test_a_model_with_a_combiner_saves_loads_and_predicts_through_it(tiny, combi
     c = m.calibrated_output(texts[:30])
     want = r.rerank(c.scores, c.selected, c.evidence, c.votes, c.linear, c.origin_mask, c.lengths)
     got = m.predict(texts[:30])
+    assert min(c.lengths) >= m.settings.short_text_chars
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    # a paragraph (under short_text_chars) keeps the calibrated scores and rule, also in a batch with whole texts
+    short = texts[0][:600]
+    mixed = m.predict([short, texts[1]])
+    alone = m.calibrated_output([short])
+    assert np.allclose(mixed[0][0], alone.scores[0]) and np.array_equal(mixed[1][0], alone.selected[0])
+    assert np.array_equal(mixed[0][1], got[0][1])
     # a model without one predicts as it always did
     plain = TagModel.load(tiny / "model")
     assert plain.combiner is None and "combiner" not in json.loads((tiny / "model" / "model.json").read_text())

@@ -364,8 +364,8 @@ class TagModel:
         Returns
         -------
         scores : ndarray of shape (n, L), float
-            In [0, 1]; ranking by score is ranking by the calibrated margin, or, with a combiner, each text's first
-            candidates by the combiner's probability (the rest below them).
+            In [0, 1]; ranking by score is ranking by the calibrated margin, or, with a combiner, each whole text's
+            (short_text_chars or more) first candidates by the combiner's probability (the rest below them).
         selected : ndarray of shape (n, L), bool
             score >= the one threshold; with the count rule (calibration.count_floor), each text's first k labels
             that reach the floor, k the tags its nearest cables carry; and each text's best label
@@ -375,10 +375,18 @@ class TagModel:
             With `threshold` (0-1): score >= threshold alone, the calibrated rule set aside.
         """
         c = self.calibrated_output(texts, ids, threshold, origins)
-        if self.combiner is None:
+        # the combiner scores the texts it was fitted on, whole ones: a paragraph (under short_text_chars, where the
+        # biases are scaled too) keeps the calibrated scores and rule (re-scored, paragraphs ranked a little better
+        # and selected worse: docs/research.md)
+        whole = np.flatnonzero(c.lengths >= self.settings.short_text_chars) if self.combiner is not None else []
+        if not len(whole):
             return c.scores, c.selected
-        return self.combiner.rerank(c.scores, c.selected, c.evidence, c.votes, c.linear, c.origin_mask, c.lengths,
-                                    threshold)
+        pick = (lambda A: None if A is None else A[whole])  # noqa: E731
+        P2, S2 = self.combiner.rerank(c.scores[whole], c.selected[whole], c.evidence[whole], pick(c.votes),
+                                      c.linear[whole], pick(c.origin_mask), c.lengths[whole], threshold)
+        P, S = c.scores.astype(np.float64), c.selected.copy()
+        P[whole], S[whole] = P2, S2
+        return P, S
 
     @property
     def select_score(self) -> float:
