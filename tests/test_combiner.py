@@ -151,6 +151,13 @@ def test_a_model_with_a_combiner_saves_loads_and_predicts_through_it(tiny, combi
     alone = m.calibrated_output([short])
     assert np.allclose(mixed[0][0], alone.scores[0]) and np.array_equal(mixed[1][0], alone.selected[0])
     assert np.array_equal(mixed[0][1], got[0][1])
+    # a whole-cable model reads whole cables only: its combiner scores short ones too
+    from dataclasses import replace
+
+    cable = replace(m, settings=replace(m.settings, reading="cable"))
+    want = r.rerank(alone.scores, alone.selected, alone.evidence, alone.votes, alone.linear, alone.origin_mask,
+                    alone.lengths)
+    assert np.array_equal(cable.predict([short])[0], want[0])
     # a model without one predicts as it always did
     plain = TagModel.load(tiny / "model")
     assert plain.combiner is None and "combiner" not in json.loads((tiny / "model" / "model.json").read_text())

@@ -365,7 +365,8 @@ class TagModel:
         -------
         scores : ndarray of shape (n, L), float
             In [0, 1]; ranking by score is ranking by the calibrated margin, or, with a combiner, each whole text's
-            (short_text_chars or more) first candidates by the combiner's probability (the rest below them).
+            first candidates by the combiner's probability (the rest below them): every text of a whole-cable model,
+            a text model's texts of short_text_chars or more.
         selected : ndarray of shape (n, L), bool
             score >= the one threshold; with the count rule (calibration.count_floor), each text's first k labels
             that reach the floor, k the tags its nearest cables carry; and each text's best label
@@ -375,10 +376,12 @@ class TagModel:
             With `threshold` (0-1): score >= threshold alone, the calibrated rule set aside.
         """
         c = self.calibrated_output(texts, ids, threshold, origins)
-        # the combiner scores the texts it was fitted on, whole ones: a paragraph (under short_text_chars, where the
-        # biases are scaled too) keeps the calibrated scores and rule (re-scored, paragraphs ranked a little better
-        # and selected worse: docs/research.md)
-        whole = np.flatnonzero(c.lengths >= self.settings.short_text_chars) if self.combiner is not None else []
+        # the combiner scores the texts it was fitted on, whole ones: a text model's paragraph (under
+        # short_text_chars, where the biases are scaled too) keeps the calibrated scores and rule (re-scored,
+        # paragraphs ranked a little better and selected worse: docs/research.md); a whole-cable model reads whole
+        # cables only, short ones too
+        shortest = 0 if self.settings.reading == "cable" else self.settings.short_text_chars
+        whole = np.flatnonzero(c.lengths >= shortest) if self.combiner is not None else []
         if not len(whole):
             return c.scores, c.selected
         pick = (lambda A: None if A is None else A[whole])  # noqa: E731
