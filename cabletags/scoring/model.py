@@ -426,7 +426,7 @@ class TagModel:
                 raise ValueError(f"{len(texts)} texts but {len(origins)} origins")
             raise_origins(P, S, origins, self.labels, score,
                           self.calibration.select_score if threshold is None else threshold)
-            mask = origin_mask(origins, self.labels)
+            mask = origin_mask(origins, self.labels)  # what the combiner reads: which label is the origin
         return Calibrated(P, S, F, kept.get("nearest"), kept["linear"] + self.intercept, mask,
                           np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
 

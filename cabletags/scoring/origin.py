@@ -33,14 +33,10 @@ def raise_origins(P: np.ndarray, S: np.ndarray, origins, labels: list[str], scor
                   threshold: float) -> None:
     """In place, for each row i whose origin country is a label j: P[i, j] = max(P[i, j], score), and it is selected
     when score >= threshold and the row selects anything (a text without evidence selects nothing)."""
-    index = {t: j for j, t in enumerate(labels)}
-    for i, o in enumerate(origins):
-        j = index.get(o) if o else None
-        if j is None:
-            continue
-        P[i, j] = max(P[i, j], score)
-        if score >= threshold and S[i].any():
-            S[i, j] = True
+    mask = origin_mask(origins, labels)
+    P[mask] = np.maximum(P[mask], score)
+    if score >= threshold:
+        S |= mask & S.any(axis=1, keepdims=True)
 
 
 def origin_mask(origins, labels: list[str]) -> np.ndarray:
