@@ -70,7 +70,7 @@ def test_the_trees_as_arrays_score_as_scikit_learn_does():
 
 def test_rerank_ranks_candidates_by_probability_and_selects_by_its_threshold():
     P, S, F, V, Lin, Om, lengths, Y, kinds, prior = _outputs(240)
-    r = fit_combiner(P, S, F, V, Lin, Om, lengths, Y, kinds, prior, n_trees=10, n_jobs=1)
+    r = fit_combiner(P, S, F, V, Lin, Om, lengths, Y, kinds, prior, n_trees=6, n_jobs=1)
     assert r is not None and r.validation["micro_f1"] > r.validation["micro_f1_before"] and r.ranks
     S[:5] = False  # texts with no evidence
     P2, S2 = r.rerank(P, S, F, V, Lin, Om, lengths)
@@ -102,13 +102,13 @@ def test_rerank_ranks_candidates_by_probability_and_selects_by_its_threshold():
 def test_the_combiner_is_kept_only_when_it_beats_the_calibrated_rule():
     P, S, F, V, Lin, Om, lengths, Y, kinds, prior = _outputs(240)
     said = []
-    assert fit_combiner(P, S, F, V, Lin, Om, lengths, Y, kinds, prior, n_trees=10, n_jobs=1,
+    assert fit_combiner(P, S, F, V, Lin, Om, lengths, Y, kinds, prior, n_trees=6, n_jobs=1,
                         progress=said.append) is not None
     # scores that already say everything: the trees cannot beat them
     P_true = np.where(Y, 0.9, 0.05)
     S_true = P_true >= 0.5
     said.clear()
-    assert fit_combiner(P_true, S_true, F, V * 0, Lin, Om, lengths, Y, kinds, prior, n_trees=10, n_jobs=1,
+    assert fit_combiner(P_true, S_true, F, V * 0, Lin, Om, lengths, Y, kinds, prior, n_trees=6, n_jobs=1,
                         progress=said.append) is None
     assert "not kept" in said[-1]
     # too few validation texts: not fitted
