@@ -15,17 +15,21 @@ from dataclasses import dataclass
 
 
 class _Lazy:
-    """A pattern compiled on first use: a command that never reads a cable body pays nothing for it."""
-
-    __slots__ = ("_args", "_re")
+    """A pattern compiled on first use: a command that never reads a cable body pays nothing for it. Each method
+    asked for is kept on the object, so that later uses find it without a call of __getattr__ (a whole cable asks
+    some 70 times)."""
 
     def __init__(self, pattern: str, flags: int = 0):
         self._args, self._re = (pattern, flags), None
 
     def __getattr__(self, name):
+        if name.startswith("__") or name in ("_args", "_re"):
+            raise AttributeError(name)
         if self._re is None:
             self._re = re.compile(*self._args)
-        return getattr(self._re, name)
+        value = getattr(self._re, name)
+        setattr(self, name, value)
+        return value
 
 __all__ = ["Paragraph", "split_paragraphs", "prose_paragraphs", "signature", "strip_boilerplate", "TOKEN_PATTERN", "CLASSIFICATION",
            "SPACED_BANNERS", "TAGS_LABEL", "TAGS_LABEL_AT_START", "FIELD_STOP", "CONTINUATION_LINE",

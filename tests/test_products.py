@@ -46,3 +46,14 @@ def test_without_the_accumulating_kernel_blocks_are_summed_apart(monkeypatch, ke
     monkeypatch.setattr(products, "_accumulate", None if kernel is None else changed)
     X, W = random_pair(3)
     np.testing.assert_allclose(dense_product(X, W, block=50), (X @ W).toarray(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("V", [10, 1000, 10**6])
+def test_used_terms_are_np_uniques_whether_marked_in_a_table_or_sorted(V):
+    # a batch using many of the V terms marks them in a table, a few are sorted: the same answer either way
+    rng = np.random.default_rng(V)
+    for size in (0, 1, 50, 5000):
+        idx = rng.integers(0, V, size=size)
+        used, col = products._used_terms(idx, V)
+        want_used, want_col = np.unique(idx, return_inverse=True)
+        assert np.array_equal(used, want_used) and np.array_equal(col, want_col) and col.dtype == np.int32

@@ -3,6 +3,7 @@ patterns, and the transposed weights converted once (speed itself is measured in
 import re
 
 import numpy as np
+import pytest
 from tiny_corpus import make_records
 
 from cabletags import Suggester
@@ -28,10 +29,14 @@ def test_tfidf_without_scikit_learn_is_bit_identical(tiny):
     assert np.array_equal(got.data, want.data)  # bit for bit, not approximately
 
 
-def test_numbered_ngram_tables_give_the_same_matrix(tiny, monkeypatch):
+@pytest.mark.parametrize("pack_bits", [63, 0])
+def test_numbered_ngram_tables_give_the_same_matrix(tiny, monkeypatch, pack_bits):
     # the path for large batches (words looked up once, grams found as numbers) against scikit-learn, bit for bit;
-    # the texts laid end to end must never make a gram of one text's last word and the next one's first
+    # the texts laid end to end must never make a gram of one text's last word and the next one's first; grams
+    # packed with their places into one sorted array (63 bits) or, where they would not fit, searched by np.unique
     from cabletags.scoring import vectorizer
+
+    monkeypatch.setattr(vectorizer, "_PACK_BITS", pack_bits)
 
     m = Suggester.load(tiny / "model").model
     bigram = next(t for t in m.vocabulary if t.count(" ") == 1)

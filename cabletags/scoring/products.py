@@ -23,6 +23,21 @@ except ImportError:  # pragma: no cover - a scipy that moved it: blocks summed a
     _accumulate = None
 
 
+def _used_terms(indices: np.ndarray, V: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct terms in `indices`, sorted; each entry's place among them, int32): np.unique's answer. A batch
+    that uses many terms marks them in a table of the V terms (a pass over the entries, 5 times faster than the
+    argsort behind np.unique's inverse); a paragraph's few are sorted (a table of V would cost more)."""
+    if len(indices) * 16 < V:
+        used, col = np.unique(indices, return_inverse=True)
+        return used, col.astype(np.int32)
+    present = np.zeros(V, dtype=bool)
+    present[indices] = True
+    used = np.flatnonzero(present)
+    place = np.empty(V, dtype=np.int32)
+    place[used] = np.arange(len(used), dtype=np.int32)
+    return used, place[indices]
+
+
 def dense_product(X: sp.csr_matrix, W: sp.csr_matrix, block: int = BLOCK_TERMS) -> np.ndarray:
     """X @ W as a dense float32 array.
 
@@ -43,8 +58,7 @@ def dense_product(X: sp.csr_matrix, W: sp.csr_matrix, block: int = BLOCK_TERMS) 
     out = np.zeros((n, L), dtype=np.float32)
     if not X.nnz or not L:
         return out
-    used, col = np.unique(X.indices, return_inverse=True)  # col: each entry's place among the used terms
-    col = col.astype(np.int32)
+    used, col = _used_terms(X.indices, X.shape[1])  # col: each entry's place among the used terms
     data = np.asarray(X.data, dtype=np.float32)
     rows = np.repeat(np.arange(n), np.diff(X.indptr)) if len(used) > block else None
     for a in range(0, len(used), block):
