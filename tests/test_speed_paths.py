@@ -333,17 +333,25 @@ def test_references_found_around_their_hints_match_the_scan_of_every_capital():
         assert [(m.start(), m.end(), m.groups()) for m in _references(t)] == want, repr(t)
 
 
-def test_boilerplate_stripped_where_its_parts_can_start_matches_the_pattern_everywhere():
-    # strip_boilerplate tries BOILERPLATE only where a part of it can start; BOILERPLATE.sub tries every position
+@pytest.mark.parametrize("codes_from", [0, 10**9])
+def test_boilerplate_stripped_where_its_parts_can_start_matches_the_pattern_everywhere(monkeypatch, codes_from):
+    # strip_boilerplate tries BOILERPLATE only where a part of it can start, found by numpy in an ASCII text (from
+    # _CODES_FROM characters) or literal by literal; BOILERPLATE.sub tries every position
     import random
 
+    from cabletags import cableformat
     from cabletags.cableformat import BOILERPLATE, strip_boilerplate
+
+    monkeypatch.setattr(cableformat, "_CODES_FROM", codes_from)
 
     pieces = ["UNCLAS ", "UNCLASSIFIED", "SECTION 01 OF 02 ", "E.O. 12958: DECL: 01/01/2018 ", "E. O. 11652: N/A",
               "REF: A. STATE 1 ", "REFS: ", "Classified By: Ambassador for reasons 1.4 (b) and (d).", "(C) ", "(SBU)",
               "(U)", "C O N F I D E N T I A L ", "A B C D ", "X Y Z W V", "SIPDIS", "NOFORN", "SENSITIVE BUT UNCLAS",
               "FOR OFFICIAL USE ONLY", "\n", "\n\n", " ", "1. ", "Summary", "prose words ", "E.", "(", "xSECRET",
-              "SECRETS", "Derived by", "DERIVED BY x REASON 1.5", "\u00c9 ", "A"]
+              "SECRETS", "Derived by", "DERIVED BY x REASON 1.5", "\u00c9 ", "A",
+              # what only begins like a literal, a marking's first letters, a literal cut by the text's end
+              "SECTOR ", "CONFIDENCE", "REFORM", "RE", "(S", "(Ux)", "(S/REL USA)", "(D)", "E.\tO. 11652", "E.\nO.",
+              "Classification", "Deriv", "NOFOR", "SIPD", "LIMDIS", "EXDIS", "NODIS", "(", "E"]
     rnd = random.Random(9)
     for _ in range(3000):
         t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
