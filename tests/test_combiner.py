@@ -68,6 +68,19 @@ def test_the_trees_as_arrays_score_as_scikit_learn_does():
     assert np.allclose(c.proba(Xt), est.predict_proba(Xt)[:, 1], atol=1e-9)
 
 
+def test_thresholds_rounded_down_to_float32_split_float32_features_as_the_float64_ones():
+    # a float32 feature is <= a float64 threshold exactly when it is <= the largest float32 not above it
+    rng = np.random.default_rng(3)
+    t = np.concatenate([rng.normal(size=200), np.float32(rng.normal(size=50)).astype(np.float64), [0.1, -0.1, 1e-40]])
+    c = Combiner(k=1, init=0.0, learning_rate=1.0, depth=1, feature=np.zeros((len(t), 1), dtype=np.int64),
+                 threshold=t[:, None], value=np.zeros((len(t), 2)), kinds=np.zeros(1, dtype=np.int64),
+                 prior=np.ones(1, dtype=np.float32))
+    t32 = c._thresholds32()
+    assert t32.dtype == np.float32 and np.all(t32.astype(np.float64) <= t)
+    for x in (t32, np.nextafter(t32, np.float32(np.inf)), np.nextafter(t32, np.float32(-np.inf)), t.astype(np.float32)):
+        assert np.array_equal(x <= t32, x.astype(np.float64) <= t)
+
+
 def test_rerank_ranks_candidates_by_probability_and_selects_by_its_threshold():
     P, S, F, V, Lin, Om, lengths, Y, kinds, prior = _outputs(240)
     r = fit_combiner(P, S, F, V, Lin, Om, lengths, Y, kinds, prior, n_trees=6, n_jobs=1)

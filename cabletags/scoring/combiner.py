@@ -122,21 +122,35 @@ class Combiner:
 
     def decision(self, X: np.ndarray) -> np.ndarray:
         """(m,) raw scores (log-odds) of (m, d) candidate features. Every inner node's comparison is made at once
-        for all trees; then each level, from the leaves up, keeps the value of the side its comparison chose: no
-        walk from node to node, no gather."""
+        for all trees, in float32 against each threshold rounded down to a float32 (for a float32 feature the same
+        answer as against the float64 threshold); then each level, from the leaves up, keeps the value of the side
+        its comparison chose: no walk from node to node. The candidates run along the last axis (each node's
+        comparisons one contiguous row)."""
         X = np.asarray(X, dtype=np.float32)
         out = np.empty(X.shape[0])
-        T = self.feature.shape[0]
-        feats, thr = self.feature.ravel(), self.threshold.ravel()
+        T, nodes = self.feature.shape
+        feats, thr = self.feature.ravel(), self._thresholds32()[:, None]
         for a in range(0, X.shape[0], self.CHUNK):
-            x = X[a:a + self.CHUNK]
-            C = (x[:, feats] <= thr).reshape(len(x), T, -1)
-            v = self.value[None]
+            xt = np.ascontiguousarray(X[a:a + self.CHUNK].T)  # (d, c)
+            C = (xt[feats] <= thr).reshape(T, nodes, -1)
+            v = self.value[:, :, None]
             for level in range(self.depth - 1, -1, -1):
                 first = (1 << level) - 1
-                v = np.where(C[:, :, first:2 * first + 1], v[:, :, 0::2], v[:, :, 1::2])
-            out[a:a + len(x)] = self.init + self.learning_rate * v[:, :, 0].sum(axis=1)
+                v = np.where(C[:, first:2 * first + 1], v[:, 0::2], v[:, 1::2])
+            # the trees' values added one tree after another, for all candidates at once
+            out[a:a + xt.shape[1]] = self.init + self.learning_rate * v[:, 0].sum(axis=0)
         return out
+
+    def _thresholds32(self) -> np.ndarray:
+        """(T * nodes,) float32: each threshold rounded down to a float32 (the largest float32 not above it)."""
+        t32 = getattr(self, "_t32", None)
+        if t32 is None or t32.size != self.threshold.size:
+            t = self.threshold.ravel()
+            t32 = t.astype(np.float32)
+            above = t32.astype(np.float64) > t
+            t32[above] = np.nextafter(t32[above], np.float32(-np.inf))
+            self._t32 = t32
+        return t32
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-np.clip(self.decision(X), -30, 30)))
