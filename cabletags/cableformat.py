@@ -172,7 +172,6 @@ _CAPITALS_AS_A = str.maketrans({c: "A" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
 # over it instead of one string search per literal (each a pass): a third of the time for a whole cable; a shorter
 # one is searched literal by literal (numpy's fixed cost would weigh more)
 _CODES_FROM = 1500
-_codes = None  # (numpy, the tables of _starts_by_codes): built on the first long text
 
 
 def strip_boilerplate(text: str) -> str:
@@ -212,28 +211,36 @@ def _starts_by_find(text: str) -> set[int]:
     return starts
 
 
-def _code_tables():
-    """(numpy, first two (65,536,) bool, which two need no more, three set, four set): the literals as little-endian
-    numbers of their first 2, 3 or 4 characters ("(" as "(U", "(C", "(S": a marking is one of those)."""
-    global _codes
-    if _codes is None:
-        import numpy as np
+class _CodeTables:
+    """(numpy, first two (65,536,) bool, which two need no more, three, four) for _starts_by_codes: the literals as
+    little-endian numbers of their first 2, 3 or 4 characters ("(" as "(U", "(C", "(S": a marking is one of those).
+    Built on first use, like the patterns (numpy is imported then: decode and normalize never need it)."""
 
-        literals = [x for x in _BOILER_STARTS if x != "("] + ["(U", "(C", "(S"]
+    def __init__(self):
+        self._tables = None
 
-        def code(x):
-            return int.from_bytes(x.encode("ascii"), "little")
+    def __call__(self):
+        if self._tables is None:
+            import numpy as np
 
-        first = np.zeros(1 << 16, dtype=bool)
-        done = np.zeros(1 << 16, dtype=bool)
-        for x in literals:
-            first[code(x[:2])] = True
-            if len(x) == 2:
-                done[code(x)] = True
-        three = np.array(sorted({code(x) for x in literals if len(x) == 3}), dtype=np.uint32)
-        four = np.array(sorted({code(x[:4]) for x in literals if len(x) >= 4}), dtype=np.uint32)
-        _codes = (np, first, done, three, four)
-    return _codes
+            literals = [x for x in _BOILER_STARTS if x != "("] + ["(U", "(C", "(S"]
+
+            def code(x):
+                return int.from_bytes(x.encode("ascii"), "little")
+
+            first = np.zeros(1 << 16, dtype=bool)
+            done = np.zeros(1 << 16, dtype=bool)
+            for x in literals:
+                first[code(x[:2])] = True
+                if len(x) == 2:
+                    done[code(x)] = True
+            three = np.array(sorted({code(x) for x in literals if len(x) == 3}), dtype=np.uint32)
+            four = np.array(sorted({code(x[:4]) for x in literals if len(x) >= 4}), dtype=np.uint32)
+            self._tables = (np, first, done, three, four)
+        return self._tables
+
+
+_code_tables = _CodeTables()
 
 
 def _starts_by_codes(text: str) -> set[int]:

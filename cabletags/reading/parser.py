@@ -179,9 +179,13 @@ def _tags_fields(text: str):
         yield value, label, m.start(), end
 
 
+_ID_YEAR = re.compile(r"(\d{4}|\d{2})[A-Z]")
+_DTG_YEAR = re.compile(r"(\d{2,4})$")
+
+
 def cable_year(reference_id: str | None, date_time_group: str | None) -> int | None:
     """A cable's year from its reference id (75STATE123: 1975) or its date-time group (121212Z JAN 75)."""
-    for m in (re.match(r"(\d{4}|\d{2})[A-Z]", reference_id or ""), re.search(r"(\d{2,4})$", date_time_group or "")):
+    for m in (_ID_YEAR.match(reference_id or ""), _DTG_YEAR.search(date_time_group or "")):
         if m:
             y = int(m.group(1))
             return y if y > 999 else (1900 + y if y >= 66 else 2000 + y)
@@ -292,8 +296,9 @@ def parse_text(text: str, taxonomy=None, era: str = "auto", page: bool = False) 
     body = after[body_start:]
     # the paragraph numbers, found once when the cable's end needs them (an end marker in the body) and else only when
     # its paragraphs are asked for: scoring a whole cable reads none of them
-    seq = cf._numbered(body) if cf.has_end_marker(body) else None
-    ended = cf.cable_end(body, seq)
+    marked = cf.has_end_marker(body)
+    seq = cf._numbered(body) if marked else None
+    ended = cf.cable_end(body, seq) if marked else body  # (cable_end's answer without a marker, not asked twice)
     head_end = (end if raw else start) + body_start
     pre_body = text[start:tags_at] + " " + text[end:head_end] if raw and tags_at is not None else text[start:head_end]
     out.reading_text = _without_own_id(pre_body + ended, out)
