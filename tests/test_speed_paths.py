@@ -320,17 +320,19 @@ def test_references_found_around_their_hints_match_the_scan_of_every_capital():
     # each capital-blank-digit place; REFERENCE.finditer tries it at every capital: the same matches
     import random
 
-    from cabletags.cableformat import REFERENCE
-    from cabletags.scoring.references import _references
+    from cabletags.cableformat import REFERENCE, REFERENCE_HINT
+    from cabletags.scoring.references import _hints, _references
 
     pieces = ["REF ", "A. ", "06 ", "BAKU ", "1835", " ", "  ", "\n", "STATE ", "USUN NEW YORK ", "00123", "1234567",
               "B. ", "SANAA 02498", "X", "ab ", "9 ", "12", "PARIS", "0", "REFTEL ", "(C) ", "\u00a0", "E",
               "AB CD EF GH 12", "\u00b2", "\u0661"]
+    ascii_only = [p for p in pieces if p.isascii()] + ["\t", "\x0b", "\x0c", "\r", "\x1c", "\x1f", "Z", "7", "_"]
     rnd = random.Random(7)
-    for _ in range(4000):
-        t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 16)))
+    for k in range(8000):  # half the texts ASCII only: their blanks-before-a-digit are found by a string search
+        t = "".join(rnd.choice(pieces if k % 2 else ascii_only) for _ in range(rnd.randint(0, 16)))
         want = [(m.start(), m.end(), m.groups()) for m in REFERENCE.finditer(t)]
         assert [(m.start(), m.end(), m.groups()) for m in _references(t)] == want, repr(t)
+        assert _hints(t) == [m.span() for m in REFERENCE_HINT.finditer(t)], repr(t)
 
 
 @pytest.mark.parametrize("codes_from", [0, 10**9])

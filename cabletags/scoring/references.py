@@ -63,12 +63,10 @@ def _references(text: str):
     the end of its number; the pattern is not tried at every capital of an upper-case text (a test holds the two
     equal)."""
     pos, n = 0, len(text)
-    for h in REFERENCE_HINT.finditer(text):
-        last = h.start()  # the last letter of the post's last word
+    for last, end in _hints(text):  # last: the last letter of the post's last word
         if last < pos:
             continue
         start = _words_start(text, last, pos)
-        end = h.end()
         while end < n and text[end].isdigit():
             end += 1
         # every match holds one hint, where its post meets its number: this hint's match lies between the earliest
@@ -77,6 +75,31 @@ def _references(text: str):
         if m is not None:
             yield m
             pos = m.end()
+
+
+# an ASCII character's class for _hints: a capital "A", a blank " ", a digit "0", anything else "x"
+_HINT_CLASSES = str.maketrans({chr(i): "A" if "A" <= chr(i) <= "Z" else " " if chr(i).isspace() else
+                               "0" if chr(i).isdigit() else "x" for i in range(128)})
+
+
+def _hints(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each match of REFERENCE_HINT (a capital, blanks, a digit), in order. An ASCII text is written
+    in its characters' classes and each blank before a digit found by a string search (a third of the pattern's
+    scan, which stops at every capital of an upper-case text); the blanks' run is followed back to the character
+    before it (a test holds the two equal)."""
+    if not text.isascii():
+        return [m.span() for m in REFERENCE_HINT.finditer(text)]
+    cls = text.translate(_HINT_CLASSES)
+    out = []
+    at = cls.find(" 0")
+    while at >= 0:
+        i = at
+        while i > 0 and cls[i - 1] == " ":
+            i -= 1
+        if i > 0 and cls[i - 1] == "A":
+            out.append((i - 1, at + 2))
+        at = cls.find(" 0", at + 2)
+    return out
 
 
 def _words_start(text: str, last: int, floor: int) -> int:

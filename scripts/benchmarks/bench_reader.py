@@ -5,7 +5,8 @@
    (ratio ~2); quadratic work quadruples. A shape whose last ratio passes 3 is flagged and the script exits 1.
 2. Throughput on the shared corpus: bare whole cables read (read_cable) and read + suggested by the shipped
    whole-cable model, as `suggest --jsonl --cable` does, per second; and saved pages (each corpus cable wrapped in
-   a page of the 2011 cablegate layout and in a PlusD-like page, markup written here) read per second.
+   a page of the 2011 cablegate layout and in a PlusD-like page, markup written here) read per second; first a
+   reference of the machine's speed at the time (the standard library's json over the same records, per second).
 3. With --stages: each stage of a whole cable (read, the text the model reads, boilerplate, TF-IDF terms, the
    product with the weights, the reference index, the vote, ranking) timed on its own, in ms a cable.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import html
 import itertools
+import json
 import sys
 import time
 from pathlib import Path
@@ -116,6 +118,14 @@ def throughput(corpus: str, n: int) -> None:
 
     recs = list(itertools.islice(read_corpus(corpus), n))
     texts = [(r.get("preamble") or "") + "\n" + (r.get("body") or "") for r in recs]
+    # how fast the machine is at the time, for figures read on another machine or hour: the standard library's JSON
+    # over the same records (the shared machine's speed varies by up to 1.8x from hour to hour)
+    lines = [json.dumps(r) for r in recs]
+    t0 = time.perf_counter()
+    for line in lines:
+        json.dumps(json.loads(line))
+    ref = len(lines) / (time.perf_counter() - t0)
+    print(f"machine reference: json loads + dumps of the same {len(lines)} records: {ref:,.0f} records/s")
     read_cable(texts[0])
     t0 = time.perf_counter()
     for t in texts:
