@@ -85,6 +85,18 @@ def test_features_are_tag_shares():
     assert A.dtype == np.float32 and A.shape == (4, 4)
 
 
+def test_tag_counts_of_many_cables_at_once_equal_one_cable_at_a_time():
+    rng = np.random.default_rng(5)
+    Y = (rng.random((60, 9)) < 0.3).astype(np.int8)
+    ix = ReferenceIndex.build([f"06BAKU{i}" for i in range(60)], [""] * 60, Y)
+    for rows in ([0], [59], [3, 7], list(range(60)), rng.choice(60, 25, replace=False).tolist()):
+        want = np.zeros(9, dtype=np.float32)
+        for r in rows:
+            want[ix.tags_of(r)] += 1.0
+        got = ix._tag_counts(rows)
+        assert got.dtype == np.float32 and np.array_equal(got, want)
+
+
 def test_index_round_trips_through_plain_arrays():
     ix = _index()
     back = ReferenceIndex.from_arrays(ix.posts, ix.to_arrays(), 4)

@@ -133,9 +133,15 @@ def _sorted_keys(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nda
     return keys[order], np.asarray(rows, dtype=np.int64)[order]
 
 
-def _rows_of(table, key) -> np.ndarray:
+def _one_key(post: int, number: int, year: int | None = None) -> int:
+    """_key of one reference, in Python ints (the same number; numpy's arrays cost more than the search for one)."""
+    k = (post << 34) | min(number, (1 << 34) - 1)
+    return k if year is None else k | (year << 50)
+
+
+def _rows_of(table, key: int) -> np.ndarray:
     keys, rows = table
-    return rows[np.searchsorted(keys, key, "left"):np.searchsorted(keys, key, "right")]
+    return rows[keys.searchsorted(key, "left"):keys.searchsorted(key, "right")]
 
 
 class ReferenceIndex:
@@ -203,10 +209,10 @@ class ReferenceIndex:
 
     def _own_rows(self, post: int, number: int, year: int | None) -> list[int]:
         """Rows whose own reference is (post, number), of the given year (None: any)."""
-        hit = _rows_of(self._tables[0], _key(post, number))
-        if year is not None and len(hit):
-            hit = hit[self.own[hit, 0] == year]
-        return hit.tolist()
+        hit = _rows_of(self._tables[0], _one_key(post, number)).tolist()
+        if year is not None and hit:
+            hit = [r for r in hit if self.own[r, 0] == year]
+        return hit
 
     @classmethod
     def build(cls, ids, texts, Y: np.ndarray) -> "ReferenceIndex":
@@ -244,8 +250,8 @@ class ReferenceIndex:
         for year, post, n in refs:
             p = self._post_id[post]
             cited += self._own_rows(p, n, year)
-            cociting += (_rows_of(by_key, _key(p, n, year)) if year is not None
-                         else _rows_of(by_key_any, _key(p, n))).tolist()
+            cociting += (_rows_of(by_key, _one_key(p, n, year)) if year is not None
+                         else _rows_of(by_key_any, _one_key(p, n))).tolist()
         cited = list(dict.fromkeys(cited))
         seen = set(cited)
         own = self.row_of(cable_id)
@@ -265,10 +271,22 @@ class ReferenceIndex:
                 continue
             for M, rows in zip((A, B), self.resolve(text, ids[i] if ids is not None else None)):
                 if rows:
-                    for r in rows:
-                        M[i, self.tags_of(r)] += 1.0
+                    M[i] = self._tag_counts(rows)
                     M[i] /= len(rows)
         return A, B
+
+    def _tag_counts(self, rows: list[int]) -> np.ndarray:
+        """(L,) float32: how many of the training cables `rows` carry each tag (their tags laid end to end and
+        counted at once: a cable cited by many has them all in a few array steps)."""
+        if len(rows) == 1:
+            out = np.zeros(self.n_labels, dtype=np.float32)
+            out[self.tags_of(rows[0])] = 1.0
+            return out
+        r = np.asarray(rows, dtype=np.int64)
+        starts, ends = self.tags_indptr[r], self.tags_indptr[r + 1]
+        sizes = ends - starts
+        at = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+        return np.bincount(self.tags[at], minlength=self.n_labels).astype(np.float32)
 
     def reference_id(self, row: int) -> str:
         """The id form (06BAKU1835) of a training cable's own reference."""
