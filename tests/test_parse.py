@@ -143,3 +143,15 @@ def test_reading_text_is_the_cable_without_its_tags_and_own_serial():
     assert "BAKU 000141" not in text  # its own serial would read as a citation of itself
     assert "AZERBAIJAN: TRAFFICKING REPORT" in text and "REF: STATE 5678" in text
     assert "AMEMBASSY BAKU" in text and "Classified by the ambassador." in text and "Shelters for victims" in text
+
+
+@pytest.mark.parametrize("first", ["\u00b61. (SBU) Ministers", "\u00b6 1. Ministers", "PARA 1. Ministers",
+                                   "1. (C) Ministers", "1.(U) Ministers"])
+def test_a_subject_over_two_lines_stops_at_paragraph_one_however_marked(first):
+    # no blank line between the subject's second line and paragraph 1: the subject must not swallow it
+    text = ("UNCLAS SECTION 01 OF 02 LIMA 000266\n\nE.O. 12958: N/A\nTAGS: EAID, PE\nSUBJECT: FLOODS IN THE NORTH: \n"
+            f"RELIEF PLANS\n{first} met donors on relief.\n\n2. (U) A second point.\n")
+    p = parse_cable(text)
+    assert p.subject == "FLOODS IN THE NORTH: RELIEF PLANS"
+    assert [q.number for q in p.paragraphs] == [1, 2]
+    assert p.paragraphs[0].text.endswith("Ministers met donors on relief.")
