@@ -358,3 +358,28 @@ def test_boilerplate_stripped_where_its_parts_can_start_matches_the_pattern_ever
     for _ in range(3000):
         t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
         assert strip_boilerplate(t) == BOILERPLATE.sub(" ", t), repr(t)
+
+
+def test_word_ids_numbered_in_numpy_equal_the_strings_lookups():
+    # ASCII texts' tokens are packed into numbers and found in an open-addressing table; every other text (and any
+    # token over 16 characters) by its string: the same ids, the same layout, whatever the batch holds
+    import random
+
+    from cabletags.scoring.vectorizer import TfidfTransform
+
+    words = ["ab", "abc", "abcdefgh", "abcdefghi", "abcdefghijklmnop", "abcdefghijklmnopq", "hdr_trafficking",
+             "x1_2", "12", "2009", "caf\u00e9", "na\u00efve", "zz", "the", "trade", "agreement", "abcdefgh_abcdefgh"]
+    vocab = words + ["trade agreement", "the trade", "ab abc"]
+    t = TfidfTransform(vocab, np.ones(len(vocab)), 2)
+    table = t._build_tables()[0]
+    table["odd\x00"] = max(table.values()) + 1  # a NUL in a word of the table: no token may read as it
+    pieces = words + ["AB", "Abc", "ABCDEFGHIJKLMNOP", "abcdefghij", "a", "b", "_", "odd", "x", " ", "  ", "\n", ".",
+                      ",", "-", "\x00", "\t", "9", "caf\u00e9", "\u00e9", "\u00df", "1999", "abcdefghijklmnopqrstuvwxyz"]
+    rnd = random.Random(3)
+    for k in range(400):
+        batch = ["".join(rnd.choice(pieces) + rnd.choice(["", " ", ".", "\n"]) for _ in range(rnd.randint(0, 30)))
+                 for _ in range(rnd.randint(0, 6))]
+        if k % 3:  # ASCII only: the numpy path alone
+            batch = [s.encode("ascii", "ignore").decode() for s in batch]
+        got, want = t._batch_sequence(batch, table), t._sequence(batch, table)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]), batch

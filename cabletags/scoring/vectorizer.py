@@ -247,7 +247,7 @@ class TfidfTransform:
         if tables is None:
             return self._term_ids_by_string(texts)
         words, W, unigram, by_n = tables
-        seq, starts = self._sequence(texts, words)
+        seq, starts = self._batch_sequence(texts, words)
         uni = unigram[seq]
         at = np.flatnonzero(uni >= 0)
         rows, terms = [np.searchsorted(starts, at, side="right") - 1], [uni[at]]
@@ -284,6 +284,39 @@ class TfidfTransform:
                 terms.append(term_of[pos[hit]])
             rows.append(np.searchsorted(starts, at[hit], side="right") - 1)
         return np.concatenate(rows), np.concatenate(terms)
+
+    _packed = None
+
+    def _batch_sequence(self, texts: list[str], words: dict) -> tuple[np.ndarray, np.ndarray]:
+        """_sequence(texts, words), its ASCII texts' tokens numbered in numpy (cabletags.scoring.wordids: half the
+        time of the strings' lookups) and the others' by their strings, laid out in the texts' order."""
+        if self._packed is None or self._packed[0] is not words:
+            from .wordids import PackedWords
+
+            self._packed = (words, PackedWords(words))
+        packed = self._packed[1]
+        asc = [i for i, t in enumerate(texts) if t.isascii()]
+        if len(asc) == len(texts):
+            return packed.ids(texts, words) if texts else self._sequence(texts, words)
+        seq_a, starts_a = packed.ids([texts[i] for i in asc], words) if asc else (np.zeros(0, np.int64), [0])
+        others = [i for i, t in enumerate(texts) if not t.isascii()]
+        own = {i: self._sequence([texts[i]], words)[0][:-1] for i in others}  # (its closing 0 left off)
+        counts = np.zeros(len(texts), dtype=np.int64)
+        counts_a = np.diff(starts_a) - 1
+        counts[asc] = counts_a
+        counts[others] = [len(own[i]) for i in others]
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(counts + 1, out=starts[1:])
+        seq = np.zeros(int(starts[-1]), dtype=np.int64)
+        if asc:  # each ASCII text's tokens moved to its place (its closing 0 is already one)
+            mine = np.ones(len(seq_a), dtype=bool)
+            mine[np.asarray(starts_a[1:]) - 1] = False
+            at = np.flatnonzero(mine)
+            k = np.repeat(np.arange(len(asc)), counts_a)
+            seq[starts[np.asarray(asc)][k] + at - np.asarray(starts_a)[k]] = seq_a[at]
+        for i in others:
+            seq[starts[i]:starts[i] + len(own[i])] = own[i]
+        return seq, starts
 
     def _sequence(self, texts: list[str], words: dict) -> tuple[np.ndarray, np.ndarray]:
         """(seq, starts): the word ids of every text's tokens (0: a word the vocabulary lacks) laid end to end, a 0

@@ -1,0 +1,118 @@
+"""The word ids of a batch of ASCII texts in a few numpy passes, no Python string made per token.
+
+cabletags.scoring.vectorizer numbers a text's tokens (lower-case runs of 2+ word characters) by its n-gram tables'
+`words` (token -> id). Splitting a whole cable into ~1,100 strings and looking each up in a dict is the largest
+Python cost of scoring it. Here the batch's characters are read as bytes: a table lowers them and blanks every
+non-word character (0), token bounds are where the bytes turn non-zero and back, and each token's first 16 bytes,
+read as two little-endian 64-bit numbers, are the token itself (a word character is never 0, so the numbers hold
+its length too). Those pairs are found in an open-addressing table of the vocabulary's words, packed the same way,
+and checked there number for number: the lookup is exact, not a hash's guess. A token over 16 characters (0.03% of
+a cable's) is looked up by its string. tests/test_speed_paths.py holds the ids equal to the string lookups'.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["PackedWords"]
+
+# each byte: its lower-case form when a word character (letters, digits, underscore), else 0
+_LOWER = np.zeros(256, dtype=np.uint8)
+for _i in range(128):
+    if chr(_i).isalnum() or chr(_i) == "_":
+        _LOWER[_i] = ord(chr(_i).lower())
+# the low k bytes of a 64-bit number, k = 0..8
+_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9))
+_PACKED = 16  # characters a token's two numbers hold
+
+
+def _pack(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(k1, k2): the first and next 8 bytes of each (ASCII, 1..16 character) name as numbers."""
+    size = np.fromiter(map(len, names), dtype=np.int64, count=len(names))
+    chars = np.frombuffer("".join(names).encode("ascii"), dtype=np.uint8)
+    row = np.repeat(np.arange(len(names)), size)
+    col = np.arange(len(chars)) - np.repeat(np.cumsum(size) - size, size)
+    grid = np.zeros((len(names), _PACKED), dtype=np.uint8)
+    grid[row, col] = chars
+    raw = grid.view("<u8")
+    return raw[:, 0].copy(), raw[:, 1].copy()
+
+
+class PackedWords:
+    """The words of an n-gram table (token -> id >= 1) as an open-addressing table of their packed bytes.
+
+    ids(texts, words) -> (seq, starts), as TfidfTransform._sequence gives them for texts that are all ASCII.
+    """
+
+    def __init__(self, words: dict[str, int]):
+        # the words a token can be: ASCII, 2..16 characters (a NUL would read as the padding: never one of them)
+        pairs = [(w, i) for w, i in words.items() if i > 0 and 1 < len(w) <= _PACKED and w.isascii()
+                 and "\0" not in w]
+        names = [w for w, _ in pairs]
+        ids = np.fromiter((i for _, i in pairs), dtype=np.int64, count=len(pairs))
+        k1, k2 = _pack(names)
+        self.bits = max(4, int(3 * len(names)).bit_length())  # a table a third full, at most
+        size = 1 << self.bits
+        self.k1, self.k2 = np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.uint64)
+        self.id = np.zeros(size, dtype=np.int64)
+        slot = self._home(k1, k2)
+        todo = np.arange(len(names))
+        while len(todo):  # linear probing, all words at once: each round, one word takes each free slot it asks for
+            s = slot[todo]
+            free = self.k1[s] == 0
+            first = np.zeros(len(todo), dtype=bool)
+            _, at = np.unique(s[free], return_index=True)
+            first[np.flatnonzero(free)[at]] = True
+            put = todo[first]
+            self.k1[slot[put]], self.k2[slot[put]], self.id[slot[put]] = k1[put], k2[put], ids[put]
+            todo = todo[~first]
+            slot[todo] = (slot[todo] + 1) & (size - 1)
+
+    def _home(self, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            h = (k1 ^ (k2 * _MIX[0])) * _MIX[1]
+        return (h >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def lookup(self, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
+        """(m,) the id of each packed token, 0 where the vocabulary lacks it."""
+        out = np.zeros(len(k1), dtype=np.int64)
+        slot = self._home(k1, k2)
+        todo = np.arange(len(k1))
+        while len(todo):
+            s = slot[todo]
+            t1 = self.k1[s]
+            hit = (t1 == k1[todo]) & (self.k2[s] == k2[todo])
+            out[todo[hit]] = self.id[s[hit]]
+            todo = todo[~hit & (t1 != 0)]  # an empty slot ends a missing word's probe
+            slot[todo] = (slot[todo] + 1) & ((1 << self.bits) - 1)
+        return out
+
+    def ids(self, texts: list[str], words: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        """(seq, starts) of ASCII texts: their tokens' ids end to end (0: not in the vocabulary), a 0 after each
+        text, text r at seq[starts[r]:starts[r + 1] - 1]. `words` answers the tokens over 16 characters."""
+        joined = "\0".join(texts)
+        n = len(joined)
+        c = _LOWER[np.frombuffer(joined.encode("ascii") + b"\0" * _PACKED, dtype=np.uint8)]
+        edge = np.diff((c[:n + 1] != 0).view(np.int8), prepend=np.int8(0))
+        st, en = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+        size = en - st
+        keep = size > 1  # one-character runs are no tokens
+        st, size = st[keep], size[keep]
+        # 8 bytes from every place (a view: no copy); the token's own bytes kept, the rest masked off
+        at = np.ndarray((n + 8,), dtype="<u8", buffer=c, strides=(1,))
+        k1 = at[st] & _MASKS[np.minimum(size, 8)]
+        k2 = np.zeros_like(k1)
+        two = np.flatnonzero(size > 8)
+        k2[two] = at[st[two] + 8] & _MASKS[np.minimum(size[two] - 8, 8)]
+        found = self.lookup(k1, k2)
+        for i in np.flatnonzero(size > _PACKED).tolist():  # rare: looked up by their string
+            found[i] = words.get(joined[st[i]:st[i] + size[i]].lower(), 0)
+        first = np.zeros(len(texts), dtype=np.int64)  # where each text starts in `joined`
+        np.cumsum([len(t) + 1 for t in texts[:-1]], out=first[1:])
+        row = np.searchsorted(first, st, side="right") - 1
+        seq = np.zeros(len(found) + len(texts), dtype=np.int64)
+        seq[np.arange(len(found)) + row] = found  # each text's tokens shifted by the 0s closing the texts before it
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=len(texts)) + 1, out=starts[1:])
+        return seq, starts
+
