@@ -374,7 +374,8 @@ def test_word_ids_numbered_in_numpy_equal_the_strings_lookups():
     table = t._build_tables()[0]
     table["odd\x00"] = max(table.values()) + 1  # a NUL in a word of the table: no token may read as it
     pieces = words + ["AB", "Abc", "ABCDEFGHIJKLMNOP", "abcdefghij", "a", "b", "_", "odd", "x", " ", "  ", "\n", ".",
-                      ",", "-", "\x00", "\t", "9", "caf\u00e9", "\u00e9", "\u00df", "1999", "abcdefghijklmnopqrstuvwxyz"]
+                      ",", "-", "\x00", "\t", "9", "caf\u00e9", "\u00e9", "\u00df", "1999",
+                      "abcdefghijklmnopqrstuvwxyz"]
     rnd = random.Random(3)
     for k in range(400):
         batch = ["".join(rnd.choice(pieces) + rnd.choice(["", " ", ".", "\n"]) for _ in range(rnd.randint(0, 30)))
