@@ -243,7 +243,9 @@ class Suggester:
             return []
         top = pool[np.argpartition(-p[pool], k - 1)[:k]] if k < len(pool) else pool
         top = top[np.lexsort((top, -p[top]))]  # score desc, then label order: deterministic
-        out = [Suggestion(self.labels[j], float(p[j]), bool(sel[j]), *self._meta[j]) for j in top]
+        labels, meta = self.labels, self._meta
+        out = [Suggestion(labels[j], x, y, *meta[j])
+               for j, x, y in zip(top.tolist(), p[top].astype(np.float64).tolist(), sel[top].astype(bool).tolist())]
         if extra is not None and (kinds is None or extra.kind in self._kinds(kinds)):
             at = next((i for i, x in enumerate(out) if x.score < extra.score), len(out))
             out = (out[:at] + [extra] + out[at:])[:limit]
