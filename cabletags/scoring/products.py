@@ -38,6 +38,29 @@ def _used_terms(indices: np.ndarray, V: int) -> tuple[np.ndarray, np.ndarray]:
     return used, place[indices]
 
 
+def _blocks(indptr: np.ndarray, col: np.ndarray, data: np.ndarray, n_used: int, block: int):
+    """(first used term, indptr, indices, data) of the entries of each block of `block` used terms, as CSR arrays of
+    one index type (the kernel's). The entries are grouped by block in one stable sort (a radix sort of the block
+    numbers): within a block each row's entries keep their order, so its sums keep theirs."""
+    n = len(indptr) - 1
+    if n_used <= block:
+        yield 0, indptr, col.astype(indptr.dtype, copy=False), data
+        return
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    which = col // block
+    n_blocks = (n_used + block - 1) // block
+    order = np.argsort(which.astype(np.uint8 if n_blocks <= 256 else np.int32), kind="stable")
+    ends = np.cumsum(np.bincount(which, minlength=n_blocks))
+    kind = np.int32 if len(col) < 1 << 31 else np.int64
+    lo = 0
+    for b, hi in enumerate(ends.tolist()):
+        at = order[lo:hi]
+        ptr = np.zeros(n + 1, dtype=kind)
+        np.cumsum(np.bincount(rows[at], minlength=n), out=ptr[1:])
+        yield b * block, ptr, (col[at] - b * block).astype(kind, copy=False), data[at]
+        lo = hi
+
+
 def dense_product(X: sp.csr_matrix, W: sp.csr_matrix, block: int = BLOCK_TERMS) -> np.ndarray:
     """X @ W as a dense float32 array.
 
@@ -60,21 +83,13 @@ def dense_product(X: sp.csr_matrix, W: sp.csr_matrix, block: int = BLOCK_TERMS) 
         return out
     used, col = _used_terms(X.indices, X.shape[1])  # col: each entry's place among the used terms
     data = np.asarray(X.data, dtype=np.float32)
-    rows = np.repeat(np.arange(n), np.diff(X.indptr)) if len(used) > block else None
-    for a in range(0, len(used), block):
+    for a, indptr, indices, values in _blocks(X.indptr, col, data, len(used), block):
         dense = W[used[a:a + block]].toarray().astype(np.float32, copy=False)
-        if len(used) <= block:
-            sub = sp.csr_matrix((data, col, X.indptr), shape=(n, len(used)))
-        else:  # the entries of this block's terms: a row's entries stay in order, so its sums keep their order
-            keep = (col >= a) & (col < a + block)
-            indptr = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
-            sub = sp.csr_matrix((data[keep], col[keep] - a, indptr), shape=(n, dense.shape[0]))
         if _accumulate is not None:
             try:
-                _accumulate(n, dense.shape[0], L, sub.indptr, sub.indices, sub.data, dense.ravel(), out.ravel())
+                _accumulate(n, dense.shape[0], L, indptr, indices, values, dense.ravel(), out.ravel())
                 continue
             except (TypeError, ValueError):  # a scipy whose kernel takes other arguments (refused before any sum)
                 pass
-        out += sub @ dense
+        out += sp.csr_matrix((values, indices, indptr), shape=(n, dense.shape[0])) @ dense
     return out
