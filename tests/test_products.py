@@ -57,3 +57,22 @@ def test_used_terms_are_np_uniques_whether_marked_in_a_table_or_sorted(V):
         used, col = products._used_terms(idx, V)
         want_used, want_col = np.unique(idx, return_inverse=True)
         assert np.array_equal(used, want_used) and np.array_equal(col, want_col) and col.dtype == np.int32
+
+
+@pytest.mark.parametrize("kernels", ["scipy's", None, "changed"])
+def test_dense_rows_equal_the_rows_made_dense_whatever_the_kernels(monkeypatch, kernels):
+    # W's rows made dense by scipy's kernels into a reused buffer, or (kernels moved or changed, weights not float32)
+    # by W[rows].toarray(): the same numbers, and a buffer used before is written over, not added to
+    def changed(*args):
+        raise TypeError("csr_row_index() takes other arguments")
+
+    if kernels is None:
+        monkeypatch.setattr(products, "_row_index", None)
+    elif kernels == "changed":
+        monkeypatch.setattr(products, "_row_index", changed)
+    _, W = random_pair(4)
+    buf = np.full((50, W.shape[1]), 7.0, dtype=np.float32)
+    for W_ in (W, W.astype(np.float64)):
+        for rows in (np.array([3, 0, 3, 599]), np.arange(50), np.array([], dtype=np.int64)):
+            got = products._dense_rows(W_, rows, buf)
+            assert got.dtype == np.float32 and np.array_equal(got, W_[rows].toarray().astype(np.float32))

@@ -21,6 +21,10 @@ try:  # Y += A @ B for CSR A and dense B: adds each block into the same sums, in
     from scipy.sparse._sparsetools import csr_matvecs as _accumulate
 except ImportError:  # pragma: no cover - a scipy that moved it: blocks summed apart (last-bit differences only)
     _accumulate = None
+try:  # rows of a CSR matrix, and a CSR matrix added into a dense array: what W[rows].toarray() runs
+    from scipy.sparse._sparsetools import csr_row_index as _row_index, csr_todense as _todense
+except ImportError:  # pragma: no cover - a scipy that moved them: W[rows].toarray()
+    _row_index = _todense = None
 
 
 def _used_terms(indices: np.ndarray, V: int) -> tuple[np.ndarray, np.ndarray]:
@@ -36,6 +40,26 @@ def _used_terms(indices: np.ndarray, V: int) -> tuple[np.ndarray, np.ndarray]:
     place = np.empty(V, dtype=np.int32)
     place[used] = np.arange(len(used), dtype=np.int32)
     return used, place[indices]
+
+
+def _dense_rows(W: sp.csr_matrix, rows: np.ndarray, buf: np.ndarray) -> np.ndarray:
+    """W[rows].toarray() as float32, written into buf[:len(rows)] by scipy's own kernels: no matrix is built and
+    checked on the way, and the same memory serves every block (fresh pages cost their first write)."""
+    ip, ind = W.indptr, W.indices
+    if _row_index is not None and ip.dtype == ind.dtype and W.data.dtype == np.float32:
+        r = rows.astype(ip.dtype, copy=False)
+        ptr = np.zeros(len(r) + 1, dtype=ip.dtype)
+        np.cumsum(ip[r + 1] - ip[r], out=ptr[1:])
+        cols, vals = np.empty(int(ptr[-1]), dtype=ind.dtype), np.empty(int(ptr[-1]), dtype=np.float32)
+        out = buf[:len(r)]
+        out.fill(0)
+        try:
+            _row_index(len(r), r, ip, ind, W.data, cols, vals)
+            _todense(len(r), W.shape[1], ptr, cols, vals, out)
+            return out
+        except (TypeError, ValueError):  # a scipy whose kernels take other arguments (refused before any write)
+            pass
+    return W[rows].toarray().astype(np.float32, copy=False)
 
 
 def _blocks(indptr: np.ndarray, col: np.ndarray, data: np.ndarray, n_used: int, block: int):
@@ -83,8 +107,9 @@ def dense_product(X: sp.csr_matrix, W: sp.csr_matrix, block: int = BLOCK_TERMS) 
         return out
     used, col = _used_terms(X.indices, X.shape[1])  # col: each entry's place among the used terms
     data = np.asarray(X.data, dtype=np.float32)
+    buf = np.empty((min(block, len(used)), L), dtype=np.float32)  # one block's rows, filled again for each
     for a, indptr, indices, values in _blocks(X.indptr, col, data, len(used), block):
-        dense = W[used[a:a + block]].toarray().astype(np.float32, copy=False)
+        dense = _dense_rows(W, used[a:a + block], buf)
         if _accumulate is not None:
             try:
                 _accumulate(n, dense.shape[0], L, indptr, indices, values, dense.ravel(), out.ravel())
