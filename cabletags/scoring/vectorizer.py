@@ -248,9 +248,10 @@ class TfidfTransform:
             return self._term_ids_by_string(texts)
         words, W, unigram, by_n = tables
         seq, starts = self._batch_sequence(texts, words)
+        row_at = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(starts))  # each place's text
         uni = unigram[seq]
         at = np.flatnonzero(uni >= 0)
-        rows, terms = [np.searchsorted(starts, at, side="right") - 1], [uni[at]]
+        rows, terms = [row_at[at]], [uni[at]]
         pos_bits = max(1, int(len(seq)).bit_length())
         for n, (keys, term_of, first) in by_n.items():
             m = len(seq) - n + 1
@@ -282,7 +283,7 @@ class TfidfTransform:
                 pos[pos == len(keys)] = 0
                 hit = keys[pos] == k
                 terms.append(term_of[pos[hit]])
-            rows.append(np.searchsorted(starts, at[hit], side="right") - 1)
+            rows.append(row_at[at[hit]])
         return np.concatenate(rows), np.concatenate(terms)
 
     _packed = None

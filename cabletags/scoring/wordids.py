@@ -109,10 +109,11 @@ class PackedWords:
             found[i] = words.get(joined[st[i]:st[i] + size[i]].lower(), 0)
         first = np.zeros(len(texts), dtype=np.int64)  # where each text starts in `joined`
         np.cumsum([len(t) + 1 for t in texts[:-1]], out=first[1:])
-        row = np.searchsorted(first, st, side="right") - 1
+        counts = np.diff(np.append(np.searchsorted(st, first), len(st)))  # the tokens of each text (st is sorted)
+        row = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
         seq = np.zeros(len(found) + len(texts), dtype=np.int64)
         seq[np.arange(len(found)) + row] = found  # each text's tokens shifted by the 0s closing the texts before it
         starts = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(row, minlength=len(texts)) + 1, out=starts[1:])
+        np.cumsum(counts + 1, out=starts[1:])
         return seq, starts
 
