@@ -38,6 +38,26 @@ def _pack(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return raw[:, 0].copy(), raw[:, 1].copy()
 
 
+def _place(home: np.ndarray, size: int) -> np.ndarray:
+    """Each key's slot in an open-addressing table of `size` (a power of two) slots, by linear probing from its home
+    slot, all keys at once: each round, one key takes each free slot asked for, the others try the next slot."""
+    slot = home.copy()
+    where = np.full(len(home), -1, dtype=np.int64)
+    filled = np.zeros(size, dtype=bool)
+    todo = np.arange(len(home))
+    while len(todo):
+        s = slot[todo]
+        free = ~filled[s]
+        first = np.zeros(len(todo), dtype=bool)
+        _, at = np.unique(s[free], return_index=True)
+        first[np.flatnonzero(free)[at]] = True
+        where[todo[first]] = s[first]
+        filled[s[first]] = True
+        todo = todo[~first]
+        slot[todo] = (slot[todo] + 1) & (size - 1)
+    return where
+
+
 class PackedWords:
     """The words of an n-gram table (token -> id >= 1) as an open-addressing table of their packed bytes.
 
@@ -55,18 +75,8 @@ class PackedWords:
         size = 1 << self.bits
         self.k1, self.k2 = np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.uint64)
         self.id = np.zeros(size, dtype=np.int64)
-        slot = self._home(k1, k2)
-        todo = np.arange(len(names))
-        while len(todo):  # linear probing, all words at once: each round, one word takes each free slot it asks for
-            s = slot[todo]
-            free = self.k1[s] == 0
-            first = np.zeros(len(todo), dtype=bool)
-            _, at = np.unique(s[free], return_index=True)
-            first[np.flatnonzero(free)[at]] = True
-            put = todo[first]
-            self.k1[slot[put]], self.k2[slot[put]], self.id[slot[put]] = k1[put], k2[put], ids[put]
-            todo = todo[~first]
-            slot[todo] = (slot[todo] + 1) & (size - 1)
+        at = _place(self._home(k1, k2), size)
+        self.k1[at], self.k2[at], self.id[at] = k1, k2, ids
 
     def _home(self, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
