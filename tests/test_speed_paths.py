@@ -384,3 +384,21 @@ def test_word_ids_numbered_in_numpy_equal_the_strings_lookups():
             batch = [s.encode("ascii", "ignore").decode() for s in batch]
         got, want = t._batch_sequence(batch, table), t._sequence(batch, table)
         assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]), batch
+
+
+def test_a_batch_stripped_at_once_equals_each_text_stripped(monkeypatch):
+    # the long ASCII texts of a batch have their places found in one pass over all of them (joined by NULs); the
+    # others one by one: every text as strip_boilerplate leaves it
+    import random
+
+    from cabletags import cableformat
+    from cabletags.cableformat import strip_boilerplate, strip_boilerplate_all
+
+    monkeypatch.setattr(cableformat, "_CODES_FROM", 20)
+    pieces = ["UNCLAS ", "SECTION 01 OF 02 ", "E.O. 12958: N/A ", "REF: A. STATE 1 ", "(C) ", "(SBU)", "SIPDIS",
+              "C O N F I D E N T I A L ", "prose words ", "\n", "\n\n", "RE", "F", "E", ".", "(", "S", "\x00",
+              "Classified By: X for reasons 1.4 (b).", "caf\u00e9 ", "SECRET", "NOFORN", "1. "]
+    rnd = random.Random(11)
+    for _ in range(300):
+        batch = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 25))) for _ in range(rnd.randint(0, 7))]
+        assert strip_boilerplate_all(batch) == [strip_boilerplate(t) for t in batch], batch

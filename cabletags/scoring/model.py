@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ..cableformat import strip_boilerplate
+from ..cableformat import strip_boilerplate_all
 from ..errors import TrainingError
 from .calibration import Calibration, top_by_count, tune
 from .combiner import Combiner
@@ -155,7 +155,7 @@ class TagModel:
     def prepare(self, texts) -> list[str]:
         """The texts as the features see them (cut at settings.max_chars, boilerplate stripped)."""
         n = self.settings.max_chars
-        return [strip_boilerplate(t[:n] if n else t) if t else "" for t in texts]
+        return strip_boilerplate_all([(t[:n] if n else t) if t else "" for t in texts])
 
     def fit(self, texts, label_sets, labels, n_jobs: int = 2, progress=None, ids=None, on_tag=None,
             counts=None, rows=None) -> "TagModel":
