@@ -31,7 +31,8 @@ class _Lazy:
         setattr(self, name, value)
         return value
 
-__all__ = ["Paragraph", "split_paragraphs", "prose_paragraphs", "signature", "strip_boilerplate", "TOKEN_PATTERN", "CLASSIFICATION",
+__all__ = ["Paragraph", "split_paragraphs", "prose_paragraphs", "signature", "strip_boilerplate",
+           "strip_boilerplate_all", "TOKEN_PATTERN", "CLASSIFICATION",
            "SPACED_BANNERS", "TAGS_LABEL", "TAGS_LABEL_AT_START", "FIELD_STOP", "CONTINUATION_LINE",
            "PAGE_HEADERS", "CABLE_ID", "REFERENCE", "REF_LINE", "SUBJECT", "REFERENCE_ID_IN_HEADER"]
 
