@@ -192,14 +192,8 @@ def strip_boilerplate_all(texts: list[str]) -> list[str]:
     """[strip_boilerplate(t) for t in texts], the long ASCII texts' places searched in one numpy pass over all of them
     (a batch of whole cables: numpy's fixed cost paid once, not once a text)."""
     long = [i for i, t in enumerate(texts) if len(t) >= _CODES_FROM and t.isascii()]
-    out = [strip_boilerplate(t) if t else "" for t in texts] if len(long) < 2 else list(texts)
-    if len(long) >= 2:
-        for i, starts in zip(long, _starts_by_codes_all([texts[i] for i in long])):
-            out[i] = _stripped(texts[i], starts)
-        rest = set(range(len(texts))) - set(long)
-        for i in rest:
-            out[i] = strip_boilerplate(texts[i]) if texts[i] else ""
-    return out
+    found = dict(zip(long, _starts_by_codes_all([texts[i] for i in long]))) if len(long) > 1 else {}
+    return [_stripped(t, found[i]) if i in found else strip_boilerplate(t) for i, t in enumerate(texts)]
 
 
 def _stripped(text: str, starts: set[int]) -> str:
@@ -270,16 +264,20 @@ def _starts_by_codes(text: str) -> set[int]:
     begin a literal, kept when its next 2, 3 or 4 characters are a literal's own (a literal of 5 or more that only
     begins there is kept too: the pattern, tried there, finds nothing). The characters' codes are read in numpy as
     2- and 4-byte numbers starting at every byte (views, no copy)."""
+    return set(_places_by_codes(text).tolist())
+
+
+def _places_by_codes(text: str):
+    """_starts_by_codes(text) as a sorted numpy array."""
     np, first, done, three, four = _code_tables()
     n = len(text)
     b = text.encode("ascii") + b"\0\0\0"  # every place has 4 bytes
     pair = np.ndarray((n,), "<u2", b, 0, (1,))
     at = np.flatnonzero(first[pair])
     if not len(at):
-        return set()
+        return at
     quad = np.ndarray((n,), "<u4", b, 0, (1,))[at]
-    keep = done[pair[at]] | _member(quad & 0xFFFFFF, three) | _member(quad, four)
-    return set(at[keep].tolist())
+    return at[done[pair[at]] | _member(quad & 0xFFFFFF, three) | _member(quad, four)]
 
 
 def _starts_by_codes_all(texts: list[str]) -> list[set[int]]:
@@ -287,8 +285,7 @@ def _starts_by_codes_all(texts: list[str]) -> list[set[int]]:
     np = _code_tables()[0]
     first = np.zeros(len(texts), dtype=np.int64)  # where each text starts in the joined one
     np.cumsum([len(t) + 1 for t in texts[:-1]], out=first[1:])
-    at = np.fromiter(_starts_by_codes("\0".join(texts)), dtype=np.int64)
-    at.sort()
+    at = _places_by_codes("\0".join(texts))
     bounds = np.searchsorted(at, first).tolist() + [len(at)]
     local = (at - np.repeat(first, np.diff(bounds))).tolist()
     return [set(local[bounds[k]:bounds[k + 1]]) for k in range(len(texts))]
