@@ -353,7 +353,10 @@ def test_boilerplate_stripped_where_its_parts_can_start_matches_the_pattern_ever
               "SECRETS", "Derived by", "DERIVED BY x REASON 1.5", "\u00c9 ", "A",
               # what only begins like a literal, a marking's first letters, a literal cut by the text's end
               "SECTOR ", "CONFIDENCE", "REFORM", "RE", "(S", "(Ux)", "(S/REL USA)", "(D)", "E.\tO. 11652", "E.\nO.",
-              "Classification", "Deriv", "NOFOR", "SIPD", "LIMDIS", "EXDIS", "NODIS", "(", "E"]
+              "Classification", "Deriv", "NOFOR", "SIPD", "LIMDIS", "EXDIS", "NODIS", "(", "E",
+              # characters outside ASCII (the places are found in the text with each of them written "?"): curly
+              # quotes, a line separator and a no-break space (both blanks to \s), a word character before a banner
+              "\u2019", "\u201c", "\u2028", "\u00a0", "E.\u00a0O. 12958", "\u0425", "REF:\u2028", "?", "(\u2019"]
     rnd = random.Random(9)
     for _ in range(3000):
         t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
@@ -375,13 +378,20 @@ def test_word_ids_numbered_in_numpy_equal_the_strings_lookups():
     table["odd\x00"] = max(table.values()) + 1  # a NUL in a word of the table: no token may read as it
     pieces = words + ["AB", "Abc", "ABCDEFGHIJKLMNOP", "abcdefghij", "a", "b", "_", "odd", "x", " ", "  ", "\n", ".",
                       ",", "-", "\x00", "\t", "9", "caf\u00e9", "\u00e9", "\u00df", "1999",
-                      "abcdefghijklmnopqrstuvwxyz"]
+                      "abcdefghijklmnopqrstuvwxyz",
+                      # outside ASCII and no word characters (read as blanks by the numpy path): quotes, dashes, a line
+                      # separator, a circled capital (whose lower-case form is no word character either), "?"
+                      "\u2019", "\u201c", "\u2013", "\u2028", "\u00b4", "\u24b6", "?",
+                      # word characters outside ASCII (a text with one is read by its strings): Cyrillic, a numeral
+                      "\u0425", "\u2160"]
     rnd = random.Random(3)
-    for k in range(400):
+    for k in range(600):
         batch = ["".join(rnd.choice(pieces) + rnd.choice(["", " ", ".", "\n"]) for _ in range(rnd.randint(0, 30)))
                  for _ in range(rnd.randint(0, 6))]
-        if k % 3:  # ASCII only: the numpy path alone
+        if k % 3 == 1:  # ASCII only: the numpy path alone
             batch = [s.encode("ascii", "ignore").decode() for s in batch]
+        elif k % 3 == 2:  # no word character outside ASCII: the numpy path too
+            batch = [re.sub(r"[^\W\x00-\x7f]", "", s) for s in batch]
         got, want = t._batch_sequence(batch, table), t._sequence(batch, table)
         assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]), batch
 
@@ -397,8 +407,21 @@ def test_a_batch_stripped_at_once_equals_each_text_stripped(monkeypatch):
     monkeypatch.setattr(cableformat, "_CODES_FROM", 20)
     pieces = ["UNCLAS ", "SECTION 01 OF 02 ", "E.O. 12958: N/A ", "REF: A. STATE 1 ", "(C) ", "(SBU)", "SIPDIS",
               "C O N F I D E N T I A L ", "prose words ", "\n", "\n\n", "RE", "F", "E", ".", "(", "S", "\x00",
-              "Classified By: X for reasons 1.4 (b).", "caf\u00e9 ", "SECRET", "NOFORN", "1. "]
+              "Classified By: X for reasons 1.4 (b).", "caf\u00e9 ", "SECRET", "NOFORN", "1. ", "\u2019", "\u2028"]
     rnd = random.Random(11)
     for _ in range(300):
         batch = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 25))) for _ in range(rnd.randint(0, 7))]
         assert strip_boilerplate_all(batch) == [strip_boilerplate(t) for t in batch], batch
+
+
+def test_no_character_outside_the_words_has_a_lower_case_form_inside_them():
+    # the numpy word ids read a text without word characters outside ASCII as its ASCII characters alone, the others
+    # as blanks; that holds only if lower-casing never turns one of those others into a word character, nor into more
+    # than one character (which would move the places after it)
+    import sys
+
+    every = "".join(chr(i) for i in range(128, sys.maxunicode + 1) if not 0xD800 <= i < 0xE000)
+    others = re.sub(r"\w", "", every)
+    assert 900_000 < len(others) < len(every)  # the pattern's own idea of a word character, not a guess
+    low = others.lower()
+    assert len(low) == len(others) and re.search(r"\w", low) is None

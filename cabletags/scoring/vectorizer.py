@@ -37,6 +37,9 @@ _TABLE_SLICE = 50_000  # vocabulary terms split at a time while the tables are b
 _ASCII_BLANKS = str.maketrans({chr(i): " " for i in range(128) if not (chr(i).isalnum() or chr(i) == "_")})
 # the one-character runs a lower-cased ASCII text can hold after it: too short to be tokens
 _ONE_CHARACTER = [chr(i) for i in range(128) if chr(i).isalnum() and not chr(i).isupper()] + ["_"]
+# a word character outside ASCII: a text without one has the same tokens as its ASCII characters alone (no character
+# that is not a word character has a lower-case form that is one: a test checks all of Unicode)
+_WORD_OUTSIDE_ASCII = re.compile(r"[^\W\x00-\x7f]")
 # what closes each text's tokens in a batch (_sequence): no token holds it (a NUL is no word character)
 _END = "\x00"
 # bits of the int64 in which term_ids packs a gram's key and its place (one plain sort instead of an argsort)
@@ -289,18 +292,21 @@ class TfidfTransform:
     _packed = None
 
     def _batch_sequence(self, texts: list[str], words: dict) -> tuple[np.ndarray, np.ndarray]:
-        """_sequence(texts, words), its ASCII texts' tokens numbered in numpy (cabletags.scoring.wordids: half the
-        time of the strings' lookups) and the others' by their strings, laid out in the texts' order."""
+        """_sequence(texts, words), the tokens of its texts whose words are all ASCII numbered in numpy
+        (cabletags.scoring.wordids: half the time of the strings' lookups) and the others' by their strings, laid out
+        in the texts' order. A text's characters outside ASCII that are no word characters (curly quotes, dashes, a
+        line separator) only part tokens, as any blank does: the text is read as ASCII with a blank in their place."""
         if self._packed is None or self._packed[0] is not words:
             from .wordids import PackedWords
 
             self._packed = (words, PackedWords(words))
         packed = self._packed[1]
-        asc = [i for i, t in enumerate(texts) if t.isascii()]
+        plain = [t.isascii() or not _WORD_OUTSIDE_ASCII.search(t) for t in texts]
+        asc = [i for i, p in enumerate(plain) if p]
         if len(asc) == len(texts):
             return packed.ids(texts, words) if texts else self._sequence(texts, words)
         seq_a, starts_a = packed.ids([texts[i] for i in asc], words) if asc else (np.zeros(0, np.int64), [0])
-        others = [i for i, t in enumerate(texts) if not t.isascii()]
+        others = [i for i, p in enumerate(plain) if not p]
         own = {i: self._sequence([texts[i]], words)[0][:-1] for i in others}  # (its closing 0 left off)
         counts = np.zeros(len(texts), dtype=np.int64)
         counts_a = np.diff(starts_a) - 1

@@ -61,7 +61,8 @@ def _place(home: np.ndarray, size: int) -> np.ndarray:
 class PackedWords:
     """The words of an n-gram table (token -> id >= 1) as an open-addressing table of their packed bytes.
 
-    ids(texts, words) -> (seq, starts), as TfidfTransform._sequence gives them for texts that are all ASCII.
+    ids(texts, words) -> (seq, starts), as TfidfTransform._sequence gives them for texts whose word characters are
+    all ASCII.
     """
 
     def __init__(self, words: dict[str, int]):
@@ -98,11 +99,13 @@ class PackedWords:
         return out
 
     def ids(self, texts: list[str], words: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-        """(seq, starts) of ASCII texts: their tokens' ids end to end (0: not in the vocabulary), a 0 after each
-        text, text r at seq[starts[r]:starts[r + 1] - 1]. `words` answers the tokens over 16 characters."""
+        """(seq, starts) of texts whose word characters are all ASCII: their tokens' ids end to end (0: not in the
+        vocabulary), a 0 after each text, text r at seq[starts[r]:starts[r + 1] - 1]. Any other character only
+        parts tokens ("?" in the bytes read: one a character, so places stay). `words` answers the tokens over 16
+        characters."""
         joined = "\0".join(texts)
         n = len(joined)
-        c = _LOWER[np.frombuffer(joined.encode("ascii") + b"\0" * _PACKED, dtype=np.uint8)]
+        c = _LOWER[np.frombuffer(joined.encode("ascii", "replace") + b"\0" * _PACKED, dtype=np.uint8)]
         edge = np.diff((c[:n + 1] != 0).view(np.int8), prepend=np.int8(0))
         st, en = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
         size = en - st
