@@ -381,9 +381,10 @@ def test_word_ids_numbered_in_numpy_equal_the_strings_lookups():
                       "abcdefghijklmnopqrstuvwxyz",
                       # outside ASCII and no word characters (read as blanks by the numpy path): quotes, dashes, a line
                       # separator, a circled capital (whose lower-case form is no word character either), "?"
-                      "\u2019", "\u201c", "\u2013", "\u2028", "\u00b4", "\u24b6", "?",
-                      # word characters outside ASCII (a text with one is read by its strings): Cyrillic, a numeral
-                      "\u0425", "\u2160"]
+                      "\u2019", "\u201c", "\u2013", "\u2028", "\u00b4", "\u24b6", "?", "\ud800", "\U0001f600",
+                      # word characters outside ASCII (a text with one is read by its strings): Cyrillic, a numeral,
+                      # a mathematical capital beyond the first 65,536 characters
+                      "\u0425", "\u2160", "\U0001d400"]
     rnd = random.Random(3)
     for k in range(600):
         batch = ["".join(rnd.choice(pieces) + rnd.choice(["", " ", ".", "\n"]) for _ in range(rnd.randint(0, 30)))
