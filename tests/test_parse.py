@@ -45,6 +45,25 @@ def test_header_fields_and_paragraphs():
     assert p.summary.startswith("Turkish officials") and p.comment.startswith("Both sides")
 
 
+def test_header_facts_worked_out_when_asked_follow_the_cable_and_keep_what_is_set_by_hand():
+    # caveats, the E.O. line, refs and meanings are worked out on first use (scoring reads none of them): meanings
+    # follow the tags and era the cable has then; a value set by hand is kept, before or after a first read
+    p = parse_cable(HEADER.format(label="TAGS:"))
+    assert p.meanings["TU"] == "T\u00fcrkiye"
+    p.tags, p.era = normalize("UR, PFOR"), "1970s"
+    assert "Soviet" in p.meanings["UR"] and "TU" not in p.meanings
+    p.era = "cablegate"
+    assert "UR" not in p.meanings
+    p.meanings = {"X": "set"}
+    p.tags = normalize("TU")
+    assert p.meanings == {"X": "set"}
+    q = parse_cable(HEADER.format(label="TAGS:"))
+    q.caveats, q.refs = ["NOFORN"], []
+    assert q.caveats == ["NOFORN"] and q.refs == [] and q.eo_line.startswith("E.O. 12958")
+    q.eo_line = None
+    assert q.eo_line is None and q.to_dict()["caveats"] == ["NOFORN"]
+
+
 def test_flattened_line_breaks():
     flat = " ".join(HEADER.format(label="TAGS:").split())
     p = parse_cable(flat)

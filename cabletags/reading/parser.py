@@ -34,19 +34,16 @@ class Cable:
     from_: str | None = None
     to: list[str] = field(default_factory=list)
     classification: str | None = None
-    caveats: list[str] = field(default_factory=list)
-    eo_line: str | None = None
+    # caveats, eo_line, refs and meanings: properties below, worked out when first asked for
     tags_raw: str | None = None
     tags_label: str | None = None
     tags: NormalizedTags = field(default_factory=NormalizedTags)
     subject: str | None = None
-    refs: list[str] = field(default_factory=list)
     # paragraphs, summary, comment and signature: properties below, worked out from the body when first asked for
     reading_text: str = ""  # what a model reads of the whole cable: its header and body without the TAGS field
     header_text: str = ""  # the part of reading_text up to and including the SUBJECT field (addressees, subject)
     year: int | None = None  # from the reference id (09BAKU141) or the date-time group
     era: str = "cablegate"  # the era the codes were read in (cabletags.vocabulary.decoder.ERAS)
-    meanings: dict = field(default_factory=dict)  # code -> its title in `era` (and 1970s-only codes such as UR)
     reference_id_source: str | None = None  # "header" | "metadata" | "derived" | "filename"
     reference_id_original: str | None = None  # as written (1974ATHENS02959_b) when it differs from reference_id
     date: str | None = None  # ISO 8601, to the minute when known ("1974-05-17T16:00")
@@ -63,7 +60,12 @@ class Cable:
     _pending: tuple | None = field(default=None, repr=False, compare=False)
     _bare_id: bool = field(default=False, repr=False, compare=False)  # the header id stood alone on its line
     _parts: dict = field(default_factory=lambda: {"paragraphs": [], "summary": None, "comment": None,
-                                                   "signature": None}, repr=False)
+                                                   "signature": None, "caveats": [], "eo_line": None, "refs": []},
+                         repr=False)
+    # the header's facts still to work out (parse_text's head and body) and the taxonomy the meanings are read in:
+    # scoring reads none of them either (some 8% of reading a cable)
+    _head_pending: tuple | None = field(default=None, repr=False, compare=False)
+    _tax: object = field(default=None, repr=False, compare=False)
 
     def _part(self, name: str):
         if self._pending is not None:
@@ -77,6 +79,45 @@ class Cable:
     def _set_part(self, name: str, value) -> None:
         self._part(name)  # a value set by hand is never overwritten by the pending one
         self._parts[name] = value
+
+    def _fact(self, name: str):
+        if self._head_pending is not None:
+            head, body = self._head_pending
+            self._head_pending = None
+            m = cf.EO_LINE.search(head)
+            self._parts.update(caveats=[c for c in cf.CAVEATS if _has_word(head, c)],
+                               eo_line=" ".join(m.group(0).split()) if m else None,
+                               refs=[" ".join(r.split()) for r in cf.REF_LINE.findall(body[:3000])])
+        return self._parts[name]
+
+    def _set_fact(self, name: str, value) -> None:
+        self._fact(name)
+        self._parts[name] = value
+
+    caveats = property(lambda self: self._fact("caveats"), lambda self, v: self._set_fact("caveats", v),
+                       doc="list of str: the caveats of the header (SIPDIS, NOFORN, ...)")
+    eo_line = property(lambda self: self._fact("eo_line"), lambda self, v: self._set_fact("eo_line", v),
+                       doc="the E.O. line, blanks collapsed, or None")
+    refs = property(lambda self: self._fact("refs"), lambda self, v: self._set_fact("refs", v),
+                    doc="list of str: the REF field's lines, blanks collapsed")
+
+    @property
+    def meanings(self) -> dict:
+        """code -> its title in `era` (and 1970s-only codes such as UR): worked out for the tags and era the cable
+        has when asked (a page's own TAGS, an era its date changed), unless set by hand."""
+        if "meanings" in self._parts:
+            return self._parts["meanings"]
+        if self._tax is None:
+            return {}
+        tags, era, value = self._parts.get("_meanings_of") or (None, None, None)
+        if tags is not self.tags or era != self.era:
+            value = _meanings(self.tags, self._tax, self.era)
+            self._parts["_meanings_of"] = (self.tags, self.era, value)
+        return value
+
+    @meanings.setter
+    def meanings(self, value: dict) -> None:
+        self._parts["meanings"] = value
 
     paragraphs = property(lambda self: self._part("paragraphs"), lambda self, v: self._set_part("paragraphs", v),
                           doc="list of Paragraph: the numbered paragraphs (number, marking, text)")
@@ -271,7 +312,6 @@ def parse_text(text: str, taxonomy=None, era: str = "auto", page: bool = False) 
                     out.reference_id_original, out.reference_id_source = rid, "header"
                     break
                 at = head.find(own, at + 1)
-    out.caveats = [c for c in cf.CAVEATS if _has_word(head, c)]
     out.date_time_group = cf.date_time_group(head)
     lines = "\n" + head  # FROM_LINE and TO_LINES find a line start as the newline before it
     m = cf.FROM_LINE.search(lines)
@@ -279,9 +319,6 @@ def parse_text(text: str, taxonomy=None, era: str = "auto", page: bool = False) 
         out.from_ = m.group(1).strip()
     # addressees stand above the TAGS line (a line of the text that starts "TO" is prose)
     out.to = _addressees(lines[:len(header_zone) + 1], m.end() if m else 0)
-    m = cf.EO_LINE.search(head)
-    if m:
-        out.eo_line = " ".join(m.group(0).split())
     out.tags_raw, out.tags_label = raw, label
     norm = get_normalizer(taxonomy)
     out.tags = norm.normalize(raw) if raw else NormalizedTags(taxonomy_version=norm.tax.version)
@@ -303,14 +340,14 @@ def parse_text(text: str, taxonomy=None, era: str = "auto", page: bool = False) 
     pre_body = text[start:tags_at] + " " + text[end:head_end] if raw and tags_at is not None else text[start:head_end]
     out.reading_text = _without_own_id(pre_body + ended, out)
     out.header_text = _without_own_id(pre_body, out) if body_start else ""
-    out.refs = [" ".join(r.split()) for r in cf.REF_LINE.findall(body[:3000])]
     out._pending = (body, seq, ended)  # paragraphs, summary, comment, signature: when first asked for
+    out._head_pending = (head, body)  # caveats, E.O. line, refs: when first asked for
     out.body = ended
     out.year = cable_year(out.reference_id_original, out.date_time_group)
     out.era = era_of(out.year) if era == "auto" else era
     if out.era == "1970s" and out.tags is not None:
         out.tags = _in_the_1970s(out.tags, norm.tax, out.tags_raw or "")
-    out.meanings = _meanings(out.tags, norm.tax, out.era)
+    out._tax = norm.tax  # the meanings: when first asked for
     return out
 
 
@@ -341,7 +378,12 @@ def header_words(p: Cable) -> str:
 
     subject = p.subject or ""
     head = cf.strip_boilerplate(f"{subject}\n{subject}\n{p.header_text}").lower()
-    return " ".join(HEADER_PREFIX + w for w in re.findall(cf.TOKEN_PATTERN, head))
+    words = _WORDS.findall(head)
+    return HEADER_PREFIX + f" {HEADER_PREFIX}".join(words) if words else ""
+
+
+# TOKEN_PATTERN's tokens: a greedy run of 2+ word characters starts and ends where a run does, so its \b add nothing
+_WORDS = re.compile(r"\w\w+")
 
 
 def _without_own_id(text: str, p: Cable) -> str:

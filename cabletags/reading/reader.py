@@ -30,7 +30,7 @@ from pathlib import Path
 from ..errors import EXIT_INPUT, InputError
 from .encoding import decode_bytes
 from .html import is_html, read_page
-from .parser import Cable, _meanings, cable_year, era_of, parse_text
+from .parser import Cable, cable_year, era_of, parse_text
 from .pdf import MissingExtra, NoTextLayer, UnreadablePDF, is_pdf, pdf_text
 from .posts import origin_of_from_line, post_entry
 
@@ -306,7 +306,6 @@ def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = N
     doc = source if isinstance(source, Document) else read_document(source, name)
     norm = get_normalizer(taxonomy)  # None: the shipped taxonomy, loaded once for this cable
     c = parse_text(doc.text, norm.tax, era, page=doc.layout != "text")
-    read_as = (c.tags, c.era)  # what parse_text's meanings were worked out for
     c.layout, c.encoding, c.source = doc.layout, doc.encoding, doc.source
     if doc.replaced:
         c.doubts.append("some bytes could not be decoded and were replaced with U+FFFD")
@@ -343,8 +342,6 @@ def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = N
         year = cable_year(c.reference_id, None)
     c.year = year
     c.era = era_of(year) if era == "auto" else era
-    if c.tags is not read_as[0] or c.era != read_as[1]:  # PlusD's own TAGS, or an era the metadata's date changed
-        c.meanings = _meanings(c.tags, norm.tax, c.era)
     city, from_origin = origin_of_from_line(c.from_)
     post = post_entry(c.post, norm.tax) or post_entry(city, norm.tax)
     c.origin = meta.get("origin") or (post or {}).get("origin") or from_origin
