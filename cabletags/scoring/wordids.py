@@ -20,6 +20,8 @@ _LOWER = np.zeros(256, dtype=np.uint8)
 for _i in range(128):
     if chr(_i).isalnum() or chr(_i) == "_":
         _LOWER[_i] = ord(chr(_i).lower())
+# the same as a table for bytes.translate (a tenth of the time of numpy's gather through _LOWER)
+_LOWER_BYTES = _LOWER.tobytes()
 # the low k bytes of a 64-bit number, k = 0..8
 _MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9))
@@ -85,17 +87,22 @@ class PackedWords:
         return (h >> np.uint64(64 - self.bits)).astype(np.int64)
 
     def lookup(self, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
-        """(m,) the id of each packed token, 0 where the vocabulary lacks it."""
-        out = np.zeros(len(k1), dtype=np.int64)
+        """(m,) the id of each packed token, 0 where the vocabulary lacks it. The first probe is made for all tokens
+        at once (no list of those left to find: most are found there), the next ones for those still looking."""
         slot = self._home(k1, k2)
-        todo = np.arange(len(k1))
+        t1 = self.k1[slot]
+        hit = (t1 == k1) & (self.k2[slot] == k2)
+        out = self.id[slot]
+        out[~hit] = 0
+        todo = np.flatnonzero(~hit & (t1 != 0))  # an empty slot ends a missing word's probe
+        last = (1 << self.bits) - 1
         while len(todo):
-            s = slot[todo]
+            s = (slot[todo] + 1) & last
+            slot[todo] = s
             t1 = self.k1[s]
             hit = (t1 == k1[todo]) & (self.k2[s] == k2[todo])
             out[todo[hit]] = self.id[s[hit]]
-            todo = todo[~hit & (t1 != 0)]  # an empty slot ends a missing word's probe
-            slot[todo] = (slot[todo] + 1) & ((1 << self.bits) - 1)
+            todo = todo[~hit & (t1 != 0)]
         return out
 
     def ids(self, texts: list[str], words: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -103,9 +110,11 @@ class PackedWords:
         vocabulary), a 0 after each text, text r at seq[starts[r]:starts[r + 1] - 1]. Any other character only
         parts tokens ("?" in the bytes read: one a character, so places stay). `words` answers the tokens over 16
         characters."""
-        joined = "\0".join(texts)
-        n = len(joined)
-        c = _LOWER[np.frombuffer(joined.encode("ascii", "replace") + b"\0" * _PACKED, dtype=np.uint8)]
+        if not texts:
+            return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
+        joined = "\0".join([*texts, "\0" * (_PACKED - 1)])  # 16 NULs after the last text: 16 bytes from every place
+        n = len(joined) - _PACKED
+        c = np.frombuffer(joined.encode("ascii", "replace").translate(_LOWER_BYTES), dtype=np.uint8)
         edge = np.diff((c[:n + 1] != 0).view(np.int8), prepend=np.int8(0))
         st, en = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
         size = en - st
