@@ -167,6 +167,31 @@ def test_rank_orders_a_score_row_and_breaks_ties_by_label_order(tiny):
     assert s.rank(P[0], 3, S[0]) == s.suggest("inflation and budget deficit in germany", limit=3)
 
 
+def test_a_batch_ranked_at_once_equals_each_row_ranked(tiny):
+    # suggest --jsonl ranks a batch's rows at once (ranked_rows): the same lists as rank() row by row, with ties,
+    # limits beyond the labels, kinds (one with no label) and an origin country outside the labels put among them
+    from cabletags.scoring.suggester import Suggestion
+
+    s = Suggester.load(tiny / "model")
+    rng = np.random.default_rng(4)
+    L = len(s.labels)
+    for trial in range(60):
+        n = int(rng.integers(0, 6))
+        P = rng.choice([0.0, 0.25, 0.5, 0.75, 0.9], size=(n, L)).astype(np.float32)  # many ties
+        if trial % 2:
+            P = P + rng.random((n, L)).astype(np.float32) * 0.01
+        S = P >= 0.5
+        limit = int(rng.choice([0, 1, 3, L, L + 4]))
+        kinds = [None, ["program"], ["geographic", "subject"], ["organization"]][trial % 4]
+        extras = [None if rng.random() < 0.4 else Suggestion("MY", float(rng.choice([0.25, 0.6, 0.95])),
+                                                               bool(rng.random() < 0.5), "geographic", "Malaysia")
+                  for _ in range(n)]
+        want = [[x.to_dict() for x in s.rank(p, limit, sel, kinds, e)] for p, sel, e in zip(P, S, extras)]
+        assert s.ranked_rows(P, S, limit, kinds, extras) == want
+        assert s.ranked_rows(P, S, limit, kinds) == [[x.to_dict() for x in s.rank(p, limit, sel, kinds)]
+                                                     for p, sel in zip(P, S)]
+
+
 @pytest.mark.parametrize("text", ["", "   ", "x", "中文文本 русский текст", "\x00\x01", "word " * 200_000],
                          ids=["empty", "blank", "one-letter", "non-latin", "control", "200k-words"])
 def test_suggest_never_raises(tiny, text):

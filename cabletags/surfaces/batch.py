@@ -126,11 +126,13 @@ def suggest_records(records: Iterable[dict], suggester, text_field: str = "body"
         origins = [o for *_, o in batch] if cable else None
         # flush() holds <= batch_size
         P, S = suggester.predict(texts, [i for i, *_ in batch], cable, threshold, origins=origins)
-        for (rid, text, _, origin), p, sel in zip(batch, P, S):
-            row = suggester.rank(p, limit, sel, kinds, suggester.origin_suggestion(origin, bool(sel.any()), threshold))
-            tags = [x.to_dict() for x in row] if text.strip() else []
+        any_selected = S.any(axis=1).tolist()
+        extras = [suggester.origin_suggestion(origin, some, threshold) if origin else None
+                  for (*_, origin), some in zip(batch, any_selected)]
+        for (rid, text, *_), tags, some in zip(batch, suggester.ranked_rows(P, S, limit, kinds, extras), any_selected):
+            tags = tags if text.strip() else []
             # with kinds, a list of one kind may hold no selected tag while the text selects others
-            some = any(t["selected"] for t in tags) if kinds is None else bool(sel.any()) and bool(text.strip())
+            some = any(t["selected"] for t in tags) if kinds is None else some and bool(text.strip())
             yield {"id": rid, "tags": tags, "no_evidence": not some}
         batch.clear()
 
