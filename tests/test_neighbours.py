@@ -311,3 +311,33 @@ def test_the_vote_on_two_kernel_threads_is_the_vote_on_one(monkeypatch):
     assert checked > 10
     monkeypatch.setenv("CABLETAGS_KERNEL_THREADS", "many")  # not a number from 1 to 8: the default
     assert kernels.kernel_threads() in (1, 2)
+
+
+def test_query_rows_built_without_checks_equal_the_checked_ones():
+    # the rows over the index's words are assembled without scipy's checks when they are canonical by construction
+    # (canonical TF-IDF rows, index columns rising); rows that are not (indices out of order within a row) and an
+    # index whose columns do not rise (a model file written otherwise) take the checked path: the same rows each way
+    rng = np.random.default_rng(2)
+    train = sp.csr_matrix(rng.random((60, len(VOCAB)), dtype=np.float32) * (rng.random((60, len(VOCAB))) < 0.5))
+    labels = (rng.random((60, 3)) < 0.4).astype(np.int8)
+    idx = NeighbourIndex.build(train, labels, VOCAB, k=4, power=2.0, min_df=1)
+    queries = sp.csr_matrix(rng.random((30, len(VOCAB)), dtype=np.float32) * (rng.random((30, len(VOCAB))) < 0.6))
+    fast = idx._query_rows(queries)
+    assert idx._columns_rise
+    checked = sp.csr_matrix(queries[:, idx.columns])  # the plain selection of the index's words, scipy's checks run
+    norms = np.sqrt(np.asarray(checked.multiply(checked).sum(axis=1), dtype=np.float64))
+    norms[norms == 0] = 1
+    assert np.array_equal(fast.indptr, checked.indptr) and np.array_equal(fast.indices, checked.indices)
+    assert np.allclose(fast.toarray(), checked.toarray() / norms, rtol=1e-6)
+    shuffled = queries.copy()
+    for i in range(shuffled.shape[0]):  # each row's entries reversed: the same matrix, indices out of order
+        a, b = shuffled.indptr[i], shuffled.indptr[i + 1]
+        shuffled.indices[a:b], shuffled.data[a:b] = shuffled.indices[a:b][::-1].copy(), shuffled.data[a:b][::-1].copy()
+    shuffled.has_sorted_indices = False
+    assert np.allclose(idx._query_rows(shuffled).toarray(), fast.toarray(), rtol=1e-6)  # sums in another order
+    # the index's columns in another order (each stored word renumbered with them): the same rows, renumbered
+    order = np.arange(len(idx.columns))[::-1]
+    swapped = NeighbourIndex(idx.columns[order], idx.indptr, np.argsort(order)[idx.indices], idx.values,
+                             idx.tags_indptr, idx.tags, 3, idx.k, idx.power)
+    assert np.allclose(swapped._query_rows(queries).toarray()[:, np.argsort(order)], fast.toarray(), rtol=1e-6)
+    assert not swapped._columns_rise

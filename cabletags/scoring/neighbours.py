@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .csr import canonical_csr
 from .kernels import kernel_threads
 
 __all__ = ["NeighbourIndex", "DEFAULT_K", "DEFAULT_POWER", "DEFAULT_KEEP", "LEVELS", "MIN_DF"]
@@ -70,6 +71,7 @@ class NeighbourIndex:
                 or not (1 <= self.k <= 1000) or not (0 < self.power <= 20):
             raise ValueError("neighbour index arrays disagree")
         self._matrix = self._labels = self._column_of = None
+        self._columns_rise = False
 
     # as a scorer (cabletags.scoring.scorers): one matrix; no evidence of the text's own (every text has neighbours)
     names = ("nearest",)
@@ -212,13 +214,16 @@ class NeighbourIndex:
         if self._column_of is None or len(self._column_of) != X.shape[1]:
             self._column_of = np.full(X.shape[1], -1, dtype=np.int64)
             self._column_of[self.columns] = np.arange(len(self.columns))
+            self._columns_rise = bool(np.all(np.diff(self.columns) > 0))  # as build() makes them
         cols = self._column_of[X.indices]
         inside = cols >= 0
         rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
         indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows[inside], minlength=X.shape[0]), out=indptr[1:])
-        Q = sp.csr_matrix((X.data[inside].astype(np.float32), cols[inside], indptr),
-                          shape=(X.shape[0], len(self.columns)))
+        arrays, shape = (X.data[inside].astype(np.float32), cols[inside], indptr), (X.shape[0], len(self.columns))
+        # canonical rows of X over columns that rise as the vocabulary's do give canonical rows of Q
+        Q = canonical_csr(*arrays, shape) if self._columns_rise and X.has_canonical_format else \
+            sp.csr_matrix(arrays, shape=shape)
         return _unit_rows(Q)
 
     # --- persistence: plain arrays, no pickle ---------------------------------------------------------

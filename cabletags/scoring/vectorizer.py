@@ -18,6 +18,7 @@ import scipy.sparse as sp
 # a whole-cable model's header terms (ModelSettings.header_weight > 0): the header's words written with
 # HEADER_PREFIX (cabletags.reading.parser.cable_reading) form a block of features of their own, normalized apart
 from ..cableformat import HEADER_PREFIX
+from .csr import canonical_csr
 
 __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
 
@@ -72,15 +73,6 @@ def block_normalize(X: sp.csr_matrix, block: np.ndarray, weight: float) -> sp.cs
     data = (X.data / norms[key]).astype(np.float32) if X.nnz else X.data
     data[block[X.indices]] *= np.float32(weight)
     return sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
-
-
-def _csr(data: np.ndarray, cols: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
-    """A CSR matrix of arrays made in canonical form here (each row's columns sorted, none twice): scipy's check of
-    every index, a pass over each array, is left out."""
-    X = sp.csr_matrix(shape, dtype=np.float32)
-    X.data, X.indices, X.indptr = data, cols.astype(np.int32), indptr.astype(np.int32)
-    X.has_sorted_indices = X.has_canonical_format = True
-    return X
 
 
 class TfidfTransform:
@@ -398,7 +390,7 @@ class TfidfTransform:
             norms = np.sqrt(np.bincount(key, weights=sq, minlength=2 * len(texts)))
             data = (data / norms[key]).astype(np.float32) if len(data) else data
             data[inside] *= np.float32(self.header_weight)
-            return _csr(data, cols, indptr, (len(texts), self.n_terms))
+            return canonical_csr(data, cols, indptr, (len(texts), self.n_terms))
         # unit rows, as scikit-learn's normalize: squares in float32, summed in float64
         sq = (data * data).astype(np.float64)
         starts = indptr[:-1]
@@ -408,4 +400,4 @@ class TfidfTransform:
             norms[nonempty] = np.sqrt(np.add.reduceat(sq, starts[nonempty]))
         scale = np.repeat(norms, np.diff(indptr))
         data = (data / scale).astype(np.float32) if len(data) else data
-        return _csr(data, cols, indptr, (len(texts), self.n_terms))
+        return canonical_csr(data, cols, indptr, (len(texts), self.n_terms))

@@ -1,0 +1,22 @@
+"""CSR matrices built from arrays already in canonical form, without scipy's checks.
+
+scipy's csr_matrix((data, indices, indptr)) checks every index and may copy each array: a pass over all of a batch's
+entries, twice per batch of whole cables (its TF-IDF rows, its rows over the vote's words). The arrays made by
+cabletags.scoring.vectorizer and cabletags.scoring.neighbours are canonical by construction (each row's columns
+sorted, none twice, within the shape), so the matrix is assembled from them as they are.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["canonical_csr"]
+
+
+def canonical_csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """The (shape) CSR matrix of data, indices (cast to int32) and indptr (cast to int32), which the caller guarantees
+    canonical: indptr from 0 to len(data), never falling; each row's indices rising and in [0, shape[1])."""
+    X = sp.csr_matrix(shape, dtype=data.dtype)
+    X.data, X.indices, X.indptr = data, indices.astype(np.int32), indptr.astype(np.int32)
+    X.has_sorted_indices = X.has_canonical_format = True
+    return X
