@@ -236,3 +236,17 @@ def test_train_fits_the_combiner_on_the_validation_split_and_the_card_says_so(tm
     p = run_cli("train", "--corpus", corpus, "--out", tmp_path / "n", "--min-label-count", "5", "--no-combiner",
                 "--dry-run", "--format", "json")
     assert p.returncode == 0 and json.loads(p.stdout)["settings"]["combiner"] is False
+
+
+def test_each_rows_first_candidates_are_those_of_a_stable_sort():
+    # the candidates are found by a partition of each row and a sort of its first k: the labels a stable sort of the
+    # whole row puts first, in its order, with ties (many, at the k-th score too), k beyond the labels and NaN
+    from cabletags.scoring.combiner import _first_k
+
+    rng = np.random.default_rng(0)
+    for t in range(1500):
+        n, L, k = int(rng.integers(0, 8)), int(rng.integers(1, 40)), int(rng.integers(1, 20))
+        P = rng.choice([0.0, 0.1, 0.5, 0.5, 0.9, 1.0], size=(n, L)) if t % 2 else rng.random((n, L))
+        if t % 7 == 0 and n:
+            P[0, int(rng.integers(0, L))] = np.nan
+        assert np.array_equal(_first_k(P, k), np.argsort(-P, axis=1, kind="stable")[:, :k]), (P, k)
