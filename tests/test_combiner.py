@@ -52,16 +52,17 @@ def test_candidate_features_describe_each_texts_first_candidates():
     assert not X2[:, 5].any() and not X2[:, 11].any()
 
 
-def test_the_trees_as_arrays_score_as_scikit_learn_does():
+@pytest.mark.parametrize("depth", [1, 3, 5])
+def test_the_trees_as_arrays_score_as_scikit_learn_does(depth):
     from sklearn.ensemble import GradientBoostingClassifier
 
     rng = np.random.default_rng(1)
     X = rng.normal(size=(400, len(FEATURES))).astype(np.float32)
     y = (X[:, 0] + X[:, 3] * X[:, 5] > 0.3).astype(int)
     # leaves above the last level (min_samples_leaf) are copied down: the trees must still score the same
-    est = GradientBoostingClassifier(n_estimators=12, max_depth=3, min_samples_leaf=40, random_state=0).fit(X, y)
+    est = GradientBoostingClassifier(n_estimators=12, max_depth=depth, min_samples_leaf=40, random_state=0).fit(X, y)
     c = Combiner.from_sklearn(est, cb.DEFAULT_K, [0] * 4, [0.1] * 4)
-    assert c.feature.shape == (12, 7) and c.value.shape == (12, 8)
+    assert c.feature.shape == (12, 2 ** depth - 1) and c.value.shape == (12, 2 ** depth)
     Xt = rng.normal(size=(2000, len(FEATURES))).astype(np.float32)
     Xt[:50, 0] = est.estimators_[0, 0].tree_.threshold[0]  # exactly on a threshold: goes left, as there
     assert np.allclose(c.decision(Xt), est.decision_function(Xt), atol=1e-9)
