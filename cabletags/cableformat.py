@@ -522,14 +522,16 @@ def _numbered_scan(body: str) -> list:
 _NUMBER_AT = tuple(_Lazy(rf"({n})\s*\.(?!\d)\s*(?:{_MARK}\s*)?") for n in range(1, 1000))
 
 
-# what every end marker (_END_MARK, _SITE_END) holds, in lower case: a text without any of them has none
-_END_WORDS = ("nnn", "end cable", "end of cable", "end of message")
+# how every end marker (_END_MARK, _SITE_END) starts, at the start of a line: after a newline (a literal the scan
+# skips to at C speed: a quarter of the time of lower-casing the text and searching it for each marker's words), or
+# at the text's start
+_END_START = _Lazy(r"\n(?i:[ \t]*(?:NNN|END (?:OF )?CABLE|END OF MESSAGE))")
+_END_START_FIRST = _Lazy(r"(?i:[ \t]*(?:NNN|END (?:OF )?CABLE|END OF MESSAGE))")
 
 
 def has_end_marker(body: str) -> bool:
-    """Whether `body` may hold an end marker (cable_end): False when it holds none of their words."""
-    low = body.lower()
-    return any(w in low for w in _END_WORDS)
+    """Whether `body` may hold an end marker (cable_end): False when no line starts as one does."""
+    return _END_START.search(body) is not None or _END_START_FIRST.match(body) is not None
 
 
 def cable_end(body: str, seq: list | None = None) -> str:

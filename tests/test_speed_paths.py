@@ -426,3 +426,21 @@ def test_no_character_outside_the_words_has_a_lower_case_form_inside_them():
     assert 900_000 < len(others) < len(every)  # the pattern's own idea of a word character, not a guess
     low = others.lower()
     assert len(low) == len(others) and re.search(r"\w", low) is None
+
+
+def test_a_text_said_to_hold_no_end_marker_holds_none():
+    # has_end_marker gates the cable's end (and the paragraph numbers it needs) by a scan for a line that starts as a
+    # marker: wherever the markers' own patterns match, it must say True (line starts, cases, Unicode's case folds)
+    import random
+
+    from cabletags import cableformat as cf
+
+    pieces = ["NNNN", "nnn", "NnN", "END CABLE TEXT", "End Cable", "end of message", "END OF CABLE", "\n", "\n  ",
+              "\t", " ", "x", "END", "OF", "CABLE", "MESSAGE", "\u017f", "ENDCABLE", "1. ", "END  CABLE", "E", "N"]
+    rnd, found = random.Random(1), 0
+    for _ in range(20000):
+        t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12)))
+        exact = cf._END_MARK.search(t) is not None or cf._SITE_END.search(t) is not None
+        found += exact
+        assert not exact or cf.has_end_marker(t), repr(t)
+    assert found > 1000
