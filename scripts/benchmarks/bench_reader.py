@@ -187,7 +187,7 @@ def stages(corpus: str, n: int) -> None:
     timed("reference index", lambda: m.references.features(read))
     timed("nearest-cables vote", lambda: m.neighbours.score(read, X))
     P, S = timed("all of scoring (predict)", lambda: m.predict(read))
-    timed("ranking", lambda: [s.rank(p, 10, sel) for p, sel in zip(P, S)])
+    timed("ranking (ranked_rows, as suggest --jsonl)", lambda: s.ranked_rows(P, S, 10))
     print(f"stages of a whole cable over {len(texts)} cables (ms a cable):")
     for name, t in times.items():
         print(f"  {name:40} {t:6.3f}")
