@@ -335,6 +335,59 @@ def test_json_lines_without_jsonl_exit_2(tmp_path):
         assert p.returncode == 2 and "--jsonl" in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
+def mhtml(page: str, transfer: str = "quoted-printable") -> bytes:
+    """A page saved as one file, as browsers write it: a multipart/related MIME document whose first part is the page
+    (quoted-printable or base64), then a style sheet."""
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "<Saved by Blink>"
+    msg["Snapshot-Content-Location"] = "https://example.org/cable/2009/07/09PARIS77.html"
+    msg["Subject"] = "Cable 09PARIS77: a page saved by a browser"
+    msg["MIME-Version"] = "1.0"
+    msg.make_related()
+    msg.add_related(page, subtype="html", cte=transfer)
+    msg.get_payload()[0]["Content-Location"] = "https://example.org/cable/2009/07/09PARIS77.html"
+    msg.add_related("body { color: red; } /* TAGS: PHUM, KTIP */", subtype="css")
+    return msg.as_bytes()
+
+
+@pytest.mark.parametrize("transfer", ["quoted-printable", "base64"])
+def test_a_page_saved_as_one_file_reads_as_the_page(transfer, tmp_path):
+    # MHTML: read as text, its "=3D"s, soft line breaks and its own Subject header would be taken for the cable's;
+    # the page part is read instead (as bytes, as a path, as text), never the style sheet after it
+    page = cablegate_2011(TELEGRAM)
+    data = mhtml(page, transfer)
+    assert b"=3D" in data or transfer == "base64"
+    want = read_cable(page.encode()).to_dict()
+    (tmp_path / "saved.mhtml").write_bytes(data)
+    for source in (data, tmp_path / "saved.mhtml", data.decode("ascii")):
+        got = read_cable(source)
+        assert "MIME" in got.encoding and got.layout == "cablegate"
+        assert {k: v for k, v in got.to_dict().items() if k not in ("encoding", "source")} == \
+            {k: v for k, v in want.items() if k not in ("encoding", "source")}
+    assert "KTIP" not in read_document(data).text
+
+
+def test_a_mail_message_that_carries_a_cable_reads_as_the_cable():
+    # an .eml: the cable in a base64 text part in Windows-1252 (its pilcrows as byte 0xB6); the message's own Subject
+    # and From are not the cable's; a text that only mentions MIME headers in its body is a cable as before
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "archivist@example.org", "desk@example.org", "Fwd: the Paris cable"
+    msg.set_content(TELEGRAM.encode("cp1252"), maintype="text", subtype="plain", cte="base64",
+                    params={"charset": "windows-1252"})
+    c, bare = read_cable(msg.as_bytes()), read_cable(TELEGRAM)
+    assert c.encoding.startswith("windows-1252") and c.subject == bare.subject and c.from_ == bare.from_
+    assert c.tags.codes == ["PGOV", "PREL", "FR"] and [p.number for p in c.paragraphs] == [1, 2, 3]
+    looks = "TAGS: PREL, FR\nSUBJECT: HEADERS IN A CABLE\nMIME-Version: 1.0\n\n1. Content-Type: text/plain.\n"
+    assert read_cable(looks.encode()).tags.codes == ["PREL", "FR"] and read_cable(looks).encoding is None
+    with pytest.raises(ReadError) as e:  # a MIME document with no text in it
+        read_cable(b"MIME-Version: 1.0\r\nContent-Type: image/png\r\n\r\n\x89PNG")
+    assert e.value.exit_code == 3 and "\n" not in str(e.value)
+
+
 def test_documents_of_other_formats_are_refused_in_one_line():
     # their markup would be read as a cable's words: JSON that is not JSON Lines (a usage problem, 2), RTF and ZIP
     # archives (word processors' files, 3); a text that only starts with a bracket is still a cable

@@ -30,6 +30,7 @@ from pathlib import Path
 from ..errors import EXIT_INPUT, InputError
 from .encoding import decode_bytes
 from .html import is_html, read_page
+from .mime import is_mime, is_mime_text, mime_part
 from .parser import Cable, cable_year, era_of, parse_text
 from .pdf import MissingExtra, NoTextLayer, UnreadablePDF, is_pdf, pdf_text
 from .posts import origin_of_from_line, post_entry
@@ -152,12 +153,18 @@ def read_document(source, name: str | None = None) -> Document:
         if data[:4] == b"PK\x03\x04":  # a ZIP archive: word processors' documents are ZIP archives of XML
             raise ReadError(f"{name or 'input'}: a ZIP archive (a .docx or .odt document?), not a cable: save the "
                             "cable as plain text or PDF")
-        d = decode_bytes(data)
-        if "\x00" in d.text[:4096]:
-            raise ReadError(f"{name or 'input'}: a binary file, not a cable")
-        text, doc.encoding, doc.replaced = d.text, d.encoding, d.replaced
-    elif "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if is_mime(data):  # a page saved as one file (MHTML) or a mail message: the part that holds the cable
+            text, doc.encoding = _mime_text(data, name)
+        else:
+            d = decode_bytes(data)
+            if "\x00" in d.text[:4096]:
+                raise ReadError(f"{name or 'input'}: a binary file, not a cable")
+            text, doc.encoding, doc.replaced = d.text, d.encoding, d.replaced
+    else:
+        if is_mime_text(text):
+            text, doc.encoding = _mime_text(text.encode("utf-8", "surrogateescape"), name)
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
     if data is not None and _is_jsonl(text[:1 << 20]):  # text handed over as a str is taken as the cable it is
         raise ReadError(f"{name or 'input'}: this is JSON Lines (one record a line); add --jsonl to read each "
                         "record", 2)
@@ -169,6 +176,27 @@ def read_document(source, name: str | None = None) -> Document:
     else:
         doc.text = text
     return doc
+
+
+def _mime_text(data: bytes, name) -> tuple[str, str]:
+    """(the text of the part of a MIME document that holds the cable, how it was decoded): by the part's declared
+    charset when it has one that reads it, else by cabletags.reading.encoding's rule."""
+    try:
+        payload, charset, kind, transfer = mime_part(data)
+    except ValueError as e:
+        raise ReadError(f"{name or 'input'}: {e}") from None
+    text = enc = None
+    if charset:
+        try:
+            text, enc = payload.decode(charset), charset
+        except (LookupError, UnicodeDecodeError):  # an unknown or wrong charset: the rule decides
+            text = None
+    if text is None:
+        d = decode_bytes(payload)
+        text, enc = d.text, d.encoding
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, f"{enc} ({kind}, {transfer}, in a MIME document)"
 
 
 def _gunzip(data: bytes, name) -> bytes:
