@@ -444,3 +444,22 @@ def test_a_text_said_to_hold_no_end_marker_holds_none():
         found += exact
         assert not exact or cf.has_end_marker(t), repr(t)
     assert found > 1000
+
+
+def test_the_subject_taken_a_word_at_a_time_is_the_lazy_patterns():
+    # SUBJECT tries its stops only where a blank or a pilcrow stands; the lazy (.+?) it replaces tried them after
+    # every character: the same match, span and subject on random texts of subjects, stops and blanks of every kind
+    import random
+
+    from cabletags import cableformat as cf
+
+    lazy = re.compile(r"\bSUBJ(?:ECT)?\s*[:.]\s*(.+?)(?=" + cf._SUBJECT_STOP + ")", re.S | re.I)
+    pieces = ["SUBJECT:", "SUBJ:", "Subject.", "subj :", " ", "  ", "\n", "\n\n", "\t", "\u00b6", "\u00b61.",
+              "\u00b6 1.", "1.", "1. (C)", " 1.", "  1. x", "REF:", "REFTEL:", "REF(S):", "Classified By", "E.O. 12958",
+              "E.0. 11652", "PAGE 2 ", "UNCLASSIFIED PAGE 02 ", "----", "PARA 1.", "PARAGRAPH 1.", "word", "WORDS",
+              "x", ".", ":", "\u2028", "\xa0", "\u00b6x", "1.)", "12", "\r"]
+    rnd = random.Random(5)
+    for _ in range(20000):
+        t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
+        a, b = lazy.search(t), cf.SUBJECT.search(t)
+        assert (a is None and b is None) or (a.span() == b.span() and a.groups() == b.groups()), repr(t)
