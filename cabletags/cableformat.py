@@ -42,8 +42,9 @@ SPACED_BANNERS = {"U N C L A S": "UNCLASSIFIED", "C O N F I D E N T I A L": "CON
 # the first classification word (the lookahead lets the scan skip to the letters that can start one)
 CLASSIFICATION_WORD = _Lazy(rf"(?=[UCSL])\b{CLASSIFICATION}\b")
 # "CONFIDENTIAL SECTION 01 OF 02 ANKARA 000123": the posting post and serial after the banner
-POST_SERIAL = _Lazy(rf"(?:{CLASSIFICATION}|(?:[A-Z] ){{4,}}[A-Z])\s+(?:SECTION\s+\d+\s+OF\s+\d+\s+)?"
-                         r"([A-Z][A-Z .'-]{1,30}?)\s+(\d{3,6})\b")
+# (the lookahead skips at once the places where neither a classification word nor a spaced banner can start)
+POST_SERIAL = _Lazy(rf"(?=[UCSL]|[A-Z] [A-Z] )(?:{CLASSIFICATION}|(?:[A-Z] ){{4,}}[A-Z])\s+"
+                    r"(?:SECTION\s+\d+\s+OF\s+\d+\s+)?([A-Z][A-Z .'-]{1,30}?)\s+(\d{3,6})\b")
 REFERENCE_ID_IN_HEADER = _Lazy(r"\b(\d{2}[A-Z][A-Z-]{2,}\d{1,6})\b")
 _MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|SEPT|OCT|NOV|DEC"
 # the cable's own id on a line of its header: 09PARIS1007, 2000HANOI00686 (a PDF's first line), 1974ATHENS02959_b;
@@ -88,9 +89,10 @@ TAGS_LABEL = _Lazy(
     re.I)
 # a label word at the start of a raw TAGS value ("TAGS: PREL", "TAGS TAGS PREL")
 TAGS_LABEL_AT_START = re.compile(r"^\s*(?:TAGS?|TAGE|TAS|TABS|TGS|AGS)\s*[:.;]?(?=\s|$|[:.;,])\s*", re.I)
-# where a header field's value stops: the next header field
+# where a header field's value stops: the next header field (every one starts with a letter of [SRCE1\n] in either
+# case, so the lookahead lets the scan skip every other place at once: a third of the time)
 FIELD_STOP = _Lazy(
-    r"(?:\bSUBJ(?:ECT)?\s*[:.]|\bSUBJECT\b\s+(?=[A-Z])|\bREF(?:S|ERENCE)?\s*[:.]|\bClassified\s+By\b|"
+    r"(?=[SRCE1\n])(?:\bSUBJ(?:ECT)?\s*[:.]|\bSUBJECT\b\s+(?=[A-Z])|\bREF(?:S|ERENCE)?\s*[:.]|\bClassified\s+By\b|"
     r"\bCLASSIFIED\s+BY\b|\bE\.\s?O\.\s*1\d{4}|\b1\.\s+\((?:U|C|S|SBU)\)|\bSUMMARY\s*[:.]|\n\s*\n)", re.I)
 # a line that may continue a TAGS list: capitals, digits and punctuation only
 CONTINUATION_LINE = _Lazy(r"^[\sA-Z0-9,;:()/&.'-]*$")

@@ -463,3 +463,27 @@ def test_the_subject_taken_a_word_at_a_time_is_the_lazy_patterns():
         t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
         a, b = lazy.search(t), cf.SUBJECT.search(t)
         assert (a is None and b is None) or (a.span() == b.span() and a.groups() == b.groups()), repr(t)
+
+
+def test_patterns_with_a_first_letter_lookahead_match_as_without_it():
+    # FIELD_STOP and POST_SERIAL start with a lookahead of the letters their alternatives can start with (in either
+    # case, Unicode's folds included, for FIELD_STOP): the scan skips other places at once, the matches are the same
+    import random
+
+    from cabletags import cableformat as cf
+
+    pairs = [(re.compile(cf.FIELD_STOP._args[0].replace("(?=[SRCE1\\n])", "", 1), cf.FIELD_STOP._args[1]),
+              cf.FIELD_STOP),
+             (re.compile(cf.POST_SERIAL._args[0].replace("(?=[UCSL]|[A-Z] [A-Z] )", "", 1)), cf.POST_SERIAL)]
+    assert all(plain.pattern != fast._args[0] for plain, fast in pairs)
+    pieces = ["SUBJ:", "Subject:", "subject X", "SUBJECT Y", "REF:", "REFS.", "reference:", "Classified By",
+              "CLASSIFIED BY", "E.O. 12958", "e.o. 11652", "1. (C)", "1.  (SBU)", "SUMMARY:", "summary.", "\n", "\n\n",
+              "\n \n", " ", "x", "PGOV,", "\u017fUBJ:", "UNCLAS", "CONFIDENTIAL", "SECRET", "LIMITED OFFICIAL USE",
+              "SENSITIVE BUT UNCLASSIFIED", "C O N F I D E N T I A L", "S E C R E T", "SECTION 01 OF 02", "ANKARA",
+              "NEW DELHI", "000123", "1234", "A B", "  ", "'", "-", "."]
+    rnd = random.Random(8)
+    for _ in range(20000):
+        t = "".join(rnd.choice(pieces) + rnd.choice(["", " ", "\n"]) for _ in range(rnd.randint(0, 10)))
+        for plain, fast in pairs:
+            a, b = plain.search(t), fast.search(t)
+            assert (a is None and b is None) or (a.span() == b.span() and a.groups() == b.groups()), repr(t)
