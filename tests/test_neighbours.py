@@ -341,3 +341,27 @@ def test_query_rows_built_without_checks_equal_the_checked_ones():
                              idx.tags_indptr, idx.tags, 3, idx.k, idx.power)
     assert np.allclose(swapped._query_rows(queries).toarray()[:, np.argsort(order)], fast.toarray(), rtol=1e-6)
     assert not swapped._columns_rise
+
+
+def test_unit_rows_worked_out_on_the_arrays_are_scipys():
+    # the rows' norms summed by np.add.reduceat on the arrays, as scipy's X.multiply(X).sum(axis=1) sums them; a matrix
+    # with an entry whose square is 0 (underflow, an explicit zero) takes scipy's path: the same rows, bit for bit
+    from cabletags.scoring.neighbours import _unit_rows
+
+    def scipys(X):
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel())
+        norms[norms == 0] = 1.0
+        return (X.data / np.repeat(norms, np.diff(X.indptr))).astype(np.float32)
+
+    rng = np.random.default_rng(0)
+    for t in range(600):
+        m, n = int(rng.integers(0, 20)), int(rng.integers(1, 60))
+        D = (rng.random((m, n)) * (rng.random((m, n)) < 0.3)).astype(np.float32)
+        if t % 5 == 0 and D.size:
+            D.flat[int(rng.integers(0, D.size))] = 1e-30  # its square is 0 in float32
+        X = sp.csr_matrix(D)
+        if t % 7 == 0 and X.nnz:
+            X.data[0] = 0.0  # an explicit zero
+        U = _unit_rows(X)
+        assert np.array_equal(U.data, scipys(X)) and np.array_equal(U.indices, X.indices)
+        assert np.array_equal(U.indptr, X.indptr) and U.dtype == np.float32

@@ -17,6 +17,6 @@ def canonical_csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, sha
     """The (shape) CSR matrix of data, indices (cast to int32) and indptr (cast to int32), which the caller guarantees
     canonical: indptr from 0 to len(data), never falling; each row's indices rising and in [0, shape[1])."""
     X = sp.csr_matrix(shape, dtype=data.dtype)
-    X.data, X.indices, X.indptr = data, indices.astype(np.int32), indptr.astype(np.int32)
+    X.data, X.indices, X.indptr = data, indices.astype(np.int32, copy=False), indptr.astype(np.int32)
     X.has_sorted_indices = X.has_canonical_format = True
     return X

@@ -35,11 +35,23 @@ _CHUNK = 1024
 
 
 def _unit_rows(X: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel())
+    """X's rows scaled to unit length, float32. The norms are those of scipy's X.multiply(X).sum(axis=1) (each row's
+    float32 squares summed by np.add.reduceat), worked out here on the arrays when X is canonical float32 and no
+    square is 0 (scipy's product would drop it, and the sums' grouping with it): a third of the time."""
+    X = sp.csr_matrix(X)
+    sq = X.data * X.data
+    if X.dtype == np.float32 and X.has_canonical_format and not (sq == 0).any():
+        sums = np.zeros(X.shape[0], dtype=np.float32)
+        rows = np.flatnonzero(np.diff(X.indptr))
+        if len(rows):
+            sums[rows] = np.add.reduceat(sq, X.indptr[rows])
+        norms = np.sqrt(sums.astype(np.float64))
+    else:
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel())
     norms[norms == 0] = 1.0
-    X = X.tocsr(copy=True)
-    X.data = (X.data / np.repeat(norms, np.diff(X.indptr))).astype(np.float32)
-    return X
+    data = (X.data / np.repeat(norms, np.diff(X.indptr))).astype(np.float32)
+    return canonical_csr(data, X.indices.copy(), X.indptr, X.shape) if X.has_canonical_format else \
+        sp.csr_matrix((data, X.indices.copy(), X.indptr.copy()), shape=X.shape)
 
 
 class NeighbourIndex:
@@ -212,15 +224,18 @@ class NeighbourIndex:
         stored term: a column selection of the whole vocabulary cost more than the vote)."""
         X = sp.csr_matrix(X)
         if self._column_of is None or len(self._column_of) != X.shape[1]:
-            self._column_of = np.full(X.shape[1], -1, dtype=np.int64)
-            self._column_of[self.columns] = np.arange(len(self.columns))
+            # int32: half the memory the lookups of every entry of a batch go through
+            self._column_of = np.full(X.shape[1], -1, dtype=np.int32)
+            self._column_of[self.columns] = np.arange(len(self.columns), dtype=np.int32)
             self._columns_rise = bool(np.all(np.diff(self.columns) > 0))  # as build() makes them
         cols = self._column_of[X.indices]
         inside = cols >= 0
-        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows[inside], minlength=X.shape[0]), out=indptr[1:])
-        arrays, shape = (X.data[inside].astype(np.float32), cols[inside], indptr), (X.shape[0], len(self.columns))
+        kept = np.zeros(len(inside) + 1, dtype=np.int64)  # entries kept before each place: the rows' new bounds
+        np.cumsum(inside, out=kept[1:])
+        indptr = kept[X.indptr]
+        at = np.flatnonzero(inside)  # (found once for both selections)
+        arrays = (X.data[at].astype(np.float32, copy=False), cols[at], indptr)
+        shape = (X.shape[0], len(self.columns))
         # canonical rows of X over columns that rise as the vocabulary's do give canonical rows of Q
         Q = canonical_csr(*arrays, shape) if self._columns_rise and X.has_canonical_format else \
             sp.csr_matrix(arrays, shape=shape)
