@@ -64,6 +64,31 @@ def test_header_facts_worked_out_when_asked_follow_the_cable_and_keep_what_is_se
     assert q.eo_line is None and q.to_dict()["caveats"] == ["NOFORN"]
 
 
+def test_a_record_read_with_a_taxonomy_loaded_for_it_alone_does_not_keep_it(tmp_path):
+    # read_cable(x) and parse_text(x) without a taxonomy load one for the call: the record's meanings are worked out
+    # then and the taxonomy let go (a list of such records once held a taxonomy each: gigabytes); with a taxonomy the
+    # caller holds, they wait until asked
+    import gc
+    import weakref
+
+    from cabletags.reading.parser import parse_text
+    from cabletags.reading.reader import read_cable
+    from cabletags.vocabulary.taxonomy import load_taxonomy
+
+    text = HEADER.format(label="TAGS:")
+    for c in (read_cable(text), parse_text(text)):
+        assert c._tax is None and c.meanings["IZ"] == "Iraq" and c.to_dict()["meanings"] == c.meanings
+    tax = load_taxonomy()
+    held = read_cable(text, tax)
+    assert held._tax is tax and held.meanings["IZ"] == "Iraq"
+    gone = weakref.ref(tax)
+    c = read_cable(text, tax)
+    c.settle_meanings()
+    del tax, held
+    gc.collect()
+    assert gone() is None and c.meanings["IZ"] == "Iraq"
+
+
 def test_flattened_line_breaks():
     flat = " ".join(HEADER.format(label="TAGS:").split())
     p = parse_cable(flat)

@@ -119,6 +119,14 @@ class Cable:
     def meanings(self, value: dict) -> None:
         self._parts["meanings"] = value
 
+    def settle_meanings(self) -> None:
+        """Work the meanings out now, for the tags and era the cable has, and let go of the taxonomy: a record read
+        with a taxonomy loaded for it alone would otherwise hold that taxonomy (megabytes) as long as it lives."""
+        if self._tax is not None and "meanings" not in self._parts:
+            self._parts["meanings"] = self.meanings
+        self._tax = None
+        self._parts.pop("_meanings_of", None)
+
     paragraphs = property(lambda self: self._part("paragraphs"), lambda self, v: self._set_part("paragraphs", v),
                           doc="list of Paragraph: the numbered paragraphs (number, marking, text)")
     summary = property(lambda self: self._part("summary"), lambda self, v: self._set_part("summary", v),
@@ -348,6 +356,8 @@ def parse_text(text: str, taxonomy=None, era: str = "auto", page: bool = False) 
     if out.era == "1970s" and out.tags is not None:
         out.tags = _in_the_1970s(out.tags, norm.tax, out.tags_raw or "")
     out._tax = norm.tax  # the meanings: when first asked for
+    if taxonomy is None:  # a taxonomy loaded for this call alone: the record must not keep it alive
+        out.settle_meanings()
     return out
 
 

@@ -374,6 +374,8 @@ def read_cable(source, taxonomy=None, era: str = "auto", *, name: str | None = N
     post = post_entry(c.post, norm.tax) or post_entry(city, norm.tax)
     c.origin = meta.get("origin") or (post or {}).get("origin") or from_origin
     c.origin_country = (post or {}).get("country")
+    if taxonomy is None:  # the shipped taxonomy was loaded for this call: meanings now, the taxonomy let go
+        c.settle_meanings()
     return c
 
 
