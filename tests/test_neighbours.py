@@ -354,7 +354,7 @@ def test_unit_rows_worked_out_on_the_arrays_are_scipys():
         return (X.data / np.repeat(norms, np.diff(X.indptr))).astype(np.float32)
 
     rng = np.random.default_rng(0)
-    for t in range(600):
+    for t in range(300):
         m, n = int(rng.integers(0, 20)), int(rng.integers(1, 60))
         D = (rng.random((m, n)) * (rng.random((m, n)) < 0.3)).astype(np.float32)
         if t % 5 == 0 and D.size:
