@@ -17,6 +17,12 @@ __all__ = ["Cable", "ParsedCable", "Paragraph", "parse_text", "find_tags_line", 
            "header_words"]
 
 
+def _worked_out(work: str, name: str, doc: str) -> property:
+    """A Cable field worked out when first asked for, by the method `work` (from the body: _part; from the header:
+    _fact), and settable by hand."""
+    return property(lambda self: getattr(self, work)(name), lambda self, v: self._set(work, name, v), doc=doc)
+
+
 @dataclass
 class Cable:
     """One cable as the reader found it (None / empty when absent); tags is always a NormalizedTags.
@@ -76,8 +82,8 @@ class Cable:
                                summary=cf.summary(body, low), comment=cf.comment(body, low))
         return self._parts[name]
 
-    def _set_part(self, name: str, value) -> None:
-        self._part(name)  # a value set by hand is never overwritten by the pending one
+    def _set(self, work: str, name: str, value) -> None:
+        getattr(self, work)(name)  # a value set by hand is never overwritten by the pending one
         self._parts[name] = value
 
     def _fact(self, name: str):
@@ -90,16 +96,9 @@ class Cable:
                                refs=[" ".join(r.split()) for r in cf.REF_LINE.findall(body[:3000])])
         return self._parts[name]
 
-    def _set_fact(self, name: str, value) -> None:
-        self._fact(name)
-        self._parts[name] = value
-
-    caveats = property(lambda self: self._fact("caveats"), lambda self, v: self._set_fact("caveats", v),
-                       doc="list of str: the caveats of the header (SIPDIS, NOFORN, ...)")
-    eo_line = property(lambda self: self._fact("eo_line"), lambda self, v: self._set_fact("eo_line", v),
-                       doc="the E.O. line, blanks collapsed, or None")
-    refs = property(lambda self: self._fact("refs"), lambda self, v: self._set_fact("refs", v),
-                    doc="list of str: the REF field's lines, blanks collapsed")
+    caveats = _worked_out("_fact", "caveats", "list of str: the caveats of the header (SIPDIS, NOFORN, ...)")
+    eo_line = _worked_out("_fact", "eo_line", "the E.O. line, blanks collapsed, or None")
+    refs = _worked_out("_fact", "refs", "list of str: the REF field's lines, blanks collapsed")
 
     @property
     def meanings(self) -> dict:
@@ -127,14 +126,11 @@ class Cable:
         self._tax = None
         self._parts.pop("_meanings_of", None)
 
-    paragraphs = property(lambda self: self._part("paragraphs"), lambda self, v: self._set_part("paragraphs", v),
-                          doc="list of Paragraph: the numbered paragraphs (number, marking, text)")
-    summary = property(lambda self: self._part("summary"), lambda self, v: self._set_part("summary", v),
-                       doc="the SUMMARY block's text, or None")
-    comment = property(lambda self: self._part("comment"), lambda self, v: self._set_part("comment", v),
-                       doc="the COMMENT block's text, or None")
-    signature = property(lambda self: self._part("signature"), lambda self, v: self._set_part("signature", v),
-                         doc="the signature line, or None")
+    paragraphs = _worked_out("_part", "paragraphs", "list of Paragraph: the numbered paragraphs (number, marking and "
+                                                    "text)")
+    summary = _worked_out("_part", "summary", "the SUMMARY block's text, or None")
+    comment = _worked_out("_part", "comment", "the COMMENT block's text, or None")
+    signature = _worked_out("_part", "signature", "the signature line, or None")
 
     def to_dict(self) -> dict:
         return {"reference_id": self.reference_id, "reference_id_source": self.reference_id_source,
