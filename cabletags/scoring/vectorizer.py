@@ -50,6 +50,7 @@ def _has_word_outside_ascii(text: str) -> bool:
     distinct = np.unique(codes[codes > 127]).tolist()
     return _WORD_OUTSIDE_ASCII.search("".join(map(chr, distinct))) is not None
 
+
 # what closes each text's tokens in a batch (_sequence): no token holds it (a NUL is no word character)
 _END = "\x00"
 # bits of the int64 in which term_ids packs a gram's key and its place (one plain sort instead of an argsort)
