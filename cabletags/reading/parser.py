@@ -384,12 +384,8 @@ def header_words(p: Cable) -> str:
 
     subject = p.subject or ""
     head = cf.strip_boilerplate(f"{subject}\n{subject}\n{p.header_text}").lower()
-    words = _WORDS.findall(head)
+    words = cf.TOKENS.findall(head)
     return HEADER_PREFIX + f" {HEADER_PREFIX}".join(words) if words else ""
-
-
-# TOKEN_PATTERN's tokens: a greedy run of 2+ word characters starts and ends where a run does, so its \b add nothing
-_WORDS = re.compile(r"\w\w+")
 
 
 def _without_own_id(text: str, p: Cable) -> str:

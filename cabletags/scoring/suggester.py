@@ -39,6 +39,13 @@ class Suggestion:
         return {"tag": self.tag, "score": round(float(self.score), 4), "selected": bool(self.selected)}
 
 
+def _with_extra(items: list, scores: list[float], extra, score: float, limit: int) -> list:
+    """`items` (ranked, with their `scores`) with `extra` put before the first item scoring under `score` (after the
+    others), cut to `limit`."""
+    at = next((k for k, x in enumerate(scores) if x < score), len(scores))
+    return (items[:at] + [extra] + items[at:])[:limit]
+
+
 def shipped_model_dir(name: str = DEFAULT_MODEL) -> Path:
     """Where the shipped model lives: package data when installed, the repository's models/ otherwise."""
     try:
@@ -240,8 +247,7 @@ class Suggester:
         labels, meta = self.labels, self._meta
         out = [Suggestion(labels[j], x, y, *meta[j]) for j, x, y in zip(top, scores, chosen)]
         if extra is not None and (kinds is None or extra.kind in self._kinds(kinds)):
-            at = next((i for i, x in enumerate(out) if x.score < extra.score), len(out))
-            out = (out[:at] + [extra] + out[at:])[:limit]
+            out = _with_extra(out, scores, extra, extra.score, limit)
         return out
 
     def ranked_rows(self, P: np.ndarray, S: np.ndarray, limit: int = 10, kinds=None, extras=None) -> list[list[dict]]:
@@ -254,8 +260,7 @@ class Suggester:
             row = [{"tag": labels[j], "score": round(x, 4), "selected": y} for j, x, y in zip(top, scores, chosen)]
             extra = extras[i] if extras is not None and top else None
             if extra is not None and (wanted is None or extra.kind in wanted):
-                at = next((k for k, x in enumerate(scores) if x < extra.score), len(scores))
-                row = (row[:at] + [extra.to_dict()] + row[at:])[:limit]
+                row = _with_extra(row, scores, extra.to_dict(), extra.score, limit)
             out.append(row)
         return out
 

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 # a whole-cable model's header terms (ModelSettings.header_weight > 0): the header's words written with
 # HEADER_PREFIX (cabletags.reading.parser.cable_reading) form a block of features of their own, normalized apart
-from ..cableformat import HEADER_PREFIX
+from ..cableformat import HEADER_PREFIX, TOKENS
 from .csr import canonical_csr
 
 __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
@@ -68,12 +68,20 @@ def block_normalize(X: sp.csr_matrix, block: np.ndarray, weight: float) -> sp.cs
     as if a model of the header alone were added to one of the whole cable. float32 squares, float64 sums."""
     X = sp.csr_matrix(X, dtype=np.float32)
     rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
-    key = rows * 2 + block[X.indices]
-    sq = (X.data * X.data).astype(np.float64)
-    norms = np.sqrt(np.bincount(key, weights=sq, minlength=2 * X.shape[0]))
-    data = (X.data / norms[key]).astype(np.float32) if X.nnz else X.data
-    data[block[X.indices]] *= np.float32(weight)
+    data = _block_scaled(X.data, rows, X.indices, X.shape[0], block, weight)
     return sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
+
+
+def _block_scaled(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int, block: np.ndarray,
+                  weight: float) -> np.ndarray:
+    """block_normalize's new values for the entries (rows, cols, data) of n rows, float32."""
+    inside = block[cols]
+    key = rows * 2 + inside
+    sq = (data * data).astype(np.float64)
+    norms = np.sqrt(np.bincount(key, weights=sq, minlength=2 * n))
+    data = (data / norms[key]).astype(np.float32) if len(data) else data
+    data[inside] *= np.float32(weight)
+    return data
 
 
 class TfidfTransform:
@@ -95,9 +103,6 @@ class TfidfTransform:
         self.idf = np.asarray(idf, dtype=np.float32)
         self.ngram_max = int(ngram_max)
         self.n_terms = len(vocabulary)
-        # the same tokens as TOKEN_PATTERN, found faster: a greedy run of 2+ word characters can only start where a
-        # run starts and ends where it ends, so the \b checks add nothing (a test holds the two equal)
-        self._words = re.compile(r"\w\w+")
 
     def tokens(self, text: str) -> list[str]:
         """The lower-case tokens of TOKEN_PATTERN (runs of 2+ word characters). An ASCII text is cut by C string
@@ -106,7 +111,7 @@ class TfidfTransform:
         low = text.lower()
         if low.isascii():
             return [t for t in low.translate(_ASCII_BLANKS).split() if len(t) > 1]
-        return self._words.findall(low)
+        return TOKENS.findall(low)
 
     def _grams(self, text: str) -> list[str]:
         toks = self.tokens(text)
@@ -345,7 +350,7 @@ class TfidfTransform:
         toks: list[str] = []
         for t in texts:
             low = t.lower()
-            toks += low.translate(_ASCII_BLANKS).split() if low.isascii() else self._words.findall(low)
+            toks += low.translate(_ASCII_BLANKS).split() if low.isascii() else TOKENS.findall(low)
             toks.append(_END)
         ids = np.array(list(map(words.get, toks, repeat(0))), dtype=np.int64)
         seq = ids[ids != -1]
@@ -384,13 +389,8 @@ class TfidfTransform:
         data *= self.idf[cols]
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=len(texts)), out=indptr[1:])
-        if self.block is not None:  # block_normalize's steps on the arrays at hand (no matrix built twice)
-            inside = self.block[cols]
-            key = rows * 2 + inside
-            sq = (data * data).astype(np.float64)
-            norms = np.sqrt(np.bincount(key, weights=sq, minlength=2 * len(texts)))
-            data = (data / norms[key]).astype(np.float32) if len(data) else data
-            data[inside] *= np.float32(self.header_weight)
+        if self.block is not None:  # block_normalize on the arrays at hand (no matrix built twice)
+            data = _block_scaled(data, rows, cols, len(texts), self.block, self.header_weight)
             return canonical_csr(data, cols, indptr, (len(texts), self.n_terms))
         # unit rows, as scikit-learn's normalize: squares in float32, summed in float64
         sq = (data * data).astype(np.float64)
