@@ -69,6 +69,34 @@ def test_the_trees_as_arrays_score_as_scikit_learn_does(depth):
     assert np.allclose(c.proba(Xt), est.predict_proba(Xt)[:, 1], atol=1e-9)
 
 
+@pytest.mark.parametrize("depth", [0, 1, 2, 3, 5, 9])
+def test_the_trees_score_as_a_walk_from_node_to_node_bit_for_bit(depth):
+    # every node compared at once, each level's leaf picked by arithmetic (uint8 leaf numbers; int64 past depth 8):
+    # the leaf a walk from the root reaches (left when the float32 feature <= the float32 threshold; a NaN goes
+    # right), the trees' values added one after another, over chunks of candidates
+    rng = np.random.default_rng(depth)
+    T, d, nodes = 9, 6, (1 << depth) - 1
+    c = Combiner(k=1, init=0.25, learning_rate=0.1, depth=depth, feature=rng.integers(0, d, size=(T, nodes)),
+                 threshold=rng.normal(size=(T, nodes)), value=rng.normal(size=(T, 1 << depth)),
+                 kinds=np.zeros(1, dtype=np.int64), prior=np.ones(1, dtype=np.float32))
+    c.CHUNK = 64
+    X = rng.normal(size=(300, d)).astype(np.float32)
+    X[::11, 2] = np.nan
+    if nodes:
+        X[::13, c.feature[0, 0]] = c._thresholds32()[0]  # exactly on the root's threshold: left
+    t32 = c._thresholds32().reshape(T, max(nodes, 1)) if nodes else None
+    want = np.empty(len(X))
+    for i, x in enumerate(X):
+        total = 0.0
+        for t in range(T):
+            node = 0
+            for _ in range(depth):
+                node = 2 * node + (1 if x[c.feature[t, node]] <= t32[t, node] else 2)
+            total += c.value[t, node - nodes]
+        want[i] = c.init + c.learning_rate * total
+    assert np.array_equal(c.decision(X), want)
+
+
 def test_thresholds_rounded_down_to_float32_split_float32_features_as_the_float64_ones():
     # a float32 feature is <= a float64 threshold exactly when it is <= the largest float32 not above it
     rng = np.random.default_rng(3)
@@ -242,7 +270,7 @@ def test_train_fits_the_combiner_on_the_validation_split_and_the_card_says_so(tm
 def test_each_rows_first_candidates_are_those_of_a_stable_sort():
     # the candidates are found by a partition of each row and a sort of its first k: the labels a stable sort of the
     # whole row puts first, in its order, with ties (many, at the k-th score too), k beyond the labels and NaN
-    from cabletags.scoring.combiner import _first_k
+    from cabletags.scoring.calibration import first_k as _first_k
 
     rng = np.random.default_rng(0)
     for t in range(1500):

@@ -220,6 +220,23 @@ def test_a_crafted_vote_weight_is_refused(tiny, tmp_path):
 
 
 # --- the count rule: as many tags as the nearest cables carry ----------------------------------------------
+def test_top_by_count_marks_the_first_tags_of_a_stable_sort_of_each_row():
+    # found by a partition (first_k), not a sort of every row: the same marks as ranking each row by a stable sort,
+    # with ties at the cut, counts of 0, past the labels, fractional and NaN scores
+    from cabletags.scoring.calibration import top_by_count
+
+    rng = np.random.default_rng(5)
+    for t in range(800):
+        n, L = int(rng.integers(0, 9)), int(rng.integers(1, 30))
+        P = rng.choice([0.0, 0.2, 0.5, 0.5, 0.9], size=(n, L)) if t % 2 else rng.random((n, L)).astype(np.float32)
+        if t % 5 == 0 and n:
+            P[0, int(rng.integers(0, L))] = np.nan
+        counts = rng.uniform(0, L + 3, size=n) * (rng.random(n) > 0.2)
+        k = np.clip(np.rint(counts), 0, L).astype(int)
+        ranks = np.argsort(np.argsort(-P, axis=1, kind="stable"), axis=1)
+        assert np.array_equal(top_by_count(P, counts), ranks < k[:, None]), (P, counts)
+
+
 def test_select_with_counts_adds_each_texts_first_tags_above_the_floor():
     from cabletags.scoring.calibration import select, top_by_count
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .calibration import first_k
+
 __all__ = ["FEATURES", "KINDS", "Combiner", "candidate_features", "fit_combiner"]
 
 # candidates re-scored per text: 15 hold every tag of 99% of cables (the rest keep their order below)
@@ -72,7 +74,7 @@ def candidate_features(P, F, V, Lin, origin_mask, lengths, kinds, prior, k: int 
     P = np.asarray(P, dtype=np.float64)
     n, L = P.shape
     k = min(k, L)
-    cols = _first_k(P, k)
+    cols = first_k(P, k)
     take = lambda A: np.take_along_axis(A, cols, axis=1)  # noqa: E731  (n, k) of an (n, L)
     p = take(P)
     z = np.log(np.clip(p, 1e-6, 1 - 1e-6)) - np.log(np.clip(1 - p, 1e-6, 1))
@@ -95,23 +97,13 @@ def candidate_features(P, F, V, Lin, origin_mask, lengths, kinds, prior, k: int 
     return X.reshape(n * k, -1).astype(np.float32), cols
 
 
-def _first_k(P: np.ndarray, k: int) -> np.ndarray:
-    """(n, k) each row's first k label indices by score, ties in label order: np.argsort(-P, kind="stable")[:, :k],
-    from a partition of each row and a sort of its k (a third of the time for a batch of whole cables). A row whose
-    k-th score is tied beyond the k taken (which of the tied the partition took is arbitrary), or that holds a NaN,
-    is sorted whole."""
-    n, L = P.shape
-    if k >= L or not n:
-        return np.argsort(-P, axis=1, kind="stable")[:, :k]
-    part = np.argpartition(-P, k - 1, axis=1)[:, :k]
-    vals = np.take_along_axis(P, part, axis=1)
-    kth = vals.min(axis=1, keepdims=True)
-    whole = ((P == kth).sum(axis=1) != (vals == kth).sum(axis=1)) | np.isnan(kth[:, 0])
-    order = np.lexsort((part, -vals), axis=1)  # score falling, then label order
-    cols = np.take_along_axis(part, order, axis=1)
-    if whole.any():
-        cols[whole] = np.argsort(-P[whole], axis=1, kind="stable")[:, :k]
-    return cols
+def _pick(right: np.ndarray, left_leaf: np.ndarray, right_leaf: np.ndarray) -> np.ndarray:
+    """left_leaf where right is 0, right_leaf where it is 1 (right: 0/1 uint8): left + right * (right - left), exact in
+    uint8's wrap-around arithmetic as in int64's."""
+    d = right_leaf - left_leaf
+    d *= right
+    d += left_leaf
+    return d
 
 
 @dataclass
@@ -143,26 +135,47 @@ class Combiner:
     def decision(self, X: np.ndarray) -> np.ndarray:
         """(m,) raw scores (log-odds) of (m, d) candidate features. Every inner node's comparison is made at once
         for all trees, in float32 against each threshold rounded down to a float32 (for a float32 feature the same
-        answer as against the float64 threshold); then each level, from the leaves up, keeps the number of the leaf
-        its comparison chose (one byte a tree and candidate, not the leaf's value: an eighth of the memory moved),
-        and each tree's chosen leaf gives its value: no walk from node to node. The candidates run along the last
-        axis (each node's comparisons one contiguous row)."""
+        answer as against the float64 threshold), node by node (each node's answers for all trees one contiguous
+        block); then each level, from the leaves up, keeps the number of the leaf its comparison chose (one byte a
+        tree and candidate, picked by arithmetic on the 0/1 answers: a + right * (b - a), in contiguous blocks), and
+        each tree's chosen leaf gives its value: no walk from node to node. The trees' values are added one tree
+        after another."""
         X = np.asarray(X, dtype=np.float32)
         out = np.empty(X.shape[0])
         T, nodes = self.feature.shape
-        feats, thr = self.feature.ravel(), self._thresholds32()[:, None]
-        leaves = np.arange(1 << self.depth, dtype=np.uint8 if self.depth <= 8 else np.int64)[None, :, None]
+        feats, thr = self._node_major()
+        kind = np.uint8 if self.depth <= 8 else np.int64  # leaf numbers up to 2**depth - 1
+        offsets = (np.arange(T, dtype=np.int64) << self.depth)[:, None]  # each tree's first leaf in the values
+        values = self.value.ravel()
         for a in range(0, X.shape[0], self.CHUNK):
             xt = np.ascontiguousarray(X[a:a + self.CHUNK].T)  # (d, c)
-            C = (xt[feats] <= thr).reshape(T, nodes, -1)
-            leaf = leaves
-            for level in range(self.depth - 1, -1, -1):
-                first = (1 << level) - 1
-                leaf = np.where(C[:, first:2 * first + 1], leaf[:, 0::2], leaf[:, 1::2])
-            v = np.take_along_axis(self.value, leaf[:, 0].astype(np.intp), axis=1)  # (T, c)
+            c = xt.shape[1]
+            if not nodes:  # a tree of one leaf
+                leaf = np.zeros((T, c), dtype=kind)
+            else:
+                # 1 where a node sends the candidate right (a NaN too: it is not <= the threshold)
+                right = (~(xt[feats] <= thr)).view(np.uint8).reshape(nodes, T, c)
+                half = 1 << (self.depth - 1)
+                leaves = [right[half - 1 + j].astype(kind) + kind(2 * j) for j in range(half)]  # the last level
+                for level in range(self.depth - 2, -1, -1):
+                    first = (1 << level) - 1
+                    leaves = [_pick(right[first + j], leaves[2 * j], leaves[2 * j + 1]) for j in range(1 << level)]
+                leaf = leaves[0]
+            v = values[leaf + offsets]  # (T, c)
             # the trees' values added one tree after another, for all candidates at once
-            out[a:a + xt.shape[1]] = self.init + self.learning_rate * v.sum(axis=0)
+            out[a:a + c] = self.init + self.learning_rate * v.sum(axis=0)
         return out
+
+    def _node_major(self) -> tuple[np.ndarray, np.ndarray]:
+        """(nodes * T,) features and float32 thresholds (_thresholds32) node by node: node 0 of every tree, then
+        node 1, ..."""
+        got = getattr(self, "_by_node", None)
+        if got is None or got[0].size != self.feature.size:
+            T, nodes = self.feature.shape
+            got = (np.ascontiguousarray(self.feature.T).ravel(),
+                   np.ascontiguousarray(self._thresholds32().reshape(T, nodes).T).reshape(-1, 1))
+            self._by_node = got
+        return got
 
     def _thresholds32(self) -> np.ndarray:
         """(T * nodes,) float32: each threshold rounded down to a float32 (the largest float32 not above it)."""
