@@ -181,7 +181,8 @@ BOILERPLATE = _Lazy(rf"(?=[{BOILERPLATE_FIRST}]|[A-Z] [A-Z] )(?:\b(?:"
 # the pattern's), and a run of five spaced capitals for a banner (found in the text with its capitals written "A")
 _BOILER_STARTS = ("UNCLAS", "CONFIDENTIAL", "SECRET", "NOFORN", "SIPDIS", "LIMDIS", "EXDIS", "NODIS", "SENSITIVE BUT",
                   "FOR OFFICIAL", "SECTION ", "E.", "REF", "Classified", "CLASSIFIED", "Derived", "DERIVED", "(")
-_CAPITALS_AS_A = str.maketrans({c: "A" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+# (bytes: an ASCII view's bytes translate in a third of the time str.translate takes)
+_CAPITALS_AS_A = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"A" * 26)
 # an ASCII text this long has the places where a literal part starts found by numpy (_starts_by_codes), in one pass
 # over it instead of one string search per literal (each a pass): a third of the time for a whole cable; a shorter
 # one is searched literal by literal (numpy's fixed cost would weigh more)
@@ -221,11 +222,11 @@ def ascii_view(text: str) -> str:
 def _stripped(text: str, starts: set[int], view: str) -> str:
     """The text with BOILERPLATE's matches at `starts` (and at its spaced banners) replaced by a blank; `view` is
     ascii_view(text), where the banners' capitals are found."""
-    spaced = view.translate(_CAPITALS_AS_A)
-    at = spaced.find("A A A A A")
+    spaced = view.encode("ascii").translate(_CAPITALS_AS_A)  # one byte a character: the same places
+    at = spaced.find(b"A A A A A")
     while at >= 0:
         starts.add(at)
-        at = spaced.find("A A A A A", at + 1)
+        at = spaced.find(b"A A A A A", at + 1)
     out, last = [], 0
     match = BOILERPLATE.match
     for at in sorted(starts):

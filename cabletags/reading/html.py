@@ -48,6 +48,8 @@ def is_html(data: bytes | str) -> bool:
     """Whether `data` is markup: an HTML tag near its start (a cable's text has none)."""
     head = data[:20000]
     if isinstance(head, str):
+        if "<" not in head:  # most bare cables: no tag, nothing to encode
+            return False
         head = head.encode("utf-8", "replace")
     return b"<" in head and bool(_HTML.search(head))
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..cableformat import HEADER_PREFIX
+from ..reading import read_cable
+from ..reading.parser import Cable, cable_reading
 from ..vocabulary.taxonomy import load_taxonomy
 from .model import ModelError, TagModel
 
@@ -346,9 +348,6 @@ class Suggester:
         index would read them as a citation of itself); for a model trained on whole cables, with its header
         weighted as in training (cabletags.reading.parser.cable_reading). Measured on held-out whole cables, the header
         and unnumbered text read better than the numbered paragraphs alone (docs/benchmarks.md)."""
-        from ..reading import read_cable
-        from ..reading.parser import Cable, cable_reading
-
         p = text if isinstance(text, Cable) else read_cable(text if isinstance(text, str) else "", self.taxonomy)
         if not p.reading_text.strip():
             return p, p.body if isinstance(text, Cable) else text
