@@ -384,7 +384,7 @@ def header_words(p: Cable) -> str:
 
     subject = p.subject or ""
     head = cf.strip_boilerplate(f"{subject}\n{subject}\n{p.header_text}").lower()
-    words = cf.TOKENS.findall(head)
+    words = cf.words_of(head)
     return HEADER_PREFIX + f" {HEADER_PREFIX}".join(words) if words else ""
 
 

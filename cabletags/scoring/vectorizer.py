@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 # a whole-cable model's header terms (ModelSettings.header_weight > 0): the header's words written with
 # HEADER_PREFIX (cabletags.reading.parser.cable_reading) form a block of features of their own, normalized apart
-from ..cableformat import HEADER_PREFIX, TOKENS
+from ..cableformat import ASCII_BLANKS, HEADER_PREFIX, TOKENS, words_of
 from .csr import canonical_csr
 
 __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
@@ -34,8 +34,6 @@ _TABLES_FORMAT = 1
 _TABLE_SLICE = 50_000  # vocabulary terms split at a time while the tables are built
 
 
-# every ASCII character that is not a word character (\w: letters, digits, underscore), as a blank
-_ASCII_BLANKS = str.maketrans({chr(i): " " for i in range(128) if not (chr(i).isalnum() or chr(i) == "_")})
 # the one-character runs a lower-cased ASCII text can hold after it: too short to be tokens
 _ONE_CHARACTER = [chr(i) for i in range(128) if chr(i).isalnum() and not chr(i).isupper()] + ["_"]
 # a word character outside ASCII: a text without one has the same tokens as its ASCII characters alone (no character
@@ -105,13 +103,8 @@ class TfidfTransform:
         self.n_terms = len(vocabulary)
 
     def tokens(self, text: str) -> list[str]:
-        """The lower-case tokens of TOKEN_PATTERN (runs of 2+ word characters). An ASCII text is cut by C string
-        methods (every other character a blank, split, one-character runs dropped), 40% faster than the pattern;
-        other texts by the pattern, whose word characters are Unicode's (a test holds the two equal)."""
-        low = text.lower()
-        if low.isascii():
-            return [t for t in low.translate(_ASCII_BLANKS).split() if len(t) > 1]
-        return TOKENS.findall(low)
+        """The lower-case tokens of TOKEN_PATTERN (runs of 2+ word characters): cabletags.cableformat.words_of."""
+        return words_of(text.lower())
 
     def _grams(self, text: str) -> list[str]:
         toks = self.tokens(text)
@@ -350,7 +343,7 @@ class TfidfTransform:
         toks: list[str] = []
         for t in texts:
             low = t.lower()
-            toks += low.translate(_ASCII_BLANKS).split() if low.isascii() else TOKENS.findall(low)
+            toks += low.translate(ASCII_BLANKS).split() if low.isascii() else TOKENS.findall(low)
             toks.append(_END)
         ids = np.array(list(map(words.get, toks, repeat(0))), dtype=np.int64)
         seq = ids[ids != -1]
