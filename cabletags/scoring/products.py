@@ -52,7 +52,7 @@ def _dense_rows(W: sp.csr_matrix, rows: np.ndarray, buf: np.ndarray) -> np.ndarr
         np.cumsum(ip[r + 1] - ip[r], out=ptr[1:])
         cols, vals = np.empty(int(ptr[-1]), dtype=ind.dtype), np.empty(int(ptr[-1]), dtype=np.float32)
         out = buf[:len(r)]
-        out.fill(0)
+        out.view(np.uint8).fill(0)  # (all-zero bytes are 0.0: filled as bytes, at memset speed, twice as fast)
         try:
             _row_index(len(r), r, ip, ind, W.data, cols, vals)
             _todense(len(r), W.shape[1], ptr, cols, vals, out)

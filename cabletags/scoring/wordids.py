@@ -116,7 +116,9 @@ class PackedWords:
         n = len(joined) - _PACKED
         c = np.frombuffer(joined.encode("ascii", "replace").translate(_LOWER_BYTES), dtype=np.uint8)
         edge = np.diff((c[:n + 1] != 0).view(np.int8), prepend=np.int8(0))
-        st, en = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+        # runs open (+1) and close (-1) in turn, the last closed by the NUL at n: one pass finds both
+        bounds = np.flatnonzero(edge)
+        st, en = bounds[0::2], bounds[1::2]
         size = en - st
         keep = size > 1  # one-character runs are no tokens
         st, size = st[keep], size[keep]
