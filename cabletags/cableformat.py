@@ -288,7 +288,16 @@ class _CodeTables:
                     done[code(x)] = True
             three = np.array(sorted({code(x) for x in literals if len(x) == 3}), dtype=np.uint32)
             four = np.array(sorted({code(x[:4]) for x in literals if len(x) >= 4}), dtype=np.uint32)
-            self._tables = (np, first, done, three, four)
+            # literals of 8 or more ("FOR OFFICIAL", "CONFIDENTIAL"): their first 4 and 8 characters, so that prose's
+            # "FOR THE" is no place to try the pattern
+            long4 = np.array(sorted({code(x[:4]) for x in literals if len(x) >= 8}
+                                    - {code(x[:4]) for x in literals if 4 <= len(x) < 8}), dtype=np.uint32)
+            long8 = np.array(sorted({code(x[:8]) for x in literals if len(x) >= 8}), dtype=np.uint64)
+            # after "E." an E.O. line has "O", or one blank (any \s: a character outside ASCII is "?" in the view)
+            # and "O": a sentence that ends in E ("THE OFFICE.") is no place either
+            blank = np.zeros(256, dtype=bool)
+            blank[[ord(c) for c in " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f?"]] = True
+            self._tables = (np, first, done, three, four, long4, long8, code("E."), blank)
         return self._tables
 
 
@@ -305,15 +314,24 @@ def _starts_by_codes(text: str) -> set[int]:
 
 def _places_by_codes(text: str):
     """_starts_by_codes(text) as a sorted numpy array."""
-    np, first, done, three, four = _code_tables()
+    np, first, done, three, four, long4, long8, eo, blank = _code_tables()
     n = len(text)
-    b = text.encode("ascii") + b"\0\0\0"  # every place has 4 bytes
+    b = text.encode("ascii") + b"\0" * 7  # every place has 8 bytes
     pair = np.ndarray((n,), "<u2", b, 0, (1,))
     at = np.flatnonzero(first[pair])
     if not len(at):
         return at
     quad = np.ndarray((n,), "<u4", b, 0, (1,))[at]
-    return at[done[pair[at]] | _member(quad & 0xFFFFFF, three) | _member(quad, four)]
+    two = pair[at]
+    keep = done[two] | _member(quad & 0xFFFFFF, three) | _member(quad, four)
+    long = keep & _member(quad, long4)
+    if long.any():
+        keep[long] = _member(np.ndarray((n,), "<u8", b, 0, (1,))[at[long]], long8)
+    e = np.flatnonzero(two == eo)
+    if len(e):
+        third, fourth = (quad[e] >> 16) & 0xFF, quad[e] >> 24
+        keep[e] = (third == ord("O")) | (blank[third] & (fourth == ord("O")))
+    return at[keep]
 
 
 def _starts_by_codes_all(texts: list[str]) -> list[set[int]]:

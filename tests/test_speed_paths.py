@@ -353,6 +353,9 @@ def test_boilerplate_stripped_where_its_parts_can_start_matches_the_pattern_ever
               # what only begins like a literal, a marking's first letters, a literal cut by the text's end
               "SECTOR ", "CONFIDENCE", "REFORM", "RE", "(S", "(Ux)", "(S/REL USA)", "(D)", "E.\tO. 11652", "E.\nO.",
               "Classification", "Deriv", "NOFOR", "SIPD", "LIMDIS", "EXDIS", "NODIS", "(", "E",
+              # what starts as a literal's first four characters (or "E.") and goes on otherwise
+              "FOR THE ", "FOR OFFICE", "FOR OFFICIAL", "CLASSIC", "Classify", "CONFIDE", "SECTIONS", "THE.",
+              "E.O", "E. X", "E.\x1cO. 11652", "E.\x0bO.", "E.  O.", "E.?O. 1", "E.\u2028O. 12958",
               # characters outside ASCII (the places are found in the text with each of them written "?"): curly
               # quotes, a line separator and a no-break space (both blanks to \s), a word character before a banner
               "\u2019", "\u201c", "\u2028", "\u00a0", "E.\u00a0O. 12958", "\u0425", "REF:\u2028", "?", "(\u2019"]
