@@ -82,6 +82,17 @@ def test_an_html_page_is_read_with_an_html_parser():
     assert page.reference_id == "09BAKU141" and page.tags.codes == bare.tags.codes
 
 
+def test_nested_pre_blocks_are_read_once_each_and_a_cable_in_one_is_found():
+    # a <pre> inside another is part of its text: read with it, not again (which took time quadratic in the depth);
+    # one inside a dropped element (a nav) is not, and is still read on its own
+    escaped = CABLE.replace("&", "&amp;").replace("<", "&lt;")
+    bare = parse_cable(CABLE)
+    deep = parse_cable("<html><body>" + "<pre>x " * 2000 + escaped + "</pre>" * 2000 + "</body></html>")
+    assert deep.tags.codes == bare.tags.codes and deep.subject == bare.subject
+    hidden = parse_cable("<html><body><pre>notes<nav><pre>" + escaped + "</pre></nav></pre></body></html>")
+    assert hidden.tags.codes == bare.tags.codes and [q.number for q in hidden.paragraphs] == [1, 2, 3]
+
+
 def test_a_flattened_cable_keeps_its_fields():
     p = parse_cable(" ".join(CABLE.split()))
     assert p.tags.codes == ["KTIP", "PHUM", "PREF", "KCRM", "AJ"]

@@ -71,14 +71,17 @@ def _root(data: bytes | str):
     return root
 
 
-def _text(el, drop=_DROP) -> str:
+def _text(el, drop=_DROP, pres: set | None = None) -> str:
     """The visible text of an element: line breaks at block elements, dropped elements left out; iterative, so
-    deeply nested markup cannot exhaust the stack."""
+    deeply nested markup cannot exhaust the stack. pres: receives the <pre> elements met inside (their text is part
+    of this one)."""
     out: list[str] = []
     stack = [(el, False)]
     while stack:
         node, closing = stack.pop()
         tag = node.tag if isinstance(node.tag, str) else ""
+        if pres is not None and tag == "pre" and not closing and node is not el:
+            pres.add(node)
         tail = node.tail if node is not el else None  # the element's own tail is outside it
         if closing:
             if tag in _BLOCKS:
@@ -202,8 +205,11 @@ def _tag_pairs(value: str) -> list:
 # --- any other page ----------------------------------------------------------------------------------------------
 def _generic(root) -> Page:
     meta = {}
+    inside: set = set()  # <pre> elements whose text was part of one read already: no TAGS line in it either
     for pre in root.iter("pre"):
-        inner = _text(pre, _DROP - {"header"})
+        if pre in inside:  # (reading each of nested <pre>s again took time quadratic in their depth)
+            continue
+        inner = _text(pre, _DROP - {"header"}, inside)
         if _TAGS.search(inner):
             rid = page_reference_id(_text(root))
             if rid:

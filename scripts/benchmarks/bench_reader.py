@@ -55,6 +55,7 @@ def shapes(n: int) -> dict:
         "ids at line starts": "\n".join("09PARIS1007" for _ in range(n // 12)),
         "nested divs (HTML)": "<html><body>" + "<div>" * k + HEAD + "</div>" * k + "</body></html>",
         "many pre blocks (HTML)": "<html><body>" + "<pre>TAGS: PREL</pre>" * (n // 20) + "</body></html>",
+        "nested pre blocks (HTML)": "<html><body>" + "<pre>x" * (n // 6) + "</body></html>",
         "cp1252 bytes": (HEAD + "\u00b61. caf\u00e9 " * (n // 12)).encode("cp1252"),
     }
 
