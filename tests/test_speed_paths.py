@@ -490,3 +490,58 @@ def test_patterns_with_a_first_letter_lookahead_match_as_without_it():
         for plain, fast in pairs:
             a, b = plain.search(t), fast.search(t)
             assert (a is None and b is None) or (a.span() == b.span() and a.groups() == b.groups()), repr(t)
+
+
+def _tags_fields_line_by_line(text, window):
+    """The TAGS fields as the reader found them before: each field's continuation lines walked one by one."""
+    from cabletags import cableformat as cf
+
+    for m in cf.TAGS_LABEL.finditer(text):
+        label, start = m.group("label"), m.end()
+        before = text[max(0, m.start() - 2):m.start()]
+        if m.start() > 0 and not (before.endswith("\n") or before.endswith(" ") or before.endswith("\t")):
+            continue
+        if not label.replace(" ", "").isupper() and (label.replace(" ", "").lower() != "tags"
+                                                     or ":" not in m.group(0)):
+            continue
+        rest = text[start:start + window]
+        line_end = rest.find("\n")
+        first = rest if line_end < 0 else rest[:line_end]
+        stop = cf.FIELD_STOP.search(first)
+        if stop:
+            value, end = first[:stop.start()], start + stop.start()
+        else:
+            value, end = first, start + (len(first) if line_end < 0 else line_end)
+            pos = line_end
+            while pos >= 0:
+                nxt = rest.find("\n", pos + 1)
+                line = rest[pos + 1:] if nxt < 0 else rest[pos + 1:nxt]
+                if not line.strip() or cf.FIELD_STOP.search(line) or not cf.CONTINUATION_LINE.match(line):
+                    break
+                if not re.search(r"\b[A-Z]{2,5}\b", line):
+                    break
+                value += " " + line.strip()
+                end = start + (len(rest) if nxt < 0 else nxt)
+                pos = nxt
+        value = " ".join(value.split())
+        if value and re.search(r"[A-Za-z]{2}", value):
+            yield value, label, m.start(), end
+
+
+@pytest.mark.parametrize("window", [4000, 37, 11])
+def test_tags_fields_found_by_runs_of_lines_judged_once_match_the_walk_line_by_line(monkeypatch, window):
+    # each line judged once per text (a page of "TAGS" lines walked each field's lines again: 18 s for 40 KB), the
+    # window cutting a line judged as cut: the same fields, values and ends as the walk line by line
+    import random
+
+    from cabletags.reading import parser
+
+    monkeypatch.setattr(parser, "FIELD_WINDOW", window)
+    pieces = ["TAGS: ", "TAGS ", "Tags: ", "tags ", "T A G S: ", "TAGS:\n", "PREL, PGOV", "KTIP", "AJ\n", "PREL\n",
+              "\n", "\n\n", " ", "SUBJECT: X", "SUBJ: ", "REF: A", "E.O. 12958", "1. (U) ", "lower words",
+              "PREL PGOV KDEM AJ UNSC OSCE\n", "(FOUO)", "1234", "\t", "\r\n", "\u00a0", "CONFIDENTIAL\n", "A B\n",
+              "X", "ABCDEFG\n", "  ", "SUMMARY:", "\nTAGS\n", "PREL-", "O'", "&"]
+    rnd = random.Random(13)
+    for k in range(3000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 30)))
+        assert list(parser._tags_fields(text)) == list(_tags_fields_line_by_line(text, window)), repr(text)

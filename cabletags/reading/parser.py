@@ -185,7 +185,10 @@ def _in_header(text: str, start: int, end: int, lo: int) -> bool:
 
 
 def _tags_fields(text: str):
-    """(raw TAGS value, label, start offset of the label, end offset) of each TAGS field, in order."""
+    """(raw TAGS value, label, start offset of the label, end offset) of each TAGS field, in order. A field's value
+    runs on over the lines after it that may continue a TAGS list (_continues), within FIELD_WINDOW characters of its
+    label."""
+    runs: dict[int, int] = {}  # what _run_break found, for the fields whose lines the last one walked already
     for m in cf.TAGS_LABEL.finditer(text):
         label = m.group("label")
         start = m.end()
@@ -196,32 +199,67 @@ def _tags_fields(text: str):
         if not label.replace(" ", "").isupper() and (label.replace(" ", "").lower() != "tags"
                                                      or ":" not in m.group(0)):
             continue  # prose ("tags and labels"): lower / mixed case needs "tags:" with its colon
-        rest = text[start:start + 4000]
-        line_end = rest.find("\n")
-        first = rest if line_end < 0 else rest[:line_end]
+        window = min(len(text), start + FIELD_WINDOW)
+        line_end = text.find("\n", start, window)
+        first = text[start:window] if line_end < 0 else text[start:line_end]
         stop = cf.FIELD_STOP.search(first)
         if stop:
             value = first[:stop.start()]
             end = start + stop.start()
+        elif line_end < 0:
+            value, end = first, window
         else:
-            value = first
-            end = start + (len(first) if line_end < 0 else line_end)
             # continuation lines: more codes before the SUBJECT line (page headers are junk for normalize)
-            pos = line_end
-            while pos >= 0:
-                nxt = rest.find("\n", pos + 1)
-                line = rest[pos + 1:] if nxt < 0 else rest[pos + 1:nxt]
-                if not line.strip() or cf.FIELD_STOP.search(line) or not cf.CONTINUATION_LINE.match(line):
-                    break
-                if not re.search(r"\b[A-Z]{2,5}\b", line):
-                    break
-                value += " " + line.strip()
-                end = start + (len(rest) if nxt < 0 else nxt)
-                pos = nxt
+            end = _continued(text, line_end + 1, window, runs)
+            value = first + " " + text[line_end + 1:end] if end > line_end else first
         value = " ".join(value.split())
         if not value or not re.search(r"[A-Za-z]{2}", value):
             continue
         yield value, label, m.start(), end
+
+
+# how far after its label a TAGS field's value may run
+FIELD_WINDOW = 4000
+_CODE_WORD = re.compile(r"\b[A-Z]{2,5}\b")
+
+
+def _continues(line: str) -> bool:
+    """Whether a line may continue a TAGS list: not blank, no next field in it, only capitals, digits and punctuation
+    (CONTINUATION_LINE), and a word of 2-5 capitals."""
+    return bool(line.strip()) and not cf.FIELD_STOP.search(line) and cf.CONTINUATION_LINE.match(line) is not None \
+        and _CODE_WORD.search(line) is not None
+
+
+def _continued(text: str, first: int, window: int, runs: dict) -> int:
+    """The end of a TAGS field's value whose first line ends just before `first`: the end of the last line from
+    `first` on that continues it (_continues), line by line, up to the first that does not; a line that runs past
+    `window` is judged as cut there (and ends the value at `window` when it continues it); first - 1 when none does."""
+    stop = _run_break(text, first, runs)
+    last = text.rfind("\n", first - 1, window)  # the last line end inside the window (first - 1 at least)
+    if stop <= last:  # a whole line inside the window ends the run
+        return stop - 1
+    return window if _continues(text[last + 1:window]) else last
+
+
+def _run_break(text: str, at: int, runs: dict) -> int:
+    """The start of the first line from the one starting at `at` that does not continue a TAGS list, whole lines
+    judged (len(text) + 1 when every line to the end does). Each line is judged once per text: the answer is kept in
+    `runs` for every line walked, so the fields inside a long run (a page of "TAGS" lines) find it at once instead of
+    walking it again (which took a 40 KB page 18 s)."""
+    walked, n = [], len(text)
+    while at <= n:
+        known = runs.get(at)
+        if known is not None:
+            at = known
+            break
+        nl = text.find("\n", at)
+        if not _continues(text[at:] if nl < 0 else text[at:nl]):
+            break
+        walked.append(at)
+        at = n + 1 if nl < 0 else nl + 1
+    for line in walked:
+        runs[line] = at
+    return at
 
 
 _ID_YEAR = re.compile(r"(\d{4}|\d{2})[A-Z]")

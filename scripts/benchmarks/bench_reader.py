@@ -56,6 +56,7 @@ def shapes(n: int) -> dict:
         "nested divs (HTML)": "<html><body>" + "<div>" * k + HEAD + "</div>" * k + "</body></html>",
         "many pre blocks (HTML)": "<html><body>" + "<pre>TAGS: PREL</pre>" * (n // 20) + "</body></html>",
         "nested pre blocks (HTML)": "<html><body>" + "<pre>x" * (n // 6) + "</body></html>",
+        "a page of TAGS lines (HTML)": "<html><body><pre>" + "TAGS\n" * (n // 5) + "</pre></body></html>",
         "cp1252 bytes": (HEAD + "\u00b61. caf\u00e9 " * (n // 12)).encode("cp1252"),
     }
 
