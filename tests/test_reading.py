@@ -252,6 +252,27 @@ def test_plusd_content_cut_inside_the_ref_list_reads_as_one_telegram():
     assert c.subject == "A SOVIET VISIT"
 
 
+def test_page_parts_are_found_in_linear_time_and_where_variants_put_them():
+    # the readers no longer search all of an element for each of its parts (nested tabs, a page of keys, nested
+    # tables and <pre> blocks took seconds): a pane's header one wrapper down, a key's value after a note, a table
+    # nested in a metadata cell are read as before; pathological pages read (their time: bench_reader.py)
+    page = plusd(TELEGRAM_1975.replace("TAGS: PFOR IT UR", "TAGS: PINS, GR"))
+    wrapped = page.replace("<div class='pane-header'>Content</div>",
+                           "<div class='wrap'><div class='pane-header'>Content</div></div>")
+    noted = page.replace("<a class='i'>TAGS:</a></div>", "<a class='i'>TAGS:</a></div><div class='note'>n</div>")
+    for variant in (wrapped, noted):
+        c = read_cable(variant.encode())
+        assert c.layout == "plusd" and c.tags.codes == ["PINS", "GR"] and [p.number for p in c.paragraphs] == [1, 2]
+    nested = cablegate_2011(TELEGRAM).replace("<td>2011-08-30 01:44</td>",
+                                             "<td>2011-08-30 01:44<table><tr><td>x</td><td>y</td></tr></table></td>")
+    c = read_cable(nested.encode())
+    assert c.layout == "cablegate" and c.reference_id == "09PARIS77" and c.origin == "Embassy Paris"
+    for bad in ("<div class='pane-tab'>" * 600, "<div class='s_key'>x</div>" * 600,
+                "<table class='cable'><tr><th>Reference ID</th></tr><tr><td>x" * 200,
+                "<table class='cable'><tr><th>Reference ID</th></tr></table>" + "<pre>x" * 600):
+        read_cable(("<html><body>" + bad + "</body></html>").encode())
+
+
 def test_plusd_disagreements_are_reported():
     c = read_cable(plusd(TELEGRAM_1975, pairs="GR - Greece | PINS - Human Rights").encode())
     assert any("telegram's TAGS line" in d for d in c.doubts)  # the telegram says PFOR IT UR

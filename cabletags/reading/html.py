@@ -124,20 +124,22 @@ def _cablegate(root) -> Page | None:
     if table is None:
         return None
     rows = [r for r in table.iter("tr")]
-    heads = [" ".join(_text(th).split()).lower() for th in rows[0].iter("th")] if rows else []
+    # a row's own cells (those of a table nested in a cell are that cell's text: each read once)
+    heads = [" ".join(_text(th).split()).lower() for th in rows[0] if th.tag == "th"] if rows else []
     if "reference id" not in heads:
         return None
     meta = {}
     for row in rows[1:2]:
-        cells = [" ".join(_text(td).split()) for td in row.iter("td")]
+        cells = [" ".join(_text(td).split()) for td in row if td.tag == "td"]
         meta.update({h: v for h, v in zip(heads, cells) if v})
-    # the cable: the <pre> blocks after the metadata table, in order (routing header, then the text)
-    after, pres = False, []
+    # the cable: the <pre> blocks after the metadata table, in order (routing header, then the text); a <pre> inside
+    # one is part of its text
+    after, pres, inside = False, [], set()
     for el in root.iter():
         if el is table:
             after = True
-        elif after and el.tag == "pre":
-            pres.append(_text(el, _DROP - {"header"}))
+        elif after and el.tag == "pre" and el not in inside:
+            pres.append(_text(el, _DROP - {"header"}, inside))
     return Page("\n\n".join(p.strip("\n") for p in pres), "cablegate", meta)
 
 
@@ -147,17 +149,18 @@ def _plusd(root) -> Page | None:
     panes = {}
     for tab in root.iter("div"):
         if _has_class(tab, "pane-tab"):
-            head = next((d for d in tab.iter("div") if _has_class(d, "pane-header")), None)
-            body = next((d for d in tab.iter("div") if _has_class(d, "pane-content")), None)
+            # a tab's header and content stand at most PANE_DEPTH levels inside it (searching all of it took nested
+            # tabs time quadratic in their depth)
+            head = _first_with_class(tab, "pane-header", PANE_DEPTH)
+            body = _first_with_class(tab, "pane-content", PANE_DEPTH)
             if head is not None and body is not None:
                 panes.setdefault(" ".join(_text(head).split()).lower(), body)
     if not keys or not ("content" in panes or "raw content" in panes):
         return None
     meta, pairs = {}, []
+    values = _next_values(keys)
     for k in keys:
-        val = k.getnext()
-        while val is not None and not _has_class(val, "s_val"):
-            val = val.getnext()
+        val = values.get(k)
         if val is None:
             continue
         name = " ".join(_text(k).split()).rstrip(":").lower()
@@ -186,6 +189,35 @@ def _plusd(root) -> Page | None:
         text = _text(content, _DROP | {"button"})
         text = text.replace("Show\u00a0Headers", "\n").replace("Show Headers", "\n")
     return Page(text, "plusd", meta, pairs)
+
+
+PANE_DEPTH = 3
+
+
+def _first_with_class(el, name: str, depth: int):
+    """The first <div> of class `name` inside `el` (in document order) at most `depth` levels down, or None."""
+    stack = [(child, 1) for child in reversed(el)]
+    while stack:
+        node, level = stack.pop()
+        if node.tag == "div" and _has_class(node, name):
+            return node
+        if level < depth:
+            stack.extend((child, level + 1) for child in reversed(node))
+    return None
+
+
+def _next_values(keys) -> dict:
+    """key -> the first sibling after it of class s_val (keys without one left out): each parent's children read
+    once, from the last (a key looking along its siblings for one took a page of keys time quadratic in them)."""
+    out = {}
+    for parent in {id(k.getparent()): k.getparent() for k in keys if k.getparent() is not None}.values():
+        following = None
+        for child in reversed(parent):
+            if following is not None:
+                out[child] = following
+            if isinstance(child.tag, str) and _has_class(child, "s_val"):
+                following = child
+    return {k: out[k] for k in keys if k in out}
 
 
 def _tag_pairs(value: str) -> list:

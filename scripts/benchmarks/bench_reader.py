@@ -57,6 +57,10 @@ def shapes(n: int) -> dict:
         "many pre blocks (HTML)": "<html><body>" + "<pre>TAGS: PREL</pre>" * (n // 20) + "</body></html>",
         "nested pre blocks (HTML)": "<html><body>" + "<pre>x" * (n // 6) + "</body></html>",
         "a page of TAGS lines (HTML)": "<html><body><pre>" + "TAGS\n" * (n // 5) + "</pre></body></html>",
+        "nested pane tabs (HTML)": "<html><body>" + "<div class='pane-tab'>" * (n // 22) + "</body></html>",
+        "a page of PlusD keys (HTML)": "<html><body>" + "<div class='s_key'>x</div>" * (n // 26) + "</body></html>",
+        "nested cable tables (HTML)": "<html><body>" + "<table class='cable'><tr><th>Reference ID</th></tr><tr><td>x"
+        * (n // 70) + "</body></html>",
         "cp1252 bytes": (HEAD + "\u00b61. caf\u00e9 " * (n // 12)).encode("cp1252"),
     }
 
