@@ -160,11 +160,11 @@ def _find_tags(text: str) -> tuple[str | None, str | None, int | None, int]:
     header (_in_header: a SUBJECT or E.O. line next to it), else of the first TAGS field: a page's sidebar or index
     above the cable ("Related: TAGS: PTER, IZ") is passed over."""
     first = previous = None
-    for found in _tags_fields(text):
+    for found in _tags_spans(text):  # each field's value written out only for the one returned
         if _in_header(text, found[2], found[3], previous[3] if previous else 0):
-            return found
+            return _with_value(text, found)
         first, previous = first or found, found
-    return first or (None, None, None, 0)
+    return _with_value(text, first) if first else (None, None, None, 0)
 
 
 # how far around a TAGS field its header's neighbours are looked for: a SUBJECT after it, an E.O. line or a SUBJECT
@@ -188,6 +188,20 @@ def _tags_fields(text: str):
     """(raw TAGS value, label, start offset of the label, end offset) of each TAGS field, in order. A field's value
     runs on over the lines after it that may continue a TAGS list (_continues), within FIELD_WINDOW characters of its
     label."""
+    for found in _tags_spans(text):
+        yield _with_value(text, found)
+
+
+def _with_value(text: str, found: tuple) -> tuple:
+    """A field of _tags_spans with its value written out: (value, label, start of the label, end)."""
+    start, label, at, end = found
+    return " ".join(text[start:end].split()), label, at, end
+
+
+def _tags_spans(text: str):
+    """(start of its value, label, start offset of the label, end offset) of each TAGS field of _tags_fields, whose
+    value is text[start:end] with its blanks closed up (a field's lines are that one text: its value runs on only
+    over whole lines, or to the window's end)."""
     runs: dict[int, int] = {}  # what _run_break found, for the fields whose lines the last one walked already
     for m in cf.TAGS_LABEL.finditer(text):
         label = m.group("label")
@@ -204,23 +218,22 @@ def _tags_fields(text: str):
         first = text[start:window] if line_end < 0 else text[start:line_end]
         stop = cf.FIELD_STOP.search(first)
         if stop:
-            value = first[:stop.start()]
             end = start + stop.start()
         elif line_end < 0:
-            value, end = first, window
+            end = window
         else:
             # continuation lines: more codes before the SUBJECT line (page headers are junk for normalize)
             end = _continued(text, line_end + 1, window, runs)
-            value = first + " " + text[line_end + 1:end] if end > line_end else first
-        value = " ".join(value.split())
-        if not value or not re.search(r"[A-Za-z]{2}", value):
+        # a continuation line holds a word of capitals: only a value of its first line alone may hold no two letters
+        if (line_end < 0 or end <= line_end) and not _TWO_LETTERS.search(text, start, end):
             continue
-        yield value, label, m.start(), end
+        yield start, label, m.start(), end
 
 
 # how far after its label a TAGS field's value may run
 FIELD_WINDOW = 4000
 _CODE_WORD = re.compile(r"\b[A-Z]{2,5}\b")
+_TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
 
 
 def _continues(line: str) -> bool:
