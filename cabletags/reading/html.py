@@ -149,10 +149,10 @@ def _plusd(root) -> Page | None:
     panes = {}
     for tab in root.iter("div"):
         if _has_class(tab, "pane-tab"):
-            # a tab's header and content stand at most PANE_DEPTH levels inside it (searching all of it took nested
-            # tabs time quadratic in their depth)
-            head = _first_with_class(tab, "pane-header", PANE_DEPTH)
-            body = _first_with_class(tab, "pane-content", PANE_DEPTH)
+            # a tab's header and content are its own, never those of a tab inside it (searching all of it took
+            # nested tabs time quadratic in their depth)
+            head = _first_with_class(tab, "pane-header", "pane-tab")
+            body = _first_with_class(tab, "pane-content", "pane-tab")
             if head is not None and body is not None:
                 panes.setdefault(" ".join(_text(head).split()).lower(), body)
     if not keys or not ("content" in panes or "raw content" in panes):
@@ -191,18 +191,17 @@ def _plusd(root) -> Page | None:
     return Page(text, "plusd", meta, pairs)
 
 
-PANE_DEPTH = 3
-
-
-def _first_with_class(el, name: str, depth: int):
-    """The first <div> of class `name` inside `el` (in document order) at most `depth` levels down, or None."""
-    stack = [(child, 1) for child in reversed(el)]
+def _first_with_class(el, name: str, apart: str):
+    """The first <div> of class `name` inside `el`, in document order, outside any <div> of class `apart` in it."""
+    stack = list(reversed(el))
     while stack:
-        node, level = stack.pop()
-        if node.tag == "div" and _has_class(node, name):
-            return node
-        if level < depth:
-            stack.extend((child, level + 1) for child in reversed(node))
+        node = stack.pop()
+        if node.tag == "div":
+            if _has_class(node, name):
+                return node
+            if _has_class(node, apart):
+                continue
+        stack.extend(reversed(node))
     return None
 
 
