@@ -117,7 +117,7 @@ class PackedWords:
         c = np.frombuffer(joined.encode("ascii", "replace").translate(_LOWER_BYTES), dtype=np.uint8)
         edge = np.diff((c[:n + 1] != 0).view(np.int8), prepend=np.int8(0))
         # runs open (+1) and close (-1) in turn, the last closed by the NUL at n: one pass finds both
-        bounds = np.flatnonzero(edge)
+        bounds = np.flatnonzero(edge != 0)  # (numpy finds a bool array's places 6x as fast as an int8 one's)
         st, en = bounds[0::2], bounds[1::2]
         size = en - st
         keep = size > 1  # one-character runs are no tokens
