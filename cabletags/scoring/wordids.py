@@ -112,9 +112,12 @@ class PackedWords:
         characters."""
         if not texts:
             return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
-        joined = "\0".join([*texts, "\0" * (_PACKED - 1)])  # 16 NULs after the last text: 16 bytes from every place
+        # each text's bytes ("?" for a character outside ASCII), joined by NULs, 16 after the last: 16 bytes from every
+        # place. (Encoded one by one: joined first, one text with a curly quote made all of them a wide string, the
+        # encoding of all of it slow: 3.5 ms a batch against 0.5.)
+        joined = b"\0".join([*(t.encode("ascii", "replace") for t in texts), b"\0" * (_PACKED - 1)])
         n = len(joined) - _PACKED
-        c = np.frombuffer(joined.encode("ascii", "replace").translate(_LOWER_BYTES), dtype=np.uint8)
+        c = np.frombuffer(joined.translate(_LOWER_BYTES), dtype=np.uint8)
         edge = np.diff((c[:n + 1] != 0).view(np.int8), prepend=np.int8(0))
         # runs open (+1) and close (-1) in turn, the last closed by the NUL at n: one pass finds both
         bounds = np.flatnonzero(edge != 0)  # (numpy finds a bool array's places 6x as fast as an int8 one's)
@@ -130,7 +133,7 @@ class PackedWords:
         k2[two] = at[st[two] + 8] & _MASKS[np.minimum(size[two] - 8, 8)]
         found = self.lookup(k1, k2)
         for i in np.flatnonzero(size > _PACKED).tolist():  # rare: looked up by their string
-            found[i] = words.get(joined[st[i]:st[i] + size[i]].lower(), 0)
+            found[i] = words.get(joined[st[i]:st[i] + size[i]].decode("ascii").lower(), 0)
         first = np.zeros(len(texts), dtype=np.int64)  # where each text starts in `joined`
         np.cumsum([len(t) + 1 for t in texts[:-1]], out=first[1:])
         counts = np.diff(np.append(np.searchsorted(st, first), len(st)))  # the tokens of each text (st is sorted)
