@@ -228,7 +228,7 @@ class NeighbourIndex:
             self._column_of = np.full(X.shape[1], -1, dtype=np.int32)
             self._column_of[self.columns] = np.arange(len(self.columns), dtype=np.int32)
             self._columns_rise = bool(np.all(np.diff(self.columns) > 0))  # as build() makes them
-        cols = self._column_of[X.indices]
+        cols = np.take(self._column_of, X.indices)  # (faster than indexing by int32 indices)
         inside = cols >= 0
         kept = np.zeros(len(inside) + 1, dtype=np.int64)  # entries kept before each place: the rows' new bounds
         np.cumsum(inside, out=kept[1:])

@@ -39,7 +39,7 @@ def _used_terms(indices: np.ndarray, V: int) -> tuple[np.ndarray, np.ndarray]:
     used = np.flatnonzero(present)
     place = np.empty(V, dtype=np.int32)
     place[used] = np.arange(len(used), dtype=np.int32)
-    return used, place[indices]
+    return used, np.take(place, indices)
 
 
 def _dense_rows(W: sp.csr_matrix, rows: np.ndarray, buf: np.ndarray) -> np.ndarray:
