@@ -74,14 +74,16 @@ def _blocks(indptr: np.ndarray, col: np.ndarray, data: np.ndarray, n_used: int, 
     which = col // block
     n_blocks = (n_used + block - 1) // block
     order = np.argsort(which.astype(np.uint8 if n_blocks <= 256 else np.int32), kind="stable")
-    ends = np.cumsum(np.bincount(which, minlength=n_blocks))
     kind = np.int32 if len(col) < 1 << 31 else np.int64
+    # every block's row pointers from one count of (block, row) pairs, not one count a block
+    counts = np.bincount(which.astype(np.int64) * n + rows, minlength=n_blocks * n).reshape(n_blocks, n)
+    ptrs = np.zeros((n_blocks, n + 1), dtype=kind)
+    np.cumsum(counts, axis=1, out=ptrs[:, 1:])
+    ends = np.cumsum(ptrs[:, -1], dtype=np.int64)
     lo = 0
     for b, hi in enumerate(ends.tolist()):
         at = order[lo:hi]
-        ptr = np.zeros(n + 1, dtype=kind)
-        np.cumsum(np.bincount(rows[at], minlength=n), out=ptr[1:])
-        yield b * block, ptr, (col[at] - b * block).astype(kind, copy=False), data[at]
+        yield b * block, ptrs[b], (col[at] - b * block).astype(kind, copy=False), data[at]
         lo = hi
 
 
