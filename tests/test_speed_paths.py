@@ -554,3 +554,15 @@ def test_tags_fields_found_by_runs_of_lines_judged_once_match_the_walk_line_by_l
                 break
             first, previous = first or f, f
         assert parser._find_tags(text) == (want or first or (None, None, None, 0)), repr(text)
+
+
+def test_header_block_read_in_numpy_is_startswith_of_each_term():
+    # the terms laid end to end a line each, each line's first bytes compared; a term with a line break (none has
+    # one) is read one term at a time
+    from cabletags.scoring.vectorizer import HEADER_PREFIX, header_block
+
+    for vocab in (["hdr_x", "a", "hdr_", "hd", "hdr_y z", "xhdr_"], [], ["h"], ["\u00f1hdr_", "hdr_\u00f1", "hdr"],
+                  ["a\nhdr_b", "hdr_c"], ["hdr_a"] * 3):
+        want = np.array([t.startswith(HEADER_PREFIX) for t in vocab], dtype=bool)
+        got = header_block(vocab)
+        assert got.dtype == bool and np.array_equal(got, want), vocab

@@ -56,8 +56,20 @@ _PACK_BITS = 63
 
 
 def header_block(vocabulary) -> np.ndarray:
-    """(V,) bool: the terms of the header block (those that start with HEADER_PREFIX)."""
-    return np.fromiter((t.startswith(HEADER_PREFIX) for t in vocabulary), dtype=bool, count=len(vocabulary))
+    """(V,) bool: the terms of the header block (those that start with HEADER_PREFIX). The vocabulary's terms are
+    laid end to end, a line each (no term holds a line break: they are tokens joined by blanks), and each line's
+    first bytes compared in numpy: a third of the time of a startswith a term (40 ms of a command's start-up)."""
+    V = len(vocabulary)
+    joined = "\n".join(vocabulary)
+    if not V or "\n" in HEADER_PREFIX or joined.count("\n") != V - 1:  # (a term with a line break: one at a time)
+        return np.fromiter((t.startswith(HEADER_PREFIX) for t in vocabulary), dtype=bool, count=V)
+    prefix = HEADER_PREFIX.encode("utf-8")
+    b = np.frombuffer(joined.encode("utf-8") + b"\n" + b"\0" * len(prefix), dtype=np.uint8)
+    starts = np.concatenate([[0], np.flatnonzero(b == 10)[:-1] + 1])
+    out = np.ones(V, dtype=bool)
+    for k, byte in enumerate(prefix):
+        out &= b[starts + k] == byte
+    return out
 
 
 def block_normalize(X: sp.csr_matrix, block: np.ndarray, weight: float) -> sp.csr_matrix:
