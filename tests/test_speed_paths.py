@@ -566,3 +566,18 @@ def test_header_block_read_in_numpy_is_startswith_of_each_term():
         want = np.array([t.startswith(HEADER_PREFIX) for t in vocab], dtype=bool)
         got = header_block(vocab)
         assert got.dtype == bool and np.array_equal(got, want), vocab
+
+
+def test_round4_in_numpy_is_pythons_round_to_four_places():
+    # scores are written rounded to 4 places for a whole batch at once: the same floats as round(x, 4), halves (where
+    # the scaling's rounding could tip the answer: round's own then), both zeros, NaN and infinities included
+    from cabletags.scoring.suggester import round4
+
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.random(200_000), rng.random(20_000).astype(np.float32), np.arange(10_001) / 1e4 + 0.00005,
+                        np.arange(20_001) / 2e4, [0.0, -0.0, 1.0, 0.99995, 0.00005, 1e-9, 12.34565, -0.00005,
+                                                  1e20 + 2**20, 123456.78905, np.nan, np.inf, -np.inf]])
+    got = round4(x[:-15].reshape(-1, 10)).ravel().tolist() + round4(x[-15:]).tolist()  # (2-D and 1-D)
+    want = [round(float(v), 4) for v in x]
+    assert all(g == w or (g != g and w != w) for g, w in zip(got, want))
+    assert [str(g) for g in got[-13:-3]] == [str(w) for w in want[-13:-3]]  # the zeros' signs too
