@@ -581,3 +581,14 @@ def test_round4_in_numpy_is_pythons_round_to_four_places():
     want = [round(float(v), 4) for v in x]
     assert all(g == w or (g != g and w != w) for g, w in zip(got, want))
     assert [str(g) for g in got[-13:-3]] == [str(w) for w in want[-13:-3]]  # the zeros' signs too
+
+
+def test_term_counts_by_one_sort_are_np_uniques():
+    from cabletags.scoring.vectorizer import _counted
+
+    rng = np.random.default_rng(6)
+    for n in (0, 1, 2, 5, 1000, 50_000):
+        for dtype in (np.uint32, np.int64):
+            keys = rng.integers(0, 60, size=n).astype(dtype)
+            (want, want_n), (got, got_n) = np.unique(keys, return_counts=True), _counted(keys)
+            assert np.array_equal(got, want) and np.array_equal(got_n, want_n) and got.dtype == want.dtype

@@ -55,6 +55,19 @@ _END = "\x00"
 _PACK_BITS = 63
 
 
+def _counted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_counts=True): one sort and the places where the value changes (np.unique's own
+    bookkeeping took a quarter of the time more)."""
+    k = np.sort(keys)
+    if not len(k):
+        return k, np.zeros(0, dtype=np.int64)
+    new = np.empty(len(k), dtype=bool)
+    new[0] = True
+    np.not_equal(k[1:], k[:-1], out=new[1:])
+    at = np.flatnonzero(new)
+    return k[at], np.diff(np.append(at, len(k)))
+
+
 def header_block(vocabulary) -> np.ndarray:
     """(V,) bool: the terms of the header block (those that start with HEADER_PREFIX). The vocabulary's terms are
     laid end to end, a line each (no term holds a line break: they are tokens joined by blanks), and each line's
@@ -386,7 +399,7 @@ class TfidfTransform:
             keys += terms
         if len(texts) * V < 1 << 32:  # a sort of 4-byte keys takes half the time of 8-byte ones
             keys = keys.astype(np.uint32)
-        uniq, counts = np.unique(keys, return_counts=True)  # sorted by row, then term: CSR order
+        uniq, counts = _counted(keys)  # sorted by row, then term: CSR order
         rows, cols = np.divmod(uniq.astype(np.int64), V)
         data = counts.astype(np.float32)
         np.log(data, data)
