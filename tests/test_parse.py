@@ -62,6 +62,19 @@ def test_header_facts_worked_out_when_asked_follow_the_cable_and_keep_what_is_se
     assert q.caveats == ["NOFORN"] and q.refs == [] and q.eo_line.startswith("E.O. 12958")
     q.eo_line = None
     assert q.eo_line is None and q.to_dict()["caveats"] == ["NOFORN"]
+    # the TAGS line too is normalized when first asked for (scoring a whole cable never asks), and a value set by
+    # hand before then is kept
+    from cabletags import load_taxonomy, read_cable
+
+    tax = load_taxonomy()
+    r = read_cable(HEADER.format(label="TAGS:"), tax)
+    assert r._tags_pending is not None
+    assert r.tags.codes == ["PREL", "PGOV", "TU", "IZ"] and r._tags_pending is None
+    r2 = read_cable(HEADER.format(label="TAGS:"), tax)
+    r2.tags = normalize("PREL")
+    assert r2.tags.codes == ["PREL"] and r2._tags_pending is None
+    assert read_cable(HEADER.format(label="TAGS:"), tax).to_dict()["tags"] == parse_cable(
+        HEADER.format(label="TAGS:")).to_dict()["tags"]
 
 
 def test_a_record_read_with_a_taxonomy_loaded_for_it_alone_does_not_keep_it(tmp_path):

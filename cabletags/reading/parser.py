@@ -43,7 +43,7 @@ class Cable:
     # caveats, eo_line, refs and meanings: properties below, worked out when first asked for
     tags_raw: str | None = None
     tags_label: str | None = None
-    tags: NormalizedTags = field(default_factory=NormalizedTags)
+    # tags: a property below, the TAGS line normalized when first asked for
     subject: str | None = None
     # paragraphs, summary, comment and signature: properties below, worked out from the body when first asked for
     reading_text: str = ""  # what a model reads of the whole cable: its header and body without the TAGS field
@@ -72,6 +72,19 @@ class Cable:
     # scoring reads none of them either (some 8% of reading a cable)
     _head_pending: tuple | None = field(default=None, repr=False, compare=False)
     _tax: object = field(default=None, repr=False, compare=False)
+    # the TAGS line still to normalize (the normalizer, the line, whether in the 1970s' codes): scoring a whole cable
+    # never reads a cable's own tags (some 5% of reading and suggesting one)
+    _tags_pending: tuple | None = field(default=None, repr=False, compare=False)
+
+    def _tagged(self, name: str):
+        if self._tags_pending is not None:
+            norm, raw, seventies = self._tags_pending
+            self._tags_pending = None
+            tags = norm.normalize(raw) if raw else NormalizedTags(taxonomy_version=norm.tax.version)
+            self._parts["tags"] = _in_the_1970s(tags, norm.tax, raw or "") if seventies else tags
+        return self._parts.get("tags") or self._parts.setdefault("tags", NormalizedTags())
+
+    tags = _worked_out("_tagged", "tags", "NormalizedTags: the TAGS line's codes, names, unknown items and repairs")
 
     def _part(self, name: str):
         if self._pending is not None:
@@ -121,6 +134,7 @@ class Cable:
     def settle_meanings(self) -> None:
         """Work the meanings out now, for the tags and era the cable has, and let go of the taxonomy: a record read
         with a taxonomy loaded for it alone would otherwise hold that taxonomy (megabytes) as long as it lives."""
+        self._tagged("tags")  # (its normalizer is the taxonomy's too)
         if self._tax is not None and "meanings" not in self._parts:
             self._parts["meanings"] = self.meanings
         self._tax = None
@@ -376,7 +390,7 @@ def parse_text(text: str, taxonomy=None, era: str = "auto", page: bool = False) 
     out.to = _addressees(lines[:len(header_zone) + 1], m.end() if m else 0)
     out.tags_raw, out.tags_label = raw, label
     norm = get_normalizer(taxonomy)
-    out.tags = norm.normalize(raw) if raw else NormalizedTags(taxonomy_version=norm.tax.version)
+    out._tags_pending = (norm, raw, False)  # normalized when first asked for
     if raw:
         out.tags_source = "cable"
     after = text[end:] if raw else text[start:]
@@ -400,8 +414,8 @@ def parse_text(text: str, taxonomy=None, era: str = "auto", page: bool = False) 
     out.body = ended
     out.year = cable_year(out.reference_id_original, out.date_time_group)
     out.era = era_of(out.year) if era == "auto" else era
-    if out.era == "1970s" and out.tags is not None:
-        out.tags = _in_the_1970s(out.tags, norm.tax, out.tags_raw or "")
+    if out.era == "1970s":  # the line read in the 1970s' codes
+        out._tags_pending = (norm, raw, True)
     out._tax = norm.tax  # the meanings: when first asked for
     if taxonomy is None:  # a taxonomy loaded for this call alone: the record must not keep it alive
         out.settle_meanings()
