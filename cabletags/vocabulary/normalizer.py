@@ -566,7 +566,7 @@ class Normalizer:
             sur, _, given = t.partition(",")
             given = re.sub(r"\s*,\s*", " ", given).strip(" ,")
         else:
-            words = t.split()
+            words = [w for w in t.split() if any(ch.isalpha() for ch in w)]  # ("AAD ." is one word, as "AAD" is)
             words = [w for w in words if w.strip(".") not in _TITLES] or words
             if len(words) < 2:
                 return None
