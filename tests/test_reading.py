@@ -267,10 +267,15 @@ def test_page_parts_are_found_in_linear_time_and_where_variants_put_them():
                                              "<td>2011-08-30 01:44<table><tr><td>x</td><td>y</td></tr></table></td>")
     c = read_cable(nested.encode())
     assert c.layout == "cablegate" and c.reference_id == "09PARIS77" and c.origin == "Embassy Paris"
+    layouts = []
     for bad in ("<div class='pane-tab'>" * 600, "<div class='s_key'>x</div>" * 600,
                 "<table class='cable'><tr><th>Reference ID</th></tr><tr><td>x" * 200,
                 "<table class='cable'><tr><th>Reference ID</th></tr></table>" + "<pre>x" * 600):
-        read_cable(("<html><body>" + bad + "</body></html>").encode())
+        c = read_cable(("<html><body>" + bad + "</body></html>").encode())
+        layouts.append(c.layout)
+        assert not c.tags.codes
+    assert layouts == ["page", "page", "cablegate", "cablegate"]
+    assert c.reading_text.count("x") == 600  # each nested <pre> read once (read each on its own: 180,300 times)
 
 
 def test_plusd_disagreements_are_reported():

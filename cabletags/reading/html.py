@@ -208,8 +208,12 @@ def _first_with_class(el, name: str, apart: str):
 def _next_values(keys) -> dict:
     """key -> the first sibling after it of class s_val (keys without one left out): each parent's children read
     once, from the last (a key looking along its siblings for one took a page of keys time quadratic in them)."""
-    out = {}
-    for parent in {id(k.getparent()): k.getparent() for k in keys if k.getparent() is not None}.values():
+    out, parents = {}, {}
+    for k in keys:
+        parent = k.getparent()
+        if parent is not None:
+            parents[id(parent)] = parent
+    for parent in parents.values():
         following = None
         for child in reversed(parent):
             if following is not None:

@@ -82,7 +82,9 @@ class Cable:
             self._tags_pending = None
             tags = norm.normalize(raw) if raw else NormalizedTags(taxonomy_version=norm.tax.version)
             self._parts["tags"] = _in_the_1970s(tags, norm.tax, raw or "") if seventies else tags
-        return self._parts.get("tags") or self._parts.setdefault("tags", NormalizedTags())
+        if "tags" not in self._parts:  # a Cable not made by parse_text: no tags
+            self._parts["tags"] = NormalizedTags()
+        return self._parts["tags"]
 
     tags = _worked_out("_tagged", "tags", "NormalizedTags: the TAGS line's codes, names, unknown items and repairs")
 
