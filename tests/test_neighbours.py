@@ -327,7 +327,7 @@ def test_the_vote_on_two_kernel_threads_is_the_vote_on_one(monkeypatch):
         checked += exclude[i] is not None
     assert checked > 10
     monkeypatch.setenv("CABLETAGS_KERNEL_THREADS", "many")  # not a number from 1 to 8: the default
-    assert kernels.kernel_threads() in (1, 2)
+    assert 1 <= kernels.kernel_threads() <= kernels.DEFAULT_MAX
 
 
 def test_query_rows_built_without_checks_equal_the_checked_ones():

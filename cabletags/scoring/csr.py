@@ -20,3 +20,14 @@ def canonical_csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, sha
     X.data, X.indices, X.indptr = data, indices.astype(np.int32, copy=False), indptr.astype(np.int32)
     X.has_sorted_indices = X.has_canonical_format = True
     return X
+
+
+def stack_rows(parts: list[sp.csr_matrix]) -> sp.csr_matrix:
+    """The canonical CSR matrices of `parts` (one column count) stacked row-wise, still canonical, as one matrix
+    (scipy's vstack checks and may recount every entry)."""
+    if len(parts) == 1:
+        return parts[0]
+    offsets = np.cumsum([0] + [p.nnz for p in parts[:-1]])
+    indptr = np.concatenate([parts[0].indptr[:1]] + [p.indptr[1:].astype(np.int64) + o for p, o in zip(parts, offsets)])
+    return canonical_csr(np.concatenate([p.data for p in parts]), np.concatenate([p.indices for p in parts]), indptr,
+                         (sum(p.shape[0] for p in parts), parts[0].shape[1]))

@@ -259,6 +259,17 @@ class TfidfTransform:
         return words, W, unigram, by_n
 
     @property
+    def settled(self) -> bool:
+        """Whether every table transform() builds on its way is built (the n-gram tables and their packed words, or
+        the index by string when there are no tables): from then on transform() changes nothing in the object, and
+        threads may call it at once."""
+        if self._tables is None:
+            return False
+        if self._tables is False:
+            return self._index is not None
+        return self._packed is not None and self._packed[0] is self._tables[0]
+
+    @property
     def index(self) -> dict[str, int]:
         """term -> its index in the vocabulary."""
         if self._index is None:
