@@ -46,7 +46,7 @@ def test_a_part_that_fails_is_raised_once_every_part_has_ended():
 def test_a_forked_child_gets_a_pool_of_its_own(monkeypatch):
     pool = kernels._executor()
     assert kernels._executor() is pool
-    monkeypatch.setattr(kernels, "_pool_pid", -1)  # as a child sees its parent's pool: its threads are not there
+    monkeypatch.setattr(kernels._executor, "_pid", -1)  # as a child sees its parent's pool: its threads are not there
     assert kernels._executor() is not pool
     assert kernels.run_parts(lambda p: p + 1, [1, 2]) == [2, 3]
 
@@ -112,3 +112,19 @@ def test_a_vectorizer_is_settled_only_once_its_tables_are_built(tiny, monkeypatc
     monkeypatch.setattr(vectorizer, "TABLES_AFTER", 0)
     m.transform(["military troops"])
     assert m.vectorizer.settled
+
+
+def test_one_malloc_arena_is_set_where_glibc_is_and_refused_quietly_elsewhere(monkeypatch):
+    import ctypes
+    import platform
+
+    got = kernels.one_malloc_arena()
+    assert isinstance(got, bool)
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert got
+
+    def no_libc(*a, **k):
+        raise OSError("no C library here")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_libc)
+    assert kernels.one_malloc_arena() is False

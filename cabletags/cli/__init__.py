@@ -35,6 +35,10 @@ COMMANDS = {
 }
 
 
+# the commands that score texts, on the kernel threads (cabletags.scoring.kernels.one_malloc_arena)
+_HEAVY = frozenset({"suggest", "evaluate", "audit", "serve", "train"})
+
+
 def _quiet_stdout() -> None:
     """The reader went away (`| head`): send the rest of stdout, and the flush at exit, to /dev/null."""
     try:
@@ -78,6 +82,10 @@ class CableTagsGroup(click.Group):
                 signal.signal(signal.SIGTERM, _terminate)
             except ValueError:  # not the main thread (an embedding application): leave signals alone
                 pass
+            if _HEAVY.intersection(argv):
+                from ..scoring.kernels import one_malloc_arena
+
+                one_malloc_arena()  # the kernel threads' arrays in the main arena: no second high-water mark
         try:
             rv = super().main(argv, prog_name or "cabletags", complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else EXIT_OK

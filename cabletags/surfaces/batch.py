@@ -108,8 +108,15 @@ def parse_records(records: Iterable[dict], field: str = "text", taxonomy=None, e
         yield dict(rec, parsed=p)
 
 
+# records scored at a time: the batch's TF-IDF rows and margins run in parts on the kernel threads
+# (cabletags.scoring.model), which 512 whole cables keep busier than 256 (in-process pairs of 1,536 corpus cables:
+# mean ratio 1.11); 384 to 768 ran alike, 1,024 slower (0.9: the product's blocks and the vote's chunk outgrow the
+# caches)
+BATCH = 512
+
+
 def suggest_records(records: Iterable[dict], suggester, text_field: str = "body", id_field: str = "id",
-                    limit: int = 10, batch_size: int = 256, cable: bool = False,
+                    limit: int = 10, batch_size: int = BATCH, cable: bool = False,
                     threshold: float | None = None, kinds=None) -> Iterator[dict]:
     """``{"id", "tags"}`` for each record: the suggester's ranking of the text in `text_field`, at most
     `limit` tags (none for a record without text), scored `batch_size` records at a time. The id is only
