@@ -128,3 +128,14 @@ def test_one_malloc_arena_is_set_where_glibc_is_and_refused_quietly_elsewhere(mo
 
     monkeypatch.setattr(ctypes, "CDLL", no_libc)
     assert kernels.one_malloc_arena() is False
+
+
+def test_the_command_line_shares_one_malloc_arena_only_for_the_commands_that_score(tiny, monkeypatch):
+    from conftest import run_cli
+
+    calls = []
+    monkeypatch.setattr(kernels, "one_malloc_arena", lambda: calls.append(1) or True)
+    assert run_cli("decode", "PHUM").returncode == 0
+    assert calls == []  # a light command leaves malloc alone
+    p = run_cli("suggest", "-", "--model", str(tiny / "model"), "--format", "jsonl", input="inflation budget banks")
+    assert p.returncode == 0 and calls == [1]
