@@ -51,11 +51,18 @@ def test_a_forked_child_gets_a_pool_of_its_own(monkeypatch):
     assert kernels.run_parts(lambda p: p + 1, [1, 2]) == [2, 3]
 
 
-def test_kernel_threads_by_default_are_the_cores_this_process_may_use_at_most_four(monkeypatch):
+def test_kernel_threads_by_default_are_the_cores_this_process_may_use_at_most_four_and_omp_num_threads(monkeypatch):
     monkeypatch.delenv("CABLETAGS_KERNEL_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     for cores, want in [(1, 1), (2, 2), (3, 3), (16, 4)]:
         monkeypatch.setattr(kernels, "_cores", lambda c=cores: c)
         assert kernels.kernel_threads() == want
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # a process among several on the machine (a Dask worker's)
+    assert kernels.kernel_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert kernels.kernel_threads() == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "lots")  # not a number: no cap of its own
+    assert kernels.kernel_threads() == 4
     monkeypatch.setenv("CABLETAGS_KERNEL_THREADS", "7")
     assert kernels.kernel_threads() == 7
     monkeypatch.setenv("CABLETAGS_KERNEL_THREADS", "9")  # past the most: the default

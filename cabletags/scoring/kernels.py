@@ -30,11 +30,14 @@ def _cores() -> int:
 
 def kernel_threads() -> int:
     """Threads for kernels: $CABLETAGS_KERNEL_THREADS when set (1 to 8), else the cores this process may use, at
-    most DEFAULT_MAX."""
+    most DEFAULT_MAX and at most $OMP_NUM_THREADS when that is set (the usual way to say how many threads each of
+    several processes on one machine may have: Dask's worker processes are started with 1)."""
     env = os.environ.get("CABLETAGS_KERNEL_THREADS", "").strip()
     if env.isdigit() and 1 <= int(env) <= MAX_THREADS:
         return int(env)
-    return max(1, min(DEFAULT_MAX, _cores()))
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    cap = int(omp) if omp.isdigit() and int(omp) >= 1 else DEFAULT_MAX
+    return max(1, min(DEFAULT_MAX, cap, _cores()))
 
 
 class _Pool:
