@@ -146,3 +146,29 @@ def test_the_command_line_shares_one_malloc_arena_only_for_the_commands_that_sco
     assert calls == []  # a light command leaves malloc alone
     p = run_cli("suggest", "-", "--model", str(tiny / "model"), "--format", "jsonl", input="inflation budget banks")
     assert p.returncode == 0 and calls == [1]
+
+
+def test_suggest_jobs_workers_share_the_kernel_threads_unless_the_user_set_them(monkeypatch):
+    import signal
+
+    from cabletags import workspace
+    from cabletags.cli import model as cli_model
+
+    class Session:
+        def __init__(self, *a, **k):
+            pass
+
+        def suggester(self, **k):
+            return None
+
+    monkeypatch.setattr(signal, "signal", lambda *a: None)  # (the worker's own handlers: not in the test's process)
+    monkeypatch.setattr(workspace, "Workspace", Session)
+    monkeypatch.setattr(workspace, "use_workspace", lambda w: w)
+    arenas = []
+    monkeypatch.setattr(kernels, "one_malloc_arena", lambda: arenas.append(1) or True)
+    monkeypatch.delenv("CABLETAGS_KERNEL_THREADS", raising=False)
+    cli_model._worker_init((None, None, False), None, None, 1)
+    assert kernels.kernel_threads() == 1 and arenas == [1]
+    monkeypatch.setenv("CABLETAGS_KERNEL_THREADS", "3")  # the user's own number stands
+    cli_model._worker_init((None, None, False), None, None, 1)
+    assert kernels.kernel_threads() == 3

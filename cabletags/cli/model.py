@@ -240,14 +240,20 @@ def _ordinal(n: int) -> str:
 # --- suggest --jsonl --jobs N: worker processes, each loading the model once into its Workspace ---------
 
 
-def _worker_init(model_paths, taxonomy, overlay):
+def _worker_init(model_paths, taxonomy, overlay, threads=1):
+    import os
     import signal
 
+    from ..scoring.kernels import one_malloc_arena
     from ..workspace import Workspace, use_workspace
 
     # Ctrl-C reaches the whole process group: the parent handles it and ends the pool, workers stay quiet
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # the workers share the machine's cores: each takes its share of kernel threads (unless the user set them), and,
+    # a process of cabletags' own, allocates from one malloc arena (cabletags.scoring.kernels)
+    os.environ.setdefault("CABLETAGS_KERNEL_THREADS", str(threads))
+    one_malloc_arena()
 
     model_path, cable_path, cables_only = model_paths
     # the worker process's session: the run's taxonomy and models, loaded once here for all its tasks
@@ -301,9 +307,12 @@ def _suggest_pool(ctx, records, out, prog, fields, model_paths, jobs, chunk=256)
     import multiprocessing as mp
     from itertools import islice
 
+    from ..scoring.kernels import kernel_threads
+
     root = ctx.find_root().obj or {}
+    threads = max(1, kernel_threads() // jobs)  # (the machine's kernel threads shared among the workers)
     pool = mp.get_context("spawn").Pool(jobs, initializer=_worker_init,
-                                         initargs=(model_paths, root.get("taxonomy"), root.get("overlay")))
+                                         initargs=(model_paths, root.get("taxonomy"), root.get("overlay"), threads))
     try:
         while True:
             block = list(islice(records, chunk * jobs))
