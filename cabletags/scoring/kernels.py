@@ -87,7 +87,8 @@ def one_malloc_arena() -> bool:
 
     glibc gives a second thread an arena of its own, which keeps the high-water mark of what the thread allocated
     (numpy's arrays of a batch, once glibc's moving mmap threshold has passed their size): with one kernel thread
-    beside the caller, `suggest --jsonl` over the corpus's bodies peaked at 296 MB instead of 241 (batches of 512).
+    beside the caller, `suggest --jsonl` over the corpus's bodies peaked at 296-304 MB instead of 228-239 (batches
+    of 512).
     A process-wide setting, so only a process that is cabletags' own calls it (the command line); elsewhere (glibc
     absent, another C library) nothing changes and False is returned."""
     import ctypes
