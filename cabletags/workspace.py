@@ -103,8 +103,6 @@ class Workspace:
         """The Suggester of `model` (and `cable_model` for whole cables; default: this workspace's, None: the
         shipped ones) over `taxonomy` (None: this workspace's), loaded and verified once per model content.
         cables_only: only whole cables will be read (Suggester.load). Raises ModelError (exit 4)."""
-        from .scoring.suggester import Suggester
-
         model = self.model_path if model is _CONFIGURED else model
         cable_model = self.cable_model_path if cable_model is _CONFIGURED else cable_model
         tax = taxonomy if taxonomy is not None else self.taxonomy
@@ -113,8 +111,15 @@ class Workspace:
                tax.typo_aliases)
         hit = self._suggesters.get(key)
         if hit is None or hit.taxonomy is not tax:
+            from .scoring.modelfiles import Prefetch
+            from .scoring.shipped import eager_folders
+
+            # the model files read and inflated on other threads while the scoring modules are imported here
+            prefetched = {str(f.resolve()): Prefetch(f) for f in eager_folders(model, cable_model, cables_only)}
+            from .scoring.suggester import Suggester
+
             hit = self._suggesters[key] = Suggester.load(model, taxonomy=tax, cable_path=cable_model,
-                                                          cables_only=cables_only)
+                                                          cables_only=cables_only, prefetched=prefetched)
             self.loads["model"] += 1
         return hit
 

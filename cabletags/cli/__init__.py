@@ -37,6 +37,24 @@ COMMANDS = {
 
 # the commands that score texts, on the kernel threads (cabletags.scoring.kernels.one_malloc_arena)
 _HEAVY = frozenset({"suggest", "evaluate", "audit", "serve", "train"})
+# the short-lived ones among them, whose start-up is a visible part of a run: numpy's unused submodules are loaded
+# on first use (cabletags.scoring.lazy_modules; the service and training keep the usual imports)
+_SHORT_HEAVY = frozenset({"suggest", "evaluate", "audit"})
+# the root group's options that take a value: the word after one is not the command
+_GROUP_VALUED = frozenset({"--taxonomy", "--taxonomy-overlay", "--max-record-mb"})
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The command a command line runs (its first word that is neither a root option nor an option's value)."""
+    it = iter(argv)
+    for word in it:
+        if word == "--":
+            return next(it, None)
+        if word in _GROUP_VALUED:
+            next(it, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def _quiet_stdout() -> None:
@@ -82,10 +100,15 @@ class CableTagsGroup(click.Group):
                 signal.signal(signal.SIGTERM, _terminate)
             except ValueError:  # not the main thread (an embedding application): leave signals alone
                 pass
-            if _HEAVY.intersection(argv):
+            command = _command_of(argv)
+            if command in _HEAVY:
                 from ..scoring.kernels import one_malloc_arena
 
                 one_malloc_arena()  # the kernel threads' arrays in the main arena: no second high-water mark
+            if command in _SHORT_HEAVY and "--help" not in argv and "-h" not in argv:
+                from ..scoring.lazy_modules import defer
+
+                defer()
         try:
             rv = super().main(argv, prog_name or "cabletags", complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else EXIT_OK

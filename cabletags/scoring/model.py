@@ -527,11 +527,12 @@ class TagModel:
         return save_folder(directory, doc, arrays, force=force, extra=extra, lock=lock)
 
     @classmethod
-    def load(cls, directory: str | Path, verify: bool = True) -> "TagModel":
+    def load(cls, directory: str | Path, verify: bool = True, prefetched=None) -> "TagModel":
         """Load a saved model (cabletags.scoring.storage). Only JSON and plain arrays are read (never pickle); every
         file is checked against the folder's manifest and every array and value is validated (`verify` is kept for
-        compatibility: every check always runs). Raises ModelError (one line)."""
-        doc, arrays, state = load_folder(directory, MODEL_FORMAT, _layout, oldest=OLDEST_FORMAT)
+        compatibility: every check always runs). prefetched: a cabletags.scoring.modelfiles.Prefetch of the folder
+        started earlier (its bytes are checked the same way). Raises ModelError (one line)."""
+        doc, arrays, state = load_folder(directory, MODEL_FORMAT, _layout, oldest=OLDEST_FORMAT, prefetched=prefetched)
         return cls.from_arrays(state, arrays, Path(directory))
 
     def to_arrays(self) -> tuple[dict, dict]:

@@ -18,7 +18,9 @@ allocation):
 * arrays.npz may hold only the arrays the kind's layout names; each array's declared shape must agree with the
   layout (for a TagModel: the labels, the vocabulary and the settings), its zip member must not be larger than
   that shape needs, its .npy header must declare exactly that dtype and shape, and only those bytes are read (a
-  zip bomb cannot allocate);
+  zip bomb cannot allocate). To save time, the members are inflated on threads while model.json is parsed and
+  checked (cabletags.scoring.modelfiles), only those the manifest declares, each within its declared size, and
+  all of them within 8 times the archive's size and 256 MB; the checks above then hold for each before it is used;
 * the kind then checks the values (TagModel.from_arrays: finite numbers, index bounds, monotone row pointers).
 
 Writing builds the whole folder in a new temporary folder beside the target and swaps it in with one
@@ -26,7 +28,6 @@ atomic rename (RENAME_EXCHANGE where the system has it), under a lock that refus
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -42,16 +43,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError, InputError
+from ..errors import InputError
+from .modelfiles import HEADER_SLACK as _HEADER_SLACK
+from .modelfiles import MANIFEST_FORMAT, MANIFEST_NAME, FolderFiles, ModelError, read_json
+from .modelfiles import sha256 as _sha256
 
 __all__ = ["ModelError", "TargetError", "ArrayLayout", "save_folder", "load_folder", "replace_folder", "folder_lock",
            "check_target", "write_manifest", "strings", "number", "MANIFEST_NAME"]
 
-MANIFEST_NAME = "manifest.json"
-MANIFEST_FORMAT = "cabletags-model-manifest/1"
-MAX_JSON_BYTES = 64 << 20
-MAX_ARRAYS_BYTES = 1 << 30
-_HEADER_SLACK = 4096  # bytes a .npy header may take beyond the data
 
 
 @dataclass(frozen=True)
@@ -66,19 +65,9 @@ class ArrayLayout:
     state: object = None
 
 
-class ModelError(DataError):
-    """A model directory that is missing, corrupt, tampered with or of another format (exit 4)."""
-
-    subject = "model"
-
-
 class TargetError(InputError):
     """A folder a model cannot be written to: a file, a folder that holds no model, a model without force, or a
     folder another run is writing (exit 3)."""
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -229,48 +218,11 @@ def save_folder(directory: str | Path, doc: dict, arrays: dict, force: bool = Tr
 
 
 # --- reading --------------------------------------------------------------------------------------
-def _read(dfd: int, name: str, limit: int, d: Path) -> bytes:
-    try:
-        fd = os.open(name, os.O_RDONLY, dir_fd=dfd)
-    except FileNotFoundError:
-        raise ModelError(f"{d}: not a cabletags model (no {name})") from None
-    with os.fdopen(fd, "rb") as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise ModelError(f"{d / name}: larger than {limit >> 20} MB; not a cabletags model file")
-    return data
-
-
-def _json(data: bytes, what: Path):
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ModelError(f"{what}: unreadable ({e.__class__.__name__})") from None
-
-
 def read_folder(directory: str | Path) -> tuple[dict, dict, bytes]:
     """(manifest, model.json document, arrays.npz bytes) of a model folder, every file checked against
     the manifest, all read through one handle on the folder."""
-    d = Path(directory)
-    if not d.is_dir():
-        raise ModelError(f"{d}: model directory not found")
-    try:
-        dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError as e:
-        raise ModelError(f"{d}: cannot open ({e.strerror})") from None
-    try:
-        manifest = _json(_read(dfd, MANIFEST_NAME, MAX_JSON_BYTES, d), d / MANIFEST_NAME)
-        if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT \
-                or not isinstance(manifest.get("files"), dict) or not isinstance(manifest.get("arrays"), dict):
-            raise ModelError(f"{d / MANIFEST_NAME}: not a {MANIFEST_FORMAT} manifest")
-        raw = {}
-        for name, limit in (("model.json", MAX_JSON_BYTES), ("arrays.npz", MAX_ARRAYS_BYTES)):
-            raw[name] = _read(dfd, name, limit, d)
-            if _sha256(raw[name]) != manifest["files"].get(name):
-                raise ModelError(f"{d / name}: sha256 does not match {MANIFEST_NAME} (corrupt or modified file)")
-        return manifest, _json(raw["model.json"], d / "model.json"), raw["arrays.npz"]
-    finally:
-        os.close(dfd)
+    files = FolderFiles.read(directory)
+    return files.manifest, read_json(files.doc_bytes, files.d / "model.json"), files.data
 
 
 def _check_format(doc, d: Path, want: str, oldest: int | None = None) -> None:
@@ -302,10 +254,44 @@ def number(x, what: str, lo: float = -math.inf, hi: float = math.inf) -> float:
     return float(x)
 
 
-def _read_arrays(data: bytes, declared: dict, layout: ArrayLayout, d: Path) -> dict:
+def _check_header(f, name: str, dtype: np.dtype, shape: tuple, d: Path) -> None:
+    try:
+        got_shape, fortran, got_dtype = _npy_header(f)
+    except ValueError:
+        raise ModelError(f"{d / 'arrays.npz'}: member {name} is not a .npy array") from None
+    if tuple(got_shape) != tuple(shape) or got_dtype.str != dtype.str or fortran:
+        raise ModelError(f"{d / 'arrays.npz'}: member {name} holds {got_dtype.str} {got_shape}, "
+                         f"expected {dtype.str} {shape}")
+
+
+def _read_member(data: bytes, info, dtype: np.dtype, shape: tuple, d: Path, inflated: bytes | None = None):
+    """One member of the archive, which must hold a .npy array of exactly `dtype` and `shape`; only the bytes that
+    shape needs are read. `inflated`: the whole member, inflated already (modelfiles), whose bytes the array then
+    views. Otherwise one archive handle per member: members decompress in parallel threads."""
+    name = info.filename[:-4]
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if inflated is not None:
+        f = io.BytesIO(inflated)
+        _check_header(f, name, dtype, shape, d)
+        if len(inflated) - f.tell() < nbytes:
+            raise ModelError(f"{d / 'arrays.npz'}: member {name} is truncated")
+        return np.frombuffer(inflated, dtype=dtype, count=int(np.prod(shape, dtype=np.int64)),
+                             offset=f.tell()).reshape(shape)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zz, zz.open(info) as f:
+            _check_header(f, name, dtype, shape, d)
+            buf = f.read(nbytes)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        raise ModelError(f"{d / 'arrays.npz'}: member {name} cannot be read ({type(e).__name__})") from None
+    if len(buf) != nbytes:
+        raise ModelError(f"{d / 'arrays.npz'}: member {name} is truncated")
+    return np.frombuffer(buf, dtype=dtype).reshape(shape)
+
+
+def _read_arrays(files: FolderFiles, declared: dict, layout: ArrayLayout, d: Path) -> dict:
     expected = layout.shapes
     try:
-        z = zipfile.ZipFile(io.BytesIO(data))
+        z = zipfile.ZipFile(io.BytesIO(files.data))
     except zipfile.BadZipFile:
         raise ModelError(f"{d / 'arrays.npz'}: not an npz archive") from None
     names = {}
@@ -324,29 +310,10 @@ def _read_arrays(data: bytes, declared: dict, layout: ArrayLayout, d: Path) -> d
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if info.file_size > nbytes + _HEADER_SLACK:
             raise ModelError(f"{d / 'arrays.npz'}: member {name} is larger than its declared shape needs")
-
     def read(name):
-        try:
-            return _read_member(name)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-            raise ModelError(f"{d / 'arrays.npz'}: member {name} cannot be read ({type(e).__name__})") from None
-
-    def _read_member(name):
-        # one archive handle per member: zlib releases the GIL, so members decompress in parallel threads
-        dtype, shape = np.dtype(layout.dtypes[name]), expected[name]
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        with zipfile.ZipFile(io.BytesIO(data)) as zz, zz.open(names[name]) as f:
-            try:
-                got_shape, fortran, got_dtype = _npy_header(f)
-            except ValueError:
-                raise ModelError(f"{d / 'arrays.npz'}: member {name} is not a .npy array") from None
-            if tuple(got_shape) != tuple(shape) or got_dtype.str != dtype.str or fortran:
-                raise ModelError(f"{d / 'arrays.npz'}: member {name} holds {got_dtype.str} {got_shape}, "
-                                 f"expected {dtype.str} {shape}")
-            buf = f.read(nbytes)
-        if len(buf) != nbytes:
-            raise ModelError(f"{d / 'arrays.npz'}: member {name} is truncated")
-        return name, np.frombuffer(buf, dtype=dtype).reshape(shape)
+        info = names[name]
+        return name, _read_member(files.data, info, np.dtype(layout.dtypes[name]), expected[name], d,
+                                  files.member(info.filename))
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -355,31 +322,40 @@ def _read_arrays(data: bytes, declared: dict, layout: ArrayLayout, d: Path) -> d
         return dict(pool.map(read, biggest_first))
 
 
-def load_folder(directory: str | Path, fmt: str, layout, oldest: int | None = None) -> tuple[dict, dict, object]:
+def load_folder(directory: str | Path, fmt: str, layout, oldest: int | None = None,
+                prefetched=None) -> tuple[dict, dict, object]:
     """(model.json document, arrays by name, the layout's state) of the model folder at `directory`, whose
     model.json must be of format `fmt` ("cabletags-tagmodel/3"), or of an older version of it down to `oldest` (the
     layout tells them apart: it reads doc["format"]). layout(doc, declared) -> ArrayLayout: the kind's
     reading of its document (raising ValueError or ModelError when it is wrong) and the arrays that document allows,
     `declared` being the manifest's {name: {dtype, shape}}. Only JSON and plain arrays are read (never pickle).
 
+    prefetched: a cabletags.scoring.modelfiles.Prefetch of this folder, started earlier: its files are used when
+    the folder's manifest is unchanged since (else the folder is read here).
+
     Raises ModelError (one line) for a missing, corrupt, modified, crafted or foreign folder. A folder replaced
     while it is read is read again (up to three times)."""
+    files = prefetched.take() if prefetched is not None else None
     for attempt in range(3):
         try:
-            return _load(Path(directory), fmt, layout, oldest)
+            return _load(Path(directory), fmt, layout, oldest, files)
         except ModelError:
             if attempt == 2 or not Path(directory).is_dir():
                 raise
+            files = None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _load(d: Path, fmt: str, layout, oldest: int | None = None) -> tuple[dict, dict, object]:
-    manifest, doc, data = read_folder(d)
+def _load(d: Path, fmt: str, layout, oldest: int | None = None, files: FolderFiles | None = None):
+    if files is None:
+        files = FolderFiles.read(d)
+        files.inflate(threads=min(4, os.cpu_count() or 1))  # inflating while model.json is parsed and checked
+    doc = read_json(files.doc_bytes, d / "model.json")
     _check_format(doc, d, fmt, oldest)
     try:
-        lay = layout(doc, manifest["arrays"])
+        lay = layout(doc, files.manifest["arrays"])
     except (ValueError, TypeError) as e:
         raise ModelError(f"{d}: corrupt model ({str(e)[:120]})") from None
     except ModelError as e:  # the kind refuses its document: say which folder
         raise ModelError(f"{d}: {e}") from None
-    return doc, _read_arrays(data, manifest["arrays"], lay, d), lay.state
+    return doc, _read_arrays(files, files.manifest["arrays"], lay, d), lay.state

@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +17,10 @@ from ..reading import read_cable
 from ..reading.parser import Cable, cable_reading
 from ..vocabulary.taxonomy import load_taxonomy
 from .model import ModelError, TagModel
+from .shipped import CABLE_MODEL, DEFAULT_MODEL, shipped_model_dir
+from .shipped import trusted_hashes as _trusted_hashes
 
 __all__ = ["Suggestion", "Suggester", "shipped_model_dir", "DEFAULT_MODEL", "CABLE_MODEL"]
-
-DEFAULT_MODEL = "cabletags-default"
-# the shipped model for whole cables (trained on header + body, ModelSettings.reading "cable"): it reads whole
-# cables better than DEFAULT_MODEL, and bodies and paragraphs worse, so each reads what it reads best
-CABLE_MODEL = "cabletags-cable"
-
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -66,22 +61,7 @@ def _with_extra(items: list, scores: list[float], extra, score: float, limit: in
     return (items[:at] + [extra] + items[at:])[:limit]
 
 
-def shipped_model_dir(name: str = DEFAULT_MODEL) -> Path:
-    """Where the shipped model lives: package data when installed, the repository's models/ otherwise."""
-    try:
-        from importlib.util import find_spec
-
-        spec = find_spec("cabletags.models_data")
-        if spec and spec.submodule_search_locations:
-            for loc in spec.submodule_search_locations:
-                if (Path(loc) / name / "model.json").is_file():
-                    return Path(loc) / name
-    except (ImportError, ValueError):
-        pass
-    return Path(__file__).resolve().parents[2] / "models" / name
-
-
-def _load_shipped(name: str) -> TagModel:
+def _load_shipped(name: str, prefetched=None) -> TagModel:
     """A shipped model, its manifest checked against the pin in models/MANIFEST.json first."""
     import hashlib
 
@@ -93,16 +73,12 @@ def _load_shipped(name: str) -> TagModel:
         got = None
     if not want or want != got:
         raise ModelError(f"{d}: shipped model does not match MANIFEST.json (modified installation?)")
-    return TagModel.load(d)
+    return TagModel.load(d, prefetched=_prefetch_of(prefetched, d))
 
 
-def _trusted_hashes() -> dict:
-    """sha256 of each shipped model's manifest.json, from models/MANIFEST.json (shipped with the package)."""
-    p = shipped_model_dir().parent / "MANIFEST.json"
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+def _prefetch_of(prefetched, d):
+    """The Prefetch of folder `d` among `prefetched` (folder -> Prefetch), if any."""
+    return prefetched.get(str(Path(d).resolve())) if prefetched else None
 
 
 class Suggester:
@@ -126,7 +102,7 @@ class Suggester:
 
     @classmethod
     def load(cls, path: str | Path | None = None, taxonomy=None, cable_path: str | Path | None = None,
-             cables_only: bool = False) -> "Suggester":
+             cables_only: bool = False, prefetched: dict | None = None) -> "Suggester":
         """Load a model directory (None: the shipped model). Raises ModelError with a clear message.
 
         Whole cables (suggest_cable, cable=True) are read by `cable_path`'s model when given; else, with no
@@ -136,19 +112,22 @@ class Suggester:
         Model files hold only JSON and plain arrays, every file is checked against the folder's
         manifest.json and every array is validated (cabletags.scoring.storage); the shipped models' manifests are
         themselves pinned by models/MANIFEST.json, so no file of them can be changed.
+        prefetched: {resolved folder: cabletags.scoring.modelfiles.Prefetch} of folders whose reading was started
+        earlier (Workspace.suggester starts them before importing this module; shipped.eager_folders names them).
         """
         shipped_cable = path is None and CABLE_MODEL in _trusted_hashes()
         if cables_only and (cable_path is not None or shipped_cable):
             d = Path(cable_path) if cable_path is not None else shipped_model_dir(CABLE_MODEL)
-            model = TagModel.load(d) if cable_path is not None else _load_shipped(CABLE_MODEL)
+            model = TagModel.load(d, prefetched=_prefetch_of(prefetched, d)) if cable_path is not None \
+                else _load_shipped(CABLE_MODEL, prefetched)
             return cls(model, taxonomy, str(d))
         if path is None:
-            d, model = shipped_model_dir(), _load_shipped(DEFAULT_MODEL)
+            d, model = shipped_model_dir(), _load_shipped(DEFAULT_MODEL, prefetched)
         else:
             d = Path(path)
-            model = TagModel.load(d)
+            model = TagModel.load(d, prefetched=_prefetch_of(prefetched, d))
         if cable_path is not None:
-            cable = TagModel.load(cable_path)
+            cable = TagModel.load(cable_path, prefetched=_prefetch_of(prefetched, cable_path))
         elif shipped_cable:
             cable = lambda: _load_shipped(CABLE_MODEL)  # noqa: E731 - loaded only when a whole cable is read
         else:
