@@ -26,10 +26,11 @@ __all__ = ["TfidfTransform", "HEADER_PREFIX", "header_block", "block_normalize"]
 # for a shipped model and then save about 0.12 s a MB of text (0.4 ms a whole cable, 0.11 ms a paragraph of 900
 # characters), so they pay for themselves in the run that builds them after some 2 MB more; until then each gram's
 # string is looked up. Built once, they are kept in the user's cache directory (by a digest of the vocabulary), and a
-# later process loads them in about 0.02 s once CACHE_AFTER characters were seen: 1 MB, not 2, so that a run of a
-# couple of thousand paragraphs builds them for the runs after it
+# later process loads them in about 0.04 s once CACHE_AFTER characters were seen: from the first text on, since the
+# lookups by string first build an index of every term (about 0.13 s), even for one paragraph. TABLES_AFTER is 1 MB,
+# not 2, so that a run of a couple of thousand paragraphs builds them for the runs after it
 TABLES_AFTER = 1_000_000
-CACHE_AFTER = 100_000
+CACHE_AFTER = 0
 _TABLES_FORMAT = 1
 _TABLE_SLICE = 50_000  # vocabulary terms split at a time while the tables are built
 
@@ -283,7 +284,7 @@ class TfidfTransform:
         if self._tables is None:
             self._seen += sum(map(len, texts))
             # kept by an earlier process: loaded once CACHE_AFTER characters were seen (a few hundredths of a second,
-            # more than a short run's lookups by string cost)
+            # less than the index by string costs to build)
             cached = self._load_tables() if self._seen >= CACHE_AFTER else None
             if cached is not None:
                 self._tables, self._index = cached, None
