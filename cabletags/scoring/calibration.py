@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .evaluation import f1_at_5
-
 __all__ = ["Calibration", "select", "top_by_count", "first_k", "f1_thresholds", "micro_f1_threshold", "count_rule",
            "tune", "REF_WEIGHT_GRID"]
 
@@ -198,6 +196,8 @@ def tune(M: np.ndarray, Y: np.ndarray, shrink: float, refs: tuple[np.ndarray, np
     reference weights are chosen (one search after the other: a grid of all three would take 9 times as long);
     with a vote weight above 0, the count rule (count_rule) when it beats the threshold alone.
     """
+    from .evaluation import f1_at_5  # (training only: scoring never imports the evaluation's modules)
+
     def best_of(candidates):
         best = (-1.0, None)
         for weights, Mw in candidates:

@@ -23,7 +23,6 @@ from ..errors import TrainingError
 from .calibration import Calibration, top_by_count, tune
 from .combiner import Combiner
 from .csr import stack_rows
-from .fitting import fit_linear
 from .kernels import kernel_threads, run_parts
 from .neighbours import DEFAULT_K, DEFAULT_POWER, NeighbourIndex
 from .products import dense_product
@@ -202,6 +201,8 @@ class TagModel:
         t0 = time.perf_counter()
         self.labels = list(labels)
         Y = self.label_matrix(label_sets)
+        from .fitting import fit_linear  # (training only)
+
         lin = fit_linear(None if counts is not None else self.prepare(texts), Y, self.settings, n_jobs=n_jobs,
                          progress=progress, on_tag=on_tag, counts=counts, rows=rows)
         self.vocabulary, self.idf, self.weights, self.intercept = lin.vocabulary, lin.idf, lin.weights, lin.intercept
