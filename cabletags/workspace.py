@@ -99,10 +99,11 @@ class Workspace:
 
     # --- the models -------------------------------------------------------------------------------------
     def suggester(self, model=_CONFIGURED, cable_model=_CONFIGURED, *, cables_only: bool = False,
-                  taxonomy: Taxonomy | None = None):
+                  taxonomy: Taxonomy | None = None, cable_soon: bool = False):
         """The Suggester of `model` (and `cable_model` for whole cables; default: this workspace's, None: the
         shipped ones) over `taxonomy` (None: this workspace's), loaded and verified once per model content.
-        cables_only: only whole cables will be read (Suggester.load). Raises ModelError (exit 4)."""
+        cables_only: only whole cables will be read (Suggester.load); cable_soon: a whole cable will be read at once,
+        so the shipped whole-cable model's files are read early too. Raises ModelError (exit 4)."""
         model = self.model_path if model is _CONFIGURED else model
         cable_model = self.cable_model_path if cable_model is _CONFIGURED else cable_model
         tax = taxonomy if taxonomy is not None else self.taxonomy
@@ -115,7 +116,8 @@ class Workspace:
             from .scoring.shipped import eager_folders
 
             # the model files read and inflated on other threads while the scoring modules are imported here
-            prefetched = {str(f.resolve()): Prefetch(f) for f in eager_folders(model, cable_model, cables_only)}
+            prefetched = {str(f.resolve()): Prefetch(f)
+                          for f in eager_folders(model, cable_model, cables_only, cable_soon)}
             from .scoring.suggester import Suggester
 
             hit = self._suggesters[key] = Suggester.load(model, taxonomy=tax, cable_path=cable_model,

@@ -6,6 +6,7 @@ import json
 import sys
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -188,10 +189,11 @@ def test_a_damaged_member_is_reported_as_the_plain_load_reports_it(tiny, tmp_pat
     assert str(early.value) == str(plain.value) and info.filename[:-4] in str(plain.value)
 
 
-@pytest.mark.parametrize("path, cable, cables_only", [
-    (None, None, False), (None, None, True), ("model", None, False), ("model", None, True),
-    ("model", "cable", False), (None, "cable", True)])
-def test_the_folders_read_early_are_those_the_load_reads(tiny, path, cable, cables_only, monkeypatch):
+@pytest.mark.parametrize("path, cable, cables_only, soon", [
+    (None, None, False, False), (None, None, True, False), ("model", None, False, False), ("model", None, True, False),
+    ("model", "cable", False, False), (None, "cable", True, False), (None, None, False, True),
+    ("model", None, False, True)])
+def test_the_folders_read_early_are_those_the_load_reads(tiny, path, cable, cables_only, soon, monkeypatch):
     from cabletags.scoring import suggester
 
     if not (shipped.shipped_model_dir() / "model.json").is_file():
@@ -206,8 +208,10 @@ def test_the_folders_read_early_are_those_the_load_reads(tiny, path, cable, cabl
     monkeypatch.setattr(suggester.TagModel, "load", staticmethod(load))
     path = path and tiny / path
     cable = cable and tiny / "model"  # (the loader is stubbed: any folder that exists will do)
-    folders = shipped.eager_folders(path, cable, cables_only)
-    pre = {str(f.resolve()): object() for f in folders}
-    suggester.Suggester.load(path, cable_path=cable, cables_only=cables_only, prefetched=pre)
+    folders = shipped.eager_folders(path, cable, cables_only, cable_soon=soon)
+    pre = {str(f.resolve()): SimpleNamespace(directory=f) for f in folders}  # stand-ins for Prefetch objects
+    s = suggester.Suggester.load(path, cable_path=cable, cables_only=cables_only, prefetched=pre)
+    if soon:  # the whole-cable model, loaded on first use, with its prefetch
+        s.cable_model
     assert [d for d, _ in read] == [str(f) for f in folders]
     assert all(p is pre[str(Path(d).resolve())] for d, p in read)

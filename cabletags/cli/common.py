@@ -71,7 +71,8 @@ def load_suggester(ctx: click.Context, model_path, cable_path=None, cable: bool 
     """The model at `model_path` (None: the shipped one; `cable_path`: the one for whole cables) with the chosen
     taxonomy; exit 4 when unusable. cable=True: whole cables will be read, so the whole-cable model is loaded
     (and checked) now, not on first use; cables_only=True: only whole cables will be read (Suggester.load)."""
-    s = workspace(ctx).suggester(model_path, cable_path, cables_only=cables_only, taxonomy=get_taxonomy(ctx))
+    s = workspace(ctx).suggester(model_path, cable_path, cables_only=cables_only, taxonomy=get_taxonomy(ctx),
+                                 cable_soon=cable)
     if cable:
         s.cable_model
     return s

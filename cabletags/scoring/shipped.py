@@ -38,10 +38,13 @@ def trusted_hashes() -> dict:
         return {}
 
 
-def eager_folders(path=None, cable_path=None, cables_only: bool = False) -> list[Path]:
-    """The model folders Suggester.load(path, cable_path=cable_path, cables_only=cables_only) reads at once (a
-    shipped whole-cable model it loads on first use is not among them)."""
-    if cables_only and (cable_path is not None or (path is None and CABLE_MODEL in trusted_hashes())):
+def eager_folders(path=None, cable_path=None, cables_only: bool = False, cable_soon: bool = False) -> list[Path]:
+    """The model folders Suggester.load(path, cable_path=cable_path, cables_only=cables_only) reads at once, and
+    with cable_soon the shipped whole-cable model it loads on first use (when the caller will read a whole cable
+    at once: the command line's --cable)."""
+    shipped_cable = path is None and CABLE_MODEL in trusted_hashes()
+    if cables_only and (cable_path is not None or shipped_cable):
         return [Path(cable_path) if cable_path is not None else shipped_model_dir(CABLE_MODEL)]
     return [Path(path) if path is not None else shipped_model_dir()] + \
-        ([Path(cable_path)] if cable_path is not None else [])
+        ([Path(cable_path)] if cable_path is not None else []) + \
+        ([shipped_model_dir(CABLE_MODEL)] if cable_soon and cable_path is None and shipped_cable else [])

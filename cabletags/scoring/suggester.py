@@ -129,7 +129,9 @@ class Suggester:
         if cable_path is not None:
             cable = TagModel.load(cable_path, prefetched=_prefetch_of(prefetched, cable_path))
         elif shipped_cable:
-            cable = lambda: _load_shipped(CABLE_MODEL)  # noqa: E731 - loaded only when a whole cable is read
+            # loaded only when a whole cable is read (with its prefetch, when one was started: only that one is kept)
+            pc = _prefetch_of(prefetched, shipped_model_dir(CABLE_MODEL))
+            cable = lambda: _load_shipped(CABLE_MODEL, pc and {str(pc.directory.resolve()): pc})  # noqa: E731
         else:
             cable = None
         return cls(model, taxonomy, str(d), cable)
