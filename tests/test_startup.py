@@ -215,3 +215,25 @@ def test_the_folders_read_early_are_those_the_load_reads(tiny, path, cable, cabl
         s.cable_model
     assert [d for d, _ in read] == [str(f) for f in folders]
     assert all(p is pre[str(Path(d).resolve())] for d, p in read)
+
+
+def test_a_member_that_fails_to_inflate_or_no_thread_leaves_the_reading_to_the_load(tiny, monkeypatch):
+    import threading
+    import zipfile as zf
+
+    d = tiny / "model"
+    files = FolderFiles.read(d)
+    real_open = zf.ZipFile.open
+    with monkeypatch.context() as m:
+        m.setattr(zf.ZipFile, "open", lambda self, info, *a, **k: (_ for _ in ()).throw(ValueError("odd")))
+        for t in files.inflate(threads=2):
+            t.join()
+    assert zf.ZipFile.open is real_open
+    assert files.member("idf.npy") is None  # never a wait that no thread will end
+    with monkeypatch.context() as m:
+        m.setattr(threading.Thread, "start", lambda self: (_ for _ in ()).throw(RuntimeError("no threads")))
+        again = FolderFiles.read(d)
+        assert again.inflate() == [] and again.member("idf.npy") is None
+        p = Prefetch(d)
+    assert p.take() is None
+    _same(TagModel.load(d, prefetched=p), TagModel.load(d))

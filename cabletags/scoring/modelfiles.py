@@ -17,7 +17,6 @@ import os
 import re
 import threading
 import zipfile
-import zlib
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -109,6 +108,8 @@ class FolderFiles:
         inflate to at most EARLY_RATIO times the archive's size and EARLY_MAX. Any other member, or all of them when
         the archive cannot be read or holds more, is left to the caller, who reads it after checking it against the
         model's own layout (cabletags.scoring.storage)."""
+        if self._members:  # inflating already
+            return []
         try:
             infos = zipfile.ZipFile(io.BytesIO(self.data)).infolist()
         except zipfile.BadZipFile:
@@ -120,8 +121,7 @@ class FolderFiles:
         if sum(i.file_size for i in todo) > min(EARLY_RATIO * len(self.data), EARLY_MAX):
             return []
         todo.sort(key=lambda i: -i.compress_size)
-        for info in todo:
-            self._members.setdefault(info.filename, Future())
+        futures = {info.filename: Future() for info in todo}
         lock = threading.Lock()
 
         def work():
@@ -130,17 +130,24 @@ class FolderFiles:
                     if not todo:
                         return
                     info = todo.pop(0)
-                fut = self._members[info.filename]
                 try:
                     # one archive handle per member, so that threads inflate at once
                     with zipfile.ZipFile(io.BytesIO(self.data)) as z, z.open(info) as f:
-                        fut.set_result(f.read())
-                except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError):
-                    fut.set_result(None)  # read again, and reported, by the caller
+                        got = f.read()
+                except Exception:  # noqa: BLE001 - read again, and reported, by the caller
+                    got = None
+                futures[info.filename].set_result(got)
 
-        started = [threading.Thread(target=work, daemon=True, name="cabletags-inflate") for _ in range(threads)]
-        for t in started:
-            t.start()
+        started = []
+        for _ in range(max(1, threads)):
+            t = threading.Thread(target=work, daemon=True, name="cabletags-inflate")
+            try:
+                t.start()
+            except RuntimeError:  # no thread to be had: the caller reads every member itself
+                break
+            started.append(t)
+        if started:
+            self._members.update(futures)  # (no member is waited for that no thread will inflate)
         return started
 
     def member(self, filename: str) -> bytes | None:
@@ -172,15 +179,17 @@ class Prefetch:
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
         self._files: Future = Future()
-        threading.Thread(target=self._work, daemon=True, name="cabletags-prefetch").start()
+        try:
+            threading.Thread(target=self._work, daemon=True, name="cabletags-prefetch").start()
+        except RuntimeError:  # no thread to be had: the load reads the folder itself
+            self._files.set_result(None)
 
     def _work(self) -> None:
         try:
             files = FolderFiles.read(self.directory)
+            files.inflate(threads=1)  # one thread: the other core runs the imports this overlaps
         except Exception:  # noqa: BLE001 - the load reads the folder itself and says what is wrong
-            self._files.set_result(None)
-            return
-        files.inflate(threads=1)  # one thread: the other core runs the imports this overlaps
+            files = None
         self._files.set_result(files)  # (after inflate has listed the members: the load waits for each it lists)
 
     def take(self) -> FolderFiles | None:
