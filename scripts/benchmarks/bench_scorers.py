@@ -14,6 +14,8 @@ DIR/model, a model trained without the held-out cables) and scores the held-out 
     taxonomy (title, other names, the 1974 handbook's definition), in the model's own vocabulary.
   A candidate's weight is the best of a grid ON THE HELD-OUT CABLES THEMSELVES: an upper bound of what it could add.
   A candidate whose upper bound stays under 0.2 points of F1@5 and NDCG@5 is not worth a part of the model.
+* the issue's case for time: KTIP's rank on the held-out cables of 2009-2010 that carry it, by the model, with the
+  period prior at each weight, and among the program tags alone.
 
 usage: python scripts/benchmarks/bench_scorers.py WORK_DIR [--card MODEL_DIR]
 """
@@ -65,6 +67,32 @@ def best_added(base: np.ndarray, extra: np.ndarray, Y: np.ndarray, grid) -> tupl
     return max(((w, metrics(base + np.float32(w) * extra, Y)) for w in grid), key=lambda x: (x[1][0], x[1][2]))
 
 
+def ktip_case(m, tax, test, shipped: np.ndarray, D: np.ndarray, Y: np.ndarray) -> list[str]:
+    """The issue's case: KTIP on the held-out cables of 2009-2010 that carry it, its rank by the model, with the
+    period prior added at each weight, and among the program tags alone (`suggest --kind program`)."""
+    if "KTIP" not in m.labels:
+        return []
+    j = m.labels.index("KTIP")
+    sel = [i for i, r in enumerate(test) if period(r) == len(PERIODS) - 1 and Y[i, j]]
+    if not sel:
+        return []
+    program = np.array([tax.get(t) is not None and tax.get(t).kind == "program" for t in m.labels])
+    tags = Y[sel].sum(axis=1)
+    out = [f"KTIP on the {len(sel)} held-out cables of 2009-2010 that carry it (each with {tags.min():.0f}-"
+           f"{tags.max():.0f} tags):", "",
+           "| scores | KTIP's ranks | in the top 5 | F1@5 of all held-out |", "|---|---|---|---|"]
+    for w in (0.0, 0.5, 1.0, 2.0, 4.0):
+        S = shipped + np.float32(w) * D
+        ranks = [int((S[i] > S[i, j]).sum()) + 1 for i in sel]
+        name = "the model" if not w else f"the model + period prior x {w:g}"
+        out.append(f"| {name} | {', '.join(map(str, ranks))} | {sum(r <= 5 for r in ranks)} of {len(ranks)} | "
+                   f"{metrics(S, Y)[0]:.4f} |")
+    among = [int((shipped[i][program] > shipped[i, j]).sum()) + 1 for i in sel]
+    out += ["", f"KTIP's rank among the program tags alone (`suggest --kind program`), by the model: "
+                f"{', '.join(map(str, among))}"]
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("work", help="a bench_quality.py work folder (train.jsonl.gz, test.jsonl.gz, model/)")
@@ -113,6 +141,7 @@ def main(argv=None):
     rows.append(("time: period prior alone", metrics(D + np.log(share).astype(np.float32), Y)))
     w, f = best_added(shipped, D, Y, (0.25, 0.5, 1.0, 2.0, 4.0))
     rows.append((f"the model + period prior (best held-out weight {w})", f))
+    ktip = ktip_case(m, tax, test, shipped, D, Y)
 
     # the taxonomy's words: a TF-IDF profile of each tag
     profiles = []
@@ -133,6 +162,7 @@ def main(argv=None):
               "the best on the held-out cables themselves (an upper bound)", "",
               "| scorer | F1@5 | P@1 | NDCG@5 |", "|---|---|---|---|"]
     report += [f"| {name} | {f15:.4f} | {p1:.4f} | {nd:.4f} |" for name, (f15, p1, nd) in rows]
+    report += [""] + ktip
     print(f"model {work / 'model'}; {time.perf_counter() - t0:.0f} s\n")
     print("\n".join(report))
     base = dict(rows)[next(n for n, _ in rows if n.startswith("the model ("))]
