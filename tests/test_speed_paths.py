@@ -592,3 +592,23 @@ def test_term_counts_by_one_sort_are_np_uniques():
             keys = rng.integers(0, 60, size=n).astype(dtype)
             (want, want_n), (got, got_n) = np.unique(keys, return_counts=True), _counted(keys)
             assert np.array_equal(got, want) and np.array_equal(got_n, want_n) and got.dtype == want.dtype
+
+
+def test_the_repeat_check_of_string_lists_is_the_sets_verdict():
+    import random
+
+    from cabletags.scoring.storage import strings
+
+    rng = random.Random(5)
+    words = ["a", "ab", "abc", "b", "ba", "z", "Z", "é", "e", "", " a"]
+    for _ in range(2000):
+        x = [rng.choice(words) for _ in range(rng.randint(0, 6))]
+        if rng.random() < 0.5:
+            x.sort()  # sorted lists take the neighbours' comparison, with and without repeats
+        repeats = len(set(x)) != len(x)
+        try:
+            strings(x, "x")
+            refused = False
+        except ValueError:
+            refused = True
+        assert refused == repeats, x
