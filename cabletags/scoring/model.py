@@ -586,13 +586,18 @@ class TagModel:
         posts, cal = state["posts"], state["calibration"]
         if (posts is None) != ("ref_own" not in a):
             raise ModelError(f"{d}: corrupt model (reference posts and reference arrays disagree)")
-        _check_values(a, L, V, d)
-        cal.offsets = a["offsets"]
         if "wt_data" in a:  # by term: the (V, L) product matrix as stored, the (L, V) weights a view of it
-            wt = sp.csr_matrix((a["wt_data"].astype(np.float32), a["wt_indices"].astype(np.int32), a["wt_indptr"]),
-                               shape=(V, L))
+            # the checks and the two widenings (some 40 MB of new arrays) at once, on the kernel threads: numpy lets
+            # the interpreter lock go in each; a check that fails is raised once all three have ended
+            _, data, indices = run_parts(lambda f: f(), [lambda: _check_values(a, L, V, d),
+                                                         lambda: a["wt_data"].astype(np.float32),
+                                                         lambda: a["wt_indices"].astype(np.int32)])
+            cal.offsets = a["offsets"]
+            wt = sp.csr_matrix((data, indices, a["wt_indptr"]), shape=(V, L))
             weights = wt.T
         else:
+            _check_values(a, L, V, d)
+            cal.offsets = a["offsets"]
             wt = None
             weights = sp.csr_matrix((a["w_data"].astype(np.float32), a["w_indices"], a["w_indptr"]), shape=(L, V))
         m = cls(settings=state["settings"], labels=state["labels"], vocabulary=state["vocabulary"], idf=a["idf"],
