@@ -112,12 +112,11 @@ class Workspace:
                tax.typo_aliases)
         hit = self._suggesters.get(key)
         if hit is None or hit.taxonomy is not tax:
-            from .scoring.modelfiles import Prefetch
+            from .scoring.modelfiles import prefetch_all
             from .scoring.shipped import eager_folders
 
             # the model files read and inflated on other threads while the scoring modules are imported here
-            prefetched = {str(f.resolve()): Prefetch(f)
-                          for f in eager_folders(model, cable_model, cables_only, cable_soon)}
+            prefetched = prefetch_all(eager_folders(model, cable_model, cables_only, cable_soon))
             from .scoring.suggester import Suggester
 
             hit = self._suggesters[key] = Suggester.load(model, taxonomy=tax, cable_path=cable_model,

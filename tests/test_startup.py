@@ -1,6 +1,5 @@
 """A scoring command's start-up: numpy's unused submodules loaded on first use (lazy_modules), and a model folder's
 files read and inflated on other threads before the load that uses them (modelfiles), never changing what loads."""
-import hashlib
 import io
 import json
 import sys
@@ -10,7 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import copy_model, run_cli
+from conftest import copy_model, rehash_arrays, run_cli
 
 from cabletags.cli import _command_of
 from cabletags.scoring import lazy_modules, shipped
@@ -131,14 +130,7 @@ def _add_member(d, name, array, declare=True):
     if declare:
         write_manifest(d)
     else:
-        _rehash(d)
-
-
-def _rehash(d):
-    """The manifest's hash of arrays.npz made right, its arrays' entries left as they were."""
-    m = json.loads((d / "manifest.json").read_text())
-    m["files"]["arrays.npz"] = hashlib.sha256((d / "arrays.npz").read_bytes()).hexdigest()
-    (d / "manifest.json").write_text(json.dumps(m))
+        rehash_arrays(d)
 
 
 def test_nothing_is_inflated_early_from_a_bomb_or_a_manifest_that_declares_huge_arrays(tiny, tmp_path):
@@ -181,7 +173,7 @@ def test_a_damaged_member_is_reported_as_the_plain_load_reports_it(tiny, tmp_pat
     at = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + info.compress_size // 2
     raw[at:at + 8] = bytes(8)  # inside the member's deflate stream: a CRC (or inflate) failure
     (d / "arrays.npz").write_bytes(bytes(raw))
-    _rehash(d)
+    rehash_arrays(d)
     with pytest.raises(ModelError) as plain:
         TagModel.load(d)
     with pytest.raises(ModelError) as early:

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from ..errors import DataError
 
-__all__ = ["ModelError", "FolderFiles", "Prefetch", "MANIFEST_NAME", "MANIFEST_FORMAT", "MAX_JSON_BYTES",
-           "MAX_ARRAYS_BYTES"]
+__all__ = ["ModelError", "FolderFiles", "Prefetch", "prefetch_all", "prefetch_of", "MANIFEST_NAME", "MANIFEST_FORMAT",
+           "MAX_JSON_BYTES", "MAX_ARRAYS_BYTES"]
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "cabletags-model-manifest/1"
@@ -203,3 +203,13 @@ class Prefetch:
         except OSError:
             return None
         return files if now == files.manifest_bytes else None
+
+
+def prefetch_all(folders) -> dict:
+    """{folder: its Prefetch} for each of `folders`, keyed as prefetch_of looks them up (the resolved path)."""
+    return {str(Path(f).resolve()): Prefetch(f) for f in folders}
+
+
+def prefetch_of(prefetched: dict | None, directory) -> Prefetch | None:
+    """The Prefetch of `directory` among `prefetched` (prefetch_all's), if any."""
+    return prefetched.get(str(Path(directory).resolve())) if prefetched else None

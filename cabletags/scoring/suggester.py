@@ -17,6 +17,7 @@ from ..reading import read_cable
 from ..reading.parser import Cable, cable_reading
 from ..vocabulary.taxonomy import load_taxonomy
 from .model import ModelError, TagModel
+from .modelfiles import prefetch_of
 from .shipped import CABLE_MODEL, DEFAULT_MODEL, shipped_model_dir
 from .shipped import trusted_hashes as _trusted_hashes
 
@@ -61,7 +62,7 @@ def _with_extra(items: list, scores: list[float], extra, score: float, limit: in
     return (items[:at] + [extra] + items[at:])[:limit]
 
 
-def _load_shipped(name: str, prefetched=None) -> TagModel:
+def _load_shipped(name: str, prefetch=None) -> TagModel:
     """A shipped model, its manifest checked against the pin in models/MANIFEST.json first."""
     import hashlib
 
@@ -73,12 +74,7 @@ def _load_shipped(name: str, prefetched=None) -> TagModel:
         got = None
     if not want or want != got:
         raise ModelError(f"{d}: shipped model does not match MANIFEST.json (modified installation?)")
-    return TagModel.load(d, prefetched=_prefetch_of(prefetched, d))
-
-
-def _prefetch_of(prefetched, d):
-    """The Prefetch of folder `d` among `prefetched` (folder -> Prefetch), if any."""
-    return prefetched.get(str(Path(d).resolve())) if prefetched else None
+    return TagModel.load(d, prefetched=prefetch)
 
 
 class Suggester:
@@ -112,26 +108,27 @@ class Suggester:
         Model files hold only JSON and plain arrays, every file is checked against the folder's
         manifest.json and every array is validated (cabletags.scoring.storage); the shipped models' manifests are
         themselves pinned by models/MANIFEST.json, so no file of them can be changed.
-        prefetched: {resolved folder: cabletags.scoring.modelfiles.Prefetch} of folders whose reading was started
+        prefetched: cabletags.scoring.modelfiles.prefetch_all's {folder: Prefetch} of folders whose reading was started
         earlier (Workspace.suggester starts them before importing this module; shipped.eager_folders names them).
         """
         shipped_cable = path is None and CABLE_MODEL in _trusted_hashes()
         if cables_only and (cable_path is not None or shipped_cable):
             d = Path(cable_path) if cable_path is not None else shipped_model_dir(CABLE_MODEL)
-            model = TagModel.load(d, prefetched=_prefetch_of(prefetched, d)) if cable_path is not None \
-                else _load_shipped(CABLE_MODEL, prefetched)
+            model = TagModel.load(d, prefetched=prefetch_of(prefetched, d)) if cable_path is not None \
+                else _load_shipped(CABLE_MODEL, prefetch_of(prefetched, d))
             return cls(model, taxonomy, str(d))
         if path is None:
-            d, model = shipped_model_dir(), _load_shipped(DEFAULT_MODEL, prefetched)
+            d = shipped_model_dir()
+            model = _load_shipped(DEFAULT_MODEL, prefetch_of(prefetched, d))
         else:
             d = Path(path)
-            model = TagModel.load(d, prefetched=_prefetch_of(prefetched, d))
+            model = TagModel.load(d, prefetched=prefetch_of(prefetched, d))
         if cable_path is not None:
-            cable = TagModel.load(cable_path, prefetched=_prefetch_of(prefetched, cable_path))
+            cable = TagModel.load(cable_path, prefetched=prefetch_of(prefetched, cable_path))
         elif shipped_cable:
             # loaded only when a whole cable is read (with its prefetch, when one was started: only that one is kept)
-            pc = _prefetch_of(prefetched, shipped_model_dir(CABLE_MODEL))
-            cable = lambda: _load_shipped(CABLE_MODEL, pc and {str(pc.directory.resolve()): pc})  # noqa: E731
+            pc = prefetch_of(prefetched, shipped_model_dir(CABLE_MODEL))
+            cable = lambda: _load_shipped(CABLE_MODEL, pc)  # noqa: E731
         else:
             cable = None
         return cls(model, taxonomy, str(d), cable)
