@@ -313,16 +313,22 @@ def _read_arrays(files: FolderFiles, declared: dict, layout: ArrayLayout, d: Pat
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if info.file_size > nbytes + _HEADER_SLACK:
             raise ModelError(f"{d / 'arrays.npz'}: member {name} is larger than its declared shape needs")
-    def read(name):
-        info = names[name]
-        return name, _read_member(files.data, info, np.dtype(layout.dtypes[name]), expected[name], d,
-                                  files.member(info.filename))
+    def read(name, inflated=None):
+        return _read_member(files.data, names[name], np.dtype(layout.dtypes[name]), expected[name], d, inflated)
 
-    from concurrent.futures import ThreadPoolExecutor
+    out, left = {}, []
+    for name in sorted(names, key=lambda n: -names[n].compress_size):
+        inflated = files.member(names[name].filename)  # (inflated early: only its header is read here)
+        if inflated is not None:
+            out[name] = read(name, inflated)
+        else:
+            left.append(name)
+    if left:  # members not inflated early, each checked against the layout as it is inflated, on threads
+        from concurrent.futures import ThreadPoolExecutor
 
-    biggest_first = sorted(names, key=lambda n: -names[n].compress_size)
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return dict(pool.map(read, biggest_first))
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            out.update(zip(left, pool.map(read, left)))
+    return out
 
 
 def load_folder(directory: str | Path, fmt: str, layout, oldest: int | None = None,
