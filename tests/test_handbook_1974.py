@@ -229,6 +229,12 @@ def test_split_pieces_of_another_era_and_multiword_codes(tax):
     assert n.codes == ["AADP", "AC"] and n.unknown == ["CAB"]
     n = normalize("AC AEROLINEAS ARGENTINAS, ", taxonomy=tax)
     assert n.codes == ["AC", "AEROLINEAS ARGENTINAS"] and normalize(n.to_line(), taxonomy=tax).codes == n.codes
+    # and a one-word name after a code that takes one (OCON AC-AC), written back as "OCON; (AC-AC)", read as a code
+    n = normalize("OCON AC-AC, ", taxonomy=tax)
+    assert (n.codes, n.names, n.to_line()) == (["OCON"], ["AC-AC"], "OCON; (AC-AC)")
+    again = normalize(n.to_line(), taxonomy=tax)
+    assert (again.codes, again.names) == (n.codes, n.names)
+    assert normalize("PREL; (AC-AC)", taxonomy=tax).codes == ["PREL", "AC"]  # no code there takes a name
 
 
 @pytest.mark.slow

@@ -111,6 +111,7 @@ _ITEM_SPLIT = re.compile(r"[,;]+")
 _STRIP = ".:'\"!?*[]{}<>_=+|\\`~#()"
 _TITLES = {"MR", "MRS", "MS", "DR", "GEN", "AMB", "SEN", "REP", "PM", "FM", "HON", "SIR", "PRES", "MINISTER"}
 _LETTERS = re.compile(r"^[A-Za-z]+$")
+_NAME_WORDS = re.compile(r"[A-Z][A-Z'.-]*(?: [A-Z][A-Z'.-]*)*")  # a name's upper-case words, as name_after joins them
 
 
 # bounds that keep the work linear in the input (docs/cli.md): longer tokens are kept whole as unknown,
@@ -509,10 +510,22 @@ class Normalizer:
         for item in items:
             if item in plain:  # one clean code, the common item
                 add_code(item)
+            elif item.startswith("(") and self._detached_name(item, out):
+                continue
             elif item and not (upper_line and self._lone_word(item, out, add_code)):
                 self._replay(self._item_result(item), out, add_code)
         # an unmatched "(" leaves a bare parenthesis in an unknown token; that is kept verbatim
         return out
+
+    def _detached_name(self, item: str, out: NormalizedTags) -> bool:
+        """An item that is a parenthesized name of upper-case words alone ("OVIP; (SMITH)"), after a code that takes a
+        name: that name, as a clean line writes it (render_line puts names after the codes). True when it was. The
+        parentheses were left here because they hold neither codes nor a name of two words (_paren)."""
+        inner = item[1:-1].strip() if item.endswith(")") else ""
+        if not inner or not _NAME_WORDS.fullmatch(inner) or not any(c in self.name_tags for c in out.codes):
+            return False
+        self._flush_name("", inner.split(), out)
+        return True
 
     def _lone_word(self, tok: str, out: NormalizedTags, add_code) -> bool:
         """A word not written in upper case, alone beside codes that are ("PHUM, in"): True when handled. A word of
